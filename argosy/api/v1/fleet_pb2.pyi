@@ -1,0 +1,372 @@
+from argosy.api.v1 import resources_pb2 as _resources_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class BundleSpec(_message.Message):
+    __slots__ = ("name", "labels", "files")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    FILES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    labels: _containers.ScalarMap[str, str]
+    files: _containers.RepeatedCompositeFieldContainer[_resources_pb2.BundleFile]
+    def __init__(self, name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., files: _Optional[_Iterable[_Union[_resources_pb2.BundleFile, _Mapping]]] = ...) -> None: ...
+
+class Bundle(_message.Message):
+    __slots__ = ("spec", "revision", "created_unix", "updated_unix", "resource_count")
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    spec: BundleSpec
+    revision: str
+    created_unix: int
+    updated_unix: int
+    resource_count: int
+    def __init__(self, spec: _Optional[_Union[BundleSpec, _Mapping]] = ..., revision: _Optional[str] = ..., created_unix: _Optional[int] = ..., updated_unix: _Optional[int] = ..., resource_count: _Optional[int] = ...) -> None: ...
+
+class ApplyBundlesRequest(_message.Message):
+    __slots__ = ("bundles",)
+    BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    bundles: _containers.RepeatedCompositeFieldContainer[BundleSpec]
+    def __init__(self, bundles: _Optional[_Iterable[_Union[BundleSpec, _Mapping]]] = ...) -> None: ...
+
+class ApplyBundlesResponse(_message.Message):
+    __slots__ = ("bundles",)
+    BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    bundles: _containers.RepeatedCompositeFieldContainer[BundleApplied]
+    def __init__(self, bundles: _Optional[_Iterable[_Union[BundleApplied, _Mapping]]] = ...) -> None: ...
+
+class BundleApplied(_message.Message):
+    __slots__ = ("name", "revision", "changed", "resource_count")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    revision: str
+    changed: bool
+    resource_count: int
+    def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., changed: _Optional[bool] = ..., resource_count: _Optional[int] = ...) -> None: ...
+
+class GetBundleRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetBundleResponse(_message.Message):
+    __slots__ = ("bundle",)
+    BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    bundle: Bundle
+    def __init__(self, bundle: _Optional[_Union[Bundle, _Mapping]] = ...) -> None: ...
+
+class ListBundlesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListBundlesResponse(_message.Message):
+    __slots__ = ("bundles",)
+    BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    bundles: _containers.RepeatedCompositeFieldContainer[Bundle]
+    def __init__(self, bundles: _Optional[_Iterable[_Union[Bundle, _Mapping]]] = ...) -> None: ...
+
+class DeleteBundleRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteBundleResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Cluster(_message.Message):
+    __slots__ = ("id", "name", "labels", "connected", "created_unix", "last_seen_unix")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEEN_UNIX_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    labels: _containers.ScalarMap[str, str]
+    connected: bool
+    created_unix: int
+    last_seen_unix: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., connected: _Optional[bool] = ..., created_unix: _Optional[int] = ..., last_seen_unix: _Optional[int] = ...) -> None: ...
+
+class ListClustersRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListClustersResponse(_message.Message):
+    __slots__ = ("clusters",)
+    CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    clusters: _containers.RepeatedCompositeFieldContainer[Cluster]
+    def __init__(self, clusters: _Optional[_Iterable[_Union[Cluster, _Mapping]]] = ...) -> None: ...
+
+class DeleteClusterRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteClusterResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class LabelSelector(_message.Message):
+    __slots__ = ("match_labels", "match_expressions")
+    class MatchLabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    MATCH_LABELS_FIELD_NUMBER: _ClassVar[int]
+    MATCH_EXPRESSIONS_FIELD_NUMBER: _ClassVar[int]
+    match_labels: _containers.ScalarMap[str, str]
+    match_expressions: _containers.RepeatedCompositeFieldContainer[LabelSelectorRequirement]
+    def __init__(self, match_labels: _Optional[_Mapping[str, str]] = ..., match_expressions: _Optional[_Iterable[_Union[LabelSelectorRequirement, _Mapping]]] = ...) -> None: ...
+
+class LabelSelectorRequirement(_message.Message):
+    __slots__ = ("key", "operator", "values")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    operator: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key: _Optional[str] = ..., operator: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ClusterGroup(_message.Message):
+    __slots__ = ("name", "selector")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    selector: LabelSelector
+    def __init__(self, name: _Optional[str] = ..., selector: _Optional[_Union[LabelSelector, _Mapping]] = ...) -> None: ...
+
+class CreateGroupRequest(_message.Message):
+    __slots__ = ("group",)
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    group: ClusterGroup
+    def __init__(self, group: _Optional[_Union[ClusterGroup, _Mapping]] = ...) -> None: ...
+
+class CreateGroupResponse(_message.Message):
+    __slots__ = ("group",)
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    group: ClusterGroup
+    def __init__(self, group: _Optional[_Union[ClusterGroup, _Mapping]] = ...) -> None: ...
+
+class ListGroupsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListGroupsResponse(_message.Message):
+    __slots__ = ("groups",)
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedCompositeFieldContainer[ClusterGroup]
+    def __init__(self, groups: _Optional[_Iterable[_Union[ClusterGroup, _Mapping]]] = ...) -> None: ...
+
+class DeleteGroupRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteGroupResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Token(_message.Message):
+    __slots__ = ("id", "created_unix", "expires_unix", "revoked", "uses")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_UNIX_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    USES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    created_unix: int
+    expires_unix: int
+    revoked: bool
+    uses: int
+    def __init__(self, id: _Optional[str] = ..., created_unix: _Optional[int] = ..., expires_unix: _Optional[int] = ..., revoked: _Optional[bool] = ..., uses: _Optional[int] = ...) -> None: ...
+
+class CreateTokenRequest(_message.Message):
+    __slots__ = ("ttl_seconds",)
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ttl_seconds: int
+    def __init__(self, ttl_seconds: _Optional[int] = ...) -> None: ...
+
+class CreateTokenResponse(_message.Message):
+    __slots__ = ("token", "info")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    info: Token
+    def __init__(self, token: _Optional[str] = ..., info: _Optional[_Union[Token, _Mapping]] = ...) -> None: ...
+
+class ListTokensRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[Token]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[Token, _Mapping]]] = ...) -> None: ...
+
+class RevokeTokenRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class RevokeTokenResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StateCount(_message.Message):
+    __slots__ = ("state", "count")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    count: int
+    def __init__(self, state: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+
+class ClusterStatus(_message.Message):
+    __slots__ = ("name", "labels", "state", "bundles_ready", "bundles_desired", "connected")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    BUNDLES_READY_FIELD_NUMBER: _ClassVar[int]
+    BUNDLES_DESIRED_FIELD_NUMBER: _ClassVar[int]
+    CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    labels: _containers.ScalarMap[str, str]
+    state: str
+    bundles_ready: int
+    bundles_desired: int
+    connected: bool
+    def __init__(self, name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., connected: _Optional[bool] = ...) -> None: ...
+
+class GroupStatus(_message.Message):
+    __slots__ = ("name", "cluster_count", "bundles_ready", "bundles_desired", "state", "selector")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_COUNT_FIELD_NUMBER: _ClassVar[int]
+    BUNDLES_READY_FIELD_NUMBER: _ClassVar[int]
+    BUNDLES_DESIRED_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    cluster_count: int
+    bundles_ready: int
+    bundles_desired: int
+    state: str
+    selector: LabelSelector
+    def __init__(self, name: _Optional[str] = ..., cluster_count: _Optional[int] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., state: _Optional[str] = ..., selector: _Optional[_Union[LabelSelector, _Mapping]] = ...) -> None: ...
+
+class BundleStatus(_message.Message):
+    __slots__ = ("name", "clusters_ready", "clusters_desired", "state", "summary", "state_counts", "revision", "deployments")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CLUSTERS_READY_FIELD_NUMBER: _ClassVar[int]
+    CLUSTERS_DESIRED_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    STATE_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    clusters_ready: int
+    clusters_desired: int
+    state: str
+    summary: str
+    state_counts: _containers.RepeatedCompositeFieldContainer[StateCount]
+    revision: str
+    deployments: _containers.RepeatedCompositeFieldContainer[DeploymentDetail]
+    def __init__(self, name: _Optional[str] = ..., clusters_ready: _Optional[int] = ..., clusters_desired: _Optional[int] = ..., state: _Optional[str] = ..., summary: _Optional[str] = ..., state_counts: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., revision: _Optional[str] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ...) -> None: ...
+
+class DeploymentDetail(_message.Message):
+    __slots__ = ("cluster", "state", "revision", "applied_revision", "message", "resources")
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_REVISION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    cluster: str
+    state: str
+    revision: str
+    applied_revision: str
+    message: str
+    resources: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ResourceState]
+    def __init__(self, cluster: _Optional[str] = ..., state: _Optional[str] = ..., revision: _Optional[str] = ..., applied_revision: _Optional[str] = ..., message: _Optional[str] = ..., resources: _Optional[_Iterable[_Union[_resources_pb2.ResourceState, _Mapping]]] = ...) -> None: ...
+
+class GetStatusRequest(_message.Message):
+    __slots__ = ("detail_bundles",)
+    DETAIL_BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    detail_bundles: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, detail_bundles: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetStatusResponse(_message.Message):
+    __slots__ = ("clusters", "groups", "bundles")
+    CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    clusters: _containers.RepeatedCompositeFieldContainer[ClusterStatus]
+    groups: _containers.RepeatedCompositeFieldContainer[GroupStatus]
+    bundles: _containers.RepeatedCompositeFieldContainer[BundleStatus]
+    def __init__(self, clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ...) -> None: ...
+
+class WatchStatusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class WatchStatusResponse(_message.Message):
+    __slots__ = ("snapshot", "clusters", "groups", "bundles", "removed_bundles", "removed_clusters", "removed_groups")
+    SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
+    CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    snapshot: bool
+    clusters: _containers.RepeatedCompositeFieldContainer[ClusterStatus]
+    groups: _containers.RepeatedCompositeFieldContainer[GroupStatus]
+    bundles: _containers.RepeatedCompositeFieldContainer[BundleStatus]
+    removed_bundles: _containers.RepeatedScalarFieldContainer[str]
+    removed_clusters: _containers.RepeatedScalarFieldContainer[str]
+    removed_groups: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, snapshot: _Optional[bool] = ..., clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ..., removed_bundles: _Optional[_Iterable[str]] = ..., removed_clusters: _Optional[_Iterable[str]] = ..., removed_groups: _Optional[_Iterable[str]] = ...) -> None: ...
