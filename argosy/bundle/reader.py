@@ -1,4 +1,12 @@
-"""Turning directories on disk into bundle sources (name plus files), as `argosy apply` does."""
+"""Turning directories on disk into bundle sources (name plus files), as `argosy apply` does.
+
+Fleet's rule: every directory holding a fleet.yaml is a bundle, with every file beneath it except
+the subtrees of nested fleet.yaml directories (bundles of their own). Argosy adds the same for a
+directory holding a Chart.yaml or kustomization.yaml with no fleet.yaml above it, since its
+subdirectories (templates/, base/, overlays/) only mean something together. Anywhere else, each
+directory with YAML files directly in it is one bundle of raw manifests. `.fleetignore` files
+exclude paths beneath their directory.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from argosy.bundle.fleetyaml import FLEET_YAML, parse_fleet_yaml
+from argosy.bundle.ignore import FLEETIGNORE, Rule, is_ignored, parse_rules
 from argosy.errors import InvalidInput
 from argosy.names import check_name, derive_name
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# Files that make their directory a bundle root even without a fleet.yaml.
+ROOT_MARKERS = ("Chart.yaml", "kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 @dataclass(frozen=True)
@@ -26,47 +38,103 @@ def is_manifest_file(path: str) -> bool:
     return path.endswith(MANIFEST_SUFFIXES)
 
 
-def _manifest_dirs(root: Path) -> list[Path]:
-    found = []
+def _scan(root: Path) -> dict[str, list[str]]:
+    """Every directory (relative, "" for root) with its non-ignored, non-hidden files."""
+    found: dict[str, list[str]] = {}
+    rules: list[Rule] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if any(is_manifest_file(f) and not f.startswith(".") for f in filenames):
-            found.append(Path(dirpath))
+        rel = Path(dirpath).relative_to(root).as_posix()
+        rel = "" if rel == "." else rel
+        if FLEETIGNORE in filenames:
+            text = (Path(dirpath) / FLEETIGNORE).read_text(encoding="utf-8", errors="replace")
+            rules.extend(parse_rules(text, base=rel))
+
+        def child(name: str) -> str:
+            return f"{rel}/{name}" if rel else name  # noqa: B023 - used within this iteration
+
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".") and not is_ignored(child(d), is_dir=True, rules=rules)
+        )
+        found[rel] = sorted(
+            f
+            for f in filenames
+            if not f.startswith(".") and not is_ignored(child(f), is_dir=False, rules=rules)
+        )
     return found
 
 
-def _read_dir(directory: Path) -> dict[str, bytes]:
-    return {
-        p.name: p.read_bytes()
-        for p in sorted(directory.iterdir())
-        if p.is_file() and is_manifest_file(p.name) and not p.name.startswith(".")
-    }
+def _is_under(path: str, ancestor: str) -> bool:
+    return ancestor in ("", path) or path.startswith(ancestor + "/")
+
+
+def _bundle_roots(tree: Mapping[str, list[str]]) -> list[str]:
+    fleet_roots = {d for d, files in tree.items() if FLEET_YAML in files}
+    roots = set(fleet_roots)
+    for d in sorted(tree, key=lambda p: (p.count("/") + bool(p), p)):
+        if d in roots or not any(m in tree[d] for m in ROOT_MARKERS):
+            continue
+        # A chart or kustomization inside another bundle (subcharts, bases) belongs to it.
+        if not any(_is_under(d, r) for r in roots):
+            roots.add(d)
+    return sorted(roots)
+
+
+def _owner(directory: str, roots: Sequence[str]) -> str | None:
+    owners = [r for r in roots if _is_under(directory, r)]
+    return max(owners, key=len) if owners else None
+
+
+def _sources_in(root: Path) -> list[BundleSource]:
+    tree = _scan(root)
+    roots = _bundle_roots(tree)
+    base = root.resolve().name
+    grouped: dict[str, dict[str, bytes]] = {}
+    plain: dict[str, dict[str, bytes]] = {}
+    for directory, names in tree.items():
+        owner = _owner(directory, roots)
+        for name in names:
+            rel = f"{directory}/{name}" if directory else name
+            if owner is not None:
+                inner = rel[len(owner) + 1 :] if owner else rel
+                grouped.setdefault(owner, {})[inner] = (root / rel).read_bytes()
+            elif is_manifest_file(name):
+                plain.setdefault(directory, {})[name] = (root / rel).read_bytes()
+    sources = []
+    for directory, files in sorted({**plain, **grouped}.items()):
+        derived = derive_name("-".join([base, *([directory] if directory else [])]))
+        name = derived
+        if FLEET_YAML in files:
+            where = str(root / directory / FLEET_YAML) if directory else str(root / FLEET_YAML)
+            try:
+                text = files[FLEET_YAML].decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{where}: not UTF-8 text") from None
+            name = parse_fleet_yaml(text, path=where).name or derived
+        sources.append(
+            BundleSource(name=name, files=dict(sorted(files.items())), origin=str(root / directory))
+        )
+    return sources
 
 
 def read_bundle_dirs(roots: Sequence[str | Path], *, name: str | None = None) -> list[BundleSource]:
-    """Every directory holding Kubernetes YAML under roots becomes one bundle.
+    """Every bundle directory under roots becomes one BundleSource (see the module docstring).
 
-    A bundle is named after its path (the root's own name, then the subdirectories), or after
-    `name`: exactly, when there is one bundle, else as a prefix.
+    A bundle is named by its fleet.yaml `name`, else after its path (the root's own name, then
+    the subdirectories), or after `name`: exactly, when there is one bundle, else as a prefix.
     """
     sources: list[BundleSource] = []
     for root_arg in roots:
         root = Path(root_arg)
         if not root.is_dir():
             raise InvalidInput(f"{root}: not a directory")
-        base = root.resolve().name
-        for directory in _manifest_dirs(root):
-            rel = directory.relative_to(root).as_posix()
-            parts = [] if rel == "." else [rel]
-            sources.append(
-                BundleSource(
-                    name=derive_name("-".join([base, *parts])),
-                    files=_read_dir(directory),
-                    origin=str(directory),
-                )
+        found = _sources_in(root)
+        if not found:
+            raise InvalidInput(
+                f"{root}: no fleet.yaml and no Kubernetes YAML files (.yaml, .yml, .json) found"
             )
-        if not any(s.origin.startswith(str(root)) for s in sources):
-            raise InvalidInput(f"{root}: no Kubernetes YAML files (.yaml, .yml, .json) found")
+        sources.extend(found)
     if name is not None:
         check_name(name, what="--name")
         if len(sources) == 1:
