@@ -1,0 +1,77 @@
+"""Every user mistake is an InvalidInput naming the file (and line) and what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from argosy.bundle import Cluster, load_bundle, render, target_for
+from argosy.bundle.reader import BundleSource
+from argosy.errors import InvalidInput
+
+CHART = b"apiVersion: v2\nname: demo\nversion: 0.1.0\n"
+CM = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+
+
+def test_fleet_yaml_typo_names_file_line_and_key() -> None:
+    files = {"fleet.yaml": b"# comment\n\nnamespce: apps\n", "cm.yaml": CM}
+    with pytest.raises(InvalidInput, match=r"fleet\.yaml:3: unknown key 'namespce'.*'namespace'"):
+        load_bundle(BundleSource("b", files))
+
+
+def test_wrong_type_names_file_line_and_key() -> None:
+    files = {"fleet.yaml": b"helm:\n  values:\n    a: 1\n  force: sometimes\n", "cm.yaml": CM}
+    with pytest.raises(InvalidInput, match=r"fleet\.yaml:4: helm\.force must be a boolean"):
+        load_bundle(BundleSource("b", files))
+
+
+def test_namespace_on_cluster_scoped_object_names_it() -> None:
+    role = b"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n"
+    files = {"fleet.yaml": b"namespace: apps\n", "cm.yaml": CM, "rbac/role.yaml": role}
+    with pytest.raises(InvalidInput, match=r"rbac/role\.yaml:1: ClusterRole 'r' is cluster-scoped"):
+        load_bundle(BundleSource("b", files))
+
+
+def test_default_namespace_allows_cluster_scoped_objects() -> None:
+    role = b"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n"
+    files = {"fleet.yaml": b"defaultNamespace: apps\n", "role.yaml": role}
+    assert len(load_bundle(BundleSource("b", files)).resources) == 1
+
+
+async def test_broken_chart_template_names_the_template() -> None:
+    broken = (
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name | nosuchfunc }}\n"
+    )
+    files = {"Chart.yaml": CHART, "templates/cm.yaml": broken}
+    bundle = load_bundle(BundleSource("b", files))
+    target = target_for(bundle, Cluster("a"), {})
+    with pytest.raises(InvalidInput, match=r"templates/cm\.yaml") as err:
+        await render(bundle, target)
+    assert "Chart.yaml" in str(err.value) and "nosuchfunc" in str(err.value)
+
+
+def test_missing_kustomize_dir_names_fleet_yaml_line() -> None:
+    fleet = b"targetCustomizations:\n- name: dev\n  kustomize:\n    dir: overlays/nope\n"
+    files = {"fleet.yaml": fleet, "cm.yaml": CM}
+    with pytest.raises(
+        InvalidInput, match=r"fleet\.yaml:4: kustomize\.dir 'overlays/nope' does not exist"
+    ):
+        load_bundle(BundleSource("b", files))
+
+
+async def test_broken_kustomization_names_the_kustomization() -> None:
+    files = {"kustomization.yaml": b"resources:\n- missing.yaml\n"}
+    bundle = load_bundle(BundleSource("b", files))
+    with pytest.raises(InvalidInput, match=r"kustomize kustomization\.yaml: .*missing\.yaml"):
+        await render(bundle)
+
+
+def test_unknown_overlay_names_line() -> None:
+    files = {"fleet.yaml": b"yaml:\n  overlays:\n  - nope\n", "cm.yaml": CM}
+    with pytest.raises(InvalidInput, match=r"fleet\.yaml:3: overlay 'nope'"):
+        load_bundle(BundleSource("b", files))
+
+
+def test_remote_chart_is_refused_with_advice() -> None:
+    files = {"fleet.yaml": b"helm:\n  chart: oci://example.com/c\n", "cm.yaml": CM}
+    with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: remote charts"):
+        load_bundle(BundleSource("b", files))
