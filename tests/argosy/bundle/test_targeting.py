@@ -53,7 +53,7 @@ GROUPS: Mapping[str, LabelSelector] = {"prod": LabelSelector({"env": "prod"})}
         ("f", {"tier": "edge", "region": "eu"}, True, True, ("eu",), "eu-ns"),
     ],
 )
-def test_decide(
+def test_decide(  # noqa: PLR0917 - one parameter per table column reads best
     name: str,
     labels: dict[str, str],
     targeted: bool,
@@ -72,7 +72,7 @@ def test_all_matches_merges_in_order() -> None:
     options = parse_fleet_yaml(
         FLEET.replace(
             "targetCustomizations:", "targetCustomizationMode: AllMatches\ntargetCustomizations:"
-        )  # fmt: skip
+        )
     )
     decision = decide(options, Cluster("f", {"tier": "edge", "region": "eu"}), GROUPS)
     assert decision.customizations == ("eu", "edge")
