@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from argosy.api.v1 import resources_pb2 as argosy_dot_api_dot_v1_dot_resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61rgosy/api/v1/spoke.proto\x12\rargosy.api.v1\x1a\x1d\x61rgosy/api/v1/resources.proto\"\xa1\x01\n\x0fRegisterRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x14\n\x0c\x63luster_name\x18\x02 \x01(\t\x12:\n\x06labels\x18\x03 \x03(\x0b\x32*.argosy.api.v1.RegisterRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\":\n\x10RegisterResponse\x12\x12\n\ncluster_id\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\t\"\xbf\x01\n\x0e\x43onnectRequest\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.argosy.api.v1.HelloH\x00\x12!\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x12.argosy.api.v1.AckH\x00\x12-\n\x06status\x18\x03 \x01(\x0b\x32\x1b.argosy.api.v1.StatusReportH\x00\x12-\n\theartbeat\x18\x04 \x01(\x0b\x32\x18.argosy.api.v1.HeartbeatH\x00\x42\x05\n\x03msg\"\x82\x01\n\x05Hello\x12\x32\n\x07\x61pplied\x18\x01 \x03(\x0b\x32!.argosy.api.v1.Hello.AppliedEntry\x12\x15\n\ragent_version\x18\x02 \x01(\t\x1a.\n\x0c\x41ppliedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"F\n\x03\x41\x63k\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x0e\n\x06resync\x18\x04 \x01(\x08\"D\n\x0cStatusReport\x12\x34\n\x0b\x64\x65ployments\x18\x01 \x03(\x0b\x32\x1f.argosy.api.v1.DeploymentStatus\"\x8c\x01\n\x10\x44\x65ploymentStatus\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\t\x12\r\n\x05ready\x18\x03 \x01(\x08\x12/\n\tresources\x18\x04 \x03(\x0b\x32\x1c.argosy.api.v1.ResourceState\x12\x16\n\x0eresource_count\x18\x05 \x01(\r\"\x0b\n\tHeartbeat\"\xce\x01\n\x0f\x43onnectResponse\x12\x31\n\x06upsert\x18\x01 \x01(\x0b\x32\x1f.argosy.api.v1.DeploymentUpsertH\x00\x12\x31\n\x06\x64\x65lete\x18\x02 \x01(\x0b\x32\x1f.argosy.api.v1.DeploymentDeleteH\x00\x12#\n\x04ping\x18\x03 \x01(\x0b\x32\x13.argosy.api.v1.PingH\x00\x12)\n\x07welcome\x18\x04 \x01(\x0b\x32\x16.argosy.api.v1.WelcomeH\x00\x42\x05\n\x03msg\"N\n\x07Welcome\x12\x12\n\ncluster_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63luster_name\x18\x02 \x01(\t\x12\x19\n\x11heartbeat_seconds\x18\x03 \x01(\r\"\xd1\x01\n\x10\x44\x65ploymentUpsert\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\t\x12\x15\n\rbase_revision\x18\x03 \x01(\t\x12(\n\x07upserts\x18\x04 \x03(\x0b\x32\x17.argosy.api.v1.Resource\x12\x0f\n\x07removed\x18\x05 \x03(\t\x12\x16\n\x0eresource_count\x18\x06 \x01(\r\x12\x31\n\x07options\x18\x07 \x01(\x0b\x32 .argosy.api.v1.DeploymentOptions\"l\n\x11\x44\x65ploymentOptions\x12\x19\n\x11\x64\x65\x66\x61ult_namespace\x18\x01 \x01(\t\x12\x16\n\x0ekeep_resources\x18\x02 \x01(\x08\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x12\x15\n\rcorrect_drift\x18\x04 \x01(\x08\"\"\n\x10\x44\x65ploymentDelete\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\"\x06\n\x04Ping2\xa9\x01\n\x0cSpokeService\x12K\n\x08Register\x12\x1e.argosy.api.v1.RegisterRequest\x1a\x1f.argosy.api.v1.RegisterResponse\x12L\n\x07\x43onnect\x12\x1d.argosy.api.v1.ConnectRequest\x1a\x1e.argosy.api.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61rgosy/api/v1/spoke.proto\x12\rargosy.api.v1\x1a\x1d\x61rgosy/api/v1/resources.proto\"\xa1\x01\n\x0fRegisterRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x14\n\x0c\x63luster_name\x18\x02 \x01(\t\x12:\n\x06labels\x18\x03 \x03(\x0b\x32*.argosy.api.v1.RegisterRequest.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\":\n\x10RegisterResponse\x12\x12\n\ncluster_id\x18\x01 \x01(\t\x12\x12\n\ncredential\x18\x02 \x01(\t\"\xbf\x01\n\x0e\x43onnectRequest\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.argosy.api.v1.HelloH\x00\x12!\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x12.argosy.api.v1.AckH\x00\x12-\n\x06status\x18\x03 \x01(\x0b\x32\x1b.argosy.api.v1.StatusReportH\x00\x12-\n\theartbeat\x18\x04 \x01(\x0b\x32\x18.argosy.api.v1.HeartbeatH\x00\x42\x05\n\x03msg\"\x82\x01\n\x05Hello\x12\x32\n\x07\x61pplied\x18\x01 \x03(\x0b\x32!.argosy.api.v1.Hello.AppliedEntry\x12\x15\n\ragent_version\x18\x02 \x01(\t\x1a.\n\x0c\x41ppliedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"F\n\x03\x41\x63k\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x0e\n\x06resync\x18\x04 \x01(\x08\"D\n\x0cStatusReport\x12\x34\n\x0b\x64\x65ployments\x18\x01 \x03(\x0b\x32\x1f.argosy.api.v1.DeploymentStatus\"\xa1\x01\n\x10\x44\x65ploymentStatus\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\t\x12\r\n\x05ready\x18\x03 \x01(\x08\x12/\n\tresources\x18\x04 \x03(\x0b\x32\x1c.argosy.api.v1.ResourceState\x12\x16\n\x0eresource_count\x18\x05 \x01(\r\x12\x13\n\x0b\x61pply_error\x18\x06 \x01(\t\"\x0b\n\tHeartbeat\"\xce\x01\n\x0f\x43onnectResponse\x12\x31\n\x06upsert\x18\x01 \x01(\x0b\x32\x1f.argosy.api.v1.DeploymentUpsertH\x00\x12\x31\n\x06\x64\x65lete\x18\x02 \x01(\x0b\x32\x1f.argosy.api.v1.DeploymentDeleteH\x00\x12#\n\x04ping\x18\x03 \x01(\x0b\x32\x13.argosy.api.v1.PingH\x00\x12)\n\x07welcome\x18\x04 \x01(\x0b\x32\x16.argosy.api.v1.WelcomeH\x00\x42\x05\n\x03msg\"N\n\x07Welcome\x12\x12\n\ncluster_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63luster_name\x18\x02 \x01(\t\x12\x19\n\x11heartbeat_seconds\x18\x03 \x01(\r\"\xd1\x01\n\x10\x44\x65ploymentUpsert\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\t\x12\x15\n\rbase_revision\x18\x03 \x01(\t\x12(\n\x07upserts\x18\x04 \x03(\x0b\x32\x17.argosy.api.v1.Resource\x12\x0f\n\x07removed\x18\x05 \x03(\t\x12\x16\n\x0eresource_count\x18\x06 \x01(\r\x12\x31\n\x07options\x18\x07 \x01(\x0b\x32 .argosy.api.v1.DeploymentOptions\"l\n\x11\x44\x65ploymentOptions\x12\x19\n\x11\x64\x65\x66\x61ult_namespace\x18\x01 \x01(\t\x12\x16\n\x0ekeep_resources\x18\x02 \x01(\x08\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x12\x15\n\rcorrect_drift\x18\x04 \x01(\x08\"\"\n\x10\x44\x65ploymentDelete\x12\x0e\n\x06\x62undle\x18\x01 \x01(\t\"\x06\n\x04Ping2\xa9\x01\n\x0cSpokeService\x12K\n\x08Register\x12\x1e.argosy.api.v1.RegisterRequest\x1a\x1f.argosy.api.v1.RegisterResponse\x12L\n\x07\x43onnect\x12\x1d.argosy.api.v1.ConnectRequest\x1a\x1e.argosy.api.v1.ConnectResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -53,21 +53,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STATUSREPORT']._serialized_start=698
   _globals['_STATUSREPORT']._serialized_end=766
   _globals['_DEPLOYMENTSTATUS']._serialized_start=769
-  _globals['_DEPLOYMENTSTATUS']._serialized_end=909
-  _globals['_HEARTBEAT']._serialized_start=911
-  _globals['_HEARTBEAT']._serialized_end=922
-  _globals['_CONNECTRESPONSE']._serialized_start=925
-  _globals['_CONNECTRESPONSE']._serialized_end=1131
-  _globals['_WELCOME']._serialized_start=1133
-  _globals['_WELCOME']._serialized_end=1211
-  _globals['_DEPLOYMENTUPSERT']._serialized_start=1214
-  _globals['_DEPLOYMENTUPSERT']._serialized_end=1423
-  _globals['_DEPLOYMENTOPTIONS']._serialized_start=1425
-  _globals['_DEPLOYMENTOPTIONS']._serialized_end=1533
-  _globals['_DEPLOYMENTDELETE']._serialized_start=1535
-  _globals['_DEPLOYMENTDELETE']._serialized_end=1569
-  _globals['_PING']._serialized_start=1571
-  _globals['_PING']._serialized_end=1577
-  _globals['_SPOKESERVICE']._serialized_start=1580
-  _globals['_SPOKESERVICE']._serialized_end=1749
+  _globals['_DEPLOYMENTSTATUS']._serialized_end=930
+  _globals['_HEARTBEAT']._serialized_start=932
+  _globals['_HEARTBEAT']._serialized_end=943
+  _globals['_CONNECTRESPONSE']._serialized_start=946
+  _globals['_CONNECTRESPONSE']._serialized_end=1152
+  _globals['_WELCOME']._serialized_start=1154
+  _globals['_WELCOME']._serialized_end=1232
+  _globals['_DEPLOYMENTUPSERT']._serialized_start=1235
+  _globals['_DEPLOYMENTUPSERT']._serialized_end=1444
+  _globals['_DEPLOYMENTOPTIONS']._serialized_start=1446
+  _globals['_DEPLOYMENTOPTIONS']._serialized_end=1554
+  _globals['_DEPLOYMENTDELETE']._serialized_start=1556
+  _globals['_DEPLOYMENTDELETE']._serialized_end=1590
+  _globals['_PING']._serialized_start=1592
+  _globals['_PING']._serialized_end=1598
+  _globals['_SPOKESERVICE']._serialized_start=1601
+  _globals['_SPOKESERVICE']._serialized_end=1770
 # @@protoc_insertion_point(module_scope)

@@ -78,18 +78,20 @@ class StatusReport(_message.Message):
     def __init__(self, deployments: _Optional[_Iterable[_Union[DeploymentStatus, _Mapping]]] = ...) -> None: ...
 
 class DeploymentStatus(_message.Message):
-    __slots__ = ("bundle", "revision", "ready", "resources", "resource_count")
+    __slots__ = ("bundle", "revision", "ready", "resources", "resource_count", "apply_error")
     BUNDLE_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     READY_FIELD_NUMBER: _ClassVar[int]
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    APPLY_ERROR_FIELD_NUMBER: _ClassVar[int]
     bundle: str
     revision: str
     ready: bool
     resources: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ResourceState]
     resource_count: int
-    def __init__(self, bundle: _Optional[str] = ..., revision: _Optional[str] = ..., ready: _Optional[bool] = ..., resources: _Optional[_Iterable[_Union[_resources_pb2.ResourceState, _Mapping]]] = ..., resource_count: _Optional[int] = ...) -> None: ...
+    apply_error: str
+    def __init__(self, bundle: _Optional[str] = ..., revision: _Optional[str] = ..., ready: _Optional[bool] = ..., resources: _Optional[_Iterable[_Union[_resources_pb2.ResourceState, _Mapping]]] = ..., resource_count: _Optional[int] = ..., apply_error: _Optional[str] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = ()

@@ -1,0 +1,1 @@
+"""The Argosy hub: stores bundles, clusters, groups and tokens; targets, renders, ships diffs."""

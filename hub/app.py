@@ -1,0 +1,198 @@
+"""The hub's composition root: settings, wiring, and the supervised loops of one hub process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
+from argosy.runtime import install_stop_signals, setup_logging, supervise
+from hub.fleet import Fleet
+from hub.fleet_service import FleetService
+from hub.rendering import Renderer
+from hub.sessions import PayloadCache
+from hub.spoke_service import SpokeService, handler
+from hub.status import StatusBook
+from hub.store import SqliteStore
+from hub.watch import StatusBroadcaster
+
+log = logging.getLogger("hub")
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return Path(base) / "argosy" / "hub"
+
+
+@dataclass(frozen=True)
+class Settings:
+    listen: str = "127.0.0.1:7443"
+    """host:port to serve gRPC on; port 0 picks a free one (written to DATA_DIR/hub.addr)."""
+    data_dir: Path = field(default_factory=default_data_dir)
+    """Directory for the SQLite database and hub.addr."""
+    heartbeat_seconds: int = 30
+    """How often spokes send a heartbeat."""
+    shutdown_grace: float = 2.0
+    """Seconds in-flight calls get to finish on stop."""
+    log_level: str = "INFO"
+    """Python logging level."""
+
+    def __post_init__(self) -> None:
+        host, sep, port = self.listen.rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ValueError(f"--listen / ARGOSY_HUB_LISTEN: {self.listen!r} is not HOST:PORT")
+        if self.heartbeat_seconds < 1:
+            raise ValueError("--heartbeat-seconds must be at least 1")
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "argosy.db"
+
+
+SERVER_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    # Spokes ping at most every 10 s; accept that without counting strikes.
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+    ("grpc.http2.max_ping_strikes", 0),
+    # A burst of thousands of spokes connecting at once must not be refused.
+    ("grpc.server.max_pending_requests", 20_000),
+]
+
+
+class Hub:
+    """One hub process. `run()` serves until `stop` is set, then shuts down in order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop = asyncio.Event()
+        self.ready = asyncio.Event()
+        self.port = 0
+        self.fleet: Fleet | None = None
+        self.payloads: PayloadCache | None = None
+
+    async def run(self) -> None:
+        s = self.settings
+        store = SqliteStore(s.db_path)
+        await store.open()
+        try:
+            book = StatusBook()
+            renderer = Renderer()
+            fleet = Fleet(store=store, status=book, renderer=renderer)
+            await fleet.load()
+            payloads = PayloadCache(fleet)
+            broadcaster = StatusBroadcaster(book)
+            self.fleet, self.payloads = fleet, payloads
+
+            server = grpc.aio.server(options=SERVER_OPTIONS)
+            fleet_pb2_grpc.add_FleetServiceServicer_to_server(
+                FleetService(fleet=fleet, book=book, broadcaster=broadcaster), server
+            )
+            server.add_generic_rpc_handlers(
+                (
+                    handler(
+                        SpokeService(
+                            fleet=fleet, payloads=payloads, heartbeat_seconds=s.heartbeat_seconds
+                        )
+                    ),
+                )
+            )
+            health_servicer = health.aio.HealthServicer()
+            health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+            reflection.enable_server_reflection(
+                [
+                    fleet_pb2.DESCRIPTOR.services_by_name["FleetService"].full_name,
+                    spoke_pb2.DESCRIPTOR.services_by_name["SpokeService"].full_name,
+                    health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                    reflection.SERVICE_NAME,
+                ],
+                server,
+            )
+            self.port = server.add_insecure_port(s.listen)
+            if not self.port:
+                raise OSError(f"cannot listen on {s.listen}")
+            await server.start()
+            await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+            host = s.listen.rpartition(":")[0]
+            address = f"{host}:{self.port}"
+            (s.data_dir / "hub.addr").write_text(address + "\n")
+            log.info("hub listening on %s, data in %s", address, s.data_dir)
+            self.ready.set()
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    tasks.create_task(
+                        supervise("store-writer", fleet.run, log=log), name="store-writer"
+                    )
+                    tasks.create_task(
+                        supervise("status-broadcaster", broadcaster.run, log=log),
+                        name="status-broadcaster",
+                    )
+                    await self.stop.wait()
+                    log.info("stopping")
+                    await health_servicer.enter_graceful_shutdown()
+                    await server.stop(s.shutdown_grace)
+                    raise _Stopped
+            except* _Stopped:
+                pass
+            await fleet.flush()
+        finally:
+            await store.close()
+            self.ready.clear()
+
+
+class _Stopped(Exception):
+    """Raised inside the task group to cancel its loops on stop."""
+
+
+def parse_settings(argv: Sequence[str] | None) -> Settings:
+    env = os.environ
+    parser = argparse.ArgumentParser(prog="argosy hub", description="Run an Argosy hub.")
+    parser.add_argument(
+        "--listen", default=env.get("ARGOSY_HUB_LISTEN", Settings.listen), help="HOST:PORT"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(env["ARGOSY_HUB_DATA_DIR"]) if "ARGOSY_HUB_DATA_DIR" in env else None,
+        help="where the SQLite database lives (default: ~/.local/share/argosy/hub)",
+    )
+    parser.add_argument(
+        "--heartbeat-seconds",
+        type=int,
+        default=int(env.get("ARGOSY_HUB_HEARTBEAT_SECONDS", Settings.heartbeat_seconds)),
+    )
+    parser.add_argument("--log-level", default=env.get("ARGOSY_HUB_LOG_LEVEL", "INFO"))
+    args = parser.parse_args(argv)
+    try:
+        return Settings(
+            listen=args.listen,
+            data_dir=args.data_dir or default_data_dir(),
+            heartbeat_seconds=args.heartbeat_seconds,
+            log_level=args.log_level,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
+async def serve(settings: Settings) -> None:
+    hub = Hub(settings)
+    install_stop_signals(hub.stop)
+    await hub.run()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings = parse_settings(argv)
+    setup_logging(settings.log_level)
+    asyncio.run(serve(settings))

@@ -1,0 +1,561 @@
+"""The fleet: bundles, clusters, groups and deployments, held in memory and written through.
+
+This is the hub's one source of truth at run time. Admin calls change it under one lock (they
+are rare and must not interleave); spoke acks and reports change it without awaiting (they are
+frequent) and reach the store through a write-behind batch. Sessions are told which bundles to
+look at again; they read the desired state from here when they are ready to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from argosy.bundle import Bundle, BundleSource, load_bundle
+from argosy.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from argosy.names import check_labels, check_name
+from argosy.selectors import LabelSelector
+from hub import auth
+from hub.models import (
+    BundleRecord,
+    ClusterRecord,
+    DeploymentRecord,
+    GroupRecord,
+    ResourceStateRecord,
+    TokenRecord,
+)
+from hub.rendered import LruCache, Rendered
+from hub.rendering import Renderer, target_for
+from hub.states import DeploymentFacts, deployment_state
+from hub.status import ClusterInfo, StatusBook
+from hub.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GROUP = "default"
+
+
+class Listener(Protocol):
+    """A connected spoke's session, as the fleet sees it."""
+
+    def notify(self, bundles: Iterable[str]) -> None: ...
+    def close(self, reason: str) -> None: ...
+
+
+@dataclass
+class Deployment:
+    """One bundle on one cluster. `sent` is what this hub last sent on the live stream."""
+
+    bundle: str
+    cluster_id: str
+    desired: str
+    sent: str = ""
+    acked: str = ""
+    error: str = ""
+    status_revision: str = ""
+    ready: bool = False
+    resources: tuple[ResourceStateRecord, ...] = ()
+
+    def facts(self) -> DeploymentFacts:
+        return DeploymentFacts(
+            desired=self.desired,
+            sent=self.sent,
+            acked=self.acked,
+            error=self.error,
+            status_revision=self.status_revision,
+            ready=self.ready,
+            modified=any(r.modified for r in self.resources),
+        )
+
+    def record(self) -> DeploymentRecord:
+        return DeploymentRecord(
+            bundle=self.bundle,
+            cluster_id=self.cluster_id,
+            desired=self.desired,
+            acked=self.acked,
+            error=self.error,
+            status_revision=self.status_revision,
+            ready=self.ready,
+            resources=self.resources,
+        )
+
+
+@dataclass(frozen=True)
+class AppliedBundle:
+    name: str
+    revision: str
+    changed: bool
+    resource_count: int
+
+
+@dataclass(frozen=True)
+class ResourceReport:
+    key: str
+    ready: bool
+    modified: bool
+    missing: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One deployment's state as a spoke reported it."""
+
+    bundle: str
+    revision: str
+    ready: bool
+    apply_error: str
+    resources: tuple[ResourceStateRecord, ...] = field(default=())
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class Fleet:
+    def __init__(self, *, store: Store, status: StatusBook, renderer: Renderer) -> None:
+        self._store = store
+        self.status = status
+        self._renderer = renderer
+        self._lock = asyncio.Lock()
+        self._bundles: dict[str, tuple[BundleRecord, Bundle]] = {}
+        self._clusters: dict[str, ClusterRecord] = {}
+        self._cluster_ids: dict[str, str] = {}
+        self._groups: dict[str, GroupRecord] = {}
+        self._deployments: dict[str, dict[str, Deployment]] = {}
+        self._listeners: dict[str, Listener] = {}
+        # Revisions some deployment wants now, so sessions never wait for them.
+        self._live: dict[str, Rendered] = {}
+        self._old: LruCache[str, Rendered] = LruCache(1024)
+        self._dirty: set[tuple[str, str]] = set()
+        self._deleted: set[tuple[str, str]] = set()
+        self._seen: dict[str, int] = {}
+        self._flush_wake = asyncio.Event()
+
+    # --- start and the write-behind loop ---------------------------------------------------------
+
+    async def load(self) -> None:
+        """Rebuild the in-memory fleet from the store, then re-derive every desired revision."""
+        snap = await self._store.load()
+        for rec in snap.bundles:
+            try:
+                bundle = await asyncio.to_thread(
+                    load_bundle, BundleSource(rec.name, rec.files), labels=rec.labels
+                )
+            except InvalidInput as exc:
+                log.error("stored bundle %s no longer loads, skipping it: %s", rec.name, exc)
+                continue
+            self._bundles[rec.name] = (rec, bundle)
+            self.status.add_bundle(rec.name)
+        for cluster in snap.clusters:
+            self._clusters[cluster.id] = cluster
+            self._cluster_ids[cluster.name] = cluster.id
+            self._deployments[cluster.id] = {}
+            self.status.put_cluster(cluster.id, ClusterInfo(cluster.name, cluster.labels))
+        for group in snap.groups:
+            self._groups[group.name] = group
+        if DEFAULT_GROUP not in self._groups:
+            group = GroupRecord(DEFAULT_GROUP, LabelSelector())
+            await self._store.put_group(group)
+            self._groups[DEFAULT_GROUP] = group
+        for group in self._groups.values():
+            self.status.put_group(group.name, self._members(group.selector))
+        self._refresh_memberships(self._clusters)
+        reported = {(d.cluster_id, d.bundle): d for d in snap.deployments}
+        plan = await self._plan(self._bundles, self._clusters)
+        for (cluster_id, name), rendered in plan.items():
+            row = reported.pop((cluster_id, name), None)
+            if rendered is None:
+                continue
+            dep = Deployment(name, cluster_id, rendered.revision)
+            if row is not None:
+                dep.acked, dep.error = row.acked, row.error
+                dep.status_revision, dep.ready, dep.resources = (
+                    row.status_revision,
+                    row.ready,
+                    row.resources,
+                )
+            self._deployments[cluster_id][name] = dep
+            self._live[rendered.revision] = rendered
+            self._changed(dep)
+        self._deleted.update((b, c) for c, b in reported)
+        await self._store.put_resource_sets({r.revision: r.encode() for r in self._live.values()})
+        log.info(
+            "loaded %d bundles, %d clusters, %d groups",
+            len(self._bundles),
+            len(self._clusters),
+            len(self._groups),
+        )
+
+    async def run(self, *, interval: float = 0.25) -> None:
+        """Write spoke-reported state behind, in one transaction per batch."""
+        while True:
+            await self._flush_wake.wait()
+            await asyncio.sleep(interval)
+            await self.flush()
+
+    async def flush(self) -> None:
+        self._flush_wake.clear()
+        dirty, self._dirty = self._dirty, set()
+        deleted, self._deleted = self._deleted, set()
+        seen, self._seen = self._seen, {}
+        upserts = [
+            self._deployments[c][b].record()
+            for b, c in dirty
+            if b in self._deployments.get(c, {})
+        ]
+        if upserts or deleted:
+            await self._store.save_deployments(upserts, sorted(deleted))
+        if seen:
+            await self._store.touch_clusters(seen)
+
+    def _changed(self, dep: Deployment) -> None:
+        self.status.set_state(dep.bundle, dep.cluster_id, deployment_state(dep.facts()))
+        self._dirty.add((dep.bundle, dep.cluster_id))
+        self._flush_wake.set()
+
+    # --- targeting ---------------------------------------------------------------------------------
+
+    def _selectors(self) -> dict[str, LabelSelector]:
+        return {g.name: g.selector for g in self._groups.values()}
+
+    def _members(self, selector: LabelSelector) -> list[str]:
+        return [c.id for c in self._clusters.values() if selector.matches(c.labels)]
+
+    def _refresh_memberships(self, cluster_ids: Iterable[str]) -> None:
+        for cluster_id in cluster_ids:
+            labels = self._clusters[cluster_id].labels
+            self.status.set_groups(
+                cluster_id, {g.name for g in self._groups.values() if g.selector.matches(labels)}
+            )
+
+    async def _plan(
+        self,
+        bundles: Mapping[str, tuple[BundleRecord, Bundle]],
+        clusters: Mapping[str, ClusterRecord],
+    ) -> dict[tuple[str, str], Rendered | None]:
+        """What each (cluster, bundle) pair should hold; None where the bundle does not reach."""
+        groups = self._selectors()
+        plan: dict[tuple[str, str], Rendered | None] = {}
+        for name, (_, bundle) in bundles.items():
+            for cluster_id, cluster in clusters.items():
+                target = target_for(bundle, cluster, groups)
+                if target is None:
+                    plan[(cluster_id, name)] = None
+                    continue
+                rendered = self._renderer.cached(target)
+                if rendered is None:
+                    rendered = await self._renderer.render(bundle, target, cluster)
+                plan[(cluster_id, name)] = rendered
+        return plan
+
+    def _commit(self, plan: Mapping[tuple[str, str], Rendered | None]) -> None:
+        """Make the plan the desired state, and tell the sessions whose clusters it touched."""
+        touched: dict[str, list[str]] = {}
+        for (cluster_id, name), rendered in plan.items():
+            deps = self._deployments.setdefault(cluster_id, {})
+            dep = deps.get(name)
+            if rendered is None:
+                if dep is not None:
+                    del deps[name]
+                    self.status.set_state(name, cluster_id, None)
+                    self._deleted.add((name, cluster_id))
+                    touched.setdefault(cluster_id, []).append(name)
+                continue
+            self._live[rendered.revision] = rendered
+            if dep is None:
+                dep = deps[name] = Deployment(name, cluster_id, rendered.revision)
+                self._deleted.discard((name, cluster_id))
+            elif dep.desired == rendered.revision:
+                continue
+            dep.desired = rendered.revision
+            self._changed(dep)
+            touched.setdefault(cluster_id, []).append(name)
+        self._prune_live()
+        self._flush_wake.set()
+        for cluster_id, names in touched.items():
+            listener = self._listeners.get(cluster_id)
+            if listener is not None:
+                listener.notify(names)
+
+    def _prune_live(self) -> None:
+        wanted = {d.desired for deps in self._deployments.values() for d in deps.values()}
+        for revision in [r for r in self._live if r not in wanted]:
+            self._old.put(revision, self._live.pop(revision))
+
+    # --- bundles -------------------------------------------------------------------------------------
+
+    async def apply_bundles(
+        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]]
+    ) -> list[AppliedBundle]:
+        """Create or update bundles, all or none."""
+        names = [s.name for s, _ in sources]
+        if len(set(names)) != len(names):
+            raise InvalidInput("the same bundle name is given twice in one apply")
+        loaded = await asyncio.to_thread(
+            lambda: [load_bundle(src, labels=labels) for src, labels in sources]
+        )
+        async with self._lock:
+            now = _now()
+            records: dict[str, tuple[BundleRecord, Bundle]] = {}
+            results = []
+            for bundle in loaded:
+                old = self._bundles.get(bundle.name)
+                changed = old is None or old[0].revision != bundle.revision
+                record = BundleRecord(
+                    name=bundle.name,
+                    labels=dict(bundle.labels),
+                    files=dict(bundle.files),
+                    revision=bundle.revision,
+                    resource_count=len(bundle.resources),
+                    created=old[0].created if old else now,
+                    updated=now if changed or old is None else old[0].updated,
+                )
+                records[bundle.name] = (record, bundle)
+                results.append(
+                    AppliedBundle(bundle.name, bundle.revision, changed, len(bundle.resources))
+                )
+            plan = await self._plan(records, self._clusters)
+            fresh = {
+                r.revision: r.encode()
+                for r in plan.values()
+                if r is not None and r.revision not in self._live
+            }
+            await self._store.put_bundles([r for r, _ in records.values()], fresh)
+            for name, entry in records.items():
+                self._bundles[name] = entry
+                self.status.add_bundle(name)
+            self._commit(plan)
+            return results
+
+    async def delete_bundle(self, name: str) -> None:
+        async with self._lock:
+            if name not in self._bundles:
+                raise NotFound(f"bundle {name!r} not found")
+            await self._store.delete_bundle(name)
+            entry = {name: self._bundles.pop(name)}
+            self._commit(dict.fromkeys(((c, name) for c in self._clusters), None))
+            del entry
+            self.status.remove_bundle(name)
+
+    def bundles(self) -> list[BundleRecord]:
+        return [rec for rec, _ in sorted(self._bundles.values(), key=lambda e: e[0].name)]
+
+    def bundle(self, name: str) -> BundleRecord:
+        entry = self._bundles.get(name)
+        if entry is None:
+            raise NotFound(f"bundle {name!r} not found")
+        return entry[0]
+
+    # --- clusters ------------------------------------------------------------------------------------
+
+    async def register(
+        self, *, token: str, name: str, labels: Mapping[str, str]
+    ) -> tuple[ClusterRecord, str]:
+        """Exchange a registration token for a cluster and its credential."""
+        check_name(name, what="cluster name")
+        check_labels(dict(labels), what=f"cluster {name} labels")
+        if not token:
+            raise Unauthenticated("a registration token is required")
+        if await self._store.use_token(auth.hash_secret(token), now=_now()) is None:
+            raise Unauthenticated("the registration token is unknown, expired or revoked")
+        async with self._lock:
+            old_id = self._cluster_ids.get(name)
+            old = self._clusters.get(old_id) if old_id else None
+            cluster_id = old.id if old else auth.new_id("c-")
+            credential = auth.new_credential(cluster_id)
+            record = ClusterRecord(
+                id=cluster_id,
+                name=name,
+                labels=dict(labels),
+                credential_hash=auth.hash_secret(credential),
+                created=old.created if old else _now(),
+                last_seen=old.last_seen if old else 0,
+            )
+            await self._store.put_cluster(record)
+            self._clusters[cluster_id] = record
+            self._cluster_ids[name] = cluster_id
+            info = ClusterInfo(name, record.labels)
+            if old_id in self._listeners:
+                # A re-registration replaces the old credential: cut the stream that used it.
+                self._listeners.pop(cluster_id).close("cluster re-registered")
+            self.status.put_cluster(cluster_id, info)
+            self._refresh_memberships([cluster_id])
+            self._commit(await self._plan(self._bundles, {cluster_id: record}))
+            log.info("registered cluster %s (%s) labels=%s", name, cluster_id, dict(labels))
+            return record, credential
+
+    async def delete_cluster(self, name: str) -> None:
+        async with self._lock:
+            cluster_id = self._cluster_ids.get(name)
+            if cluster_id is None:
+                raise NotFound(f"cluster {name!r} not found")
+            await self._store.delete_cluster(cluster_id)
+            listener = self._listeners.pop(cluster_id, None)
+            if listener is not None:
+                listener.close("cluster deleted")
+            for bundle in self._deployments.pop(cluster_id, {}):
+                self._dirty.discard((bundle, cluster_id))
+            del self._clusters[cluster_id], self._cluster_ids[name]
+            self.status.remove_cluster(cluster_id)
+            self._prune_live()
+
+    def clusters(self) -> list[ClusterRecord]:
+        return sorted(self._clusters.values(), key=lambda c: c.name)
+
+    def connected(self, cluster_id: str) -> bool:
+        return cluster_id in self._listeners
+
+    def authenticate(self, credential: str) -> ClusterRecord:
+        cluster_id = auth.credential_cluster_id(credential)
+        cluster = self._clusters.get(cluster_id) if cluster_id else None
+        if cluster is None or not auth.secret_matches(credential, cluster.credential_hash):
+            raise Unauthenticated("unknown or revoked cluster credential")
+        return cluster
+
+    # --- groups --------------------------------------------------------------------------------------
+
+    async def put_group(self, name: str, selector: LabelSelector) -> GroupRecord:
+        check_name(name, what="group name")
+        async with self._lock:
+            group = GroupRecord(name, selector)
+            await self._store.put_group(group)
+            self._groups[name] = group
+            self.status.put_group(name, self._members(selector))
+            self._commit(await self._plan(self._bundles, self._clusters))
+            return group
+
+    async def delete_group(self, name: str) -> None:
+        if name == DEFAULT_GROUP:
+            raise PermissionDenied(f"the {DEFAULT_GROUP!r} group is built in and cannot be deleted")
+        async with self._lock:
+            if name not in self._groups:
+                raise NotFound(f"group {name!r} not found")
+            await self._store.delete_group(name)
+            del self._groups[name]
+            self.status.remove_group(name)
+            self._commit(await self._plan(self._bundles, self._clusters))
+
+    def groups(self) -> list[GroupRecord]:
+        return sorted(self._groups.values(), key=lambda g: g.name)
+
+    # --- tokens --------------------------------------------------------------------------------------
+
+    async def create_token(self, *, ttl_seconds: int = 0) -> tuple[TokenRecord, str]:
+        token_id = auth.new_id("t-")
+        secret = auth.new_token(token_id)
+        now = _now()
+        record = TokenRecord(
+            id=token_id,
+            secret_hash=auth.hash_secret(secret),
+            created=now,
+            expires=now + ttl_seconds if ttl_seconds else 0,
+        )
+        await self._store.put_token(record)
+        return record, secret
+
+    async def tokens(self) -> list[TokenRecord]:
+        return await self._store.list_tokens()
+
+    async def revoke_token(self, token_id: str) -> None:
+        for token in await self._store.list_tokens():
+            if token.id == token_id:
+                await self._store.put_token(
+                    TokenRecord(
+                        token.id, token.secret_hash, token.created, token.expires, True, token.uses
+                    )
+                )
+                return
+        raise NotFound(f"token {token_id!r} not found")
+
+    # --- spokes --------------------------------------------------------------------------------------
+
+    def attach(self, cluster_id: str, listener: Listener) -> None:
+        """Make listener the cluster's one live session; a second stream replaces the first."""
+        old = self._listeners.get(cluster_id)
+        if old is not None:
+            old.close("replaced by a newer stream from the same cluster")
+        self._listeners[cluster_id] = listener
+        self.status.set_connected(cluster_id, True)
+
+    def detach(self, cluster_id: str, listener: Listener) -> None:
+        if self._listeners.get(cluster_id) is listener:
+            del self._listeners[cluster_id]
+            if cluster_id in self._clusters:
+                self.status.set_connected(cluster_id, False)
+                for dep in self._deployments.get(cluster_id, {}).values():
+                    if dep.sent != dep.acked:
+                        dep.sent = dep.acked
+                        self._changed(dep)
+
+    def desired(self, cluster_id: str) -> Mapping[str, Deployment]:
+        return self._deployments.get(cluster_id, {})
+
+    def live_rendered(self, revision: str) -> Rendered | None:
+        return self._live.get(revision) or self._old.get(revision)
+
+    async def rendered(self, revision: str) -> Rendered | None:
+        """A revision's resources, from memory or, for an old one, the store."""
+        hit = self.live_rendered(revision)
+        if hit is not None or not revision:
+            return hit
+        data = await self._store.get_resource_set(revision)
+        if data is None:
+            return None
+        rendered = Rendered.decode(data)
+        self._old.put(revision, rendered)
+        return rendered
+
+    def on_hello(self, cluster_id: str, applied: Mapping[str, str]) -> None:
+        for name, dep in self._deployments.get(cluster_id, {}).items():
+            held = applied.get(name, "")
+            if dep.acked != held or dep.sent != held:
+                dep.acked = dep.sent = held
+                self._changed(dep)
+        self._seen[cluster_id] = _now()
+
+    def on_sent(self, cluster_id: str, bundle: str, revision: str) -> None:
+        dep = self._deployments.get(cluster_id, {}).get(bundle)
+        if dep is not None and dep.sent != revision:
+            dep.sent = revision
+            self._changed(dep)
+
+    def on_ack(self, cluster_id: str, *, bundle: str, revision: str, error: str) -> None:
+        dep = self._deployments.get(cluster_id, {}).get(bundle)
+        if dep is None:
+            return
+        if (dep.acked, dep.error) != (revision, error):
+            dep.acked, dep.error = revision, error
+            self._changed(dep)
+
+    def on_status(self, cluster_id: str, updates: Iterable[StatusUpdate]) -> None:
+        deps = self._deployments.get(cluster_id, {})
+        for update in updates:
+            dep = deps.get(update.bundle)
+            if dep is None:
+                continue
+            dep.status_revision, dep.ready, dep.resources = (
+                update.revision,
+                update.ready,
+                update.resources,
+            )
+            if update.revision == dep.acked:
+                dep.error = update.apply_error
+            self._changed(dep)
+
+    def on_heartbeat(self, cluster_id: str) -> None:
+        self._seen[cluster_id] = _now()
+
+    def deployment(self, cluster_id: str, bundle: str) -> Deployment | None:
+        return self._deployments.get(cluster_id, {}).get(bundle)
+
+    def cluster(self, cluster_id: str) -> ClusterRecord | None:
+        return self._clusters.get(cluster_id)
+
+    def cluster_by_name(self, name: str) -> ClusterRecord | None:
+        cluster_id = self._cluster_ids.get(name)
+        return self._clusters.get(cluster_id) if cluster_id else None

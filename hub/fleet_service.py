@@ -1,0 +1,252 @@
+"""FleetService: the admin and programmatic API. Thin: convert, delegate to the fleet, convert."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+
+from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
+from argosy.bundle import BundleSource
+from argosy.errors import InvalidInput
+from argosy.selectors import LabelSelector, Requirement
+from hub.errors import grpc_errors
+from hub.fleet import Fleet
+from hub.models import BundleRecord, ClusterRecord, GroupRecord, TokenRecord
+from hub.status import StatusBook
+from hub.watch import StatusBroadcaster, bundle_pb, cluster_pb, group_pb, snapshot
+
+log = logging.getLogger(__name__)
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def bundle_to_pb(rec: BundleRecord, *, with_files: bool) -> fleet_pb2.Bundle:
+    files = (
+        [resources_pb2.BundleFile(path=p, content=c) for p, c in sorted(rec.files.items())]
+        if with_files
+        else []
+    )
+    return fleet_pb2.Bundle(
+        spec=fleet_pb2.BundleSpec(name=rec.name, labels=dict(rec.labels), files=files),
+        revision=rec.revision,
+        created_unix=rec.created,
+        updated_unix=rec.updated,
+        resource_count=rec.resource_count,
+    )
+
+
+def selector_to_pb(selector: LabelSelector) -> fleet_pb2.LabelSelector:
+    return fleet_pb2.LabelSelector(
+        match_labels=dict(selector.match_labels),
+        match_expressions=[
+            fleet_pb2.LabelSelectorRequirement(key=r.key, operator=r.operator, values=r.values)
+            for r in selector.match_expressions
+        ],
+    )
+
+
+def selector_from_pb(pb: fleet_pb2.LabelSelector) -> LabelSelector:
+    for r in pb.match_expressions:
+        if r.operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            raise InvalidInput(f"selector operator {r.operator!r} is not In, NotIn, Exists or DoesNotExist")
+    return LabelSelector(
+        dict(pb.match_labels),
+        tuple(Requirement(r.key, r.operator, tuple(r.values)) for r in pb.match_expressions),
+    )
+
+
+def group_to_pb(group: GroupRecord) -> fleet_pb2.ClusterGroup:
+    return fleet_pb2.ClusterGroup(name=group.name, selector=selector_to_pb(group.selector))
+
+
+def token_to_pb(token: TokenRecord) -> fleet_pb2.Token:
+    return fleet_pb2.Token(
+        id=token.id,
+        created_unix=token.created,
+        expires_unix=token.expires,
+        revoked=token.revoked,
+        uses=token.uses,
+    )
+
+
+class FleetService(fleet_pb2_grpc.FleetServiceServicer):
+    def __init__(self, *, fleet: Fleet, book: StatusBook, broadcaster: StatusBroadcaster) -> None:
+        self._fleet = fleet
+        self._book = book
+        self._broadcaster = broadcaster
+
+    def _cluster_pb(self, c: ClusterRecord) -> fleet_pb2.Cluster:
+        return fleet_pb2.Cluster(
+            id=c.id,
+            name=c.name,
+            labels=dict(c.labels),
+            connected=self._fleet.connected(c.id),
+            created_unix=c.created,
+            last_seen_unix=c.last_seen,
+        )
+
+    @grpc_errors
+    async def ApplyBundles(
+        self, request: fleet_pb2.ApplyBundlesRequest, context: Context
+    ) -> fleet_pb2.ApplyBundlesResponse:
+        if not request.bundles:
+            raise InvalidInput("no bundles given")
+        sources = [
+            (BundleSource(b.name, {f.path: f.content for f in b.files}), dict(b.labels))
+            for b in request.bundles
+        ]
+        applied = await self._fleet.apply_bundles(sources)
+        return fleet_pb2.ApplyBundlesResponse(
+            bundles=[
+                fleet_pb2.BundleApplied(
+                    name=a.name,
+                    revision=a.revision,
+                    changed=a.changed,
+                    resource_count=a.resource_count,
+                )
+                for a in applied
+            ]
+        )
+
+    @grpc_errors
+    async def GetBundle(
+        self, request: fleet_pb2.GetBundleRequest, context: Context
+    ) -> fleet_pb2.GetBundleResponse:
+        return fleet_pb2.GetBundleResponse(
+            bundle=bundle_to_pb(self._fleet.bundle(request.name), with_files=True)
+        )
+
+    @grpc_errors
+    async def ListBundles(
+        self, request: fleet_pb2.ListBundlesRequest, context: Context
+    ) -> fleet_pb2.ListBundlesResponse:
+        return fleet_pb2.ListBundlesResponse(
+            bundles=[bundle_to_pb(b, with_files=False) for b in self._fleet.bundles()]
+        )
+
+    @grpc_errors
+    async def DeleteBundle(
+        self, request: fleet_pb2.DeleteBundleRequest, context: Context
+    ) -> fleet_pb2.DeleteBundleResponse:
+        await self._fleet.delete_bundle(request.name)
+        return fleet_pb2.DeleteBundleResponse()
+
+    @grpc_errors
+    async def ListClusters(
+        self, request: fleet_pb2.ListClustersRequest, context: Context
+    ) -> fleet_pb2.ListClustersResponse:
+        return fleet_pb2.ListClustersResponse(
+            clusters=[self._cluster_pb(c) for c in self._fleet.clusters()]
+        )
+
+    @grpc_errors
+    async def DeleteCluster(
+        self, request: fleet_pb2.DeleteClusterRequest, context: Context
+    ) -> fleet_pb2.DeleteClusterResponse:
+        await self._fleet.delete_cluster(request.name)
+        return fleet_pb2.DeleteClusterResponse()
+
+    @grpc_errors
+    async def CreateGroup(
+        self, request: fleet_pb2.CreateGroupRequest, context: Context
+    ) -> fleet_pb2.CreateGroupResponse:
+        group = await self._fleet.put_group(
+            request.group.name, selector_from_pb(request.group.selector)
+        )
+        return fleet_pb2.CreateGroupResponse(group=group_to_pb(group))
+
+    @grpc_errors
+    async def ListGroups(
+        self, request: fleet_pb2.ListGroupsRequest, context: Context
+    ) -> fleet_pb2.ListGroupsResponse:
+        return fleet_pb2.ListGroupsResponse(groups=[group_to_pb(g) for g in self._fleet.groups()])
+
+    @grpc_errors
+    async def DeleteGroup(
+        self, request: fleet_pb2.DeleteGroupRequest, context: Context
+    ) -> fleet_pb2.DeleteGroupResponse:
+        await self._fleet.delete_group(request.name)
+        return fleet_pb2.DeleteGroupResponse()
+
+    @grpc_errors
+    async def CreateToken(
+        self, request: fleet_pb2.CreateTokenRequest, context: Context
+    ) -> fleet_pb2.CreateTokenResponse:
+        record, secret = await self._fleet.create_token(ttl_seconds=request.ttl_seconds)
+        return fleet_pb2.CreateTokenResponse(token=secret, info=token_to_pb(record))
+
+    @grpc_errors
+    async def ListTokens(
+        self, request: fleet_pb2.ListTokensRequest, context: Context
+    ) -> fleet_pb2.ListTokensResponse:
+        return fleet_pb2.ListTokensResponse(
+            tokens=[token_to_pb(t) for t in await self._fleet.tokens()]
+        )
+
+    @grpc_errors
+    async def RevokeToken(
+        self, request: fleet_pb2.RevokeTokenRequest, context: Context
+    ) -> fleet_pb2.RevokeTokenResponse:
+        await self._fleet.revoke_token(request.id)
+        return fleet_pb2.RevokeTokenResponse()
+
+    @grpc_errors
+    async def GetStatus(
+        self, request: fleet_pb2.GetStatusRequest, context: Context
+    ) -> fleet_pb2.GetStatusResponse:
+        snap = snapshot(self._book)
+        groups = {g.name: g for g in self._fleet.groups()}
+        for g in snap.groups:
+            g.selector.CopyFrom(selector_to_pb(groups[g.name].selector))
+        detail = set(request.detail_bundles)
+        for b in snap.bundles:
+            rec = self._fleet.bundle(b.name)
+            b.revision = rec.revision
+            if "*" in detail or b.name in detail:
+                b.deployments.extend(self._details(b.name))
+        return fleet_pb2.GetStatusResponse(
+            clusters=snap.clusters, groups=snap.groups, bundles=snap.bundles
+        )
+
+    def _details(self, bundle: str) -> list[fleet_pb2.DeploymentDetail]:
+        out = []
+        for cluster in self._fleet.clusters():
+            dep = self._fleet.deployment(cluster.id, bundle)
+            if dep is None:
+                continue
+            out.append(
+                fleet_pb2.DeploymentDetail(
+                    cluster=cluster.name,
+                    state=self._book.state_of(bundle, cluster.id) or "",
+                    revision=dep.desired,
+                    applied_revision=dep.acked,
+                    message=dep.error,
+                    resources=[
+                        resources_pb2.ResourceState(
+                            key=r.key,
+                            ready=r.ready,
+                            modified=r.modified,
+                            missing=r.missing,
+                            message=r.message,
+                        )
+                        for r in dep.resources
+                    ],
+                )
+            )
+        return out
+
+    async def WatchStatus(
+        self, request: fleet_pb2.WatchStatusRequest, context: Context
+    ) -> AsyncIterator[fleet_pb2.WatchStatusResponse]:
+        watcher = self._broadcaster.subscribe()
+        try:
+            while True:
+                yield await watcher.queue.get()
+        finally:
+            self._broadcaster.unsubscribe(watcher)
+
+
+__all__ = ["FleetService", "bundle_pb", "cluster_pb", "group_pb"]

@@ -1,0 +1,72 @@
+"""The hub's records: what the store keeps and the in-memory fleet holds.
+
+Plain frozen dataclasses, free of gRPC and SQL, so the store, the fleet logic and the servicers
+can each convert at their own edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from argosy.selectors import LabelSelector
+
+
+@dataclass(frozen=True)
+class BundleRecord:
+    name: str
+    labels: Mapping[str, str]
+    files: Mapping[str, bytes] = field(repr=False)
+    revision: str
+    resource_count: int
+    created: int
+    updated: int
+
+
+@dataclass(frozen=True)
+class ClusterRecord:
+    id: str
+    name: str
+    labels: Mapping[str, str]
+    credential_hash: str = field(repr=False)
+    created: int
+    last_seen: int = 0
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    name: str
+    selector: LabelSelector
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: str
+    secret_hash: str = field(repr=False)
+    created: int
+    expires: int = 0
+    revoked: bool = False
+    uses: int = 0
+
+
+@dataclass(frozen=True)
+class ResourceStateRecord:
+    key: str
+    ready: bool
+    modified: bool = False
+    missing: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    """A bundle on a cluster: what the hub wants there and what the spoke last said."""
+
+    bundle: str
+    cluster_id: str
+    desired: str
+    acked: str = ""
+    error: str = ""
+    status_revision: str = ""
+    ready: bool = False
+    resources: tuple[ResourceStateRecord, ...] = ()

@@ -1,0 +1,195 @@
+"""One SpokeSession per connected spoke, and the payload cache they all share.
+
+A session's queue is the set of bundles to look at again, keyed by bundle: bounded by the number
+of bundles, and a newer revision overwrites an unsent older one (coalescing), so a slow spoke
+never makes the hub hold intermediate revisions for it. What to send is decided when the stream
+can take it, from the fleet's desired state and the revision the spoke holds.
+
+A payload is serialised once per (bundle, base revision, target revision) and the same bytes go
+to every spoke that needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from argosy.api.v1 import resources_pb2, spoke_pb2
+from hub.diffing import diff_resource_sets
+from hub.fleet import Fleet, StatusUpdate
+from hub.models import ClusterRecord, ResourceStateRecord
+from hub.rendered import LruCache, Rendered
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendCounters:
+    full: int = 0
+    diff: int = 0
+    deletes: int = 0
+    bytes: int = 0
+
+
+class PayloadCache:
+    """Serialised DeploymentUpsert messages, built once per distinct content."""
+
+    def __init__(self, fleet: Fleet, *, capacity: int = 4096) -> None:
+        self._fleet = fleet
+        self._cache: LruCache[tuple[str, str, str], bytes] = LruCache(capacity)
+        self.counters = SendCounters()
+
+    async def upsert(self, bundle: str, base: str, target: str) -> tuple[bytes, bool]:
+        """The bytes that move a spoke from base to target, and whether they are a full send."""
+        key = (bundle, base, target)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit, not base
+        rendered = await self._fleet.rendered(target)
+        if rendered is None:
+            raise LookupError(f"revision {target} of bundle {bundle} is not stored")
+        base_rendered = await self._fleet.rendered(base) if base else None
+        if base and base_rendered is None:
+            # The spoke holds a revision this hub no longer has: send everything.
+            return await self.upsert(bundle, "", target)
+        data = encode_upsert(bundle, base_rendered, rendered)
+        self._cache.put(key, data)
+        return data, not base
+
+
+def encode_upsert(bundle: str, base: Rendered | None, target: Rendered) -> bytes:
+    diff = diff_resource_sets(base.resources if base else None, target.resources)
+    opts = target.options
+    msg = spoke_pb2.ConnectResponse(
+        upsert=spoke_pb2.DeploymentUpsert(
+            bundle=bundle,
+            revision=target.revision,
+            base_revision=base.revision if base else "",
+            upserts=[
+                resources_pb2.Resource(key=m.key, hash=m.hash, manifest=m.manifest)
+                for m in diff.upserts
+            ],
+            removed=list(diff.removed),
+            resource_count=len(target.resources),
+            options=spoke_pb2.DeploymentOptions(
+                default_namespace=opts.default_namespace,
+                keep_resources=opts.keep_resources,
+                force=opts.force,
+                correct_drift=opts.correct_drift,
+            ),
+        )
+    )
+    return msg.SerializeToString()
+
+
+class SessionClosed(Exception):
+    """The fleet closed this session (replaced, deleted, revoked)."""
+
+
+class SpokeSession:
+    """The hub's side of one spoke's stream."""
+
+    def __init__(
+        self,
+        *,
+        fleet: Fleet,
+        payloads: PayloadCache,
+        cluster: ClusterRecord,
+        write: Callable[[bytes], Awaitable[None]],
+        held: dict[str, str],
+    ) -> None:
+        self._fleet = fleet
+        self._payloads = payloads
+        self.cluster = cluster
+        self._write = write
+        # bundle -> revision the spoke will hold once it has processed everything we sent.
+        self._held = held
+        self._pending: dict[str, None] = {}
+        self._wake = asyncio.Event()
+        self._closed: str | None = None
+
+    def notify(self, bundles: Iterable[str]) -> None:
+        for bundle in bundles:
+            self._pending[bundle] = None
+        self._wake.set()
+
+    def close(self, reason: str) -> None:
+        self._closed = reason
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send what the spoke is missing, whenever something changes, until closed."""
+        self.notify([*self._fleet.desired(self.cluster.id), *self._held])
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._closed is not None:
+                raise SessionClosed(self._closed)
+            while self._pending and self._closed is None:
+                bundle = next(iter(self._pending))
+                del self._pending[bundle]
+                await self._send(bundle)
+            if self._closed is not None:
+                raise SessionClosed(self._closed)
+
+    async def _send(self, bundle: str) -> None:
+        dep = self._fleet.desired(self.cluster.id).get(bundle)
+        held = self._held.get(bundle, "")
+        counters = self._payloads.counters
+        if dep is None:
+            if bundle in self._held:
+                data = spoke_pb2.ConnectResponse(
+                    delete=spoke_pb2.DeploymentDelete(bundle=bundle)
+                ).SerializeToString()
+                await self._write(data)
+                del self._held[bundle]
+                counters.deletes += 1
+                counters.bytes += len(data)
+            return
+        if dep.desired == held:
+            return
+        data, full = await self._payloads.upsert(bundle, held, dep.desired)
+        await self._write(data)
+        self._held[bundle] = dep.desired
+        self._fleet.on_sent(self.cluster.id, bundle, dep.desired)
+        if full:
+            counters.full += 1
+        else:
+            counters.diff += 1
+        counters.bytes += len(data)
+
+    def handle(self, msg: spoke_pb2.ConnectRequest) -> None:
+        """One message up from the spoke. Never awaits: the read loop must keep up."""
+        kind = msg.WhichOneof("msg")
+        cluster_id = self.cluster.id
+        if kind == "ack":
+            ack = msg.ack
+            if ack.resync:
+                # The spoke's copy does not match the base we diffed against: start over.
+                self._held.pop(ack.bundle, None)
+                self.notify([ack.bundle])
+                return
+            self._fleet.on_ack(cluster_id, bundle=ack.bundle, revision=ack.revision, error=ack.error)
+        elif kind == "status":
+            self._fleet.on_status(
+                cluster_id,
+                [
+                    StatusUpdate(
+                        bundle=d.bundle,
+                        revision=d.revision,
+                        ready=d.ready,
+                        apply_error=d.apply_error,
+                        resources=tuple(
+                            ResourceStateRecord(r.key, r.ready, r.modified, r.missing, r.message)
+                            for r in d.resources
+                        ),
+                    )
+                    for d in msg.status.deployments
+                ],
+            )
+        elif kind == "heartbeat":
+            self._fleet.on_heartbeat(cluster_id)
+        elif kind == "hello":
+            log.warning("cluster %s sent a second hello; ignored", self.cluster.name)

@@ -1,0 +1,126 @@
+"""SpokeService: registration and the per-spoke stream. Thin: authenticate, convert, delegate.
+
+Connect is registered with an identity response serializer, so the session writes bytes that
+were serialised once for every spoke receiving the same payload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import grpc
+
+from argosy.api.v1 import spoke_pb2
+from argosy.errors import ArgosyError, InvalidInput
+from hub import auth
+from hub.errors import grpc_errors, status_for
+from hub.fleet import Fleet
+from hub.sessions import PayloadCache, SessionClosed, SpokeSession
+
+log = logging.getLogger(__name__)
+
+SERVICE = "argosy.api.v1.SpokeService"
+
+
+class SpokeService:
+    def __init__(
+        self,
+        *,
+        fleet: Fleet,
+        payloads: PayloadCache,
+        heartbeat_seconds: int,
+        hello_timeout: float = 30.0,
+    ) -> None:
+        self._fleet = fleet
+        self._payloads = payloads
+        self._heartbeat_seconds = heartbeat_seconds
+        self._hello_timeout = hello_timeout
+
+    @grpc_errors
+    async def Register(
+        self, request: spoke_pb2.RegisterRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> spoke_pb2.RegisterResponse:
+        cluster, credential = await self._fleet.register(
+            token=request.token, name=request.cluster_name, labels=dict(request.labels)
+        )
+        return spoke_pb2.RegisterResponse(cluster_id=cluster.id, credential=credential)
+
+    async def Connect(
+        self, requests: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
+        try:
+            cluster = self._fleet.authenticate(auth.bearer(context.invocation_metadata()))
+            first = await asyncio.wait_for(anext(aiter(requests)), self._hello_timeout)
+            if first.WhichOneof("msg") != "hello":
+                raise InvalidInput("the first message on a stream must be a hello")
+        except (ArgosyError, StopAsyncIteration, TimeoutError) as exc:
+            code, message = status_for(exc)
+            if not isinstance(exc, ArgosyError):
+                code, message = grpc.StatusCode.INVALID_ARGUMENT, "no hello received"
+            await context.abort(code, message)
+            return
+        held = dict(first.hello.applied)
+        self._fleet.on_hello(cluster.id, held)
+        session = SpokeSession(
+            fleet=self._fleet,
+            payloads=self._payloads,
+            cluster=cluster,
+            write=context.write,
+            held=held,
+        )
+        await context.write(
+            spoke_pb2.ConnectResponse(
+                welcome=spoke_pb2.Welcome(
+                    cluster_id=cluster.id,
+                    cluster_name=cluster.name,
+                    heartbeat_seconds=self._heartbeat_seconds,
+                )
+            ).SerializeToString()
+        )
+        self._fleet.attach(cluster.id, session)
+        log.info("cluster %s connected, holding %d bundles", cluster.name, len(held))
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(session.run(), name=f"session-send-{cluster.name}")
+                tasks.create_task(
+                    self._read(requests, session), name=f"session-read-{cluster.name}"
+                )
+        except* SessionClosed as group:
+            reason = str(group.exceptions[0])
+            log.info("closing stream of cluster %s: %s", cluster.name, reason)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, reason)
+        except* _StreamEnded:
+            pass
+        finally:
+            self._fleet.detach(cluster.id, session)
+            log.info("cluster %s disconnected", cluster.name)
+
+    @staticmethod
+    async def _read(requests: Any, session: SpokeSession) -> None:
+        async for msg in requests:
+            session.handle(msg)
+        raise _StreamEnded
+
+
+class _StreamEnded(Exception):
+    """The spoke closed its side of the stream."""
+
+
+def handler(service: SpokeService) -> grpc.GenericRpcHandler:
+    return grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "Register": grpc.unary_unary_rpc_method_handler(
+                service.Register,
+                request_deserializer=spoke_pb2.RegisterRequest.FromString,
+                response_serializer=spoke_pb2.RegisterResponse.SerializeToString,
+            ),
+            "Connect": grpc.stream_stream_rpc_method_handler(
+                service.Connect,
+                request_deserializer=spoke_pb2.ConnectRequest.FromString,
+                response_serializer=bytes,
+            ),
+        },
+    )

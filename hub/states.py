@@ -1,0 +1,46 @@
+"""Deployment states and their order, as Fleet names them (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Worst first: a roll-up shows the worst state present.
+STATES = ("ErrApplied", "WaitApplied", "Modified", "OutOfSync", "Pending", "NotReady", "Ready")
+RANK = {state: i for i, state in enumerate(STATES)}
+READY = "Ready"
+
+
+@dataclass(frozen=True)
+class DeploymentFacts:
+    """What the hub knows of one bundle on one cluster."""
+
+    desired: str
+    sent: str
+    acked: str
+    error: str
+    status_revision: str
+    ready: bool
+    modified: bool
+
+
+def deployment_state(f: DeploymentFacts) -> str:
+    """The state of one deployment.
+
+    Pending: nothing of the desired revision sent yet. WaitApplied: sent, not yet acked.
+    ErrApplied: the spoke failed to apply it. NotReady: applied, not (yet) reported ready.
+    Modified: the live objects differ from the desired ones.
+    """
+    if f.acked != f.desired:
+        return "WaitApplied" if f.sent == f.desired else "Pending"
+    if f.error:
+        return "ErrApplied"
+    if f.status_revision != f.desired:
+        return "NotReady"
+    if f.modified:
+        return "Modified"
+    return READY if f.ready else "NotReady"
+
+
+def worst(states: Iterable[str], *, default: str = READY) -> str:
+    return min(states, key=RANK.__getitem__, default=default)

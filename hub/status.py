@@ -1,0 +1,301 @@
+"""The status roll-ups, kept incrementally: O(groups of a cluster) per deployment state change.
+
+Recomputing from every deployment on each report would be O(N) per event, which does not hold at
+10,000 clusters. Every change also marks what it touched as dirty, so watchers get coalesced
+deltas instead of snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from hub.states import READY, RANK, STATES, worst
+
+SUMMARY_NAMES = 3
+
+
+@dataclass
+class ClusterInfo:
+    name: str
+    labels: Mapping[str, str]
+    connected: bool = False
+    ever_connected: bool = False
+
+
+@dataclass(frozen=True)
+class BundleView:
+    name: str
+    clusters_ready: int
+    clusters_desired: int
+    state: str
+    summary: str
+    state_counts: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    name: str
+    labels: Mapping[str, str]
+    state: str
+    bundles_ready: int
+    bundles_desired: int
+    connected: bool
+
+
+@dataclass(frozen=True)
+class GroupView:
+    name: str
+    cluster_count: int
+    bundles_ready: int
+    bundles_desired: int
+    state: str
+
+
+@dataclass
+class _Tally:
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def move(self, old: str | None, new: str | None) -> None:
+        if old is not None:
+            self.counts[old] -= 1
+            if not self.counts[old]:
+                del self.counts[old]
+        if new is not None:
+            self.counts[new] += 1
+
+    @property
+    def desired(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def ready(self) -> int:
+        return self.counts.get(READY, 0)
+
+    def worst(self) -> str:
+        return worst(self.counts)
+
+
+def summarize(members: Mapping[str, set[str]], counts: Mapping[str, int]) -> str:
+    """'NotReady: 1 (cluster-b); Modified: 2 (c1, c2)': the non-ready states, worst first."""
+    parts = []
+    for state in STATES:
+        if state == READY or not counts.get(state):
+            continue
+        names = sorted(members.get(state, ()))
+        shown = ", ".join(names[:SUMMARY_NAMES])
+        more = f", +{len(names) - SUMMARY_NAMES} more" if len(names) > SUMMARY_NAMES else ""
+        parts.append(f"{state}: {counts[state]} ({shown}{more})")
+    return "; ".join(parts)
+
+
+class StatusBook:
+    """Per-bundle, per-cluster and per-group tallies of deployment states."""
+
+    def __init__(self) -> None:
+        self._states: dict[tuple[str, str], str] = {}
+        self._bundles: dict[str, _Tally] = {}
+        self._bundle_members: dict[str, dict[str, set[str]]] = {}
+        self._clusters: dict[str, ClusterInfo] = {}
+        self._cluster_tallies: dict[str, _Tally] = {}
+        self._groups: dict[str, _Tally] = {}
+        self._group_members: dict[str, set[str]] = {}
+        self._cluster_groups: dict[str, set[str]] = {}
+        self.dirty_bundles: set[str] = set()
+        self.dirty_clusters: set[str] = set()
+        self.dirty_groups: set[str] = set()
+        self.removed_bundles: set[str] = set()
+        self.removed_clusters: set[str] = set()
+        self.removed_groups: set[str] = set()
+        self.changed = asyncio.Event()
+
+    # --- updates -------------------------------------------------------------------------------
+
+    def _touch(self, *, bundle: str | None = None, cluster: str | None = None) -> None:
+        if bundle is not None:
+            self.dirty_bundles.add(bundle)
+        if cluster is not None:
+            self.dirty_clusters.add(cluster)
+            self.dirty_groups.update(self._cluster_groups.get(cluster, ()))
+        self.changed.set()
+
+    def add_bundle(self, bundle: str) -> None:
+        self._bundles.setdefault(bundle, _Tally())
+        self._bundle_members.setdefault(bundle, {})
+        self.removed_bundles.discard(bundle)
+        self._touch(bundle=bundle)
+
+    def remove_bundle(self, bundle: str) -> None:
+        for (b, cluster_id) in [k for k in self._states if k[0] == bundle]:
+            self.set_state(b, cluster_id, None)
+        self._bundles.pop(bundle, None)
+        self._bundle_members.pop(bundle, None)
+        self.dirty_bundles.discard(bundle)
+        self.removed_bundles.add(bundle)
+        self.changed.set()
+
+    def put_cluster(self, cluster_id: str, info: ClusterInfo) -> None:
+        old = self._clusters.get(cluster_id)
+        if old is not None and old.name != info.name:
+            self.removed_clusters.add(old.name)
+        self._clusters[cluster_id] = info
+        self._cluster_tallies.setdefault(cluster_id, _Tally())
+        self.removed_clusters.discard(info.name)
+        self._touch(cluster=cluster_id)
+
+    def set_connected(self, cluster_id: str, connected: bool) -> None:
+        info = self._clusters[cluster_id]
+        info.connected = connected
+        info.ever_connected = info.ever_connected or connected
+        self._touch(cluster=cluster_id)
+
+    def remove_cluster(self, cluster_id: str) -> None:
+        for (bundle, c) in [k for k in self._states if k[1] == cluster_id]:
+            self.set_state(bundle, c, None)
+        self.set_groups(cluster_id, set())
+        info = self._clusters.pop(cluster_id, None)
+        self._cluster_tallies.pop(cluster_id, None)
+        self.dirty_clusters.discard(cluster_id)
+        if info is not None:
+            self.removed_clusters.add(info.name)
+        self.changed.set()
+
+    def set_state(self, bundle: str, cluster_id: str, state: str | None) -> None:
+        """Record a deployment's state (None: it no longer exists) and move every tally."""
+        key = (bundle, cluster_id)
+        old = self._states.get(key)
+        if old == state:
+            return
+        if state is None:
+            del self._states[key]
+        else:
+            self._states[key] = state
+        name = self._clusters[cluster_id].name
+        self._bundles.setdefault(bundle, _Tally()).move(old, state)
+        members = self._bundle_members.setdefault(bundle, {})
+        if old is not None and old != READY:
+            members[old].discard(name)
+        if state is not None and state != READY:
+            members.setdefault(state, set()).add(name)
+        self._cluster_tallies.setdefault(cluster_id, _Tally()).move(old, state)
+        for group in self._cluster_groups.get(cluster_id, ()):
+            self._groups[group].move(old, state)
+        self._touch(bundle=bundle, cluster=cluster_id)
+
+    def put_group(self, group: str, members: Iterable[str]) -> None:
+        """Define or redefine a group by its member cluster ids; O(members)."""
+        self.remove_group(group)
+        self.removed_groups.discard(group)
+        self._groups[group] = _Tally()
+        self._group_members[group] = set()
+        for cluster_id in members:
+            self._join(group, cluster_id)
+        self.dirty_groups.add(group)
+        self.changed.set()
+
+    def remove_group(self, group: str) -> None:
+        for cluster_id in list(self._group_members.get(group, ())):
+            self._leave(group, cluster_id)
+        if self._groups.pop(group, None) is not None:
+            self.removed_groups.add(group)
+        self._group_members.pop(group, None)
+        self.dirty_groups.discard(group)
+        self.changed.set()
+
+    def set_groups(self, cluster_id: str, groups: set[str]) -> None:
+        """The groups a cluster belongs to, after its labels or the groups changed."""
+        current = self._cluster_groups.get(cluster_id, set())
+        for group in current - groups:
+            self._leave(group, cluster_id)
+        for group in groups - current:
+            self._join(group, cluster_id)
+
+    def _join(self, group: str, cluster_id: str) -> None:
+        self._group_members[group].add(cluster_id)
+        self._cluster_groups.setdefault(cluster_id, set()).add(group)
+        tally = self._cluster_tallies.get(cluster_id)
+        if tally is not None:
+            self._groups[group].counts.update(tally.counts)
+        self.dirty_groups.add(group)
+
+    def _leave(self, group: str, cluster_id: str) -> None:
+        self._group_members[group].discard(cluster_id)
+        self._cluster_groups.get(cluster_id, set()).discard(group)
+        tally = self._cluster_tallies.get(cluster_id)
+        if tally is not None:
+            self._groups[group].counts.subtract(tally.counts)
+            self._groups[group].counts = +self._groups[group].counts
+        self.dirty_groups.add(group)
+
+    # --- views ---------------------------------------------------------------------------------
+
+    def state_of(self, bundle: str, cluster_id: str) -> str | None:
+        return self._states.get((bundle, cluster_id))
+
+    def bundle_names(self) -> list[str]:
+        return sorted(self._bundles)
+
+    def cluster_ids(self) -> list[str]:
+        return sorted(self._clusters, key=lambda c: self._clusters[c].name)
+
+    def group_names(self) -> list[str]:
+        return sorted(self._groups)
+
+    def bundle_view(self, bundle: str) -> BundleView | None:
+        tally = self._bundles.get(bundle)
+        if tally is None:
+            return None
+        counts = dict(sorted(tally.counts.items(), key=lambda kv: RANK[kv[0]]))
+        return BundleView(
+            name=bundle,
+            clusters_ready=tally.ready,
+            clusters_desired=tally.desired,
+            state=tally.worst(),
+            summary=summarize(self._bundle_members.get(bundle, {}), counts),
+            state_counts=counts,
+        )
+
+    def cluster_view(self, cluster_id: str) -> ClusterView | None:
+        info = self._clusters.get(cluster_id)
+        if info is None:
+            return None
+        tally = self._cluster_tallies[cluster_id]
+        state = tally.worst() if info.ever_connected else "WaitCheckIn"
+        return ClusterView(
+            name=info.name,
+            labels=info.labels,
+            state=state,
+            bundles_ready=tally.ready,
+            bundles_desired=tally.desired,
+            connected=info.connected,
+        )
+
+    def group_view(self, group: str) -> GroupView | None:
+        tally = self._groups.get(group)
+        if tally is None:
+            return None
+        members = self._group_members[group]
+        return GroupView(
+            name=group,
+            cluster_count=len(members),
+            bundles_ready=tally.ready,
+            bundles_desired=tally.desired,
+            state=tally.worst() if members else "",
+        )
+
+    def take_dirty(self) -> tuple[set[str], set[str], set[str], set[str], set[str], set[str]]:
+        """Everything changed since the last call: (bundles, clusters, groups, and removed ones)."""
+        out = (
+            self.dirty_bundles,
+            self.dirty_clusters,
+            self.dirty_groups,
+            self.removed_bundles,
+            self.removed_clusters,
+            self.removed_groups,
+        )
+        self.dirty_bundles, self.dirty_clusters, self.dirty_groups = set(), set(), set()
+        self.removed_bundles, self.removed_clusters, self.removed_groups = set(), set(), set()
+        self.changed.clear()
+        return out

@@ -1,0 +1,128 @@
+"""WatchStatus fan-out: one broadcaster turns the status book's dirty marks into deltas.
+
+Changes are coalesced over a short window, so a burst of reports from many spokes becomes one
+message per watcher. Each watcher has a bounded queue; one that falls behind is given a fresh
+snapshot instead of an ever-growing backlog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from argosy.api.v1 import fleet_pb2
+from hub.status import BundleView, ClusterView, GroupView, StatusBook
+
+log = logging.getLogger(__name__)
+
+
+def bundle_pb(v: BundleView) -> fleet_pb2.BundleStatus:
+    return fleet_pb2.BundleStatus(
+        name=v.name,
+        clusters_ready=v.clusters_ready,
+        clusters_desired=v.clusters_desired,
+        state=v.state,
+        summary=v.summary,
+        state_counts=[fleet_pb2.StateCount(state=s, count=n) for s, n in v.state_counts.items()],
+    )
+
+
+def cluster_pb(v: ClusterView) -> fleet_pb2.ClusterStatus:
+    return fleet_pb2.ClusterStatus(
+        name=v.name,
+        labels=dict(v.labels),
+        state=v.state,
+        bundles_ready=v.bundles_ready,
+        bundles_desired=v.bundles_desired,
+        connected=v.connected,
+    )
+
+
+def group_pb(v: GroupView) -> fleet_pb2.GroupStatus:
+    return fleet_pb2.GroupStatus(
+        name=v.name,
+        cluster_count=v.cluster_count,
+        bundles_ready=v.bundles_ready,
+        bundles_desired=v.bundles_desired,
+        state=v.state,
+    )
+
+
+def snapshot(book: StatusBook) -> fleet_pb2.WatchStatusResponse:
+    return fleet_pb2.WatchStatusResponse(
+        snapshot=True,
+        clusters=[cluster_pb(v) for c in book.cluster_ids() if (v := book.cluster_view(c))],
+        groups=[group_pb(v) for g in book.group_names() if (v := book.group_view(g))],
+        bundles=[bundle_pb(v) for b in book.bundle_names() if (v := book.bundle_view(b))],
+    )
+
+
+class Watcher:
+    def __init__(self, *, maxsize: int) -> None:
+        self.queue: asyncio.Queue[fleet_pb2.WatchStatusResponse] = asyncio.Queue(maxsize)
+        self.needs_snapshot = True
+
+
+class StatusBroadcaster:
+    def __init__(self, book: StatusBook, *, window: float = 0.05, queue_size: int = 64) -> None:
+        self._book = book
+        self._window = window
+        self._queue_size = queue_size
+        self._watchers: set[Watcher] = set()
+        self._wake = asyncio.Event()
+
+    def subscribe(self) -> Watcher:
+        watcher = Watcher(maxsize=self._queue_size)
+        self._watchers.add(watcher)
+        self._wake.set()
+        return watcher
+
+    def unsubscribe(self, watcher: Watcher) -> None:
+        self._watchers.discard(watcher)
+
+    async def run(self) -> None:
+        while True:
+            changed = asyncio.create_task(self._book.changed.wait(), name="status-changed")
+            woken = asyncio.create_task(self._wake.wait(), name="status-subscribed")
+            try:
+                await asyncio.wait({changed, woken}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                changed.cancel()
+                woken.cancel()
+            self._wake.clear()
+            await asyncio.sleep(self._window)
+            self._publish()
+
+    def _publish(self) -> None:
+        bundles, clusters, groups, gone_b, gone_c, gone_g = self._book.take_dirty()
+        if not self._watchers:
+            return
+        delta = fleet_pb2.WatchStatusResponse(
+            bundles=[bundle_pb(v) for b in sorted(bundles) if (v := self._book.bundle_view(b))],
+            clusters=[
+                cluster_pb(v) for c in sorted(clusters) if (v := self._book.cluster_view(c))
+            ],
+            groups=[group_pb(v) for g in sorted(groups) if (v := self._book.group_view(g))],
+            removed_bundles=sorted(gone_b),
+            removed_clusters=sorted(gone_c),
+            removed_groups=sorted(gone_g),
+        )
+        has_delta = delta.ByteSize() > 0
+        full: fleet_pb2.WatchStatusResponse | None = None
+        for watcher in list(self._watchers):
+            if watcher.needs_snapshot:
+                full = full or snapshot(self._book)
+                msg = full
+            elif has_delta:
+                msg = delta
+            else:
+                continue
+            try:
+                watcher.queue.put_nowait(msg)
+                watcher.needs_snapshot = False
+            except asyncio.QueueFull:
+                # Too slow to keep up: drop its backlog; it gets a snapshot when it drains.
+                while not watcher.queue.empty():
+                    watcher.queue.get_nowait()
+                watcher.needs_snapshot = True
+                self._wake.set()

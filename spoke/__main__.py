@@ -1,0 +1,3 @@
+from spoke.app import main
+
+main()

@@ -1,0 +1,167 @@
+"""The spoke's composition root: settings, the backend, and its supervised loops."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from argosy.api.v1 import spoke_pb2
+from argosy.errors import InvalidInput
+from argosy.names import check_name, parse_labels
+from argosy.runtime import install_stop_signals, setup_logging, supervise
+from spoke.backends.base import Backend
+from spoke.backends.simulated import SimulatedCluster, SimulationSettings
+from spoke.link import Link, LinkSettings
+from spoke.reconciler import Reconciler
+from spoke.reporter import StatusReporter
+from spoke.state import CredentialStore, LocalState
+
+log = logging.getLogger("spoke")
+
+
+def default_data_dir(name: str) -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return Path(base) / "argosy" / "spoke" / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    hub: str
+    """HOST:PORT of the hub (--hub, ARGOSY_HUB)."""
+    name: str
+    """This cluster's name (--name, ARGOSY_SPOKE_NAME)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """Cluster labels for targeting (--labels k=v,k2=v2)."""
+    token: str = ""
+    """Registration token (--token, ARGOSY_SPOKE_TOKEN); unused once registered."""
+    data_dir: Path | None = None
+    """Where the credential and held deployments live; None keeps them in memory only."""
+    simulate: bool = False
+    """Use the in-memory simulated cluster instead of Kubernetes."""
+    ready_delay: float = 0.5
+    """Simulated workloads become ready after this many seconds."""
+    fail_pattern: str = ""
+    """Simulated applies of objects whose name matches this regex fail."""
+    report_window: float = 0.1
+    """Status changes within this window go to the hub as one report."""
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.hub or ":" not in self.hub:
+            raise InvalidInput(f"--hub / ARGOSY_HUB: {self.hub!r} is not HOST:PORT")
+        check_name(self.name, what="--name")
+
+
+class Spoke:
+    """One spoke: a Link to the hub, a Reconciler on a backend, and a StatusReporter."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        backend: Backend | None = None,
+        on_message: Callable[[spoke_pb2.ConnectResponse], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        s = settings
+        if backend is None:
+            if not s.simulate:
+                raise InvalidInput(
+                    "the Kubernetes backend is not available yet: run with --simulate"
+                )
+            backend = SimulatedCluster(
+                SimulationSettings(ready_delay=s.ready_delay, fail_pattern=s.fail_pattern),
+                name=s.name,
+            )
+        self.backend = backend
+        if s.data_dir is not None:
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+        self.state = LocalState(s.data_dir / "deployments.json" if s.data_dir else None)
+        self.reporter = StatusReporter(window=s.report_window)
+        self.reconciler = Reconciler(
+            backend=backend, state=self.state, sink=self.reporter, cluster_name=s.name
+        )
+        self.link = Link(
+            settings=LinkSettings(hub=s.hub, name=s.name, labels=s.labels, token=s.token),
+            credentials=CredentialStore(s.data_dir / "credential.json" if s.data_dir else None),
+            reconciler=self.reconciler,
+            reporter=self.reporter,
+            on_message=on_message,
+        )
+
+    async def run(self) -> None:
+        self.state.load()
+        await self.reconciler.start()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.link.run(), name="link")
+            tasks.create_task(
+                supervise("reconciler-watch", self.reconciler.run, log=log), name="watch"
+            )
+            tasks.create_task(
+                supervise(
+                    "status-reporter",
+                    lambda: self.reporter.run(self.reconciler, self.link.send),
+                    log=log,
+                ),
+                name="status-reporter",
+            )
+
+
+def parse_settings(argv: Sequence[str] | None) -> Settings:
+    env = os.environ
+    p = argparse.ArgumentParser(prog="argosy spoke", description="Run an Argosy spoke.")
+    p.add_argument("--hub", default=env.get("ARGOSY_HUB", ""), help="HOST:PORT of the hub")
+    p.add_argument("--name", default=env.get("ARGOSY_SPOKE_NAME", ""), help="cluster name")
+    p.add_argument("--labels", default=env.get("ARGOSY_SPOKE_LABELS", ""), help="k=v,k2=v2")
+    p.add_argument("--token", default=env.get("ARGOSY_SPOKE_TOKEN", ""), help="registration token")
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="credential and state (default: ~/.local/share/argosy/spoke/NAME)")
+    p.add_argument("--simulate", action="store_true", help="use the simulated cluster backend")
+    p.add_argument("--simulate-ready-delay", type=float, default=0.5, metavar="SECONDS")
+    p.add_argument("--simulate-fail", default="", metavar="REGEX",
+                   help="simulated applies of objects whose name matches fail")
+    p.add_argument("--log-level", default=env.get("ARGOSY_SPOKE_LOG_LEVEL", "INFO"))
+    args = p.parse_args(argv)
+    try:
+        return Settings(
+            hub=args.hub,
+            name=args.name,
+            labels=parse_labels(args.labels, what="--labels"),
+            token=args.token,
+            data_dir=args.data_dir or default_data_dir(args.name or "spoke"),
+            simulate=args.simulate,
+            ready_delay=args.simulate_ready_delay,
+            fail_pattern=args.simulate_fail,
+            log_level=args.log_level,
+        )
+    except InvalidInput as exc:
+        p.error(str(exc))
+
+
+async def serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    spoke = Spoke(settings)
+    task = asyncio.create_task(spoke.run(), name="spoke")
+    stopper = asyncio.create_task(stop.wait(), name="stop-signal")
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for t in (task, stopper):
+        t.cancel()
+    await asyncio.gather(task, stopper, return_exceptions=True)
+    if task.done() and not task.cancelled() and task.exception():
+        raise task.exception()  # type: ignore[misc]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings = parse_settings(argv)
+    setup_logging(settings.log_level)
+    try:
+        Spoke(settings)  # fail fast on configuration errors, before any network
+    except InvalidInput as exc:
+        raise SystemExit(f"argosy spoke: {exc}") from None
+    asyncio.run(serve(settings))

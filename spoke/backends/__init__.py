@@ -1,0 +1,1 @@
+"""Cluster backends: the simulated in-memory cluster, and Kubernetes (kubernetes_asyncio)."""

@@ -1,0 +1,67 @@
+"""The interface every cluster backend implements: apply, delete, list, watch.
+
+The reconciler sees only this, so the simulated cluster and a real kube-apiserver are
+interchangeable, and anything the reconciler relies on has to be true of both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Obj = Mapping[str, Any]
+
+# Every object Argosy applies carries these; prune deletes only objects that do.
+OWNER_LABEL = "argosy.io/bundle"
+DEPLOYMENT_ANNOTATION = "argosy.io/deployment"
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    key: str
+    error: str = ""
+    # The live object after the call, when the backend returned it.
+    obj: Obj | None = None
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """A managed object changed; obj is None when it was deleted."""
+
+    key: str
+    obj: Obj | None
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who an applied object belongs to; written into its labels and annotations."""
+
+    bundle: str
+    deployment: str
+
+
+class Backend(Protocol):
+    def is_namespaced(self, api_version: str, kind: str) -> bool:
+        """Whether objects of this kind live in a namespace."""
+        ...
+
+    async def apply(
+        self, objs: Sequence[Obj], *, owner: Ownership, force: bool
+    ) -> list[ApplyResult]:
+        """Server-side apply, in dependency order; one result per object, in input order."""
+        ...
+
+    async def delete(self, keys: Sequence[str]) -> list[ApplyResult]:
+        """Delete objects by key; a missing object is not an error."""
+        ...
+
+    async def ensure_namespaces(self, names: Sequence[str]) -> list[ApplyResult]:
+        """Create these namespaces if they are missing (not owned: never pruned)."""
+        ...
+
+    async def get(self, key: str) -> Obj | None: ...
+
+    def watch(self) -> AsyncIterator[WatchEvent]:
+        """Every change to objects Argosy manages, from now on, until cancelled."""
+        ...

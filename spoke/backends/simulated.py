@@ -1,0 +1,251 @@
+"""The simulated cluster: an in-memory API server plus the controllers that matter for status.
+
+It stores objects as a server would (namespace defaulting, generation, resourceVersion, uid),
+and plays the workload controllers: Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs
+become ready after a configurable delay by having their *status* written, so the spoke judges
+readiness with the same rules it uses on a real cluster. Tests and the demo can inject drift,
+external deletes and apply errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+import re
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from argosy.manifests import resource_key
+from spoke.backends.base import (
+    DEPLOYMENT_ANNOTATION,
+    OWNER_LABEL,
+    ApplyResult,
+    Obj,
+    Ownership,
+    WatchEvent,
+)
+
+# Kinds that live outside namespaces; everything else, custom kinds included, is namespaced.
+CLUSTER_SCOPED = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "StorageClass",
+        "PriorityClass",
+        "IngressClass",
+        "RuntimeClass",
+        "CSIDriver",
+        "APIService",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+    }
+)
+WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"})
+ORDER = {"Namespace": 0, "CustomResourceDefinition": 1}
+
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    ready_delay: float = 0.2
+    """Seconds until a workload reports ready."""
+    fail_pattern: str = ""
+    """Applying an object whose name matches this regex fails with an error."""
+
+
+class SimulatedCluster:
+    """One in-memory cluster. It outlives spoke restarts, like a real cluster does."""
+
+    def __init__(self, settings: SimulationSettings | None = None, *, name: str = "sim") -> None:
+        self.settings = settings or SimulationSettings()
+        self.name = name
+        self.objects: dict[str, dict[str, Any]] = {}
+        self._versions = itertools.count(1)
+        self._watchers: set[asyncio.Queue[WatchEvent]] = set()
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._fail = re.compile(self.settings.fail_pattern) if self.settings.fail_pattern else None
+        self.apply_calls = 0
+
+    # --- the API-server side -------------------------------------------------------------------
+
+    def is_namespaced(self, api_version: str, kind: str) -> bool:
+        del api_version
+        return kind not in CLUSTER_SCOPED
+
+    def set_fail_pattern(self, pattern: str) -> None:
+        self._fail = re.compile(pattern) if pattern else None
+
+    async def apply(
+        self, objs: Sequence[Obj], *, owner: Ownership, force: bool
+    ) -> list[ApplyResult]:
+        del force  # one field manager here: there is nobody to conflict with
+        order = sorted(range(len(objs)), key=lambda i: ORDER.get(str(objs[i].get("kind")), 2))
+        results: dict[int, ApplyResult] = {}
+        for i in order:
+            results[i] = self._apply_one(objs[i], owner)
+        return [results[i] for i in range(len(objs))]
+
+    def _apply_one(self, desired: Obj, owner: Ownership) -> ApplyResult:
+        self.apply_calls += 1
+        key = resource_key(desired)
+        meta = desired.get("metadata") or {}
+        if self._fail is not None and self._fail.search(str(meta.get("name", ""))):
+            return ApplyResult(key, f"simulated apply error for {key}: injected failure")
+        namespace = meta.get("namespace")
+        if namespace and self.is_namespaced("", str(desired.get("kind"))):
+            ns_key = f"/Namespace//{namespace}"
+            if ns_key not in self.objects:
+                return ApplyResult(key, f'namespaces "{namespace}" not found')
+        live = self.objects.get(key)
+        obj = copy.deepcopy(dict(desired))
+        obj.pop("status", None)
+        new_meta = obj.setdefault("metadata", {})
+        new_meta.setdefault("labels", {})[OWNER_LABEL] = owner.bundle
+        new_meta.setdefault("annotations", {})[DEPLOYMENT_ANNOTATION] = owner.deployment
+        changed = True
+        if live is None:
+            new_meta["uid"] = str(uuid.uuid4())
+            new_meta["generation"] = 1
+        else:
+            new_meta["uid"] = live["metadata"]["uid"]
+            changed = obj.get("spec") != live.get("spec")
+            new_meta["generation"] = live["metadata"]["generation"] + int(changed)
+            obj["status"] = copy.deepcopy(live.get("status", {}))
+            if self._without_rv(obj) == self._without_rv(live):
+                return ApplyResult(key, obj=live)
+        self._store(key, obj)
+        if obj.get("kind") in WORKLOADS and changed:
+            self._start_rollout(key)
+        return ApplyResult(key, obj=self.objects[key])
+
+    @staticmethod
+    def _without_rv(obj: Mapping[str, Any]) -> Any:
+        out = dict(obj)
+        out["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "resourceVersion"}
+        return out
+
+    def _store(self, key: str, obj: dict[str, Any]) -> None:
+        obj["metadata"]["resourceVersion"] = str(next(self._versions))
+        self.objects[key] = obj
+        self._emit(WatchEvent(key, copy.deepcopy(obj)))
+
+    def _emit(self, event: WatchEvent) -> None:
+        for queue in self._watchers:
+            queue.put_nowait(event)
+
+    async def delete(self, keys: Sequence[str]) -> list[ApplyResult]:
+        for key in keys:
+            if self.objects.pop(key, None) is not None:
+                self._cancel_timer(key)
+                self._emit(WatchEvent(key, None))
+        return [ApplyResult(k) for k in keys]
+
+    async def ensure_namespaces(self, names: Sequence[str]) -> list[ApplyResult]:
+        out = []
+        for name in names:
+            key = f"/Namespace//{name}"
+            if key not in self.objects:
+                obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                obj["metadata"].update(uid=str(uuid.uuid4()), generation=1)
+                self._store(key, obj)
+            out.append(ApplyResult(key, obj=self.objects[key]))
+        return out
+
+    async def get(self, key: str) -> Obj | None:
+        obj = self.objects.get(key)
+        return copy.deepcopy(obj) if obj is not None else None
+
+    async def watch(self) -> AsyncIterator[WatchEvent]:
+        queue: asyncio.Queue[WatchEvent] = asyncio.Queue()
+        self._watchers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._watchers.discard(queue)
+
+    # --- the controllers -----------------------------------------------------------------------
+
+    def _start_rollout(self, key: str) -> None:
+        obj = self.objects[key]
+        obj["status"] = self._workload_status(obj, ready=False)
+        self._cancel_timer(key)
+        loop = asyncio.get_running_loop()
+        self._timers[key] = loop.call_later(self.settings.ready_delay, self._finish_rollout, key)
+
+    def _finish_rollout(self, key: str) -> None:
+        self._timers.pop(key, None)
+        obj = self.objects.get(key)
+        if obj is None:
+            return
+        obj = copy.deepcopy(obj)
+        obj["status"] = self._workload_status(obj, ready=True)
+        self._store(key, obj)
+
+    def _cancel_timer(self, key: str) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
+    @staticmethod
+    def _workload_status(obj: Mapping[str, Any], *, ready: bool) -> dict[str, Any]:
+        kind = obj.get("kind")
+        generation = obj["metadata"]["generation"]
+        if kind == "Job":
+            if not ready:
+                return {"active": 1}
+            return {
+                "succeeded": 1,
+                "conditions": [{"type": "Complete", "status": "True"}],
+            }
+        if kind == "DaemonSet":
+            n = 3 if ready else 0
+            return {
+                "observedGeneration": generation,
+                "desiredNumberScheduled": 3,
+                "currentNumberScheduled": 3,
+                "updatedNumberScheduled": n,
+                "numberReady": n,
+                "numberAvailable": n,
+            }
+        want = (obj.get("spec") or {}).get("replicas", 1)
+        n = want if ready else 0
+        return {
+            "observedGeneration": generation,
+            "replicas": want,
+            "updatedReplicas": n,
+            "readyReplicas": n,
+            "availableReplicas": n,
+        }
+
+    # --- what tests and the demo do to a cluster behind the spoke's back ------------------------
+
+    def inject_drift(self, key: str, patch: Mapping[str, Any]) -> None:
+        """Change a live object as `kubectl edit` would (a JSON merge patch)."""
+        obj = copy.deepcopy(self.objects[key])
+        _merge_patch(obj, patch)
+        if "spec" in patch:
+            obj["metadata"]["generation"] += 1
+        self._store(key, obj)
+        if obj.get("kind") in WORKLOADS and "spec" in patch:
+            self._start_rollout(key)
+
+    async def delete_externally(self, key: str) -> None:
+        await self.delete([key])
+
+
+def _merge_patch(target: dict[str, Any], patch: Mapping[str, Any]) -> None:
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _merge_patch(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)

@@ -1,0 +1,203 @@
+"""Link: the spoke's one outbound stream to the hub, kept up for the life of the process.
+
+It registers once with a token (then keeps only the credential), opens Connect, says hello with
+the revisions it holds, and passes what arrives to the reconciler. A broken stream is reopened
+after a jittered exponential backoff, so a restarting hub is not stampeded by its spokes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+import argosy
+from argosy.api.v1 import spoke_pb2, spoke_pb2_grpc
+from argosy.runtime import backoff_delays
+from spoke.reconciler import Reconciler
+from spoke.reporter import StatusReporter
+from spoke.state import Credential, CredentialStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL_OPTIONS = [
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    # Reconnects are paced by the Link's own backoff.
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 10_000),
+]
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    hub: str
+    """HOST:PORT of the hub."""
+    name: str
+    """This cluster's name."""
+    labels: dict[str, str]
+    """This cluster's labels, sent when registering."""
+    token: str = ""
+    """Registration token; only needed until the first successful registration."""
+    rpc_timeout: float = 15.0
+    """Deadline for unary calls and for the hub's welcome."""
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    stable_after: float = 10.0
+    """A stream that lasted this long resets the backoff."""
+
+
+class Unregistered(Exception):
+    """No credential and no usable token: an operator must act."""
+
+
+class _StreamEnded(Exception):
+    """The hub closed the stream."""
+
+
+class Link:
+    def __init__(
+        self,
+        *,
+        settings: LinkSettings,
+        credentials: CredentialStore,
+        reconciler: Reconciler,
+        reporter: StatusReporter,
+        on_message: Callable[[spoke_pb2.ConnectResponse], None] | None = None,
+    ) -> None:
+        self._s = settings
+        self._credentials = credentials
+        self._reconciler = reconciler
+        self._reporter = reporter
+        self._on_message = on_message
+        self._queue: asyncio.Queue[spoke_pb2.ConnectRequest] | None = None
+        self.connected = asyncio.Event()
+        self.cluster_id = ""
+        self.streams_opened = 0
+
+    async def send(self, msg: spoke_pb2.ConnectRequest) -> None:
+        """Queue a message for the hub, waiting for a stream if there is none."""
+        while True:
+            await self.connected.wait()
+            queue = self._queue
+            if queue is not None:
+                await queue.put(msg)
+                return
+
+    async def run(self) -> None:
+        delays = backoff_delays(initial=self._s.backoff_initial, maximum=self._s.backoff_max)
+        async with grpc.aio.insecure_channel(self._s.hub, options=CHANNEL_OPTIONS) as channel:
+            stub = spoke_pb2_grpc.SpokeServiceStub(channel)
+            while True:
+                started = time.monotonic()
+                try:
+                    cred = await self._credential(stub)
+                    await self._stream(stub, cred)
+                except grpc.aio.AioRpcError as exc:
+                    if exc.code() == grpc.StatusCode.UNAUTHENTICATED and self._s.token:
+                        log.warning("hub refused our credential (%s); registering again",
+                                    exc.details())
+                        self._credentials.clear()
+                    else:
+                        log.warning("stream to %s ended: %s %s", self._s.hub, exc.code().name,
+                                    exc.details())
+                except _StreamEnded:
+                    log.warning("hub %s closed the stream", self._s.hub)
+                except Unregistered as exc:
+                    log.error("%s", exc)
+                finally:
+                    self.connected.clear()
+                    self._queue = None
+                if time.monotonic() - started > self._s.stable_after:
+                    delays = backoff_delays(
+                        initial=self._s.backoff_initial, maximum=self._s.backoff_max
+                    )
+                await asyncio.sleep(delays())
+
+    async def _credential(self, stub: spoke_pb2_grpc.SpokeServiceStub) -> Credential:
+        cred = self._credentials.load()
+        if cred is not None and cred.name == self._s.name:
+            return cred
+        if not self._s.token:
+            raise Unregistered(
+                f"cluster {self._s.name} has no stored credential and no --token to register with"
+            )
+        resp = await stub.Register(
+            spoke_pb2.RegisterRequest(
+                token=self._s.token, cluster_name=self._s.name, labels=self._s.labels
+            ),
+            timeout=self._s.rpc_timeout,
+        )
+        cred = Credential(resp.cluster_id, resp.credential, self._s.name)
+        self._credentials.save(cred)
+        log.info("registered as cluster %s (%s)", self._s.name, resp.cluster_id)
+        return cred
+
+    async def _stream(self, stub: spoke_pb2_grpc.SpokeServiceStub, cred: Credential) -> None:
+        call: Any = stub.Connect(metadata=(("authorization", f"Bearer {cred.credential}"),))
+        try:
+            await call.write(
+                spoke_pb2.ConnectRequest(
+                    hello=spoke_pb2.Hello(
+                        applied=self._reconciler.applied(), agent_version=argosy.__version__
+                    )
+                )
+            )
+            first = await asyncio.wait_for(call.read(), self._s.rpc_timeout)
+            if first is grpc.aio.EOF or first.WhichOneof("msg") != "welcome":
+                raise _StreamEnded
+            if self._on_message is not None:
+                self._on_message(first)
+            self.cluster_id = first.welcome.cluster_id
+            heartbeat = max(1, first.welcome.heartbeat_seconds or 30)
+            queue: asyncio.Queue[spoke_pb2.ConnectRequest] = asyncio.Queue(maxsize=1024)
+            self._queue = queue
+            self.streams_opened += 1
+            self.connected.set()
+            log.info("connected to hub %s as %s", self._s.hub, self._s.name)
+            for bundle in self._reconciler.bundles():
+                self._reporter.mark(bundle)
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._read(call, queue), name="link-read")
+                tasks.create_task(self._write(call, queue), name="link-write")
+                tasks.create_task(self._heartbeat(queue, heartbeat), name="link-heartbeat")
+        except* _StreamEnded:
+            raise _StreamEnded from None
+        except* grpc.aio.AioRpcError as group:
+            raise group.exceptions[0] from None
+        finally:
+            call.cancel()
+
+    async def _read(self, call: Any, queue: asyncio.Queue[spoke_pb2.ConnectRequest]) -> None:
+        while True:
+            msg = await call.read()
+            if msg is grpc.aio.EOF:
+                raise _StreamEnded
+            if self._on_message is not None:
+                self._on_message(msg)
+            kind = msg.WhichOneof("msg")
+            if kind == "upsert":
+                ack = await self._reconciler.upsert(msg.upsert)
+                await queue.put(spoke_pb2.ConnectRequest(ack=ack))
+            elif kind == "delete":
+                ack = await self._reconciler.delete(msg.delete.bundle)
+                await queue.put(spoke_pb2.ConnectRequest(ack=ack))
+
+    @staticmethod
+    async def _write(call: Any, queue: asyncio.Queue[spoke_pb2.ConnectRequest]) -> None:
+        while True:
+            await call.write(await queue.get())
+
+    @staticmethod
+    async def _heartbeat(queue: asyncio.Queue[spoke_pb2.ConnectRequest], interval: int) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await queue.put(spoke_pb2.ConnectRequest(heartbeat=spoke_pb2.Heartbeat()))

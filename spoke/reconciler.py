@@ -1,0 +1,286 @@
+"""The reconciler: applies what the hub sends, prunes what it drops, and judges live objects.
+
+It keeps, per managed object, the desired manifest and the last state it reported, and turns
+backend watch events into resource-state changes. Only changes go to the reporter, which
+coalesces them; nothing here polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from argosy.api.v1 import resources_pb2, spoke_pb2
+from argosy.manifests import describe_key, resource_key
+from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership
+from spoke.drift import drift
+from spoke.readiness import readiness
+from spoke.state import Held, LocalState
+
+log = logging.getLogger(__name__)
+
+MAX_ERRORS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    ready: bool
+    modified: bool
+    missing: bool
+    message: str
+
+
+@dataclass
+class Managed:
+    """One desired object on this cluster, by its live key (namespace filled in)."""
+
+    bundle: str
+    hub_key: str
+    obj: dict[str, Any]
+    state: ResourceState | None = None
+
+
+class StatusSink:
+    """Where the reconciler says a deployment's status changed (the StatusReporter)."""
+
+    def mark(self, bundle: str) -> None:
+        raise NotImplementedError
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        state: LocalState,
+        sink: StatusSink,
+        cluster_name: str = "",
+        default_namespace: str = "default",
+    ) -> None:
+        self._backend = backend
+        self._state = state
+        self._sink = sink
+        self._cluster_name = cluster_name
+        self._default_namespace = default_namespace
+        self._managed: dict[str, Managed] = {}
+        self._by_bundle: dict[str, dict[str, Managed]] = {}
+        self._lock = asyncio.Lock()
+
+    # --- desired state ---------------------------------------------------------------------------
+
+    def _normalize(self, manifest: bytes, options: Mapping[str, Any]) -> dict[str, Any]:
+        obj: dict[str, Any] = json.loads(manifest)
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("namespace") and self._backend.is_namespaced(
+            str(obj.get("apiVersion")), str(obj.get("kind"))
+        ):
+            meta["namespace"] = options.get("defaultNamespace") or self._default_namespace
+        return obj
+
+    def _index(self, held: Held) -> dict[str, Managed]:
+        old = self._by_bundle.get(held.bundle, {})
+        index = {}
+        for hub_key, (_, manifest) in held.resources.items():
+            obj = self._normalize(manifest, held.options)
+            key = resource_key(obj)
+            previous = old.get(key)
+            index[key] = Managed(held.bundle, hub_key, obj, previous.state if previous else None)
+        return index
+
+    async def start(self) -> None:
+        """Index what the local state holds and judge it against the live cluster."""
+        for held in self._state.deployments.values():
+            index = self._index(held)
+            self._by_bundle[held.bundle] = index
+            self._managed.update(index)
+            for key, managed in index.items():
+                self._judge(key, managed, await self._backend.get(key))
+            self._sink.mark(held.bundle)
+
+    def applied(self) -> dict[str, str]:
+        return self._state.applied()
+
+    # --- hub messages ----------------------------------------------------------------------------
+
+    async def upsert(self, msg: spoke_pb2.DeploymentUpsert) -> spoke_pb2.Ack:
+        async with self._lock:
+            return await self._upsert(msg)
+
+    async def _upsert(self, msg: spoke_pb2.DeploymentUpsert) -> spoke_pb2.Ack:
+        held = self._state.deployments.get(msg.bundle)
+        if msg.base_revision and (held is None or held.revision != msg.base_revision):
+            log.warning("bundle %s: diff base does not match what we hold; resync", msg.bundle)
+            return spoke_pb2.Ack(bundle=msg.bundle, resync=True)
+        resources = dict(held.resources) if held and msg.base_revision else {}
+        for r in msg.upserts:
+            resources[r.key] = (r.hash, r.manifest)
+        for key in msg.removed:
+            resources.pop(key, None)
+        if len(resources) != msg.resource_count:
+            log.warning("bundle %s: diff gives %d resources, hub says %d; resync",
+                        msg.bundle, len(resources), msg.resource_count)
+            return spoke_pb2.Ack(bundle=msg.bundle, resync=True)
+        o = msg.options
+        options = {
+            "defaultNamespace": o.default_namespace,
+            "keepResources": o.keep_resources,
+            "force": o.force,
+            "correctDrift": o.correct_drift,
+        }
+        new = Held(msg.bundle, msg.revision, resources, options)
+        index = self._index(new)
+        changed_hub_keys = {r.key for r in msg.upserts}
+        if held is not None and held.options != options:
+            changed_hub_keys = set(resources)
+        to_apply = [k for k, m in index.items() if m.hub_key in changed_hub_keys]
+        errors = await self._apply(msg.bundle, index, to_apply, force=o.force)
+        old_index = self._by_bundle.get(msg.bundle, {})
+        gone = [k for k in old_index if k not in index]
+        if gone and not o.keep_resources:
+            errors += await self._prune(msg.bundle, gone)
+        for key in gone:
+            self._managed.pop(key, None)
+        new.error = _summarize(errors)
+        self._state.deployments[msg.bundle] = new
+        self._state.save()
+        self._by_bundle[msg.bundle] = index
+        self._managed.update(index)
+        for key, managed in index.items():
+            if managed.state is None:
+                self._judge(key, managed, await self._backend.get(key))
+        self._sink.mark(msg.bundle)
+        return spoke_pb2.Ack(bundle=msg.bundle, revision=msg.revision, error=new.error)
+
+    async def delete(self, bundle: str) -> spoke_pb2.Ack:
+        async with self._lock:
+            held = self._state.deployments.pop(bundle, None)
+            index = self._by_bundle.pop(bundle, {})
+            errors: list[str] = []
+            if held is not None and not held.options.get("keepResources"):
+                errors = await self._prune(bundle, list(index))
+            for key in index:
+                self._managed.pop(key, None)
+            self._state.save()
+            if errors:
+                log.warning("bundle %s: delete left errors: %s", bundle, _summarize(errors))
+            return spoke_pb2.Ack(bundle=bundle, revision="")
+
+    async def _apply(
+        self, bundle: str, index: Mapping[str, Managed], keys: list[str], *, force: bool
+    ) -> list[str]:
+        if not keys:
+            return []
+        namespaces = sorted(
+            {
+                ns
+                for k in keys
+                if (ns := index[k].obj["metadata"].get("namespace"))
+                and f"/Namespace//{ns}" not in index
+            }
+        )
+        errors = [
+            f"namespace {r.key}: {r.error}"
+            for r in await self._backend.ensure_namespaces(namespaces)
+            if r.error
+        ]
+        owner = Ownership(bundle=bundle, deployment=f"{bundle}/{self._cluster_name}")
+        results = await self._backend.apply([index[k].obj for k in keys], owner=owner, force=force)
+        for key, result in zip(keys, results, strict=True):
+            if result.error:
+                errors.append(f"{describe_key(key)}: {result.error}")
+                index[key].state = ResourceState(False, False, True, result.error)
+            else:
+                self._judge(key, index[key], result.obj)
+        return errors
+
+    async def _prune(self, bundle: str, keys: list[str]) -> list[str]:
+        """Delete objects this bundle applied; anything not labelled as ours is left alone."""
+        ours = []
+        for key in keys:
+            live = await self._backend.get(key)
+            labels = ((live or {}).get("metadata") or {}).get("labels") or {}
+            if live is not None and labels.get(OWNER_LABEL) == bundle:
+                ours.append(key)
+        return [
+            f"{describe_key(r.key)}: {r.error}"
+            for r in await self._backend.delete(ours)
+            if r.error
+        ]
+
+    # --- live state ------------------------------------------------------------------------------
+
+    def _judge(self, key: str, managed: Managed, live: Obj | None) -> bool:
+        """Recompute one object's state from its live form; True when it changed."""
+        if live is None:
+            state = ResourceState(False, True, True, "missing")
+        else:
+            ready, why = readiness(live)
+            patch = drift(managed.obj, live)
+            state = ResourceState(
+                ready=ready,
+                modified=patch is not None,
+                missing=False,
+                message=json.dumps(patch, sort_keys=True, separators=(",", ":")) if patch else why,
+            )
+        if state == managed.state:
+            return False
+        managed.state = state
+        return True
+
+    async def run(self) -> None:
+        """Follow the backend's watch; re-judge, report, and correct drift when asked to."""
+        async for event in self._backend.watch():
+            managed = self._managed.get(event.key)
+            if managed is None or not self._judge(event.key, managed, event.obj):
+                continue
+            self._sink.mark(managed.bundle)
+            held = self._state.deployments.get(managed.bundle)
+            if managed.state and managed.state.modified and held and held.options.get(
+                "correctDrift"
+            ):
+                async with self._lock:
+                    log.info("correcting drift of %s", describe_key(event.key))
+                    await self._apply(
+                        managed.bundle,
+                        self._by_bundle[managed.bundle],
+                        [event.key],
+                        force=bool(held.options.get("force")),
+                    )
+
+    def status(self, bundle: str) -> spoke_pb2.DeploymentStatus:
+        held = self._state.deployments.get(bundle)
+        index = self._by_bundle.get(bundle, {})
+        problems = [
+            resources_pb2.ResourceState(
+                key=m.hub_key,
+                ready=m.state.ready,
+                modified=m.state.modified,
+                missing=m.state.missing,
+                message=m.state.message,
+            )
+            for m in index.values()
+            if m.state is not None and (not m.state.ready or m.state.modified)
+        ]
+        unknown = any(m.state is None for m in index.values())
+        return spoke_pb2.DeploymentStatus(
+            bundle=bundle,
+            revision=held.revision if held else "",
+            ready=held is not None and not problems and not unknown and not held.error,
+            resources=problems,
+            resource_count=len(index),
+            apply_error=held.error if held else "",
+        )
+
+    def bundles(self) -> list[str]:
+        return list(self._state.deployments)
+
+
+def _summarize(errors: list[str]) -> str:
+    if not errors:
+        return ""
+    more = len(errors) - MAX_ERRORS_SHOWN
+    return "; ".join(errors[:MAX_ERRORS_SHOWN]) + (f"; and {more} more" if more > 0 else "")

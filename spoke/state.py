@@ -1,0 +1,105 @@
+"""What the spoke holds: per bundle, the revision and the desired resources it was given.
+
+It survives restarts (a JSON file in the data dir, replaced atomically), so a restarted spoke
+tells the hub what it has and receives nothing it already holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Held:
+    """One deployment as this spoke holds it."""
+
+    bundle: str
+    revision: str
+    # hub resource key -> (hash, canonical JSON manifest)
+    resources: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+class LocalState:
+    """Held deployments, kept in memory and, when a path is given, on disk."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self.deployments: dict[str, Held] = {}
+
+    def load(self) -> None:
+        if self._path is None or not self._path.exists():
+            return
+        doc = json.loads(self._path.read_text())
+        for name, d in doc.get("deployments", {}).items():
+            self.deployments[name] = Held(
+                bundle=name,
+                revision=d["revision"],
+                resources={k: (h, m.encode()) for k, (h, m) in d["resources"].items()},
+                options=d.get("options", {}),
+                error=d.get("error", ""),
+            )
+
+    def save(self) -> None:
+        if self._path is None:
+            return
+        doc = {
+            "deployments": {
+                name: {
+                    "revision": h.revision,
+                    "resources": {k: [hs, m.decode()] for k, (hs, m) in h.resources.items()},
+                    "options": h.options,
+                    "error": h.error,
+                }
+                for name, h in self.deployments.items()
+            }
+        }
+        tmp = self._path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc))
+        os.replace(tmp, self._path)
+
+    def applied(self) -> dict[str, str]:
+        return {name: h.revision for name, h in self.deployments.items()}
+
+
+@dataclass(frozen=True)
+class Credential:
+    cluster_id: str
+    credential: str
+    name: str
+
+
+class CredentialStore:
+    """The cluster credential: once registered, the token is no longer needed."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._memory: Credential | None = None
+
+    def load(self) -> Credential | None:
+        if self._memory is not None or self._path is None or not self._path.exists():
+            return self._memory
+        doc = json.loads(self._path.read_text())
+        self._memory = Credential(doc["clusterId"], doc["credential"], doc["name"])
+        return self._memory
+
+    def save(self, cred: Credential) -> None:
+        self._memory = cred
+        if self._path is None:
+            return
+        tmp = self._path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"clusterId": cred.cluster_id, "credential": cred.credential, "name": cred.name})
+        )
+        tmp.chmod(0o600)
+        os.replace(tmp, self._path)
+
+    def clear(self) -> None:
+        self._memory = None
+        if self._path is not None and self._path.exists():
+            self._path.unlink()
