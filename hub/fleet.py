@@ -29,7 +29,7 @@ from hub.models import (
     TokenRecord,
 )
 from hub.rendered import LruCache, Rendered
-from hub.rendering import Renderer, target_for
+from hub.rendering import PROBE_CLUSTER, Renderer, target_for
 from hub.states import DeploymentFacts, deployment_state
 from hub.status import ClusterInfo, StatusBook
 from hub.store import Store
@@ -166,7 +166,7 @@ class Fleet:
             self.status.put_group(group.name, self._members(group.selector))
         self._refresh_memberships(self._clusters)
         reported = {(d.cluster_id, d.bundle): d for d in snap.deployments}
-        plan = await self._plan(self._bundles, self._clusters)
+        plan = await self._plan(self._loaded(), self._clusters)
         for (cluster_id, name), rendered in plan.items():
             row = reported.pop((cluster_id, name), None)
             if rendered is None:
@@ -182,7 +182,12 @@ class Fleet:
             self._deployments[cluster_id][name] = dep
             self._live[rendered.revision] = rendered
             self._changed(dep)
-        self._deleted.update((b, c) for c, b in reported)
+        # Rows of pairs that no longer exist; a pair whose render failed keeps its row.
+        self._deleted.update(
+            (b, c)
+            for c, b in reported
+            if b not in self._bundles or c not in self._clusters or (c, b) in plan
+        )
         await self._store.put_resource_sets({r.revision: r.encode() for r in self._live.values()})
         log.info(
             "loaded %d bundles, %d clusters, %d groups",
@@ -220,6 +225,9 @@ class Fleet:
 
     # --- targeting ---------------------------------------------------------------------------------
 
+    def _loaded(self) -> dict[str, Bundle]:
+        return {name: bundle for name, (_, bundle) in self._bundles.items()}
+
     def _selectors(self) -> dict[str, LabelSelector]:
         return {g.name: g.selector for g in self._groups.values()}
 
@@ -235,13 +243,19 @@ class Fleet:
 
     async def _plan(
         self,
-        bundles: Mapping[str, tuple[BundleRecord, Bundle]],
+        bundles: Mapping[str, Bundle],
         clusters: Mapping[str, ClusterRecord],
+        *,
+        strict: bool = False,
     ) -> dict[tuple[str, str], Rendered | None]:
-        """What each (cluster, bundle) pair should hold; None where the bundle does not reach."""
+        """What each (cluster, bundle) pair should hold; None where the bundle does not reach.
+
+        A pair whose render fails is left out (its deployment keeps what it had), unless
+        strict, when the failure is the caller's error: nothing of the change is stored.
+        """
         groups = self._selectors()
         plan: dict[tuple[str, str], Rendered | None] = {}
-        for name, (_, bundle) in bundles.items():
+        for name, bundle in bundles.items():
             for cluster_id, cluster in clusters.items():
                 target = target_for(bundle, cluster, groups)
                 if target is None:
@@ -249,9 +263,24 @@ class Fleet:
                     continue
                 rendered = self._renderer.cached(target)
                 if rendered is None:
-                    rendered = await self._renderer.render(bundle, target, cluster)
+                    try:
+                        rendered = await self._renderer.render(bundle, target)
+                    except InvalidInput as exc:
+                        if strict:
+                            raise InvalidInput(
+                                f"bundle {name} for cluster {cluster.name}: {exc}"
+                            ) from None
+                        log.error("bundle %s for cluster %s: %s", name, cluster.name, exc)
+                        continue
                 plan[(cluster_id, name)] = rendered
         return plan
+
+    async def _probe(self, bundle: Bundle) -> Rendered | None:
+        """Render a bundle for a cluster with no labels, to refuse a broken one before storing."""
+        target = target_for(bundle, PROBE_CLUSTER, {DEFAULT_GROUP: LabelSelector()})
+        if target is None or target.error:
+            return None
+        return await self._renderer.render(bundle, target)
 
     def _commit(self, plan: Mapping[tuple[str, str], Rendered | None]) -> None:
         """Make the plan the desired state, and tell the sessions whose clusters it touched."""
@@ -303,7 +332,16 @@ class Fleet:
             now = _now()
             records: dict[str, tuple[BundleRecord, Bundle]] = {}
             results = []
+            plan = await self._plan(
+                {b.name: b for b in loaded},
+                self._clusters,
+                strict=True,
+            )
             for bundle in loaded:
+                sizes = [len(r.resources) for (_, n), r in plan.items() if n == bundle.name and r]
+                if not sizes:
+                    probe = await self._probe(bundle)
+                    sizes = [len(probe.resources)] if probe else [len(bundle.resources)]
                 old = self._bundles.get(bundle.name)
                 changed = old is None or old[0].revision != bundle.revision
                 record = BundleRecord(
@@ -311,15 +349,12 @@ class Fleet:
                     labels=dict(bundle.labels),
                     files=dict(bundle.files),
                     revision=bundle.revision,
-                    resource_count=len(bundle.resources),
+                    resource_count=max(sizes),
                     created=old[0].created if old else now,
                     updated=now if changed or old is None else old[0].updated,
                 )
                 records[bundle.name] = (record, bundle)
-                results.append(
-                    AppliedBundle(bundle.name, bundle.revision, changed, len(bundle.resources))
-                )
-            plan = await self._plan(records, self._clusters)
+                results.append(AppliedBundle(bundle.name, bundle.revision, changed, max(sizes)))
             fresh = {
                 r.revision: r.encode()
                 for r in plan.values()
@@ -385,7 +420,7 @@ class Fleet:
                 self._listeners.pop(cluster_id).close("cluster re-registered")
             self.status.put_cluster(cluster_id, info)
             self._refresh_memberships([cluster_id])
-            self._commit(await self._plan(self._bundles, {cluster_id: record}))
+            self._commit(await self._plan(self._loaded(), {cluster_id: record}))
             log.info("registered cluster %s (%s) labels=%s", name, cluster_id, dict(labels))
             return record, credential
 
@@ -426,7 +461,7 @@ class Fleet:
             await self._store.put_group(group)
             self._groups[name] = group
             self.status.put_group(name, self._members(selector))
-            self._commit(await self._plan(self._bundles, self._clusters))
+            self._commit(await self._plan(self._loaded(), self._clusters))
             return group
 
     async def delete_group(self, name: str) -> None:
@@ -438,7 +473,7 @@ class Fleet:
             await self._store.delete_group(name)
             del self._groups[name]
             self.status.remove_group(name)
-            self._commit(await self._plan(self._bundles, self._clusters))
+            self._commit(await self._plan(self._loaded(), self._clusters))
 
     def groups(self) -> list[GroupRecord]:
         return sorted(self._groups.values(), key=lambda g: g.name)

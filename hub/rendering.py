@@ -1,4 +1,4 @@
-"""Targeting and rendering: which clusters a bundle reaches, and what each receives.
+"""Targeting and rendering on the hub: which clusters a bundle reaches, and what each receives.
 
 Rendering is the expensive step (Helm, Kustomize), so each distinct effective input (the
 target's render key) is rendered once, however many clusters share it, and concurrent requests
@@ -9,45 +9,39 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from argosy.bundle import Bundle
+from argosy import bundle as bundles
+from argosy.bundle import Bundle, Target
 from argosy.selectors import LabelSelector
 from hub.models import ClusterRecord
 from hub.rendered import ApplyOptions, LruCache, Rendered
 
-
-@dataclass(frozen=True)
-class Target:
-    """A bundle's decision for one cluster: render with this key."""
-
-    render_key: str
-    customization: str = ""
+# Stands for "any cluster" when a bundle is checked before any cluster exists.
+PROBE_CLUSTER = ClusterRecord(id="", name="probe", labels={}, credential_hash="", created=0)
 
 
 def target_for(
     bundle: Bundle, cluster: ClusterRecord, groups: Mapping[str, LabelSelector]
 ) -> Target | None:
-    """Whether bundle reaches cluster, and with which input (pure).
-
-    A bundle without targets reaches every cluster, as Fleet's default cluster group does.
-    """
-    del cluster, groups  # raw-YAML bundles have no per-cluster input yet
-    return Target(render_key=bundle.revision)
+    """Whether bundle reaches cluster, and with which render input (pure)."""
+    return bundles.target_for(
+        bundle, bundles.Cluster(name=cluster.name, labels=dict(cluster.labels)), groups
+    )
 
 
 class Renderer:
     """Renders targets, once per distinct render key, remembering recent results."""
 
-    def __init__(self, *, capacity: int = 4096) -> None:
+    def __init__(self, *, capacity: int = 4096, time_limit: float = 60.0) -> None:
         self._cache: LruCache[str, Rendered] = LruCache(capacity)
         self._inflight: dict[str, asyncio.Future[Rendered]] = {}
+        self._time_limit = time_limit
         self.renders = 0
 
     def cached(self, target: Target) -> Rendered | None:
         return self._cache.get(target.render_key)
 
-    async def render(self, bundle: Bundle, target: Target, cluster: ClusterRecord) -> Rendered:
+    async def render(self, bundle: Bundle, target: Target) -> Rendered:
         hit = self._cache.get(target.render_key)
         if hit is not None:
             return hit
@@ -58,17 +52,23 @@ class Renderer:
         self._inflight[target.render_key] = future
         try:
             self.renders += 1
-            rendered = await self._render(bundle, target, cluster)
+            resources = await bundles.render(bundle, target, time_limit=self._time_limit)
+            o = target.spoke_options
+            rendered = Rendered.of(
+                resources,
+                ApplyOptions(
+                    default_namespace=o.default_namespace,
+                    keep_resources=o.keep_resources,
+                    force=o.force,
+                    correct_drift=o.correct_drift,
+                ),
+            )
             self._cache.put(target.render_key, rendered)
             future.set_result(rendered)
             return rendered
         except BaseException as exc:
             future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it; nobody else needs a warning
+            future.exception()  # marked retrieved: waiters re-raise it themselves
             raise
         finally:
             del self._inflight[target.render_key]
-
-    async def _render(self, bundle: Bundle, target: Target, cluster: ClusterRecord) -> Rendered:
-        del target, cluster
-        return Rendered.of(bundle.resources, ApplyOptions())

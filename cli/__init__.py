@@ -1,0 +1,1 @@
+"""The argosy command line: one command, many subcommands, all through the public gRPC API."""

@@ -1,0 +1,160 @@
+"""`argosy demo`: the main job on the embedded default, end to end on one machine.
+
+It starts a real hub process on SQLite and one real spoke process per simulated cluster,
+registers them with a token, applies examples/, follows WatchStatus until every bundle is
+Ready everywhere, and prints the status tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from argosy.api.v1 import fleet_pb2
+from cli import output
+from cli.client import UserError, fleet_stub
+from cli.main import bundle_specs
+from cli.watch import follow
+
+ENVS = ("dev", "test", "prod")
+
+
+def default_examples() -> Path:
+    return Path(__file__).resolve().parents[1] / "examples"
+
+
+async def _wait_for_file(path: Path, proc: asyncio.subprocess.Process, log: Path) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        if proc.returncode is not None:
+            raise UserError(f"the hub exited with {proc.returncode}; see {log}")
+        await asyncio.sleep(0.05)
+    raise UserError(f"the hub did not start within 30 s; see {log}")
+
+
+async def _spawn(args: list[str], log: Path) -> asyncio.subprocess.Process:
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, *args, stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL
+        )
+
+
+async def _stop(procs: list[asyncio.subprocess.Process]) -> None:
+    for proc in procs:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+def _progress(status: fleet_pb2.GetStatusResponse, started: float) -> str:
+    ready = sum(b.clusters_ready for b in status.bundles)
+    desired = sum(b.clusters_desired for b in status.bundles)
+    bundles_ready = sum(1 for b in status.bundles if b.clusters_ready == b.clusters_desired)
+    connected = sum(1 for c in status.clusters if c.connected)
+    return (
+        f"[{time.monotonic() - started:5.1f}s] clusters connected {connected}/"
+        f"{len(status.clusters)} · deployments ready {ready}/{desired} · "
+        f"bundles ready {bundles_ready}/{len(status.bundles)}"
+    )
+
+
+def _all_ready(status: fleet_pb2.GetStatusResponse, clusters: int, bundles: int) -> bool:
+    return (
+        len(status.bundles) == bundles
+        and sum(1 for c in status.clusters if c.connected) == clusters
+        and all(b.clusters_desired > 0 and b.clusters_ready == b.clusters_desired
+                for b in status.bundles)
+    )
+
+
+async def run_demo(args: argparse.Namespace) -> None:
+    if args.clusters < 1:
+        raise UserError("--clusters must be at least 1")
+    examples = args.examples or default_examples()
+    specs = bundle_specs([str(examples)], name=None, labels={})
+    own_dir = args.data_dir is None
+    data = Path(args.data_dir or tempfile.mkdtemp(prefix="argosy-demo-"))
+    data.mkdir(parents=True, exist_ok=True)
+    procs: list[asyncio.subprocess.Process] = []
+    started = time.monotonic()
+    try:
+        hub_log = data / "hub.log"
+        (data / "hub").mkdir(exist_ok=True)
+        (data / "hub" / "hub.addr").unlink(missing_ok=True)
+        hub_proc = await _spawn(
+            ["-m", "hub", "--data-dir", str(data / "hub"), "--listen", "127.0.0.1:0"], hub_log
+        )
+        procs.append(hub_proc)
+        hub = await _wait_for_file(data / "hub" / "hub.addr", hub_proc, hub_log)
+        print(f"hub: {hub} (SQLite in {data / 'hub'}, log {hub_log})")
+        async with fleet_stub(hub) as stub:
+            token = (await stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=10)).token
+            for i in range(args.clusters):
+                env = ENVS[i % len(ENVS)]
+                name = f"{env}-{i // len(ENVS) + 1}"
+                procs.append(
+                    await _spawn(
+                        ["-m", "spoke", "--hub", hub, "--name", name, "--labels", f"env={env}",
+                         "--token", token, "--data-dir", str(data / "spokes" / name),
+                         "--simulate", "--simulate-ready-delay", "1.5"],
+                        data / f"spoke-{name}.log",
+                    )
+                )
+            print(f"spokes: {args.clusters} simulated clusters labelled env=dev|test|prod")
+            resp = await stub.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=specs),
+                                           timeout=120)
+            for b in resp.bundles:
+                count = f"{b.resource_count} resources" if b.resource_count else "per cluster"
+                print(f"applied bundle/{b.name} ({count})")
+        await _wait_ready(hub, args.clusters, len(specs), started, args.timeout)
+        async with fleet_stub(hub) as stub:
+            status = await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=10)
+        print()
+        print(output.status_tables(status))
+        if args.keep:
+            print(f"\nhub at {hub}; try: ARGOSY_HUB={hub} argosy status --watch   (Ctrl-C stops)")
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.Event().wait()
+    finally:
+        await _stop(procs)
+        if own_dir and not args.keep:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+async def _wait_ready(hub: str, clusters: int, bundles: int, started: float, timeout: float
+                      ) -> None:
+    last = ""
+
+    async def watch() -> None:
+        nonlocal last
+        async for live in follow(hub):
+            status = live.as_response()
+            line = _progress(status, started)
+            if line.split("] ", 1)[1] != last.split("] ", 1)[-1]:
+                print(line, flush=True)
+                last = line
+            if _all_ready(status, clusters, bundles):
+                return
+
+    try:
+        await asyncio.wait_for(watch(), timeout)
+    except TimeoutError:
+        raise UserError(f"not everything was Ready after {timeout:.0f}s: {last}") from None
+
+
+

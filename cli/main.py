@@ -1,0 +1,391 @@
+"""`argosy`: the one command. Subcommands talk to a hub through the public gRPC API.
+
+Exit codes: 0 ok, 1 a user error (with a message on stderr), 2 usage.
+`argosy hub` and `argosy spoke` run the hub and the spoke in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from argosy.api.v1 import fleet_pb2, resources_pb2
+from argosy.bundle import Cluster, load_bundle, read_bundle_dirs, render, target_for
+from argosy.errors import ArgosyError
+from argosy.names import parse_labels
+from argosy.selectors import LabelSelector, parse_selector
+from cli import output
+from cli.client import DEFAULT_HUB, UserError, explain, fleet_stub, hub_address
+from cli.watch import watch_status
+
+EPILOG = """\
+commands:
+  argosy hub --data-dir DIR --listen 127.0.0.1:PORT        run a hub
+  argosy spoke --hub HOST:PORT --name NAME --labels k=v,k2=v2 --token TOKEN
+               [--data-dir DIR] [--simulate]                run a spoke
+  argosy token create [--ttl SECONDS] [-o json]             a registration token (stdout)
+  argosy apply DIR... [--name NAME] [-l k=v]                create or update bundles
+  argosy status [-o json|yaml] [--watch]                    groups, clusters and bundles
+  argosy render DIR [-l k=v]... [--cluster-name N]          what a cluster would receive
+  argosy target DIR                                         which clusters each bundle reaches
+  argosy bundle list|get NAME|delete NAME
+  argosy cluster list|delete NAME
+  argosy group create NAME --selector env=prod | list | delete NAME
+  argosy demo [--clusters N] [--keep]                       hub + simulated clusters + examples
+
+--hub defaults to $ARGOSY_HUB, else 127.0.0.1:7443.
+exit codes: 0 ok, 1 user error, 2 usage.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="argosy",
+        description="Ship bundles of Kubernetes manifests to many clusters from one hub.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--hub", help=f"HOST:PORT of the hub (default $ARGOSY_HUB or {DEFAULT_HUB})")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    sub.add_parser("hub", help="run a hub", add_help=False)
+    sub.add_parser("spoke", help="run a spoke", add_help=False)
+
+    token = sub.add_parser("token", help="registration tokens").add_subparsers(
+        dest="action", required=True
+    )
+    create = token.add_parser("create", help="create a registration token")
+    create.add_argument("--ttl", type=int, default=0, help="seconds until it expires (0: never)")
+    create.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    token.add_parser("list", help="list tokens").add_argument(
+        "-o", "--output", choices=["text", "json", "yaml"], default="text"
+    )
+    token.add_parser("revoke", help="revoke a token").add_argument("id")
+
+    apply = sub.add_parser("apply", help="create or update bundles from directories")
+    apply.add_argument("dirs", nargs="+", metavar="DIR")
+    apply.add_argument("--name", help="bundle name (a prefix when DIR holds several bundles)")
+    apply.add_argument("-l", "--label", action="append", default=[], help="bundle label k=v")
+
+    status = sub.add_parser("status", help="show cluster groups, clusters and bundles")
+    status.add_argument("-o", "--output", choices=["text", "json", "yaml"], default="text")
+    status.add_argument("--watch", "-w", action="store_true", help="redraw on every change")
+
+    rend = sub.add_parser("render", help="print what a cluster with these labels would receive")
+    rend.add_argument("dir", metavar="DIR")
+    rend.add_argument("-l", "--label", action="append", default=[], help="cluster label k=v")
+    rend.add_argument("--cluster-name", default="local", help="cluster name for templates")
+    rend.add_argument("--group", action="append", default=[],
+                      help="cluster group NAME=SELECTOR the cluster belongs to")
+
+    tgt = sub.add_parser("target", help="which registered clusters each bundle in DIR reaches")
+    tgt.add_argument("dir", metavar="DIR")
+    tgt.add_argument("-o", "--output", choices=["text", "json", "yaml"], default="text")
+
+    bundle = sub.add_parser("bundle", help="bundles").add_subparsers(dest="action", required=True)
+    bundle.add_parser("list", help="list bundles").add_argument(
+        "-o", "--output", choices=["text", "json", "yaml"], default="text"
+    )
+    get = bundle.add_parser("get", help="show a bundle and its files")
+    get.add_argument("name")
+    get.add_argument("-o", "--output", choices=["json", "yaml"], default="yaml")
+    bundle.add_parser("delete", help="delete a bundle").add_argument("name")
+
+    cluster = sub.add_parser("cluster", help="clusters").add_subparsers(
+        dest="action", required=True
+    )
+    cluster.add_parser("list", help="list clusters").add_argument(
+        "-o", "--output", choices=["text", "json", "yaml"], default="text"
+    )
+    cluster.add_parser("delete", help="forget a cluster").add_argument("name")
+
+    group = sub.add_parser("group", help="cluster groups").add_subparsers(
+        dest="action", required=True
+    )
+    gcreate = group.add_parser("create", help="create or update a group")
+    gcreate.add_argument("name")
+    gcreate.add_argument("--selector", required=True, help="label selector, e.g. env=prod")
+    group.add_parser("list", help="list groups").add_argument(
+        "-o", "--output", choices=["text", "json", "yaml"], default="text"
+    )
+    group.add_parser("delete", help="delete a group").add_argument("name")
+
+    demo = sub.add_parser("demo", help="run a hub and simulated clusters, apply examples/")
+    demo.add_argument("--clusters", type=int, default=5, help="number of simulated clusters")
+    demo.add_argument("--keep", action="store_true", help="keep running until Ctrl-C")
+    demo.add_argument("--examples", type=Path, default=None, help="bundle dirs to apply")
+    demo.add_argument("--data-dir", type=Path, default=None, help="default: a temporary dir")
+    demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for Ready")
+    return p
+
+
+def _labels(pairs: Sequence[str], what: str) -> dict[str, str]:
+    return parse_labels(",".join(pairs), what=what)
+
+
+def _print(data: Any, fmt: str) -> None:
+    print(output.dump(data, fmt))
+
+
+async def cmd_token(args: argparse.Namespace, hub: str) -> None:
+    async with fleet_stub(hub) as stub:
+        if args.action == "create":
+            resp = await stub.CreateToken(
+                fleet_pb2.CreateTokenRequest(ttl_seconds=args.ttl), timeout=10
+            )
+            if args.output == "json":
+                _print({"token": resp.token, "id": resp.info.id}, "json")
+            else:
+                print(resp.token)
+        elif args.action == "list":
+            tokens = (await stub.ListTokens(fleet_pb2.ListTokensRequest(), timeout=10)).tokens
+            data = [
+                {"id": t.id, "created": t.created_unix, "expires": t.expires_unix,
+                 "revoked": t.revoked, "uses": t.uses}
+                for t in tokens
+            ]
+            if args.output == "text":
+                print(output.table(["ID", "USES", "REVOKED", "EXPIRES"],
+                                   [[d["id"], d["uses"], d["revoked"], d["expires"] or "never"]
+                                    for d in data]))
+            else:
+                _print(data, args.output)
+        else:
+            await stub.RevokeToken(fleet_pb2.RevokeTokenRequest(id=args.id), timeout=10)
+            print(f"token {args.id} revoked")
+
+
+def bundle_specs(dirs: Sequence[str], *, name: str | None, labels: dict[str, str]
+                 ) -> list[fleet_pb2.BundleSpec]:
+    """Read and check bundle dirs locally: errors name the file and line before anything is sent."""
+    specs = []
+    for source in read_bundle_dirs(dirs, name=name):
+        load_bundle(source, labels=labels)
+        specs.append(
+            fleet_pb2.BundleSpec(
+                name=source.name,
+                labels=labels,
+                files=[
+                    resources_pb2.BundleFile(path=p, content=c)
+                    for p, c in sorted(source.files.items())
+                ],
+            )
+        )
+    return specs
+
+
+async def cmd_apply(args: argparse.Namespace, hub: str) -> None:
+    specs = bundle_specs(args.dirs, name=args.name, labels=_labels(args.label, "--label"))
+    async with fleet_stub(hub) as stub:
+        resp = await stub.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=specs), timeout=120)
+    for b in resp.bundles:
+        verb = "configured" if b.changed else "unchanged"
+        count = f"{b.resource_count} resources" if b.resource_count else "rendered per cluster"
+        print(f"bundle/{b.name} {verb} ({count}, revision {b.revision[:12]})")
+
+
+async def cmd_status(args: argparse.Namespace, hub: str) -> None:
+    if args.watch:
+        await watch_status(hub, fmt=args.output)
+        return
+    async with fleet_stub(hub) as stub:
+        status = await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=10)
+    if args.output == "text":
+        print(output.status_tables(status))
+    else:
+        _print(output.status_dict(status), args.output)
+
+
+async def cmd_render(args: argparse.Namespace) -> None:
+    labels = _labels(args.label, "--label")
+    groups: dict[str, LabelSelector] = {"default": LabelSelector()}
+    for g in args.group:
+        gname, _, sel = g.partition("=")
+        groups[gname] = parse_selector(sel)
+    cluster = Cluster(name=args.cluster_name, labels=labels)
+    docs = []
+    for source in read_bundle_dirs([args.dir]):
+        bundle = load_bundle(source)
+        target = target_for(bundle, cluster, groups)
+        if target is None:
+            print(f"# bundle {bundle.name}: not deployed to this cluster", file=sys.stderr)
+            continue
+        resources = await render(bundle, target)
+        docs.extend(m.obj for m in resources.items.values())
+    import yaml
+
+    sys.stdout.write(yaml.safe_dump_all(docs, sort_keys=True) if docs else "")
+
+
+async def cmd_target(args: argparse.Namespace, hub: str) -> None:
+    async with fleet_stub(hub) as stub:
+        clusters = (await stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=10)).clusters
+        groups_pb = (await stub.ListGroups(fleet_pb2.ListGroupsRequest(), timeout=10)).groups
+    from argosy.selectors import Requirement
+
+    groups = {
+        g.name: LabelSelector(
+            dict(g.selector.match_labels),
+            tuple(Requirement(r.key, r.operator, tuple(r.values))
+                  for r in g.selector.match_expressions),
+        )
+        for g in groups_pb
+    }
+    rows = []
+    for source in read_bundle_dirs([args.dir]):
+        bundle = load_bundle(source)
+        for c in clusters:
+            target = target_for(bundle, Cluster(name=c.name, labels=dict(c.labels)), groups)
+            if target is not None:
+                rows.append({"bundle": bundle.name, "cluster": c.name,
+                             "customizations": list(target.customizations)})
+    if args.output == "text":
+        print(output.table(["BUNDLE", "CLUSTER", "CUSTOMIZATION"],
+                           [[r["bundle"], r["cluster"], ",".join(r["customizations"]) or "-"]
+                            for r in rows]))
+    else:
+        _print(rows, args.output)
+
+
+async def cmd_bundle(args: argparse.Namespace, hub: str) -> None:
+    async with fleet_stub(hub) as stub:
+        if args.action == "list":
+            bundles = (await stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=10)).bundles
+            data = [{"name": b.spec.name, "revision": b.revision,
+                     "resources": b.resource_count, "labels": dict(b.spec.labels)}
+                    for b in bundles]
+            if args.output == "text":
+                print(output.table(["NAME", "RESOURCES", "REVISION"],
+                                   [[d["name"], d["resources"], d["revision"][:12]]
+                                    for d in data]))
+            else:
+                _print(data, args.output)
+        elif args.action == "get":
+            b = (await stub.GetBundle(fleet_pb2.GetBundleRequest(name=args.name), timeout=10)
+                 ).bundle
+            _print({"name": b.spec.name, "labels": dict(b.spec.labels), "revision": b.revision,
+                    "resources": b.resource_count,
+                    "files": {f.path: f.content.decode("utf-8", "replace")
+                              for f in b.spec.files}}, args.output)
+        else:
+            await stub.DeleteBundle(fleet_pb2.DeleteBundleRequest(name=args.name), timeout=30)
+            print(f"bundle/{args.name} deleted")
+
+
+async def cmd_cluster(args: argparse.Namespace, hub: str) -> None:
+    async with fleet_stub(hub) as stub:
+        if args.action == "list":
+            clusters = (await stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=10)
+                        ).clusters
+            data = [{"name": c.name, "id": c.id, "labels": dict(c.labels),
+                     "connected": c.connected} for c in clusters]
+            if args.output == "text":
+                print(output.table(["NAME", "ID", "LABELS", "CONNECTED"],
+                                   [[d["name"], d["id"], output.labels_text(d["labels"]),
+                                     d["connected"]] for d in data]))
+            else:
+                _print(data, args.output)
+        else:
+            await stub.DeleteCluster(fleet_pb2.DeleteClusterRequest(name=args.name), timeout=30)
+            print(f"cluster/{args.name} deleted")
+
+
+async def cmd_group(args: argparse.Namespace, hub: str) -> None:
+    async with fleet_stub(hub) as stub:
+        if args.action == "create":
+            sel = parse_selector(args.selector)
+            await stub.CreateGroup(
+                fleet_pb2.CreateGroupRequest(
+                    group=fleet_pb2.ClusterGroup(
+                        name=args.name,
+                        selector=fleet_pb2.LabelSelector(
+                            match_labels=dict(sel.match_labels),
+                            match_expressions=[
+                                fleet_pb2.LabelSelectorRequirement(
+                                    key=r.key, operator=r.operator, values=r.values)
+                                for r in sel.match_expressions
+                            ],
+                        ),
+                    )
+                ),
+                timeout=30,
+            )
+            print(f"group/{args.name} configured")
+        elif args.action == "list":
+            groups = (await stub.ListGroups(fleet_pb2.ListGroupsRequest(), timeout=10)).groups
+            data = [{"name": g.name,
+                     "selector": {"matchLabels": dict(g.selector.match_labels)}} for g in groups]
+            if args.output == "text":
+                print(output.table(["NAME", "SELECTOR"],
+                                   [[d["name"], output.labels_text(d["selector"]["matchLabels"])
+                                     if d["selector"]["matchLabels"] else "(all)"]
+                                    for d in data]))
+            else:
+                _print(data, args.output)
+        else:
+            await stub.DeleteGroup(fleet_pb2.DeleteGroupRequest(name=args.name), timeout=30)
+            print(f"group/{args.name} deleted")
+
+
+async def dispatch(args: argparse.Namespace) -> None:
+    hub = hub_address(args.hub)
+    command = args.command
+    if command == "token":
+        await cmd_token(args, hub)
+    elif command == "apply":
+        await cmd_apply(args, hub)
+    elif command == "status":
+        await cmd_status(args, hub)
+    elif command == "render":
+        await cmd_render(args)
+    elif command == "target":
+        await cmd_target(args, hub)
+    elif command == "bundle":
+        await cmd_bundle(args, hub)
+    elif command == "cluster":
+        await cmd_cluster(args, hub)
+    elif command == "group":
+        await cmd_group(args, hub)
+    elif command == "demo":
+        from cli.demo import run_demo
+
+        await run_demo(args)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `argosy [--hub X] hub|spoke ...`: the rest of the line belongs to the hub or the spoke.
+    rest = argv[2:] if argv[:1] == ["--hub"] else argv
+    if rest[:1] == ["hub"]:
+        from hub.app import main as hub_main
+
+        hub_main(rest[1:])
+        return
+    if rest[:1] == ["spoke"]:
+        from spoke.app import main as spoke_main
+
+        extra = ["--hub", argv[1]] if rest is not argv and "--hub" not in rest else []
+        spoke_main([*extra, *rest[1:]])
+        return
+    args = build_parser().parse_args(argv)
+    try:
+        asyncio.run(dispatch(args))
+    except (UserError, ArgosyError) as exc:
+        print(f"argosy: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except grpc.aio.AioRpcError as exc:
+        print(f"argosy: error: {explain(exc, hub_address(args.hub))}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+

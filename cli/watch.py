@@ -1,0 +1,65 @@
+"""`argosy status --watch`: follow WatchStatus and redraw on every (coalesced) change."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import AsyncIterator
+
+from argosy.api.v1 import fleet_pb2
+from cli import output
+from cli.client import fleet_stub
+
+CLEAR = "\x1b[H\x1b[2J"
+
+
+class LiveStatus:
+    """The whole status, kept current from a snapshot and the deltas after it."""
+
+    def __init__(self) -> None:
+        self.clusters: dict[str, fleet_pb2.ClusterStatus] = {}
+        self.groups: dict[str, fleet_pb2.GroupStatus] = {}
+        self.bundles: dict[str, fleet_pb2.BundleStatus] = {}
+
+    def update(self, msg: fleet_pb2.WatchStatusResponse) -> None:
+        if msg.snapshot:
+            self.clusters.clear()
+            self.groups.clear()
+            self.bundles.clear()
+        self.clusters.update({c.name: c for c in msg.clusters})
+        self.groups.update({g.name: g for g in msg.groups})
+        self.bundles.update({b.name: b for b in msg.bundles})
+        for name in msg.removed_clusters:
+            self.clusters.pop(name, None)
+        for name in msg.removed_groups:
+            self.groups.pop(name, None)
+        for name in msg.removed_bundles:
+            self.bundles.pop(name, None)
+
+    def as_response(self) -> fleet_pb2.GetStatusResponse:
+        return fleet_pb2.GetStatusResponse(
+            clusters=[self.clusters[k] for k in sorted(self.clusters)],
+            groups=[self.groups[k] for k in sorted(self.groups)],
+            bundles=[self.bundles[k] for k in sorted(self.bundles)],
+        )
+
+
+async def follow(hub: str) -> AsyncIterator[LiveStatus]:
+    """Yield the live status after each message from the hub."""
+    live = LiveStatus()
+    async with fleet_stub(hub) as stub:
+        async for msg in stub.WatchStatus(fleet_pb2.WatchStatusRequest()):
+            live.update(msg)
+            yield live
+
+
+async def watch_status(hub: str, *, fmt: str) -> None:
+    async for live in follow(hub):
+        status = live.as_response()
+        if fmt == "text":
+            stamp = time.strftime("%H:%M:%S")
+            sys.stdout.write(f"{CLEAR}Every change · {hub} · {stamp}\n\n")
+            sys.stdout.write(output.status_tables(status) + "\n")
+        else:
+            sys.stdout.write(output.dump(output.status_dict(status), fmt) + "\n---\n")
+        sys.stdout.flush()
