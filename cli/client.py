@@ -31,7 +31,7 @@ def explain(exc: grpc.aio.AioRpcError, hub: str) -> UserError:
 
 
 @asynccontextmanager
-async def fleet_stub(hub: str) -> AsyncIterator[fleet_pb2_grpc.FleetServiceStub]:
+async def fleet_stub(hub: str) -> AsyncIterator[fleet_pb2_grpc.FleetServiceAsyncStub]:
     async with grpc.aio.insecure_channel(
         hub, options=[("grpc.max_send_message_length", 64 * 1024 * 1024)]
     ) as channel:

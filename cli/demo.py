@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-
 import shutil
 import signal
 import sys
@@ -77,8 +76,10 @@ def _all_ready(status: fleet_pb2.GetStatusResponse, clusters: int, bundles: int)
     return (
         len(status.bundles) == bundles
         and sum(1 for c in status.clusters if c.connected) == clusters
-        and all(b.clusters_desired > 0 and b.clusters_ready == b.clusters_desired
-                for b in status.bundles)
+        and all(
+            b.clusters_desired > 0 and b.clusters_ready == b.clusters_desired
+            for b in status.bundles
+        )
     )
 
 
@@ -109,15 +110,30 @@ async def run_demo(args: argparse.Namespace) -> None:
                 name = f"{env}-{i // len(ENVS) + 1}"
                 procs.append(
                     await _spawn(
-                        ["-m", "spoke", "--hub", hub, "--name", name, "--labels", f"env={env}",
-                         "--token", token, "--data-dir", str(data / "spokes" / name),
-                         "--simulate", "--simulate-ready-delay", "1.5"],
+                        [
+                            "-m",
+                            "spoke",
+                            "--hub",
+                            hub,
+                            "--name",
+                            name,
+                            "--labels",
+                            f"env={env}",
+                            "--token",
+                            token,
+                            "--data-dir",
+                            str(data / "spokes" / name),
+                            "--simulate",
+                            "--simulate-ready-delay",
+                            "1.5",
+                        ],
                         data / f"spoke-{name}.log",
                     )
                 )
             print(f"spokes: {args.clusters} simulated clusters labelled env=dev|test|prod")
-            resp = await stub.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=specs),
-                                           timeout=120)
+            resp = await stub.ApplyBundles(
+                fleet_pb2.ApplyBundlesRequest(bundles=specs), timeout=120
+            )
             for b in resp.bundles:
                 count = f"{b.resource_count} resources" if b.resource_count else "per cluster"
                 print(f"applied bundle/{b.name} ({count})")
@@ -136,8 +152,9 @@ async def run_demo(args: argparse.Namespace) -> None:
             shutil.rmtree(data, ignore_errors=True)
 
 
-async def _wait_ready(hub: str, clusters: int, bundles: int, started: float, timeout: float
-                      ) -> None:
+async def _wait_ready(
+    hub: str, clusters: int, bundles: int, started: float, timeout: float
+) -> None:
     last = ""
 
     async def watch() -> None:
@@ -155,6 +172,3 @@ async def _wait_ready(hub: str, clusters: int, bundles: int, started: float, tim
         await asyncio.wait_for(watch(), timeout)
     except TimeoutError:
         raise UserError(f"not everything was Ready after {timeout:.0f}s: {last}") from None
-
-
-

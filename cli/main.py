@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import grpc
+import yaml
 
 from argosy.api.v1 import fleet_pb2, resources_pb2
 from argosy.bundle import Cluster, load_bundle, read_bundle_dirs, render, target_for
 from argosy.errors import ArgosyError
 from argosy.names import parse_labels
-from argosy.selectors import LabelSelector, parse_selector
+from argosy.selectors import LabelSelector, Requirement, parse_selector
 from cli import output
 from cli.client import DEFAULT_HUB, UserError, explain, fleet_stub, hub_address
 from cli.watch import watch_status
@@ -83,8 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     rend.add_argument("dir", metavar="DIR")
     rend.add_argument("-l", "--label", action="append", default=[], help="cluster label k=v")
     rend.add_argument("--cluster-name", default="local", help="cluster name for templates")
-    rend.add_argument("--group", action="append", default=[],
-                      help="cluster group NAME=SELECTOR the cluster belongs to")
+    rend.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        help="cluster group NAME=SELECTOR the cluster belongs to",
+    )
 
     tgt = sub.add_parser("target", help="which registered clusters each bundle in DIR reaches")
     tgt.add_argument("dir", metavar="DIR")
@@ -147,15 +151,23 @@ async def cmd_token(args: argparse.Namespace, hub: str) -> None:
                 print(resp.token)
         elif args.action == "list":
             tokens = (await stub.ListTokens(fleet_pb2.ListTokensRequest(), timeout=10)).tokens
-            data = [
-                {"id": t.id, "created": t.created_unix, "expires": t.expires_unix,
-                 "revoked": t.revoked, "uses": t.uses}
+            data: list[dict[str, Any]] = [
+                {
+                    "id": t.id,
+                    "created": t.created_unix,
+                    "expires": t.expires_unix,
+                    "revoked": t.revoked,
+                    "uses": t.uses,
+                }
                 for t in tokens
             ]
             if args.output == "text":
-                print(output.table(["ID", "USES", "REVOKED", "EXPIRES"],
-                                   [[d["id"], d["uses"], d["revoked"], d["expires"] or "never"]
-                                    for d in data]))
+                print(
+                    output.table(
+                        ["ID", "USES", "REVOKED", "EXPIRES"],
+                        [[d["id"], d["uses"], d["revoked"], d["expires"] or "never"] for d in data],
+                    )
+                )
             else:
                 _print(data, args.output)
         else:
@@ -163,8 +175,9 @@ async def cmd_token(args: argparse.Namespace, hub: str) -> None:
             print(f"token {args.id} revoked")
 
 
-def bundle_specs(dirs: Sequence[str], *, name: str | None, labels: dict[str, str]
-                 ) -> list[fleet_pb2.BundleSpec]:
+def bundle_specs(
+    dirs: Sequence[str], *, name: str | None, labels: dict[str, str]
+) -> list[fleet_pb2.BundleSpec]:
     """Read and check bundle dirs locally: errors name the file and line before anything is sent."""
     specs = []
     for source in read_bundle_dirs(dirs, name=name):
@@ -211,7 +224,7 @@ async def cmd_render(args: argparse.Namespace) -> None:
         gname, _, sel = g.partition("=")
         groups[gname] = parse_selector(sel)
     cluster = Cluster(name=args.cluster_name, labels=labels)
-    docs = []
+    docs: list[Any] = []
     for source in read_bundle_dirs([args.dir]):
         bundle = load_bundle(source)
         target = target_for(bundle, cluster, groups)
@@ -220,8 +233,6 @@ async def cmd_render(args: argparse.Namespace) -> None:
             continue
         resources = await render(bundle, target)
         docs.extend(m.obj for m in resources.items.values())
-    import yaml
-
     sys.stdout.write(yaml.safe_dump_all(docs, sort_keys=True) if docs else "")
 
 
@@ -229,13 +240,13 @@ async def cmd_target(args: argparse.Namespace, hub: str) -> None:
     async with fleet_stub(hub) as stub:
         clusters = (await stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=10)).clusters
         groups_pb = (await stub.ListGroups(fleet_pb2.ListGroupsRequest(), timeout=10)).groups
-    from argosy.selectors import Requirement
-
     groups = {
         g.name: LabelSelector(
             dict(g.selector.match_labels),
-            tuple(Requirement(r.key, r.operator, tuple(r.values))
-                  for r in g.selector.match_expressions),
+            tuple(
+                Requirement(r.key, r.operator, tuple(r.values))
+                for r in g.selector.match_expressions
+            ),
         )
         for g in groups_pb
     }
@@ -245,12 +256,20 @@ async def cmd_target(args: argparse.Namespace, hub: str) -> None:
         for c in clusters:
             target = target_for(bundle, Cluster(name=c.name, labels=dict(c.labels)), groups)
             if target is not None:
-                rows.append({"bundle": bundle.name, "cluster": c.name,
-                             "customizations": list(target.customizations)})
+                rows.append(
+                    {
+                        "bundle": bundle.name,
+                        "cluster": c.name,
+                        "customizations": list(target.customizations),
+                    }
+                )
     if args.output == "text":
-        print(output.table(["BUNDLE", "CLUSTER", "CUSTOMIZATION"],
-                           [[r["bundle"], r["cluster"], ",".join(r["customizations"]) or "-"]
-                            for r in rows]))
+        print(
+            output.table(
+                ["BUNDLE", "CLUSTER", "CUSTOMIZATION"],
+                [[r["bundle"], r["cluster"], ",".join(r["customizations"]) or "-"] for r in rows],
+            )
+        )
     else:
         _print(rows, args.output)
 
@@ -259,22 +278,38 @@ async def cmd_bundle(args: argparse.Namespace, hub: str) -> None:
     async with fleet_stub(hub) as stub:
         if args.action == "list":
             bundles = (await stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=10)).bundles
-            data = [{"name": b.spec.name, "revision": b.revision,
-                     "resources": b.resource_count, "labels": dict(b.spec.labels)}
-                    for b in bundles]
+            data: list[dict[str, Any]] = [
+                {
+                    "name": b.spec.name,
+                    "revision": b.revision,
+                    "resources": b.resource_count,
+                    "labels": dict(b.spec.labels),
+                }
+                for b in bundles
+            ]
             if args.output == "text":
-                print(output.table(["NAME", "RESOURCES", "REVISION"],
-                                   [[d["name"], d["resources"], d["revision"][:12]]
-                                    for d in data]))
+                print(
+                    output.table(
+                        ["NAME", "RESOURCES", "REVISION"],
+                        [[d["name"], d["resources"], d["revision"][:12]] for d in data],
+                    )
+                )
             else:
                 _print(data, args.output)
         elif args.action == "get":
-            b = (await stub.GetBundle(fleet_pb2.GetBundleRequest(name=args.name), timeout=10)
-                 ).bundle
-            _print({"name": b.spec.name, "labels": dict(b.spec.labels), "revision": b.revision,
+            b = (
+                await stub.GetBundle(fleet_pb2.GetBundleRequest(name=args.name), timeout=10)
+            ).bundle
+            _print(
+                {
+                    "name": b.spec.name,
+                    "labels": dict(b.spec.labels),
+                    "revision": b.revision,
                     "resources": b.resource_count,
-                    "files": {f.path: f.content.decode("utf-8", "replace")
-                              for f in b.spec.files}}, args.output)
+                    "files": {f.path: f.content.decode("utf-8", "replace") for f in b.spec.files},
+                },
+                args.output,
+            )
         else:
             await stub.DeleteBundle(fleet_pb2.DeleteBundleRequest(name=args.name), timeout=30)
             print(f"bundle/{args.name} deleted")
@@ -283,14 +318,23 @@ async def cmd_bundle(args: argparse.Namespace, hub: str) -> None:
 async def cmd_cluster(args: argparse.Namespace, hub: str) -> None:
     async with fleet_stub(hub) as stub:
         if args.action == "list":
-            clusters = (await stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=10)
-                        ).clusters
-            data = [{"name": c.name, "id": c.id, "labels": dict(c.labels),
-                     "connected": c.connected} for c in clusters]
+            clusters = (
+                await stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=10)
+            ).clusters
+            data: list[dict[str, Any]] = [
+                {"name": c.name, "id": c.id, "labels": dict(c.labels), "connected": c.connected}
+                for c in clusters
+            ]
             if args.output == "text":
-                print(output.table(["NAME", "ID", "LABELS", "CONNECTED"],
-                                   [[d["name"], d["id"], output.labels_text(d["labels"]),
-                                     d["connected"]] for d in data]))
+                print(
+                    output.table(
+                        ["NAME", "ID", "LABELS", "CONNECTED"],
+                        [
+                            [d["name"], d["id"], output.labels_text(d["labels"]), d["connected"]]
+                            for d in data
+                        ],
+                    )
+                )
             else:
                 _print(data, args.output)
         else:
@@ -310,7 +354,8 @@ async def cmd_group(args: argparse.Namespace, hub: str) -> None:
                             match_labels=dict(sel.match_labels),
                             match_expressions=[
                                 fleet_pb2.LabelSelectorRequirement(
-                                    key=r.key, operator=r.operator, values=r.values)
+                                    key=r.key, operator=r.operator, values=r.values
+                                )
                                 for r in sel.match_expressions
                             ],
                         ),
@@ -321,13 +366,25 @@ async def cmd_group(args: argparse.Namespace, hub: str) -> None:
             print(f"group/{args.name} configured")
         elif args.action == "list":
             groups = (await stub.ListGroups(fleet_pb2.ListGroupsRequest(), timeout=10)).groups
-            data = [{"name": g.name,
-                     "selector": {"matchLabels": dict(g.selector.match_labels)}} for g in groups]
+            data: list[dict[str, Any]] = [
+                {"name": g.name, "selector": {"matchLabels": dict(g.selector.match_labels)}}
+                for g in groups
+            ]
             if args.output == "text":
-                print(output.table(["NAME", "SELECTOR"],
-                                   [[d["name"], output.labels_text(d["selector"]["matchLabels"])
-                                     if d["selector"]["matchLabels"] else "(all)"]
-                                    for d in data]))
+                print(
+                    output.table(
+                        ["NAME", "SELECTOR"],
+                        [
+                            [
+                                d["name"],
+                                output.labels_text(d["selector"]["matchLabels"])
+                                if d["selector"]["matchLabels"]
+                                else "(all)",
+                            ]
+                            for d in data
+                        ],
+                    )
+                )
             else:
                 _print(data, args.output)
         else:
@@ -355,7 +412,7 @@ async def dispatch(args: argparse.Namespace) -> None:
     elif command == "group":
         await cmd_group(args, hub)
     elif command == "demo":
-        from cli.demo import run_demo
+        from cli.demo import run_demo  # noqa: PLC0415 (cli.demo imports this module)
 
         await run_demo(args)
 
@@ -365,12 +422,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     # `argosy [--hub X] hub|spoke ...`: the rest of the line belongs to the hub or the spoke.
     rest = argv[2:] if argv[:1] == ["--hub"] else argv
     if rest[:1] == ["hub"]:
-        from hub.app import main as hub_main
+        from hub.app import main as hub_main  # noqa: PLC0415 (only `argosy hub` pays for it)
 
         hub_main(rest[1:])
         return
     if rest[:1] == ["spoke"]:
-        from spoke.app import main as spoke_main
+        from spoke.app import main as spoke_main  # noqa: PLC0415 (likewise)
 
         extra = ["--hub", argv[1]] if rest is not argv and "--hub" not in rest else []
         spoke_main([*extra, *rest[1:]])
@@ -386,6 +443,3 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
-
-
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 
 TOKEN_PREFIX = "argosy-reg-"
 CREDENTIAL_PREFIX = "argosy-cl-"
@@ -42,7 +43,7 @@ def secret_matches(secret: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_secret(secret), stored_hash)
 
 
-def bearer(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str:
+def bearer(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
     """The bearer credential from gRPC metadata, or ''."""
     for key, value in metadata or ():
         if key == "authorization":

@@ -14,11 +14,13 @@ class ResourceDiff:
 
 
 def diff_resource_sets(base: ResourceSet | None, target: ResourceSet) -> ResourceDiff:
-    """Resources added or changed since base, and keys gone from it; everything when base is None."""
+    """Resources added or changed since base, and keys gone; everything when base is None."""
     if base is None:
         return ResourceDiff(tuple(target.items.values()), ())
     upserts = tuple(
-        m for key, m in target.items.items() if (b := base.items.get(key)) is None or b.hash != m.hash
+        m
+        for key, m in target.items.items()
+        if (b := base.items.get(key)) is None or b.hash != m.hash
     )
     removed = tuple(key for key in base.items if key not in target.items)
     return ResourceDiff(upserts, removed)

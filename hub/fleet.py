@@ -209,9 +209,7 @@ class Fleet:
         deleted, self._deleted = self._deleted, set()
         seen, self._seen = self._seen, {}
         upserts = [
-            self._deployments[c][b].record()
-            for b, c in dirty
-            if b in self._deployments.get(c, {})
+            self._deployments[c][b].record() for b, c in dirty if b in self._deployments.get(c, {})
         ]
         if upserts or deleted:
             await self._store.save_deployments(upserts, sorted(deleted))
@@ -223,7 +221,7 @@ class Fleet:
         self._dirty.add((dep.bundle, dep.cluster_id))
         self._flush_wake.set()
 
-    # --- targeting ---------------------------------------------------------------------------------
+    # --- targeting ----------------------------------------------------------------------------
 
     def _loaded(self) -> dict[str, Bundle]:
         return {name: bundle for name, (_, bundle) in self._bundles.items()}
@@ -316,7 +314,7 @@ class Fleet:
         for revision in [r for r in self._live if r not in wanted]:
             self._old.put(revision, self._live.pop(revision))
 
-    # --- bundles -------------------------------------------------------------------------------------
+    # --- bundles ------------------------------------------------------------------------------
 
     async def apply_bundles(
         self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]]
@@ -386,7 +384,7 @@ class Fleet:
             raise NotFound(f"bundle {name!r} not found")
         return entry[0]
 
-    # --- clusters ------------------------------------------------------------------------------------
+    # --- clusters -----------------------------------------------------------------------------
 
     async def register(
         self, *, token: str, name: str, labels: Mapping[str, str]
@@ -452,7 +450,7 @@ class Fleet:
             raise Unauthenticated("unknown or revoked cluster credential")
         return cluster
 
-    # --- groups --------------------------------------------------------------------------------------
+    # --- groups -------------------------------------------------------------------------------
 
     async def put_group(self, name: str, selector: LabelSelector) -> GroupRecord:
         check_name(name, what="group name")
@@ -478,7 +476,7 @@ class Fleet:
     def groups(self) -> list[GroupRecord]:
         return sorted(self._groups.values(), key=lambda g: g.name)
 
-    # --- tokens --------------------------------------------------------------------------------------
+    # --- tokens -------------------------------------------------------------------------------
 
     async def create_token(self, *, ttl_seconds: int = 0) -> tuple[TokenRecord, str]:
         token_id = auth.new_id("t-")
@@ -507,7 +505,7 @@ class Fleet:
                 return
         raise NotFound(f"token {token_id!r} not found")
 
-    # --- spokes --------------------------------------------------------------------------------------
+    # --- spokes -------------------------------------------------------------------------------
 
     def attach(self, cluster_id: str, listener: Listener) -> None:
         """Make listener the cluster's one live session; a second stream replaces the first."""

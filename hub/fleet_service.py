@@ -51,7 +51,9 @@ def selector_to_pb(selector: LabelSelector) -> fleet_pb2.LabelSelector:
 def selector_from_pb(pb: fleet_pb2.LabelSelector) -> LabelSelector:
     for r in pb.match_expressions:
         if r.operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            raise InvalidInput(f"selector operator {r.operator!r} is not In, NotIn, Exists or DoesNotExist")
+            raise InvalidInput(
+                f"selector operator {r.operator!r} is not In, NotIn, Exists or DoesNotExist"
+            )
     return LabelSelector(
         dict(pb.match_labels),
         tuple(Requirement(r.key, r.operator, tuple(r.values)) for r in pb.match_expressions),

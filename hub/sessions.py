@@ -171,7 +171,9 @@ class SpokeSession:
                 self._held.pop(ack.bundle, None)
                 self.notify([ack.bundle])
                 return
-            self._fleet.on_ack(cluster_id, bundle=ack.bundle, revision=ack.revision, error=ack.error)
+            self._fleet.on_ack(
+                cluster_id, bundle=ack.bundle, revision=ack.revision, error=ack.error
+            )
         elif kind == "status":
             self._fleet.on_status(
                 cluster_id,

@@ -47,9 +47,7 @@ class SpokeService:
         )
         return spoke_pb2.RegisterResponse(cluster_id=cluster.id, credential=credential)
 
-    async def Connect(
-        self, requests: Any, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> None:
+    async def Connect(self, requests: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         try:
             cluster = self._fleet.authenticate(auth.bearer(context.invocation_metadata()))
             first = await asyncio.wait_for(anext(aiter(requests)), self._hello_timeout)

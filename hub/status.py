@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hub.states import READY, RANK, STATES, worst
+from hub.states import RANK, READY, STATES, worst
 
 SUMMARY_NAMES = 3
 
@@ -128,7 +128,7 @@ class StatusBook:
         self._touch(bundle=bundle)
 
     def remove_bundle(self, bundle: str) -> None:
-        for (b, cluster_id) in [k for k in self._states if k[0] == bundle]:
+        for b, cluster_id in [k for k in self._states if k[0] == bundle]:
             self.set_state(b, cluster_id, None)
         self._bundles.pop(bundle, None)
         self._bundle_members.pop(bundle, None)
@@ -152,7 +152,7 @@ class StatusBook:
         self._touch(cluster=cluster_id)
 
     def remove_cluster(self, cluster_id: str) -> None:
-        for (bundle, c) in [k for k in self._states if k[1] == cluster_id]:
+        for bundle, c in [k for k in self._states if k[1] == cluster_id]:
             self.set_state(bundle, c, None)
         self.set_groups(cluster_id, set())
         info = self._clusters.pop(cluster_id, None)

@@ -51,9 +51,9 @@ def group_pb(v: GroupView) -> fleet_pb2.GroupStatus:
 def snapshot(book: StatusBook) -> fleet_pb2.WatchStatusResponse:
     return fleet_pb2.WatchStatusResponse(
         snapshot=True,
-        clusters=[cluster_pb(v) for c in book.cluster_ids() if (v := book.cluster_view(c))],
-        groups=[group_pb(v) for g in book.group_names() if (v := book.group_view(g))],
-        bundles=[bundle_pb(v) for b in book.bundle_names() if (v := book.bundle_view(b))],
+        clusters=[cluster_pb(cv) for c in book.cluster_ids() if (cv := book.cluster_view(c))],
+        groups=[group_pb(gv) for g in book.group_names() if (gv := book.group_view(g))],
+        bundles=[bundle_pb(bv) for b in book.bundle_names() if (bv := book.bundle_view(b))],
     )
 
 
@@ -98,11 +98,11 @@ class StatusBroadcaster:
         if not self._watchers:
             return
         delta = fleet_pb2.WatchStatusResponse(
-            bundles=[bundle_pb(v) for b in sorted(bundles) if (v := self._book.bundle_view(b))],
+            bundles=[bundle_pb(bv) for b in sorted(bundles) if (bv := self._book.bundle_view(b))],
             clusters=[
-                cluster_pb(v) for c in sorted(clusters) if (v := self._book.cluster_view(c))
+                cluster_pb(cv) for c in sorted(clusters) if (cv := self._book.cluster_view(c))
             ],
-            groups=[group_pb(v) for g in sorted(groups) if (v := self._book.group_view(g))],
+            groups=[group_pb(gv) for g in sorted(groups) if (gv := self._book.group_view(g))],
             removed_bundles=sorted(gone_b),
             removed_clusters=sorted(gone_c),
             removed_groups=sorted(gone_g),

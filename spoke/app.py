@@ -119,12 +119,20 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     p.add_argument("--name", default=env.get("ARGOSY_SPOKE_NAME", ""), help="cluster name")
     p.add_argument("--labels", default=env.get("ARGOSY_SPOKE_LABELS", ""), help="k=v,k2=v2")
     p.add_argument("--token", default=env.get("ARGOSY_SPOKE_TOKEN", ""), help="registration token")
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="credential and state (default: ~/.local/share/argosy/spoke/NAME)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="credential and state (default: ~/.local/share/argosy/spoke/NAME)",
+    )
     p.add_argument("--simulate", action="store_true", help="use the simulated cluster backend")
     p.add_argument("--simulate-ready-delay", type=float, default=0.5, metavar="SECONDS")
-    p.add_argument("--simulate-fail", default="", metavar="REGEX",
-                   help="simulated applies of objects whose name matches fail")
+    p.add_argument(
+        "--simulate-fail",
+        default="",
+        metavar="REGEX",
+        help="simulated applies of objects whose name matches fail",
+    )
     p.add_argument("--log-level", default=env.get("ARGOSY_SPOKE_LOG_LEVEL", "INFO"))
     args = p.parse_args(argv)
     try:

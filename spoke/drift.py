@@ -35,7 +35,7 @@ def _diff(desired: Any, live: Any) -> Any:
     if isinstance(desired, Mapping):
         if not isinstance(live, Mapping):
             return live
-        out = {}
+        out: dict[str, Any] = {}
         for key, want in desired.items():
             have = live.get(key, _MISSING)
             if have is _MISSING:

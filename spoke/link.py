@@ -103,12 +103,14 @@ class Link:
                     await self._stream(stub, cred)
                 except grpc.aio.AioRpcError as exc:
                     if exc.code() == grpc.StatusCode.UNAUTHENTICATED and self._s.token:
-                        log.warning("hub refused our credential (%s); registering again",
-                                    exc.details())
+                        log.warning(
+                            "hub refused our credential (%s); registering again", exc.details()
+                        )
                         self._credentials.clear()
                     else:
-                        log.warning("stream to %s ended: %s %s", self._s.hub, exc.code().name,
-                                    exc.details())
+                        log.warning(
+                            "stream to %s ended: %s %s", self._s.hub, exc.code().name, exc.details()
+                        )
                 except _StreamEnded:
                     log.warning("hub %s closed the stream", self._s.hub)
                 except Unregistered as exc:
@@ -122,7 +124,7 @@ class Link:
                     )
                 await asyncio.sleep(delays())
 
-    async def _credential(self, stub: spoke_pb2_grpc.SpokeServiceStub) -> Credential:
+    async def _credential(self, stub: spoke_pb2_grpc.SpokeServiceAsyncStub) -> Credential:
         cred = self._credentials.load()
         if cred is not None and cred.name == self._s.name:
             return cred
@@ -141,7 +143,7 @@ class Link:
         log.info("registered as cluster %s (%s)", self._s.name, resp.cluster_id)
         return cred
 
-    async def _stream(self, stub: spoke_pb2_grpc.SpokeServiceStub, cred: Credential) -> None:
+    async def _stream(self, stub: spoke_pb2_grpc.SpokeServiceAsyncStub, cred: Credential) -> None:
         call: Any = stub.Connect(metadata=(("authorization", f"Bearer {cred.credential}"),))
         try:
             await call.write(

@@ -121,8 +121,12 @@ class Reconciler:
         for key in msg.removed:
             resources.pop(key, None)
         if len(resources) != msg.resource_count:
-            log.warning("bundle %s: diff gives %d resources, hub says %d; resync",
-                        msg.bundle, len(resources), msg.resource_count)
+            log.warning(
+                "bundle %s: diff gives %d resources, hub says %d; resync",
+                msg.bundle,
+                len(resources),
+                msg.resource_count,
+            )
             return spoke_pb2.Ack(bundle=msg.bundle, resync=True)
         o = msg.options
         options = {
@@ -206,9 +210,7 @@ class Reconciler:
             if live is not None and labels.get(OWNER_LABEL) == bundle:
                 ours.append(key)
         return [
-            f"{describe_key(r.key)}: {r.error}"
-            for r in await self._backend.delete(ours)
-            if r.error
+            f"{describe_key(r.key)}: {r.error}" for r in await self._backend.delete(ours) if r.error
         ]
 
     # --- live state ------------------------------------------------------------------------------
@@ -239,8 +241,11 @@ class Reconciler:
                 continue
             self._sink.mark(managed.bundle)
             held = self._state.deployments.get(managed.bundle)
-            if managed.state and managed.state.modified and held and held.options.get(
-                "correctDrift"
+            if (
+                managed.state
+                and managed.state.modified
+                and held
+                and held.options.get("correctDrift")
             ):
                 async with self._lock:
                     log.info("correcting drift of %s", describe_key(event.key))

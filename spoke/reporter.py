@@ -40,9 +40,7 @@ class StatusReporter(StatusSink):
                 continue
             try:
                 await send(
-                    spoke_pb2.ConnectRequest(
-                        status=spoke_pb2.StatusReport(deployments=statuses)
-                    )
+                    spoke_pb2.ConnectRequest(status=spoke_pb2.StatusReport(deployments=statuses))
                 )
             except BaseException:
                 self._dirty |= dirty  # not delivered: report again once we can

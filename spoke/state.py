@@ -94,7 +94,9 @@ class CredentialStore:
             return
         tmp = self._path.with_suffix(".tmp")
         tmp.write_text(
-            json.dumps({"clusterId": cred.cluster_id, "credential": cred.credential, "name": cred.name})
+            json.dumps(
+                {"clusterId": cred.cluster_id, "credential": cred.credential, "name": cred.name}
+            )
         )
         tmp.chmod(0o600)
         os.replace(tmp, self._path)

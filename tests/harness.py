@@ -40,7 +40,7 @@ class RunningHub:
     hub: Hub
     task: asyncio.Task[None]
     channel: grpc.aio.Channel
-    stub: fleet_pb2_grpc.FleetServiceStub
+    stub: fleet_pb2_grpc.FleetServiceAsyncStub
 
     @property
     def address(self) -> str:
@@ -119,12 +119,12 @@ def bundle_spec(name: str, files: Mapping[str, str]) -> fleet_pb2.BundleSpec:
     )
 
 
-async def status_of(stub: fleet_pb2_grpc.FleetServiceStub) -> fleet_pb2.GetStatusResponse:
+async def status_of(stub: fleet_pb2_grpc.FleetServiceAsyncStub) -> fleet_pb2.GetStatusResponse:
     return await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=5)
 
 
 async def bundle_status(
-    stub: fleet_pb2_grpc.FleetServiceStub, name: str
+    stub: fleet_pb2_grpc.FleetServiceAsyncStub, name: str
 ) -> fleet_pb2.BundleStatus | None:
     for b in (await status_of(stub)).bundles:
         if b.name == name:

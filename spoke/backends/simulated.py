@@ -51,7 +51,6 @@ WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "
 ORDER = {"Namespace": 0, "CustomResourceDefinition": 1}
 
 
-
 @dataclass(frozen=True)
 class SimulationSettings:
     ready_delay: float = 0.2
@@ -152,8 +151,8 @@ class SimulatedCluster:
         for name in names:
             key = f"/Namespace//{name}"
             if key not in self.objects:
-                obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-                obj["metadata"].update(uid=str(uuid.uuid4()), generation=1)
+                meta = {"name": name, "uid": str(uuid.uuid4()), "generation": 1}
+                obj: dict[str, Any] = {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
                 self._store(key, obj)
             out.append(ApplyResult(key, obj=self.objects[key]))
         return out

@@ -195,7 +195,7 @@ async def test_restarted_spoke_resumes_without_resend(
         cluster=victim.cluster,
     )
     spokes[0] = restarted
-    await eventually(lambda: restarted.spoke.link.connected.is_set(), what="reconnected")
+    await eventually(restarted.spoke.link.connected.is_set, what="reconnected")
     await eventually(
         lambda: restarted.spoke.reporter.reports_sent > 0, what="status after reconnect"
     )
@@ -211,9 +211,10 @@ async def test_hub_restart_keeps_bundles_clusters_and_tokens(tmp_path: Path) -> 
     async with running_hub(data) as hub:
         token = await new_token(hub)
         spare = await new_token(hub)
-        s = start_spoke(hub=hub, name="keep", labels={"env": "dev"}, token=token,
-                        data_dir=tmp_path / "s")
-        await eventually(lambda: s.spoke.link.connected.is_set())
+        s = start_spoke(
+            hub=hub, name="keep", labels={"env": "dev"}, token=token, data_dir=tmp_path / "s"
+        )
+        await eventually(s.spoke.link.connected.is_set)
         await hub.stub.ApplyBundles(
             fleet_pb2.ApplyBundlesRequest(bundles=[bundle_spec("web", files())]), timeout=10
         )
