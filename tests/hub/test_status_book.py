@@ -1,0 +1,70 @@
+"""The incremental roll-ups agree with a from-scratch recount after any sequence of changes."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from hub.states import STATES
+from hub.status import ClusterInfo, StatusBook, summarize
+
+
+def recount(
+    states: dict[tuple[str, str], str], members: dict[str, set[str]], cluster: str | None = None
+) -> tuple[Counter[str], Counter[str]]:
+    per_bundle: Counter[str] = Counter()
+    per_group: Counter[str] = Counter()
+    for (bundle, c), s in states.items():
+        if cluster is None or c == cluster:
+            per_bundle[s] += 1
+        if c in members["prod"]:
+            per_group[s] += 1
+    return per_bundle, per_group
+
+
+def test_random_updates_match_recount() -> None:
+    rng = random.Random(7)
+    book = StatusBook()
+    clusters = [f"c{i}" for i in range(20)]
+    labels = {c: {"env": rng.choice(["prod", "dev"])} for c in clusters}
+    for c in clusters:
+        book.put_cluster(c, ClusterInfo(c, labels[c]))
+    book.put_group("prod", [c for c in clusters if labels[c]["env"] == "prod"])
+    truth: dict[tuple[str, str], str] = {}
+    for step in range(2000):
+        bundle = rng.choice(["a", "b", "c"])
+        cluster = rng.choice(clusters)
+        state = rng.choice([*STATES, None])
+        book.set_state(bundle, cluster, state)
+        if state is None:
+            truth.pop((bundle, cluster), None)
+        else:
+            truth[(bundle, cluster)] = state
+        if step % 500 == 0:  # regroup midway: membership changes must move tallies too
+            moved = rng.choice(clusters)
+            labels[moved] = {"env": "prod" if labels[moved]["env"] == "dev" else "dev"}
+            book.set_groups(moved, {"prod"} if labels[moved]["env"] == "prod" else set())
+    prod = {c for c in clusters if labels[c]["env"] == "prod"}
+    for bundle in ["a", "b", "c"]:
+        view = book.bundle_view(bundle)
+        assert view is not None
+        want = Counter(s for (b, _), s in truth.items() if b == bundle)
+        assert dict(view.state_counts) == dict(want)
+        assert view.clusters_desired == sum(want.values())
+        assert view.clusters_ready == want["Ready"]
+    for c in clusters:
+        cv = book.cluster_view(c)
+        assert cv is not None
+        want = Counter(s for (_, cl), s in truth.items() if cl == c)
+        assert (cv.bundles_ready, cv.bundles_desired) == (want["Ready"], sum(want.values()))
+    gv = book.group_view("prod")
+    assert gv is not None
+    want = Counter(s for (_, cl), s in truth.items() if cl in prod)
+    assert gv.cluster_count == len(prod)
+    assert (gv.bundles_ready, gv.bundles_desired) == (want["Ready"], sum(want.values()))
+
+
+def test_summary_names_clusters_worst_first_and_caps_the_list() -> None:
+    members = {"NotReady": {"b", "a"}, "Modified": {"c1", "c2", "c3", "c4"}}
+    counts = {"Modified": 4, "NotReady": 2, "Ready": 9}
+    assert summarize(members, counts) == ("Modified: 4 (c1, c2, c3, +1 more); NotReady: 2 (a, b)")
