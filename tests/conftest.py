@@ -1,8 +1,31 @@
+"""Fixtures shared by every test: the repository on sys.path, and Fleet's example corpus."""
+
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+
+def corpus_dir() -> Path:
+    env = os.environ.get("ARGOSY_CORPUS")
+    if env:
+        return Path(env)
+    return (ROOT / ".." / "shared" / "corpus").resolve()
+
+
+@pytest.fixture
+def fleet_examples() -> Path:
+    """../shared/corpus/fleet-examples; CI sets ARGOSY_CORPUS so it can never silently skip."""
+    path = corpus_dir() / "fleet-examples"
+    if not path.is_dir() and os.environ.get("ARGOSY_CORPUS"):
+        pytest.fail(f"ARGOSY_CORPUS is set but {path} does not exist")
+    if not path.is_dir():
+        pytest.skip(f"Fleet example corpus not found at {path} (set ARGOSY_CORPUS)")
+    return path

@@ -1,8 +1,9 @@
 """The simulated cluster: an in-memory API server plus the controllers that matter for status.
 
-It stores objects as a server would (namespace defaulting, generation, resourceVersion, uid),
-and plays the workload controllers: Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs
-become ready after a configurable delay by having their *status* written, so the spoke judges
+It stores objects as a server would (generation, resourceVersion, uid), and plays the
+controllers: Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs roll out, claims bind
+and LoadBalancer Services get an address after a configurable delay, by having their *status*
+written, so the spoke judges
 readiness with the same rules it uses on a real cluster. Tests and the demo can inject drift,
 external deletes and apply errors.
 """
@@ -120,7 +121,7 @@ class SimulatedCluster:
             if self._without_rv(obj) == self._without_rv(live):
                 return ApplyResult(key, obj=live)
         self._store(key, obj)
-        if obj.get("kind") in WORKLOADS and changed:
+        if changed and _controlled(obj):
             self._start_rollout(key)
         return ApplyResult(key, obj=self.objects[key])
 
@@ -197,6 +198,12 @@ class SimulatedCluster:
     def _workload_status(obj: Mapping[str, Any], *, ready: bool) -> dict[str, Any]:
         kind = obj.get("kind")
         generation = obj["metadata"]["generation"]
+        if kind == "Service":
+            # A cloud (or servicelb-style) load-balancer controller hands out an address.
+            ingress = [{"ip": "198.51.100.10"}] if ready else []
+            return {"loadBalancer": {"ingress": ingress} if ingress else {}}
+        if kind == "PersistentVolumeClaim":
+            return {"phase": "Bound" if ready else "Pending"}
         if kind == "Job":
             if not ready:
                 return {"active": 1}
@@ -233,11 +240,19 @@ class SimulatedCluster:
         if "spec" in patch:
             obj["metadata"]["generation"] += 1
         self._store(key, obj)
-        if obj.get("kind") in WORKLOADS and "spec" in patch:
+        if "spec" in patch and _controlled(obj):
             self._start_rollout(key)
 
     async def delete_externally(self, key: str) -> None:
         await self.delete([key])
+
+
+def _controlled(obj: Mapping[str, Any]) -> bool:
+    """Whether a simulated controller writes this object's status over time."""
+    kind = obj.get("kind")
+    if kind == "Service":
+        return (obj.get("spec") or {}).get("type") == "LoadBalancer"
+    return kind in WORKLOADS or kind == "PersistentVolumeClaim"
 
 
 def _merge_patch(target: dict[str, Any], patch: Mapping[str, Any]) -> None:

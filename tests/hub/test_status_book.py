@@ -14,7 +14,7 @@ def recount(
 ) -> tuple[Counter[str], Counter[str]]:
     per_bundle: Counter[str] = Counter()
     per_group: Counter[str] = Counter()
-    for (bundle, c), s in states.items():
+    for (_bundle, c), s in states.items():
         if cluster is None or c == cluster:
             per_bundle[s] += 1
         if c in members["prod"]:
