@@ -15,6 +15,7 @@ from argosy.errors import InvalidInput
 from argosy.names import check_name, parse_labels
 from argosy.runtime import install_stop_signals, setup_logging, supervise
 from spoke.backends.base import Backend
+from spoke.backends.kubernetes import KubernetesBackend, KubeSettings
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings
 from spoke.reconciler import Reconciler
@@ -43,6 +44,8 @@ class Settings:
     """Where the credential and held deployments live; None keeps them in memory only."""
     simulate: bool = False
     """Use the in-memory simulated cluster instead of Kubernetes."""
+    kubeconfig: str = ""
+    """kubeconfig path (--kubeconfig, KUBECONFIG); empty: in-cluster config, else ~/.kube/config."""
     ready_delay: float = 0.5
     """Simulated workloads become ready after this many seconds."""
     fail_pattern: str = ""
@@ -69,11 +72,9 @@ class Spoke:
     ) -> None:
         self.settings = settings
         s = settings
-        if backend is None:
-            if not s.simulate:
-                raise InvalidInput(
-                    "the Kubernetes backend is not available yet: run with --simulate"
-                )
+        if backend is None and not s.simulate:
+            backend = KubernetesBackend(KubeSettings(kubeconfig=s.kubeconfig))
+        elif backend is None:
             backend = SimulatedCluster(
                 SimulationSettings(ready_delay=s.ready_delay, fail_pattern=s.fail_pattern),
                 name=s.name,
@@ -95,6 +96,16 @@ class Spoke:
         )
 
     async def run(self) -> None:
+        kube = self.backend if isinstance(self.backend, KubernetesBackend) else None
+        if kube is not None:
+            await kube.connect()  # discovery first: indexing asks which kinds are namespaced
+        try:
+            await self._run()
+        finally:
+            if kube is not None:
+                await kube.close()
+
+    async def _run(self) -> None:
         self.state.load()
         await self.reconciler.start()
         async with asyncio.TaskGroup() as tasks:
@@ -125,6 +136,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=None,
         help="credential and state (default: ~/.local/share/argosy/spoke/NAME)",
     )
+    p.add_argument(
+        "--kubeconfig",
+        default=env.get("KUBECONFIG", ""),
+        help="kubeconfig of the cluster to manage (default: in-cluster, else ~/.kube/config)",
+    )
     p.add_argument("--simulate", action="store_true", help="use the simulated cluster backend")
     p.add_argument("--simulate-ready-delay", type=float, default=0.5, metavar="SECONDS")
     p.add_argument(
@@ -143,6 +159,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             token=args.token,
             data_dir=args.data_dir or default_data_dir(args.name or "spoke"),
             simulate=args.simulate,
+            kubeconfig=args.kubeconfig,
             ready_delay=args.simulate_ready_delay,
             fail_pattern=args.simulate_fail,
             log_level=args.log_level,

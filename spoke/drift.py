@@ -3,11 +3,16 @@
 Only fields the bundle sets are compared, so defaults and fields other controllers own never
 count as drift. The result is a JSON merge patch of the live values that differ, as Fleet shows
 in its Modified message.
+
+Fleet's `diff.comparePatches` is supported: for a matching object, the paths of its `remove`
+operations and its `jsonPointers` are left out of the comparison (other operations are not
+meaningful for a comparison and are ignored, as in Fleet).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 # Written by the API server or by Argosy itself, never by the user's bundle.
@@ -56,9 +61,66 @@ def _diff(desired: Any, live: Any) -> Any:
     return _MISSING if _same(desired, live) else live
 
 
-def drift(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A merge patch of what differs on the live object, or None when it is in sync."""
+def _pointer_tokens(pointer: str) -> list[str]:
+    if not pointer.startswith("/"):
+        return []
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+
+
+def _remove(doc: Any, tokens: list[str]) -> None:
+    """Delete what a JSON pointer names, when it exists."""
+    for i, token in enumerate(tokens):
+        last = i == len(tokens) - 1
+        if isinstance(doc, dict):
+            if token not in doc:
+                return
+            if last:
+                del doc[token]
+                return
+            doc = doc[token]
+        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            if last:
+                del doc[int(token)]
+                return
+            doc = doc[int(token)]
+        else:
+            return
+
+
+def ignored_paths(patches: Iterable[Mapping[str, Any]], obj: Mapping[str, Any]) -> list[str]:
+    """The JSON pointers comparePatches exclude for obj (Fleet's matching: empty matches all)."""
+    meta = obj.get("metadata") or {}
+    here = {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "name": meta.get("name"),
+        "namespace": meta.get("namespace") or "",
+    }
+    out: list[str] = []
+    for patch in patches:
+        if any(patch.get(field) and patch.get(field) != value for field, value in here.items()):
+            continue
+        out.extend(str(p) for p in patch.get("jsonPointers") or ())
+        out.extend(
+            str(op["path"])
+            for op in patch.get("operations") or ()
+            if op.get("op") == "remove" and op.get("path")
+        )
+    return out
+
+
+def drift(
+    desired: Mapping[str, Any], live: Mapping[str, Any], *, ignore: Collection[str] = ()
+) -> dict[str, Any] | None:
+    """A merge patch of what differs on the live object, or None when it is in sync.
+
+    ignore: JSON pointers (RFC 6901) never compared, from `ignored_paths`.
+    """
     want = dict(desired)
+    if ignore:
+        want = copy.deepcopy(want)
+        for pointer in ignore:
+            _remove(want, _pointer_tokens(pointer))
     meta = {k: v for k, v in (want.get("metadata") or {}).items() if k not in _IGNORED_METADATA}
     want["metadata"] = meta
     want.pop("status", None)

@@ -1,0 +1,351 @@
+"""`argosy install`: the YAML that puts a spoke (agent) or a hub into a Kubernetes cluster.
+
+The output is plain multi-document YAML on stdout, for `kubectl apply -f -`; it is built from
+plain dicts (the CLI never imports a Kubernetes client). `install agent-token` registers a new
+cluster: it carries a registration token, minted through the hub's CreateToken unless --token
+is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+from argosy.api.v1 import fleet_pb2
+from argosy.errors import InvalidInput
+from argosy.names import check_name, parse_labels
+from cli.client import fleet_stub, hub_address
+
+DEFAULT_NAMESPACE = "argosy-system"
+DEFAULT_IMAGE = "ghcr.io/argosy/argosy:0.1.0"
+AGENT = "argosy-agent"
+HUB = "argosy-hub"
+HUB_PORT = 7443
+DATA_DIR = "/var/lib/argosy"
+
+Doc = dict[str, Any]
+
+
+def _meta(name: str, namespace: str | None = None, **labels: str) -> Doc:
+    meta: Doc = {"name": name, "labels": {"app.kubernetes.io/part-of": "argosy", **labels}}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    return meta
+
+
+def dump_all(docs: list[Doc]) -> str:
+    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
+
+
+def _restricted_security() -> Doc:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def agent_docs(
+    *,
+    hub: str,
+    token: str,
+    labels: Mapping[str, str],
+    name: str,
+    image: str,
+    namespace: str = DEFAULT_NAMESPACE,
+) -> list[Doc]:
+    """Namespace, ServiceAccount, RBAC, the registration Secret and the spoke Deployment."""
+    component = {"app.kubernetes.io/name": AGENT}
+    label_text = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    secret_env = [
+        {"name": env, "valueFrom": {"secretKeyRef": {"name": AGENT, "key": key}}}
+        for env, key in (
+            ("ARGOSY_HUB", "hub"),
+            ("ARGOSY_SPOKE_NAME", "name"),
+            ("ARGOSY_SPOKE_LABELS", "labels"),
+            ("ARGOSY_SPOKE_TOKEN", "token"),
+        )
+    ]
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(namespace)},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": _meta(AGENT, namespace, **component),
+        },
+        # What the agent may do cluster-wide, and why it is this much: a bundle may contain any
+        # kind (CRDs, RBAC, workloads in any namespace), and the agent must apply, watch, read and
+        # prune it with server-side apply. Least privilege for "apply arbitrary bundles" is
+        # therefore every verb the agent uses on every resource: get/list/watch to judge status
+        # and follow drift, create/patch/update to apply (RBAC objects need escalate and bind so
+        # the agent can create roles granting more than it lists explicitly), delete to prune.
+        # That is effectively cluster-admin, as with Fleet's agent; restrict it by replacing
+        # these rules with the kinds your bundles actually use. Denied kinds are reported per
+        # object in the bundle status; the agent keeps applying the rest.
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": _meta(AGENT, **component),
+            "rules": [
+                {
+                    "apiGroups": ["*"],
+                    "resources": ["*"],
+                    "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+                },
+                {
+                    "apiGroups": ["rbac.authorization.k8s.io"],
+                    "resources": ["clusterroles", "roles"],
+                    "verbs": ["escalate", "bind"],
+                },
+                {"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*"], "verbs": ["get"]},
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": _meta(AGENT, **component),
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": AGENT,
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": AGENT, "namespace": namespace}],
+        },
+        # The agent's own credential lives in Secrets of its namespace only: a namespaced Role,
+        # so keeping it does not depend on the broad ClusterRole above.
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": _meta(AGENT, namespace, **component),
+            "rules": [
+                {
+                    "apiGroups": [""],
+                    "resources": ["secrets"],
+                    "verbs": ["get", "list", "watch", "create", "update", "patch"],
+                }
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": _meta(AGENT, namespace, **component),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": AGENT},
+            "subjects": [{"kind": "ServiceAccount", "name": AGENT, "namespace": namespace}],
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": _meta(AGENT, namespace, **component),
+            "type": "Opaque",
+            "stringData": {
+                "hub": hub,
+                "name": name,
+                "labels": label_text,
+                "token": token,
+                # The hub's CA bundle once the hub serves TLS; empty: plaintext gRPC.
+                "caPem": "",
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": _meta(AGENT, namespace, **component),
+            "spec": {
+                # One writer per cluster: never two agents applying at once.
+                "replicas": 1,
+                "strategy": {"type": "Recreate"},
+                "selector": {"matchLabels": component},
+                "template": {
+                    "metadata": {"labels": component},
+                    "spec": {
+                        "serviceAccountName": AGENT,
+                        "containers": [
+                            {
+                                "name": "agent",
+                                "image": image,
+                                "args": ["spoke", "--data-dir", DATA_DIR],
+                                "env": secret_env,
+                                "resources": {
+                                    "requests": {"cpu": "50m", "memory": "96Mi"},
+                                    "limits": {"memory": "512Mi"},
+                                },
+                                "securityContext": _restricted_security(),
+                                "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+                            }
+                        ],
+                        "volumes": [{"name": "data", "emptyDir": {}}],
+                    },
+                },
+            },
+        },
+    ]
+
+
+def agent_token_yaml(
+    *,
+    hub: str,
+    token: str,
+    labels: Mapping[str, str],
+    name: str,
+    image: str = DEFAULT_IMAGE,
+    namespace: str = DEFAULT_NAMESPACE,
+) -> str:
+    """The agent's manifests as multi-document YAML."""
+    check_name(name, what="--name")
+    if not hub or ":" not in hub:
+        raise InvalidInput(f"--hub: {hub!r} is not HOST:PORT")
+    if not token:
+        raise InvalidInput("--token: a registration token is required")
+    return dump_all(
+        agent_docs(hub=hub, token=token, labels=labels, name=name, image=image, namespace=namespace)
+    )
+
+
+def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
+    """Namespace, the SQLite PersistentVolumeClaim, the hub Deployment and its Service."""
+    component = {"app.kubernetes.io/name": HUB}
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(namespace)},
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": _meta(HUB, namespace, **component),
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": _meta(HUB, namespace, **component),
+            "spec": {
+                # SQLite on a ReadWriteOnce volume: exactly one hub, stopped before the next.
+                "replicas": 1,
+                "strategy": {"type": "Recreate"},
+                "selector": {"matchLabels": component},
+                "template": {
+                    "metadata": {"labels": component},
+                    "spec": {
+                        "automountServiceAccountToken": False,
+                        "securityContext": {"fsGroup": 65532},
+                        "containers": [
+                            {
+                                "name": "hub",
+                                "image": image,
+                                "args": [
+                                    "hub",
+                                    "--listen",
+                                    f"0.0.0.0:{HUB_PORT}",
+                                    "--data-dir",
+                                    DATA_DIR,
+                                ],
+                                "ports": [{"name": "grpc", "containerPort": HUB_PORT}],
+                                "readinessProbe": {
+                                    "tcpSocket": {"port": "grpc"},
+                                    "periodSeconds": 5,
+                                },
+                                "resources": {
+                                    "requests": {"cpu": "100m", "memory": "128Mi"},
+                                    "limits": {"memory": "1Gi"},
+                                },
+                                "securityContext": _restricted_security(),
+                                "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+                            }
+                        ],
+                        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": HUB}}],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": _meta(HUB, namespace, **component),
+            "spec": {
+                "selector": component,
+                "ports": [{"name": "grpc", "port": HUB_PORT, "targetPort": "grpc"}],
+            },
+        },
+    ]
+
+
+def hub_yaml(*, image: str = DEFAULT_IMAGE, namespace: str = DEFAULT_NAMESPACE) -> str:
+    """The hub's manifests as multi-document YAML."""
+    return dump_all(hub_docs(image=image, namespace=namespace))
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """`argosy install agent-token|hub`, on the CLI's subparsers."""
+    install: argparse.ArgumentParser = subparsers.add_parser(
+        "install", help="print YAML that installs Argosy in a cluster"
+    )
+    actions = install.add_subparsers(dest="action", required=True)
+    image = os.environ.get("ARGOSY_IMAGE", DEFAULT_IMAGE)
+
+    agent = actions.add_parser(
+        "agent-token", help="a spoke (agent) for this cluster, with a registration token"
+    )
+    agent.add_argument("--name", required=True, help="the cluster's name as the hub will know it")
+    agent.add_argument("--labels", "-l", default="", help="cluster labels for targeting: k=v,k2=v2")
+    agent.add_argument(
+        "--token", default="", help="registration token (default: create one on the hub)"
+    )
+    agent.add_argument(
+        "--ttl", type=int, default=0, help="seconds the created token lives (0: never expires)"
+    )
+    agent.add_argument(
+        "--hub",
+        dest="install_hub",
+        default=None,
+        metavar="HOST:PORT",
+        help="the hub (default: argosy --hub, $ARGOSY_HUB, 127.0.0.1:7443)",
+    )
+    agent.add_argument(
+        "--agent-hub",
+        default="",
+        metavar="HOST:PORT",
+        help="hub address as the agent reaches it (default: --hub)",
+    )
+    agent.add_argument("--image", default=image, help="Argosy image ($ARGOSY_IMAGE)")
+    agent.add_argument("--namespace", default=DEFAULT_NAMESPACE)
+
+    hub = actions.add_parser("hub", help="a hub with its SQLite volume and a Service")
+    hub.add_argument("--image", default=image, help="Argosy image ($ARGOSY_IMAGE)")
+    hub.add_argument("--namespace", default=DEFAULT_NAMESPACE)
+    return install
+
+
+async def run(args: argparse.Namespace) -> None:
+    """Print the YAML for `argosy install ...` on stdout."""
+    if args.action == "hub":
+        print(hub_yaml(image=args.image, namespace=args.namespace), end="")
+        return
+    hub = hub_address(args.install_hub or getattr(args, "hub", None))
+    labels = parse_labels(args.labels, what="--labels")
+    check_name(args.name, what="--name")
+    token = args.token
+    if not token:
+        async with fleet_stub(hub) as stub:
+            resp = await stub.CreateToken(
+                fleet_pb2.CreateTokenRequest(ttl_seconds=max(args.ttl, 0)), timeout=15
+            )
+        token = resp.token
+    print(
+        agent_token_yaml(
+            hub=args.agent_hub or hub,
+            token=token,
+            labels=labels,
+            name=args.name,
+            image=args.image,
+            namespace=args.namespace,
+        ),
+        end="",
+    )
