@@ -82,6 +82,7 @@ class Hub:
         self.port = 0
         self.fleet: Fleet | None = None
         self.payloads: PayloadCache | None = None
+        self.renderer: Renderer | None = None
 
     async def run(self) -> None:
         s = self.settings
@@ -94,7 +95,7 @@ class Hub:
             await fleet.load()
             payloads = PayloadCache(fleet)
             broadcaster = StatusBroadcaster(book)
-            self.fleet, self.payloads = fleet, payloads
+            self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
 
             server = grpc.aio.server(options=SERVER_OPTIONS)
             fleet_pb2_grpc.add_FleetServiceServicer_to_server(
