@@ -1,4 +1,4 @@
-"""Bad bundles, as a user meets them: non-zero exit, a message naming file and fault, nothing stored."""
+"""Bad bundles as a user meets them: exit 1, a message naming file and fault, nothing stored."""
 
 from __future__ import annotations
 
