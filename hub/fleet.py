@@ -370,9 +370,8 @@ class Fleet:
             if name not in self._bundles:
                 raise NotFound(f"bundle {name!r} not found")
             await self._store.delete_bundle(name)
-            entry = {name: self._bundles.pop(name)}
+            del self._bundles[name]
             self._commit(dict.fromkeys(((c, name) for c in self._clusters), None))
-            del entry
             self.status.remove_bundle(name)
 
     def bundles(self) -> list[BundleRecord]:

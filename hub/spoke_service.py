@@ -79,6 +79,7 @@ class SpokeService:
         )
         self._fleet.attach(cluster.id, session)
         log.info("cluster %s connected, holding %d bundles", cluster.name, len(held))
+        closed: str | None = None
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(session.run(), name=f"session-send-{cluster.name}")
@@ -86,14 +87,16 @@ class SpokeService:
                     self._read(requests, session), name=f"session-read-{cluster.name}"
                 )
         except* SessionClosed as group:
-            reason = str(group.exceptions[0])
-            log.info("closing stream of cluster %s: %s", cluster.name, reason)
-            await context.abort(grpc.StatusCode.UNAVAILABLE, reason)
+            closed = str(group.exceptions[0])
         except* _StreamEnded:
             pass
         finally:
             self._fleet.detach(cluster.id, session)
             log.info("cluster %s disconnected", cluster.name)
+        if closed is not None:
+            # Outside the except* clause: an exception raised there would leave as a group.
+            log.info("closed the stream of cluster %s: %s", cluster.name, closed)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, closed)
 
     @staticmethod
     async def _read(requests: Any, session: SpokeSession) -> None:

@@ -115,6 +115,11 @@ class Link:
                     log.warning("hub %s closed the stream", self._s.hub)
                 except Unregistered as exc:
                     log.error("%s", exc)
+                except TimeoutError:
+                    log.warning("hub %s did not answer in time", self._s.hub)
+                except Exception:
+                    # The loop boundary: whatever broke this stream, back off and open another.
+                    log.exception("stream to %s failed", self._s.hub)
                 finally:
                     self.connected.clear()
                     self._queue = None
@@ -167,14 +172,17 @@ class Link:
             log.info("connected to hub %s as %s", self._s.hub, self._s.name)
             for bundle in self._reconciler.bundles():
                 self._reporter.mark(bundle)
-            async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(self._read(call, queue), name="link-read")
-                tasks.create_task(self._write(call, queue), name="link-write")
-                tasks.create_task(self._heartbeat(queue, heartbeat), name="link-heartbeat")
-        except* _StreamEnded:
-            raise _StreamEnded from None
-        except* grpc.aio.AioRpcError as group:
-            raise group.exceptions[0] from None
+            ended: BaseException | None = None
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    tasks.create_task(self._read(call, queue), name="link-read")
+                    tasks.create_task(self._write(call, queue), name="link-write")
+                    tasks.create_task(self._heartbeat(queue, heartbeat), name="link-heartbeat")
+            except* (_StreamEnded, grpc.aio.AioRpcError) as group:
+                ended = group.exceptions[0]
+            # Re-raised outside except*, so run() sees the error itself, not a group.
+            if ended is not None:
+                raise ended
         finally:
             call.cancel()
 

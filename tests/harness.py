@@ -48,8 +48,11 @@ class RunningHub:
 
 
 @asynccontextmanager
-async def running_hub(data_dir: Path, **overrides: object) -> AsyncIterator[RunningHub]:
-    hub = Hub(HubSettings(listen="127.0.0.1:0", data_dir=data_dir, **overrides))  # type: ignore[arg-type]
+async def running_hub(
+    data_dir: Path, *, port: int = 0, **overrides: object
+) -> AsyncIterator[RunningHub]:
+    settings = HubSettings(listen=f"127.0.0.1:{port}", data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+    hub = Hub(settings)
     task = asyncio.create_task(hub.run(), name="test-hub")
     ready = asyncio.create_task(hub.ready.wait())
     await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)

@@ -249,3 +249,53 @@ async def test_wrong_token_is_unauthenticated_and_registers_nothing(tmp_path: Pa
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         clusters = await hub.stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=5)
         assert list(clusters.clusters) == []
+
+
+async def test_spokes_ride_out_a_hub_restart_without_full_resend(
+    tmp_path: Path, unused_tcp_port: int
+) -> None:
+    data = tmp_path / "hub"
+    async with running_hub(data, port=unused_tcp_port) as hub:
+        token = await new_token(hub)
+        spokes = [
+            start_spoke(
+                hub=hub, name=f"r{i}", labels=labels, token=token, data_dir=tmp_path / f"r{i}"
+            )
+            for i, labels in enumerate(LABELS)
+        ]
+        await apply_and_wait_ready(hub, "web", files())
+    try:
+        await eventually(
+            lambda: not any(s.spoke.link.connected.is_set() for s in spokes), what="streams down"
+        )
+        seen = [len(s.received) for s in spokes]
+        async with running_hub(data, port=unused_tcp_port) as hub:
+            await eventually(
+                lambda: all(s.spoke.link.streams_opened == 2 for s in spokes),
+                timeout=20,
+                what="every spoke reconnected",
+            )
+            b = await bundle_status(hub.stub, "web")
+            assert b is not None
+            await eventually(
+                lambda: (
+                    hub.hub.fleet is not None
+                    and all(hub.hub.fleet.connected(c.id) for c in hub.hub.fleet.clusters())
+                ),
+            )
+            for s, n in zip(spokes, seen, strict=True):
+                kinds = [m.WhichOneof("msg") for m in s.received[n:]]
+                assert kinds == ["welcome"], kinds
+
+            async def ready() -> bool:
+                b = await bundle_status(hub.stub, "web")
+                return b is not None and b.clusters_ready == 3
+
+            await eventually(ready, what="Ready again after the hub restart")
+            # And it still ships changes as diffs.
+            await apply_and_wait_ready(hub, "web", files(color="red"))
+            for s in spokes:
+                assert [r.key for r in s.upserts()[-1].upserts] == ["/ConfigMap//settings"]
+    finally:
+        for s in spokes:
+            await s.stop()
