@@ -1,0 +1,612 @@
+"""The fleet benchmark: one real hub process, N real spokes in P simulator processes.
+
+    python -m bench.fleet --spokes N [--processes P] [--json FILE] [--idle-seconds 30]
+
+The hub runs as `python -m bench.hubproc` (the code of `argosy hub`, with observers; see there),
+on SQLite in a temporary directory. Spokes run in `python -m bench.simhost` processes, each
+spoke with its own channel and TCP connection. With two or more CPUs the hub is pinned to CPU 0
+and everything else to the other CPUs, so "one hub process on one core" is what is measured.
+
+Phases, each bounded by a deadline: connect, propagation, diff update, idle, drift reports,
+hub kill -9 and restart, then the raw asyncio TCP fan-out baseline. Times are CLOCK_MONOTONIC,
+which all processes on one machine share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+import grpc
+
+from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
+from bench.control import Child, cpu_seconds, raise_fd_limit, rss_bytes, socket_fds
+
+T = TypeVar("T")
+
+PROPAGATE = "bench-propagate"
+DIFF = "bench-diff"
+DIFF_RESOURCES = 20
+DRIFT_KEY = "/ConfigMap/default/diff-cm-01"
+SPOKES_PER_PROCESS = 2500
+
+# (figure, goal text, check) for N = 10,000, from issue #6.
+GOALS: list[tuple[str, str, Callable[[Mapping[str, Any]], bool]]] = [
+    ("spokes_connected", "= spokes", lambda r: r["spokes_connected"] == r["spokes"]),
+    ("propagation_p99_ms", "<= 4,000", lambda r: r["propagation_p99_ms"] <= 4000),
+    ("hub_rss_bytes_per_spoke", "<= 60 KB", lambda r: r["hub_rss_bytes_per_spoke"] <= 60_000),
+    ("hub_idle_cpu_percent", "<= 10", lambda r: r["hub_idle_cpu_percent"] <= 10),
+    (
+        "update_diff_bytes",
+        "<= 15 % of full",
+        lambda r: r["update_diff_bytes"] <= 0.15 * r["full_bytes"],
+    ),
+    (
+        "reconnect_seconds",
+        "<= 30, 0 full resends",
+        lambda r: r["reconnect_seconds"] <= 30 and r["reconnect_full_resends"] == 0,
+    ),
+    ("raw_limit_ratio", "<= 8", lambda r: r["raw_limit_ratio"] <= 8),
+]
+
+
+@dataclass(frozen=True)
+class Options:
+    spokes: int
+    processes: int
+    json_path: Path | None
+    idle_seconds: float
+    drift_rounds: int
+    drift_interval: float
+    payload_kb: int
+    concurrency: int
+    pin: bool
+    keep: bool
+
+
+# --- bundles ---------------------------------------------------------------------------------
+
+
+def _blob(seed: str, size: int) -> str:
+    """Deterministic, incompressible-looking text of about `size` characters."""
+    out: list[str] = []
+    n = 0
+    while sum(len(p) for p in out) < size:
+        out.append(hashlib.sha256(f"{seed}-{n}".encode()).hexdigest())
+        n += 1
+    return "".join(out)[:size]
+
+
+def _configmap(name: str, payload: str) -> str:
+    return (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"
+        f'data:\n  payload: "{payload}"\n'
+    )
+
+
+def propagate_bundle(payload_kb: int) -> fleet_pb2.BundleSpec:
+    """About payload_kb KB of manifests in four ConfigMaps, for every cluster."""
+    per = payload_kb * 1024 // 4
+    files = {f"cm-{i}.yaml": _configmap(f"prop-cm-{i}", _blob(f"p{i}", per)) for i in range(4)}
+    return _spec(PROPAGATE, files)
+
+
+def diff_bundle(version: int) -> fleet_pb2.BundleSpec:
+    """Twenty resources (18 ConfigMaps of ~1 KB, a Deployment, a Service); v2 changes one."""
+    files = {
+        f"cm-{i:02d}.yaml": _configmap(
+            f"diff-cm-{i:02d}", _blob(f"d{i}-v{version if i == 0 else 1}", 1000)
+        )
+        for i in range(DIFF_RESOURCES - 2)
+    }
+    files["web.yaml"] = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+        "spec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n"
+        "  template:\n    metadata:\n      labels: {app: web}\n"
+        "    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n"
+        "        ports:\n        - containerPort: 80\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"
+        "spec:\n  selector: {app: web}\n  ports:\n  - port: 80\n"
+    )
+    return _spec(DIFF, files)
+
+
+def _spec(name: str, files: Mapping[str, str]) -> fleet_pb2.BundleSpec:
+    return fleet_pb2.BundleSpec(
+        name=name,
+        files=[resources_pb2.BundleFile(path=p, content=c.encode()) for p, c in files.items()],
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+async def until(
+    probe: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    *,
+    timeout: float,
+    interval: float = 0.1,
+) -> tuple[T, bool]:
+    """Poll probe() until done(value) or the deadline; the last value, and whether it was done."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if done(value):
+            return value, True
+        if time.monotonic() >= deadline:
+            return value, False
+        await asyncio.sleep(interval)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, Any]:
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "cpu": _cpu_model(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "grpcio": metadata.version("grpcio"),
+        "protobuf": metadata.version("protobuf"),
+    }
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor()
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, opts: Options) -> None:
+        self.o = opts
+        self.tmp = Path(tempfile.mkdtemp(prefix="argosy-bench-"))
+        self.data_dir = self.tmp / "hub"
+        self.logs = self.tmp / "logs"
+        self.logs.mkdir()
+        ncpu = os.cpu_count() or 1
+        pin = opts.pin and ncpu >= 2
+        self.hub_cpus = "0" if pin else ""
+        self.other_cpus = ",".join(str(c) for c in range(1, ncpu)) if pin else ""
+        self.hub: Child | None = None
+        self.hosts: list[Child] = []
+        self.port = 0
+        self.r: dict[str, Any] = {"spokes": opts.spokes, "processes": opts.processes}
+
+    async def start_hub(self) -> Child:
+        argv = [sys.executable, "-m", "bench.hubproc", "--cpus", self.hub_cpus, "--"]
+        argv += ["--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}"]
+        argv += ["--log-level", "WARNING"]
+        hub = await Child.start("hub", argv, stderr_path=str(self.logs / "hub.log"))
+        ready = await hub.event(120)
+        if ready.get("event") != "ready":
+            raise RuntimeError(f"hub did not start; see {self.logs / 'hub.log'}")
+        self.port = int(ready["port"])
+        return hub
+
+    async def run(self) -> dict[str, Any]:
+        o, r = self.o, self.r
+        r["machine"] = machine()
+        r["pinned"] = {"hub": self.hub_cpus or "any", "others": self.other_cpus or "any"}
+        self.hub = await self.start_hub()
+        address = f"127.0.0.1:{self.port}"
+        say(f"hub pid {self.hub.pid} on {address}; logs in {self.logs}")
+        async with grpc.aio.insecure_channel(address) as channel:
+            stub = fleet_pb2_grpc.FleetServiceStub(channel)
+            token = (await stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=10)).token
+            await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=10)
+            rss_before = rss_bytes(self.hub.pid)
+            r["hub_rss_before_bytes"] = rss_before
+            await self.start_hosts(address, token)
+            await self.connect()
+            r["hub_rss_connected_bytes"] = rss_bytes(self.hub.pid)
+            r["hub_rss_bytes_per_spoke_connected_only"] = round(
+                (r["hub_rss_connected_bytes"] - rss_before) / o.spokes
+            )
+            await self.propagation(stub)
+            await self.diff_update(stub)
+            await self.settle()
+            await self.idle(rss_before)
+            await self.drift()
+            sample = base64.b64decode(
+                (await self.hosts[0].call("sample", bundle=PROPAGATE))["data"]
+            )
+            r["propagation_payload_bytes"] = len(sample)
+        await self.reconnect()
+        await self.stop_all()
+        await self.raw_baseline(sample)
+        r["raw_limit_ratio"] = round(r["propagation_p99_ms"] / r["raw_fanout_p99_ms"], 2)
+        return r
+
+    async def start_hosts(self, address: str, token: str) -> None:
+        n, p = self.o.spokes, self.o.processes
+        first = 0
+        for i in range(p):
+            count = n // p + (1 if i < n % p else 0)
+            argv = [sys.executable, "-m", "bench.simhost", "--hub", address, "--token", token]
+            argv += ["--first", str(first), "--count", str(count), "--cpus", self.other_cpus]
+            self.hosts.append(
+                await Child.start(f"sim{i}", argv, stderr_path=str(self.logs / f"sim{i}.log"))
+            )
+            first += count
+        for h in self.hosts:
+            await h.call("status", timeout=60)
+
+    async def hosts_status(self) -> dict[str, Any]:
+        docs = await asyncio.gather(*(h.call("status") for h in self.hosts))
+        out: dict[str, Any] = {}
+        for d in docs:
+            for k, v in d.items():
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    out[k] = out.get(k, 0) + v
+        sizes: dict[str, dict[str, list[int]]] = {}
+        for d in docs:
+            for bundle, kinds in d["sizes"].items():
+                for kind, (lo, hi) in kinds.items():
+                    span = sizes.setdefault(bundle, {}).setdefault(kind, [lo, hi])
+                    span[0], span[1] = min(span[0], lo), max(span[1], hi)
+        out["sizes"] = sizes
+        return out
+
+    def cpu(self) -> tuple[float, float]:
+        """CPU seconds used so far by the hub, and by all simulator processes together."""
+        assert self.hub is not None
+        return cpu_seconds(self.hub.pid), sum(cpu_seconds(h.pid) for h in self.hosts)
+
+    async def hub_call(self, cmd: str, **args: Any) -> dict[str, Any]:
+        assert self.hub is not None
+        return await self.hub.call(cmd, **args)
+
+    async def connect(self) -> None:
+        assert self.hub is not None
+        n = self.o.spokes
+        say(f"connecting {n} spokes from {len(self.hosts)} processes ...")
+        per_host = max(1, self.o.concurrency // len(self.hosts))
+        started = time.monotonic()
+        await asyncio.gather(*(h.call("connect", concurrency=per_host) for h in self.hosts))
+        state, ok = await until(
+            lambda: self.hub_call("sync"),
+            lambda s: s["connected"] >= n,
+            timeout=max(120.0, n / 50),
+            interval=0.2,
+        )
+        self.r["connect_seconds"] = round(time.monotonic() - started, 2)
+        self.r["spokes_connected"] = state["connected"]
+        hosts = await self.hosts_status()
+        self.r["connect_failures"] = hosts["connect_failures"]
+        self.r["hub_socket_fds"] = socket_fds(self.hub.pid)
+        say(f"  {state['connected']}/{n} connected in {self.r['connect_seconds']} s")
+        if not ok:
+            say("  not all spokes connected before the deadline; continuing with those that did")
+
+    async def apply_and_wait(
+        self, stub: fleet_pb2_grpc.FleetServiceAsyncStub, spec: fleet_pb2.BundleSpec
+    ) -> tuple[list[float], float]:
+        """Apply a bundle; latencies (ms) from the apply to each ack as the hub read it."""
+        assert self.hub is not None
+        n = self.r["spokes_connected"]
+        await self.hub_call("track", bundle=spec.name)
+        cpu = self.cpu()
+        started = time.monotonic()
+        await stub.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=[spec]), timeout=300)
+        applied = time.monotonic() - started
+        state, ok = await until(
+            lambda: self.hub_call("acks", bundle=spec.name),
+            lambda s: s["count"] >= n,
+            timeout=max(60.0, n / 100),
+            interval=0.05,
+        )
+        if not ok:
+            say(f"  only {state['count']}/{n} acked {spec.name} before the deadline")
+        wall = time.monotonic() - started
+        hub_cpu, sim_cpu = (b - a for a, b in zip(cpu, self.cpu(), strict=True))
+        self.r[f"{spec.name}_cpu_percent"] = {
+            "hub": round(hub_cpu / wall * 100, 1),
+            "simulators": round(sim_cpu / wall * 100, 1),
+        }
+        times = (await self.hub_call("acks", bundle=spec.name, times=True))["times"]
+        return [(t - started) * 1000 for t in times], applied * 1000
+
+    async def propagation(self, stub: fleet_pb2_grpc.FleetServiceAsyncStub) -> None:
+        say(f"propagation: applying {PROPAGATE} (~{self.o.payload_kb} KB) to all ...")
+        lat, applied_ms = await self.apply_and_wait(stub, propagate_bundle(self.o.payload_kb))
+        r = self.r
+        r["propagation_acked"] = len(lat)
+        r["propagation_apply_rpc_ms"] = round(applied_ms, 1)
+        r["propagation_p50_ms"] = round(percentile(lat, 50), 1)
+        r["propagation_p99_ms"] = round(percentile(lat, 99), 1)
+        r["propagation_max_ms"] = round(percentile(lat, 100), 1)
+        say(f"  p50 {r['propagation_p50_ms']} ms, p99 {r['propagation_p99_ms']} ms")
+
+    async def diff_update(self, stub: fleet_pb2_grpc.FleetServiceAsyncStub) -> None:
+        say(f"diff: applying {DIFF} v1 ({DIFF_RESOURCES} resources), then v2 (one changed) ...")
+        await self.apply_and_wait(stub, diff_bundle(1))
+        before = (await self.hub_call("stats"))["sends"]
+        lat, _ = await self.apply_and_wait(stub, diff_bundle(2))
+        after = (await self.hub_call("stats"))["sends"]
+        sizes = (await self.hosts_status())["sizes"].get(DIFF, {})
+        r = self.r
+        r["full_bytes"] = sizes.get("full", [0, 0])[1]
+        r["update_diff_bytes"] = sizes.get("diff", [0, 0])[1]
+        diffs = after["diff"] - before["diff"]
+        r["hub_diff_sends"] = diffs
+        r["hub_full_sends_on_update"] = after["full"] - before["full"]
+        r["hub_bytes_per_update_send"] = round((after["bytes"] - before["bytes"]) / max(1, diffs))
+        r["update_propagation_p99_ms"] = round(percentile(lat, 99), 1)
+        say(f"  diff {r['update_diff_bytes']} B vs full {r['full_bytes']} B")
+
+    async def settle(self, quiet: float = 2.0, timeout: float = 120.0) -> None:
+        """Wait until the hub has read no status report for `quiet` seconds (bounded)."""
+        deadline = time.monotonic() + timeout
+        last, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            count = (await self.hub_call("stats"))["status_reports"]
+            if count != last:
+                last, since = count, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+            await asyncio.sleep(0.25)
+
+    async def idle(self, rss_before: int) -> None:
+        assert self.hub is not None
+        secs = self.o.idle_seconds
+        say(f"idle: hub CPU over {secs:g} s with every spoke connected, nothing changing ...")
+        rss = rss_bytes(self.hub.pid)
+        cpu = cpu_seconds(self.hub.pid)
+        await asyncio.sleep(secs)
+        used = cpu_seconds(self.hub.pid) - cpu
+        r = self.r
+        r["hub_rss_connected_idle_bytes"] = rss
+        r["hub_rss_bytes_per_spoke"] = round((rss - rss_before) / max(1, self.o.spokes))
+        r["hub_idle_cpu_percent"] = round(used / secs * 100, 2)
+        r["idle_seconds"] = secs
+        say(f"  {r['hub_idle_cpu_percent']} % CPU, {r['hub_rss_bytes_per_spoke']} B RSS/spoke")
+
+    async def drift(self) -> None:
+        assert self.hub is not None
+        o = self.o
+        say(f"drift: every spoke reports drift, {o.drift_rounds} rounds {o.drift_interval} s apart")
+        sent0 = (await self.hosts_status())["reports_sent"]
+        await self.hub_call("reset_status")
+        cpu, started = cpu_seconds(self.hub.pid), time.monotonic()
+        await asyncio.gather(
+            *(
+                h.call(
+                    "drift",
+                    key=DRIFT_KEY,
+                    field="payload",
+                    rounds=o.drift_rounds,
+                    interval=o.drift_interval,
+                    timeout=o.drift_rounds * o.drift_interval + 600,
+                )
+                for h in self.hosts
+            )
+        )
+        await self.settle(quiet=1.0)
+        stats = await self.hub_call("stats")
+        wall = time.monotonic() - started
+        used = cpu_seconds(self.hub.pid) - cpu
+        sent = (await self.hosts_status())["reports_sent"] - sent0
+        span = stats["status_last"] - stats["status_first"]
+        r = self.r
+        r["status_reports_sent"] = sent
+        r["status_reports_read_by_hub"] = stats["status_reports"]
+        r["status_reports_per_second_sustained"] = round(stats["status_reports"] / max(span, 1e-9))
+        r["status_window_seconds"] = round(span, 2)
+        r["hub_cpu_percent_during_reports"] = round(used / wall * 100, 1)
+        r["status_reports_per_hub_cpu_second"] = round(stats["status_reports"] / max(used, 1e-9))
+        say(
+            f"  {stats['status_reports']} reports read in {span:.2f} s "
+            f"= {r['status_reports_per_second_sustained']}/s (hub CPU {used / wall * 100:.0f} %)"
+        )
+
+    async def reconnect(self) -> None:
+        assert self.hub is not None
+        n = self.r["spokes_connected"]
+        say("reconnect: kill -9 the hub, restart it on the same data dir and port ...")
+        await asyncio.gather(*(h.call("mark") for h in self.hosts))
+        opened0 = (await self.hosts_status())["streams_opened"]
+        await self.hub.kill()
+        killed = time.monotonic()
+        self.hub = await self.start_hub()
+        self.r["hub_restart_seconds"] = round(time.monotonic() - killed, 2)
+        state, ok = await until(
+            lambda: self.hub_call("sync", bundles=[PROPAGATE, DIFF]),
+            lambda s: s["in_sync"] >= n,
+            timeout=max(120.0, n / 50),
+            interval=0.2,
+        )
+        self.r["reconnect_seconds"] = round(time.monotonic() - killed, 2)
+        self.r["reconnected_in_sync"] = state["in_sync"]
+        await asyncio.sleep(1.0)  # anything resent arrives within this, counted below
+        hosts = await self.hosts_status()
+        sends = (await self.hub_call("stats"))["sends"]
+        self.r["reconnect_full_resends"] = hosts["full"]
+        self.r["reconnect_diff_resends"] = hosts["diff"]
+        self.r["reconnect_hub_sends"] = sends
+        self.r["reconnect_streams_opened"] = hosts["streams_opened"] - opened0
+        say(
+            f"  {state['in_sync']}/{n} back in sync in {self.r['reconnect_seconds']} s, "
+            f"{hosts['full']} full resends"
+        )
+        if not ok:
+            say("  not all spokes were back in sync before the deadline")
+
+    async def stop_all(self) -> None:
+        await asyncio.gather(*(h.stop() for h in self.hosts))
+        self.hosts = []
+        if self.hub is not None:
+            await self.hub.stop()
+            self.hub = None
+
+    async def raw_baseline(self, payload: bytes) -> None:
+        n, p = self.o.spokes, self.o.processes
+        say(f"raw baseline: asyncio TCP fan-out of {len(payload)} B to {n} connections ...")
+        server = await Child.start(
+            "raw-server",
+            [sys.executable, "-m", "bench.rawfanout", "server", "--cpus", self.hub_cpus],
+            stderr_path=str(self.logs / "raw.log"),
+        )
+        clients: list[Child] = []
+        try:
+            port = (await server.call("listen"))["port"]
+            for i in range(p):
+                count = n // p + (1 if i < n % p else 0)
+                argv = [sys.executable, "-m", "bench.rawfanout", "clients", "--port", str(port)]
+                argv += ["--count", str(count), "--cpus", self.other_cpus]
+                c = await Child.start(f"raw{i}", argv, stderr_path=str(self.logs / "raw.log"))
+                await c.event(30)
+                clients.append(c)
+            await asyncio.gather(*(c.call("connect", timeout=300) for c in clients))
+            await until(lambda: server.call("count"), lambda s: s["connections"] >= n, timeout=60)
+            acks = (
+                await server.call("fanout", payload=base64.b64encode(payload).decode(), timeout=300)
+            )["acks"]
+        finally:
+            await asyncio.gather(*(c.kill() for c in clients))
+            await server.stop()
+        lat = [a * 1000 for a in acks]
+        r = self.r
+        r["raw_fanout_p50_ms"] = round(percentile(lat, 50), 2)
+        r["raw_fanout_p99_ms"] = round(percentile(lat, 99), 2)
+        r["raw_fanout_max_ms"] = round(percentile(lat, 100), 2)
+        say(f"  p99 {r['raw_fanout_p99_ms']} ms, all {r['raw_fanout_max_ms']} ms")
+
+    async def close(self) -> None:
+        for h in self.hosts:
+            await h.kill()
+        if self.hub is not None:
+            await self.hub.kill()
+        if not self.o.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+ROWS = [
+    ("spokes_connected", "spokes connected", ""),
+    ("connect_seconds", "connect (first dial to all streaming)", "s"),
+    ("propagation_p50_ms", "propagation p50 (apply to ack read by hub)", "ms"),
+    ("propagation_p99_ms", "propagation p99", "ms"),
+    ("propagation_max_ms", "propagation max", "ms"),
+    ("update_diff_bytes", "update: one of 20 resources changed", "B"),
+    ("full_bytes", "update: whole 20-resource bundle", "B"),
+    ("hub_rss_bytes_per_spoke", "hub RSS per spoke", "B"),
+    ("hub_idle_cpu_percent", "hub idle CPU", "%"),
+    ("status_reports_per_second_sustained", "status reports read by hub", "/s"),
+    ("hub_cpu_percent_during_reports", "hub CPU while reading reports", "%"),
+    ("reconnect_seconds", "reconnect after kill -9 (all in sync)", "s"),
+    ("reconnect_full_resends", "full resends after reconnect", ""),
+    ("raw_fanout_p99_ms", "raw asyncio TCP fan-out p99", "ms"),
+    ("raw_limit_ratio", "propagation p99 / raw fan-out p99", ""),
+]
+
+
+def table(r: Mapping[str, Any]) -> str:
+    goals = {name: (text, check) for name, text, check in GOALS}
+    lines = [f"N = {r['spokes']:,} spokes in {r['processes']} simulator processes"]
+    lines.append(f"{'figure':<44} {'value':>12}  {'goal (N=10,000)':<22} {'met'}")
+    lines.append("-" * 86)
+    for key, label, unit in ROWS:
+        value = r.get(key)
+        shown = f"{value:,}" if isinstance(value, int | float) else str(value)
+        goal, met = "", ""
+        if key in goals:
+            goal = goals[key][0]
+            try:
+                met = "yes" if goals[key][1](r) else "NO"
+            except (KeyError, TypeError):
+                met = "?"
+        lines.append(f"{label:<44} {shown + ' ' + unit:>12}  {goal:<22} {met}")
+    return "\n".join(lines)
+
+
+def parse(argv: Sequence[str] | None) -> Options:
+    p = argparse.ArgumentParser(prog="python -m bench.fleet", description=__doc__.split("\n")[0])
+    p.add_argument("--spokes", type=int, required=True, help="number of spokes (N)")
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help=f"simulator processes (default: one per {SPOKES_PER_PROCESS:,} spokes)",
+    )
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--idle-seconds", type=float, default=30.0)
+    p.add_argument("--drift-rounds", type=int, default=5)
+    p.add_argument("--drift-interval", type=float, default=1.0, metavar="SECONDS")
+    p.add_argument("--payload-kb", type=int, default=10, help="size of the propagated bundle")
+    p.add_argument("--concurrency", type=int, default=400, help="spokes dialling at once, total")
+    p.add_argument("--no-pin", action="store_true", help="do not pin the hub to CPU 0")
+    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
+    a = p.parse_args(argv)
+    if a.spokes < 1:
+        p.error("--spokes must be at least 1")
+    processes = a.processes or max(1, math.ceil(a.spokes / SPOKES_PER_PROCESS))
+    return Options(
+        spokes=a.spokes,
+        processes=min(processes, a.spokes),
+        json_path=a.json,
+        idle_seconds=a.idle_seconds,
+        drift_rounds=a.drift_rounds,
+        drift_interval=a.drift_interval,
+        payload_kb=a.payload_kb,
+        concurrency=a.concurrency,
+        pin=not a.no_pin,
+        keep=a.keep,
+    )
+
+
+async def amain(opts: Options) -> dict[str, Any]:
+    bench = Bench(opts)
+    try:
+        return await bench.run()
+    finally:
+        await bench.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    opts = parse(argv)
+    raise_fd_limit()
+    result = asyncio.run(amain(opts))
+    print(table(result))
+    if opts.json_path is not None:
+        opts.json_path.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main()
