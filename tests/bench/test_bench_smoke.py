@@ -36,9 +36,10 @@ KEYS = {
 @pytest.mark.timeout(300)
 def test_bench_fleet_200(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
+    argv = [sys.executable, "-m", "bench.fleet", "--spokes", "200", "--processes", "2"]
+    argv += ["--idle-seconds", "2", "--drift-rounds", "2", "--json", str(out)]
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.fleet", "--spokes", "200", "--processes", "2"]
-        + ["--idle-seconds", "2", "--drift-rounds", "2", "--json", str(out)],
+        argv,
         cwd=REPO,
         capture_output=True,
         text=True,
