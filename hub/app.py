@@ -23,7 +23,6 @@ from hub.sessions import PayloadCache
 from hub.spoke_service import SpokeService, handler
 from hub.status import StatusBook
 from hub.store import SqliteStore
-from hub.watch import StatusBroadcaster
 
 log = logging.getLogger("hub")
 
@@ -41,6 +40,8 @@ class Settings:
     """Directory for the SQLite database and hub.addr."""
     heartbeat_seconds: int = 30
     """How often spokes send a heartbeat."""
+    offline_grace_seconds: float = 60.0
+    """A cluster whose stream is down longer than this shows Offline."""
     shutdown_grace: float = 2.0
     """Seconds in-flight calls get to finish on stop."""
     log_level: str = "INFO"
@@ -91,16 +92,20 @@ class Hub:
         try:
             book = StatusBook()
             renderer = Renderer()
-            fleet = Fleet(store=store, status=book, renderer=renderer)
+            fleet = Fleet(
+                store=store,
+                status=book,
+                renderer=renderer,
+                offline_grace=s.offline_grace_seconds,
+            )
             await fleet.load()
             payloads = PayloadCache(fleet)
-            broadcaster = StatusBroadcaster(book)
+            fleet_service = FleetService(fleet=fleet, book=book)
+            broadcaster = fleet_service.broadcaster
             self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
 
             server = grpc.aio.server(options=SERVER_OPTIONS)
-            fleet_pb2_grpc.add_FleetServiceServicer_to_server(
-                FleetService(fleet=fleet, book=book, broadcaster=broadcaster), server
-            )
+            fleet_pb2_grpc.add_FleetServiceServicer_to_server(fleet_service, server)
             server.add_generic_rpc_handlers(
                 (
                     handler(
@@ -140,6 +145,12 @@ class Hub:
                         supervise("status-broadcaster", broadcaster.run, log=log),
                         name="status-broadcaster",
                     )
+                    tasks.create_task(
+                        supervise("rollouts", fleet.run_rollouts, log=log), name="rollouts"
+                    )
+                    tasks.create_task(
+                        supervise("liveness", fleet.run_liveness, log=log), name="liveness"
+                    )
                     await self.stop.wait()
                     log.info("stopping")
                     await health_servicer.enter_graceful_shutdown()
@@ -174,6 +185,12 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         type=int,
         default=int(env.get("ARGOSY_HUB_HEARTBEAT_SECONDS", Settings.heartbeat_seconds)),
     )
+    parser.add_argument(
+        "--offline-grace-seconds",
+        type=float,
+        default=float(env.get("ARGOSY_HUB_OFFLINE_GRACE_SECONDS", Settings.offline_grace_seconds)),
+        help="seconds a cluster's stream may be down before it shows Offline (default 60)",
+    )
     parser.add_argument("--log-level", default=env.get("ARGOSY_HUB_LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
     try:
@@ -181,6 +198,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             listen=args.listen,
             data_dir=args.data_dir or default_data_dir(),
             heartbeat_seconds=args.heartbeat_seconds,
+            offline_grace_seconds=args.offline_grace_seconds,
             log_level=args.log_level,
         )
     except ValueError as exc:

@@ -9,18 +9,21 @@ look at again; they read the desired state from here when they are ready to send
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from argosy.bundle import Bundle, BundleSource, load_bundle
+from argosy.bundle import Bundle, BundleOptions, BundleSource, load_bundle
 from argosy.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from argosy.manifests import describe_key
 from argosy.names import check_labels, check_name
 from argosy.selectors import LabelSelector
 from hub import auth
 from hub.models import (
+    BundleControl,
     BundleRecord,
     ClusterRecord,
     DeploymentRecord,
@@ -30,7 +33,8 @@ from hub.models import (
 )
 from hub.rendered import LruCache, Rendered
 from hub.rendering import PROBE_CLUSTER, Renderer, target_for
-from hub.states import DeploymentFacts, deployment_state
+from hub.rollout import Candidate, RolloutPlan, plan_rollout
+from hub.states import READY, DeploymentFacts, deployment_state
 from hub.status import ClusterInfo, StatusBook
 from hub.store import Store
 
@@ -59,8 +63,16 @@ class Deployment:
     status_revision: str = ""
     ready: bool = False
     resources: tuple[ResourceStateRecord, ...] = ()
+    # What the rollout has let through: desired, or an older revision while held back.
+    released: str = ""
+    released_at: float = 0.0
+    # Why desired is not released yet ('' when it is).
+    held: str = ""
+    held_by_dependency: bool = False
+    # When it became Ready at the desired revision (monotonic), for bakeSeconds.
+    ready_since: float | None = None
 
-    def facts(self) -> DeploymentFacts:
+    def facts(self, *, offline: bool = False) -> DeploymentFacts:
         return DeploymentFacts(
             desired=self.desired,
             sent=self.sent,
@@ -69,7 +81,14 @@ class Deployment:
             status_revision=self.status_revision,
             ready=self.ready,
             modified=any(r.modified for r in self.resources),
+            released=self.released,
+            held_by_dependency=self.held_by_dependency,
+            offline=offline,
         )
+
+    @property
+    def up_to_date(self) -> bool:
+        return deployment_state(self.facts()) == READY
 
     def record(self) -> DeploymentRecord:
         return DeploymentRecord(
@@ -81,6 +100,7 @@ class Deployment:
             status_revision=self.status_revision,
             ready=self.ready,
             resources=self.resources,
+            released=self.released,
         )
 
 
@@ -117,7 +137,14 @@ def _now() -> int:
 
 
 class Fleet:
-    def __init__(self, *, store: Store, status: StatusBook, renderer: Renderer) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        status: StatusBook,
+        renderer: Renderer,
+        offline_grace: float = 60.0,
+    ) -> None:
         self._store = store
         self.status = status
         self._renderer = renderer
@@ -135,12 +162,26 @@ class Fleet:
         self._deleted: set[tuple[str, str]] = set()
         self._seen: dict[str, int] = {}
         self._flush_wake = asyncio.Event()
+        # Liveness: when each disconnected cluster went down, and who is past the grace period.
+        self._offline_grace = offline_grace
+        self._down_since: dict[str, float] = {}
+        self._offline: set[str] = set()
+        # Rollouts: operator decisions, the last plan per bundle, and what to look at again.
+        self._controls: dict[str, BundleControl] = {}
+        self._rollouts: dict[str, RolloutPlan] = {}
+        self._by_bundle: dict[str, set[str]] = {}
+        self._dependents: dict[str, set[str]] = {}
+        self._rollout_dirty: set[str] = set()
+        self._rollout_wake = asyncio.Event()
+        self._wake_at: dict[str, float] = {}
+        status.explain = self._explain
 
     # --- start and the write-behind loop ---------------------------------------------------------
 
     async def load(self) -> None:
         """Rebuild the in-memory fleet from the store, then re-derive every desired revision."""
         snap = await self._store.load()
+        self._controls = {c.name: c for c in snap.controls}
         for rec in snap.bundles:
             try:
                 bundle = await asyncio.to_thread(
@@ -156,6 +197,8 @@ class Fleet:
             self._cluster_ids[cluster.name] = cluster.id
             self._deployments[cluster.id] = {}
             self.status.put_cluster(cluster.id, ClusterInfo(cluster.name, cluster.labels))
+            # Every cluster starts disconnected: it is Offline unless it is back within grace.
+            self._down_since[cluster.id] = time.monotonic()
         for group in snap.groups:
             self._groups[group.name] = group
         if DEFAULT_GROUP not in self._groups:
@@ -179,9 +222,16 @@ class Fleet:
                     row.ready,
                     row.resources,
                 )
+                dep.released = row.released
+            if not self._gated(name):
+                dep.released = dep.desired
             self._deployments[cluster_id][name] = dep
+            self._by_bundle.setdefault(name, set()).add(cluster_id)
             self._live[rendered.revision] = rendered
             self._changed(dep)
+        self._refresh_dependents()
+        self._rollout_dirty.update(n for n in self._bundles if self._gated(n))
+        self._rollout_wake.set()
         # Rows of pairs that no longer exist; a pair whose render failed keeps its row.
         self._deleted.update(
             (b, c)
@@ -217,9 +267,22 @@ class Fleet:
             await self._store.touch_clusters(seen)
 
     def _changed(self, dep: Deployment) -> None:
-        self.status.set_state(dep.bundle, dep.cluster_id, deployment_state(dep.facts()))
+        offline = dep.cluster_id in self._offline
+        state = deployment_state(dep.facts(offline=offline))
+        if state == READY and dep.ready_since is None:
+            dep.ready_since = time.monotonic()
+        elif state != READY:
+            dep.ready_since = None
+        old = self.status.state_of(dep.bundle, dep.cluster_id)
+        self.status.set_state(dep.bundle, dep.cluster_id, state)
         self._dirty.add((dep.bundle, dep.cluster_id))
         self._flush_wake.set()
+        if old != state:
+            # A state change can free this bundle's rollout or a dependent bundle's gate.
+            for name in (dep.bundle, *self._dependents.get(dep.bundle, ())):
+                if self._gated(name):
+                    self._rollout_dirty.add(name)
+                    self._rollout_wake.set()
 
     # --- targeting ----------------------------------------------------------------------------
 
@@ -289,6 +352,7 @@ class Fleet:
             if rendered is None:
                 if dep is not None:
                     del deps[name]
+                    self._by_bundle.get(name, set()).discard(cluster_id)
                     self.status.set_state(name, cluster_id, None)
                     self._deleted.add((name, cluster_id))
                     touched.setdefault(cluster_id, []).append(name)
@@ -296,10 +360,16 @@ class Fleet:
             self._live[rendered.revision] = rendered
             if dep is None:
                 dep = deps[name] = Deployment(name, cluster_id, rendered.revision)
+                self._by_bundle.setdefault(name, set()).add(cluster_id)
                 self._deleted.discard((name, cluster_id))
             elif dep.desired == rendered.revision:
                 continue
             dep.desired = rendered.revision
+            if self._gated(name):
+                self._rollout_dirty.add(name)
+                self._rollout_wake.set()
+            else:
+                dep.released, dep.released_at, dep.held = dep.desired, time.monotonic(), ""
             self._changed(dep)
             touched.setdefault(cluster_id, []).append(name)
         self._prune_live()
@@ -310,9 +380,234 @@ class Fleet:
                 listener.notify(names)
 
     def _prune_live(self) -> None:
-        wanted = {d.desired for deps in self._deployments.values() for d in deps.values()}
+        wanted = {
+            r
+            for deps in self._deployments.values()
+            for d in deps.values()
+            for r in (d.desired, d.released)
+        }
         for revision in [r for r in self._live if r not in wanted]:
             self._old.put(revision, self._live.pop(revision))
+
+    # --- rollouts, pause and dependsOn -------------------------------------------------------
+
+    def _options(self, name: str) -> BundleOptions:
+        return self._bundles[name][1].options
+
+    def _paused(self, name: str) -> bool:
+        control = self._controls.get(name)
+        if control is not None and control.paused is not None:
+            return control.paused
+        return self._options(name).paused
+
+    def _gated(self, name: str) -> bool:
+        """Whether releases of this bundle go through the rollout gate (else: at once)."""
+        if name not in self._bundles:
+            return False
+        options = self._options(name)
+        control = self._controls.get(name)
+        return bool(
+            options.rollout_strategy is not None
+            or options.depends_on
+            or self._paused(name)
+            or (control is not None and control.halted)
+        )
+
+    def _bundle_labels(self, name: str) -> dict[str, str]:
+        rec, bundle = self._bundles[name]
+        return {**bundle.options.labels, **rec.labels}
+
+    def _dependencies(self, name: str) -> list[tuple[str, tuple[str, ...]]]:
+        """(bundle, accepted states) for each bundle this one depends on."""
+        out = []
+        for ref in self._options(name).depends_on:
+            accepted = ref.accepted_states or (READY,)
+            if ref.name:
+                out.append((ref.name, accepted))
+            elif ref.selector is not None:
+                out.extend(
+                    (other, accepted)
+                    for other in self._bundles
+                    if other != name and ref.selector.matches(self._bundle_labels(other))
+                )
+        return out
+
+    def _refresh_dependents(self) -> None:
+        dependents: dict[str, set[str]] = {}
+        for name in self._bundles:
+            for dep_name, _ in self._dependencies(name):
+                dependents.setdefault(dep_name, set()).add(name)
+        self._dependents = dependents
+
+    def _blocked(self, name: str, cluster_id: str) -> str:
+        waiting = []
+        for dep_name, accepted in self._dependencies(name):
+            state = self.status.state_of(dep_name, cluster_id)
+            if state not in accepted:
+                waiting.append(f"{dep_name} ({state or 'not deployed here'})")
+        return f"waiting for {', '.join(waiting)}" if waiting else ""
+
+    async def run_rollouts(self, *, window: float = 0.05) -> None:
+        """Re-gate bundles whose rollout inputs changed, coalesced over a short window."""
+        while True:
+            timeout = None
+            if self._wake_at:
+                timeout = max(0.0, min(self._wake_at.values()) - time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._rollout_wake.wait(), timeout)
+            await asyncio.sleep(window)
+            self._rollout_wake.clear()
+            now = time.monotonic()
+            due = {b for b, t in self._wake_at.items() if t <= now}
+            dirty, self._rollout_dirty = self._rollout_dirty | due, set()
+            for name in sorted(dirty):
+                self._wake_at.pop(name, None)
+                if name in self._bundles:
+                    await self._evaluate(name)
+
+    async def _evaluate(self, name: str) -> None:
+        """Run the gate for one bundle and release what it allows."""
+        now = time.monotonic()
+        strategy = self._options(name).rollout_strategy
+        deadline = strategy.progress_deadline_seconds if strategy else 0
+        control = self._controls.get(name, BundleControl(name))
+        candidates = []
+        deps: dict[str, Deployment] = {}
+        for cluster_id in self._by_bundle.get(name, ()):
+            dep = self._deployments[cluster_id][name]
+            deps[cluster_id] = dep
+            cluster = self._clusters[cluster_id]
+            offline = cluster_id in self._offline
+            state = self.status.state_of(name, cluster_id)
+            released = dep.released == dep.desired
+            failed = released and (
+                (dep.acked == dep.desired and bool(dep.error))
+                or bool(deadline and state == "NotReady" and now - dep.released_at > deadline)
+            )
+            candidates.append(
+                Candidate(
+                    cluster_id=cluster_id,
+                    name=cluster.name,
+                    labels=cluster.labels,
+                    groups=frozenset(self.status.groups_of(cluster_id)),
+                    released=released,
+                    up_to_date=released and state == READY,
+                    available=not offline
+                    and dep.acked == dep.released
+                    and dep.status_revision == dep.released
+                    and dep.ready
+                    and not dep.error,
+                    failed=failed,
+                    blocked=self._blocked(name, cluster_id),
+                    ready_since=dep.ready_since,
+                )
+            )
+        plan = plan_rollout(
+            strategy, candidates, now=now, paused=self._paused(name), halted=control.halted
+        )
+        self._rollouts[name] = plan
+        if plan.halt:
+            limit = strategy.max_failures if strategy else 0
+            reason = f"{plan.failures} cluster(s) failed (maxFailures {limit})"
+            control = BundleControl(name, control.paused, reason)
+            self._controls[name] = control
+            await self._store.put_bundle_control(control)
+            log.warning("rollout of bundle %s halted: %s", name, reason)
+        if plan.wake_at is not None:
+            self._wake_at[name] = plan.wake_at
+        touched = []
+        by_id = {c.cluster_id: c for c in candidates}
+        for cluster_id, dep in deps.items():
+            if cluster_id in plan.release:
+                dep.released, dep.released_at = dep.desired, now
+                touched.append(cluster_id)
+            held = ""
+            if dep.released != dep.desired:
+                held = by_id[cluster_id].blocked or plan.reason or "held by the rollout"
+            by_dependency = bool(by_id[cluster_id].blocked) and dep.released != dep.desired
+            if (held, by_dependency) != (dep.held, dep.held_by_dependency) or (
+                cluster_id in plan.release
+            ):
+                dep.held, dep.held_by_dependency = held, by_dependency
+                self._changed(dep)
+        for cluster_id in touched:
+            listener = self._listeners.get(cluster_id)
+            if listener is not None:
+                listener.notify([name])
+        self.status.touch_bundle(name)
+
+    def rollout(self, name: str) -> RolloutPlan | None:
+        return self._rollouts.get(name)
+
+    def paused(self, name: str) -> bool:
+        return name in self._bundles and self._paused(name)
+
+    async def set_paused(self, name: str, paused: bool) -> None:
+        if name not in self._bundles:
+            raise NotFound(f"bundle {name!r} not found")
+        control = self._controls.get(name, BundleControl(name))
+        control = BundleControl(name, paused, control.halted)
+        await self._store.put_bundle_control(control)
+        self._controls[name] = control
+        self._rollout_dirty.add(name)
+        self._rollout_wake.set()
+
+    async def resume_rollout(self, name: str) -> None:
+        if name not in self._bundles:
+            raise NotFound(f"bundle {name!r} not found")
+        control = self._controls.get(name, BundleControl(name))
+        control = BundleControl(name, control.paused, "")
+        await self._store.put_bundle_control(control)
+        self._controls[name] = control
+        self._rollout_dirty.add(name)
+        self._rollout_wake.set()
+
+    def _explain(self, name: str, cluster_id: str) -> str:
+        """One line on what is wrong with a deployment, for the bundle summary."""
+        dep = self._deployments.get(cluster_id, {}).get(name)
+        if dep is None:
+            return ""
+        if cluster_id in self._offline:
+            return "cluster offline; last report is stale"
+        if dep.held:
+            return dep.held
+        if dep.error:
+            return dep.error
+        for r in dep.resources:
+            if r.missing:
+                return f"{describe_key(r.key)} missing"
+            if r.modified:
+                return f"{describe_key(r.key)} modified {r.message}"
+        for r in dep.resources:
+            if not r.ready:
+                return f"{describe_key(r.key)} not ready: {r.message}"
+        return ""
+
+    # --- liveness -----------------------------------------------------------------------------
+
+    async def run_liveness(self, *, interval: float = 1.0) -> None:
+        """One sweeper for every cluster: mark clusters Offline once down past the grace."""
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for cluster_id, since in list(self._down_since.items()):
+                if cluster_id not in self._offline and now - since >= self._offline_grace:
+                    self._set_offline(cluster_id, True)
+
+    def _set_offline(self, cluster_id: str, offline: bool) -> None:
+        if (cluster_id in self._offline) == offline or cluster_id not in self._clusters:
+            return
+        if offline:
+            self._offline.add(cluster_id)
+            log.warning("cluster %s is offline", self._clusters[cluster_id].name)
+        else:
+            self._offline.discard(cluster_id)
+        self.status.set_offline(cluster_id, offline)
+        for dep in self._deployments.get(cluster_id, {}).values():
+            self._changed(dep)
+
+    def offline(self, cluster_id: str) -> bool:
+        return cluster_id in self._offline
 
     # --- bundles ------------------------------------------------------------------------------
 
@@ -362,6 +657,7 @@ class Fleet:
             for name, entry in records.items():
                 self._bundles[name] = entry
                 self.status.add_bundle(name)
+            self._refresh_dependents()
             self._commit(plan)
             return results
 
@@ -373,6 +669,11 @@ class Fleet:
             del self._bundles[name]
             self._commit(dict.fromkeys(((c, name) for c in self._clusters), None))
             self.status.remove_bundle(name)
+            self._controls.pop(name, None)
+            self._rollouts.pop(name, None)
+            self._by_bundle.pop(name, None)
+            self._wake_at.pop(name, None)
+            self._refresh_dependents()
 
     def bundles(self) -> list[BundleRecord]:
         return [rec for rec, _ in sorted(self._bundles.values(), key=lambda e: e[0].name)]
@@ -432,6 +733,12 @@ class Fleet:
                 listener.close("cluster deleted")
             for bundle in self._deployments.pop(cluster_id, {}):
                 self._dirty.discard((bundle, cluster_id))
+                self._by_bundle.get(bundle, set()).discard(cluster_id)
+                if self._gated(bundle):
+                    self._rollout_dirty.add(bundle)
+                    self._rollout_wake.set()
+            self._down_since.pop(cluster_id, None)
+            self._offline.discard(cluster_id)
             del self._clusters[cluster_id], self._cluster_ids[name]
             self.status.remove_cluster(cluster_id)
             self._prune_live()
@@ -513,11 +820,14 @@ class Fleet:
             old.close("replaced by a newer stream from the same cluster")
         self._listeners[cluster_id] = listener
         self.status.set_connected(cluster_id, True)
+        self._down_since.pop(cluster_id, None)
+        self._set_offline(cluster_id, False)
 
     def detach(self, cluster_id: str, listener: Listener) -> None:
         if self._listeners.get(cluster_id) is listener:
             del self._listeners[cluster_id]
             if cluster_id in self._clusters:
+                self._down_since[cluster_id] = time.monotonic()
                 self.status.set_connected(cluster_id, False)
                 for dep in self._deployments.get(cluster_id, {}).values():
                     if dep.sent != dep.acked:

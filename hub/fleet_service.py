@@ -10,13 +10,14 @@ import grpc
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from argosy.bundle import BundleSource
-from argosy.errors import InvalidInput
+from argosy.errors import InvalidInput, NotFound
 from argosy.selectors import LabelSelector, Requirement
 from hub.errors import grpc_errors
 from hub.fleet import Fleet
 from hub.models import BundleRecord, ClusterRecord, GroupRecord, TokenRecord
+from hub.states import deployment_state
 from hub.status import StatusBook
-from hub.watch import StatusBroadcaster, bundle_pb, cluster_pb, group_pb, snapshot
+from hub.watch import StatusBroadcaster, WatchFilter, bundle_pb, cluster_pb, group_pb, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,15 @@ def token_to_pb(token: TokenRecord) -> fleet_pb2.Token:
 
 
 class FleetService(fleet_pb2_grpc.FleetServiceServicer):
-    def __init__(self, *, fleet: Fleet, book: StatusBook, broadcaster: StatusBroadcaster) -> None:
+    def __init__(self, *, fleet: Fleet, book: StatusBook) -> None:
         self._fleet = fleet
         self._book = book
-        self._broadcaster = broadcaster
+        # Watchers see bundles enriched the same way GetStatus does.
+        self._broadcaster = StatusBroadcaster(book, enrich=self.enrich)
+
+    @property
+    def broadcaster(self) -> StatusBroadcaster:
+        return self._broadcaster
 
     def _cluster_pb(self, c: ClusterRecord) -> fleet_pb2.Cluster:
         return fleet_pb2.Cluster(
@@ -199,51 +205,105 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
     async def GetStatus(
         self, request: fleet_pb2.GetStatusRequest, context: Context
     ) -> fleet_pb2.GetStatusResponse:
-        snap = snapshot(self._book)
+        snap = snapshot(self._book, self.enrich)
         groups = {g.name: g for g in self._fleet.groups()}
         for g in snap.groups:
             g.selector.CopyFrom(selector_to_pb(groups[g.name].selector))
+        for name in [*request.detail_bundles, *request.detail_clusters]:
+            known = {b.name for b in snap.bundles} | {c.name for c in snap.clusters}
+            if name != "*" and name not in known:
+                raise NotFound(f"no bundle or cluster named {name!r}")
         detail = set(request.detail_bundles)
         for b in snap.bundles:
-            rec = self._fleet.bundle(b.name)
-            b.revision = rec.revision
             if "*" in detail or b.name in detail:
-                b.deployments.extend(self._details(b.name))
+                b.deployments.extend(
+                    self._detail(b.name, c)
+                    for c in self._fleet.clusters()
+                    if self._fleet.deployment(c.id, b.name) is not None
+                )
+        detail = set(request.detail_clusters)
+        for c in snap.clusters:
+            if "*" in detail or c.name in detail:
+                record = self._fleet.cluster_by_name(c.name)
+                if record is not None:
+                    c.deployments.extend(
+                        self._detail(name, record)
+                        for name in sorted(self._fleet.desired(record.id))
+                    )
         return fleet_pb2.GetStatusResponse(
             clusters=snap.clusters, groups=snap.groups, bundles=snap.bundles
         )
 
-    def _details(self, bundle: str) -> list[fleet_pb2.DeploymentDetail]:
-        out = []
-        for cluster in self._fleet.clusters():
-            dep = self._fleet.deployment(cluster.id, bundle)
-            if dep is None:
-                continue
-            out.append(
-                fleet_pb2.DeploymentDetail(
-                    cluster=cluster.name,
-                    state=self._book.state_of(bundle, cluster.id) or "",
-                    revision=dep.desired,
-                    applied_revision=dep.acked,
-                    message=dep.error,
-                    resources=[
-                        resources_pb2.ResourceState(
-                            key=r.key,
-                            ready=r.ready,
-                            modified=r.modified,
-                            missing=r.missing,
-                            message=r.message,
-                        )
-                        for r in dep.resources
-                    ],
-                )
+    def enrich(self, pb: fleet_pb2.BundleStatus) -> None:
+        """Add what the status book does not hold: revision, pause and the rollout."""
+        rec = self._fleet.bundle(pb.name)
+        pb.revision = rec.revision
+        pb.paused = self._fleet.paused(pb.name)
+        plan = self._fleet.rollout(pb.name)
+        if plan is None:
+            done = pb.clusters_ready == pb.clusters_desired
+            pb.rollout.state = "Complete" if done else "Progressing"
+            return
+        pb.rollout.state = plan.state
+        pb.rollout.reason = plan.reason
+        pb.rollout.failures = plan.failures
+        pb.rollout.partitions.extend(
+            fleet_pb2.PartitionStatus(
+                name=p.name,
+                count=p.count,
+                unavailable=p.unavailable,
+                state=p.state,
+                max_unavailable=p.max_unavailable,
             )
-        return out
+            for p in plan.partitions
+        )
+
+    def _detail(self, bundle: str, cluster: ClusterRecord) -> fleet_pb2.DeploymentDetail:
+        dep = self._fleet.deployment(cluster.id, bundle)
+        assert dep is not None
+        stale = self._fleet.offline(cluster.id)
+        last_known = deployment_state(dep.facts()) if stale else None
+        return fleet_pb2.DeploymentDetail(
+            bundle=bundle,
+            cluster=cluster.name,
+            state=last_known or self._book.state_of(bundle, cluster.id) or "",
+            stale=stale,
+            held=dep.held,
+            revision=dep.desired,
+            applied_revision=dep.acked,
+            message=dep.error,
+            resources=[
+                resources_pb2.ResourceState(
+                    key=r.key,
+                    ready=r.ready,
+                    modified=r.modified,
+                    missing=r.missing,
+                    message=r.message,
+                )
+                for r in dep.resources
+            ],
+        )
+
+    @grpc_errors
+    async def SetBundlePaused(
+        self, request: fleet_pb2.SetBundlePausedRequest, context: Context
+    ) -> fleet_pb2.SetBundlePausedResponse:
+        await self._fleet.set_paused(request.name, request.paused)
+        return fleet_pb2.SetBundlePausedResponse()
+
+    @grpc_errors
+    async def ResumeRollout(
+        self, request: fleet_pb2.ResumeRolloutRequest, context: Context
+    ) -> fleet_pb2.ResumeRolloutResponse:
+        await self._fleet.resume_rollout(request.name)
+        return fleet_pb2.ResumeRolloutResponse()
 
     async def WatchStatus(
         self, request: fleet_pb2.WatchStatusRequest, context: Context
     ) -> AsyncIterator[fleet_pb2.WatchStatusResponse]:
-        watcher = self._broadcaster.subscribe()
+        watcher = self._broadcaster.subscribe(
+            WatchFilter(bundle=request.bundle, cluster=request.cluster, group=request.group)
+        )
         try:
             while True:
                 yield await watcher.queue.get()

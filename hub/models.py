@@ -70,3 +70,16 @@ class DeploymentRecord:
     status_revision: str = ""
     ready: bool = False
     resources: tuple[ResourceStateRecord, ...] = ()
+    # The revision the rollout has let through to this cluster (desired, or an older one).
+    released: str = ""
+
+
+@dataclass(frozen=True)
+class BundleControl:
+    """Operator decisions about a bundle that outlive a hub restart."""
+
+    name: str
+    # None: follow fleet.yaml `paused`; True/False: `argosy pause` / `argosy unpause`.
+    paused: bool | None = None
+    # Why the rollout halted ('' when it has not): it stays halted until resumed.
+    halted: str = ""

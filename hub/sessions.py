@@ -148,12 +148,13 @@ class SpokeSession:
                 counters.deletes += 1
                 counters.bytes += len(data)
             return
-        if dep.desired == held:
+        target = dep.released  # the rollout may hold the desired revision back
+        if not target or target == held:
             return
-        data, full = await self._payloads.upsert(bundle, held, dep.desired)
+        data, full = await self._payloads.upsert(bundle, held, target)
         await self._write(data)
-        self._held[bundle] = dep.desired
-        self._fleet.on_sent(self.cluster.id, bundle, dep.desired)
+        self._held[bundle] = target
+        self._fleet.on_sent(self.cluster.id, bundle, target)
         if full:
             counters.full += 1
         else:

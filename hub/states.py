@@ -6,7 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 # Worst first: a roll-up shows the worst state present.
-STATES = ("ErrApplied", "WaitApplied", "Modified", "OutOfSync", "Pending", "NotReady", "Ready")
+STATES = (
+    "ErrApplied",
+    "Offline",
+    "WaitApplied",
+    "Modified",
+    "OutOfSync",
+    "Pending",
+    "NotReady",
+    "Ready",
+)
 RANK = {state: i for i, state in enumerate(STATES)}
 READY = "Ready"
 
@@ -22,15 +31,25 @@ class DeploymentFacts:
     status_revision: str
     ready: bool
     modified: bool
+    released: str = ""
+    """What the rollout lets through; the desired revision unless held back."""
+    held_by_dependency: bool = False
+    offline: bool = False
 
 
 def deployment_state(f: DeploymentFacts) -> str:
     """The state of one deployment.
 
-    Pending: nothing of the desired revision sent yet. WaitApplied: sent, not yet acked.
+    Pending: nothing of the desired revision sent yet (or waiting for a dependency).
+    OutOfSync: held back by the rollout or a pause. WaitApplied: sent, not yet acked.
     ErrApplied: the spoke failed to apply it. NotReady: applied, not (yet) reported ready.
-    Modified: the live objects differ from the desired ones.
+    Modified: the live objects differ from the desired ones. Offline: the cluster's stream
+    has been down past the grace period; its last known state is stale.
     """
+    if f.offline:
+        return "Offline"
+    if f.released != f.desired:
+        return "Pending" if f.held_by_dependency else "OutOfSync"
     if f.acked != f.desired:
         return "WaitApplied" if f.sent == f.desired else "Pending"
     if f.error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from hub.states import RANK, READY, STATES, worst
@@ -23,6 +23,7 @@ class ClusterInfo:
     labels: Mapping[str, str]
     connected: bool = False
     ever_connected: bool = False
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class ClusterView:
     bundles_ready: int
     bundles_desired: int
     connected: bool
+    offline: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class StatusBook:
         self._bundles: dict[str, _Tally] = {}
         self._bundle_members: dict[str, dict[str, set[str]]] = {}
         self._clusters: dict[str, ClusterInfo] = {}
+        self._ids_by_name: dict[str, str] = {}
         self._cluster_tallies: dict[str, _Tally] = {}
         self._groups: dict[str, _Tally] = {}
         self._group_members: dict[str, set[str]] = {}
@@ -110,6 +113,8 @@ class StatusBook:
         self.removed_clusters: set[str] = set()
         self.removed_groups: set[str] = set()
         self.changed = asyncio.Event()
+        # Says what is wrong with one deployment, for the summary; set by the fleet.
+        self.explain: Callable[[str, str], str] = lambda bundle, cluster_id: ""
 
     # --- updates -------------------------------------------------------------------------------
 
@@ -141,6 +146,7 @@ class StatusBook:
         if old is not None and old.name != info.name:
             self.removed_clusters.add(old.name)
         self._clusters[cluster_id] = info
+        self._ids_by_name[info.name] = cluster_id
         self._cluster_tallies.setdefault(cluster_id, _Tally())
         self.removed_clusters.discard(info.name)
         self._touch(cluster=cluster_id)
@@ -151,6 +157,17 @@ class StatusBook:
         info.ever_connected = info.ever_connected or connected
         self._touch(cluster=cluster_id)
 
+    def set_offline(self, cluster_id: str, offline: bool) -> None:
+        self._clusters[cluster_id].offline = offline
+        self._touch(cluster=cluster_id)
+
+    def touch_bundle(self, bundle: str) -> None:
+        """Something shown with the bundle (its rollout) changed."""
+        self._touch(bundle=bundle)
+
+    def groups_of(self, cluster_id: str) -> set[str]:
+        return self._cluster_groups.get(cluster_id, set())
+
     def remove_cluster(self, cluster_id: str) -> None:
         for bundle, c in [k for k in self._states if k[1] == cluster_id]:
             self.set_state(bundle, c, None)
@@ -160,6 +177,7 @@ class StatusBook:
         self.dirty_clusters.discard(cluster_id)
         if info is not None:
             self.removed_clusters.add(info.name)
+            self._ids_by_name.pop(info.name, None)
         self.changed.set()
 
     def set_state(self, bundle: str, cluster_id: str, state: str | None) -> None:
@@ -248,12 +266,22 @@ class StatusBook:
         if tally is None:
             return None
         counts = dict(sorted(tally.counts.items(), key=lambda kv: RANK[kv[0]]))
+        members = self._bundle_members.get(bundle, {})
+        summary = summarize(members, counts)
+        worst_state = tally.worst()
+        if worst_state != READY and members.get(worst_state):
+            # Fleet-style detail: what is wrong on the first cluster in the worst state.
+            first = min(members[worst_state])
+            cluster_id = self._ids_by_name.get(first)
+            detail = self.explain(bundle, cluster_id) if cluster_id else ""
+            if detail:
+                summary = f"{summary}; {first}: {detail}"
         return BundleView(
             name=bundle,
             clusters_ready=tally.ready,
             clusters_desired=tally.desired,
-            state=tally.worst(),
-            summary=summarize(self._bundle_members.get(bundle, {}), counts),
+            state=worst_state,
+            summary=summary,
             state_counts=counts,
         )
 
@@ -262,7 +290,12 @@ class StatusBook:
         if info is None:
             return None
         tally = self._cluster_tallies[cluster_id]
-        state = tally.worst() if info.ever_connected else "WaitCheckIn"
+        if info.offline:
+            state = "Offline"
+        elif not info.ever_connected:
+            state = "WaitCheckIn"
+        else:
+            state = tally.worst()
         return ClusterView(
             name=info.name,
             labels=info.labels,
@@ -270,6 +303,7 @@ class StatusBook:
             bundles_ready=tally.ready,
             bundles_desired=tally.desired,
             connected=info.connected,
+            offline=info.offline,
         )
 
     def group_view(self, group: str) -> GroupView | None:

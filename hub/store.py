@@ -18,6 +18,7 @@ from typing import Protocol, TypeVar
 
 from argosy.selectors import LabelSelector, Requirement
 from hub.models import (
+    BundleControl,
     BundleRecord,
     ClusterRecord,
     DeploymentRecord,
@@ -37,6 +38,7 @@ class Snapshot:
     clusters: Sequence[ClusterRecord]
     groups: Sequence[GroupRecord]
     deployments: Sequence[DeploymentRecord]
+    controls: Sequence[BundleControl] = ()
 
 
 class Store(Protocol):
@@ -60,6 +62,7 @@ class Store(Protocol):
     async def save_deployments(
         self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]
     ) -> None: ...
+    async def put_bundle_control(self, control: BundleControl) -> None: ...
 
 
 SCHEMA_VERSION = 1
@@ -79,7 +82,9 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE TABLE IF NOT EXISTS deployments (
     bundle TEXT NOT NULL, cluster_id TEXT NOT NULL, desired TEXT NOT NULL, acked TEXT NOT NULL,
     error TEXT NOT NULL, status_revision TEXT NOT NULL, ready INTEGER NOT NULL,
-    resources TEXT NOT NULL, PRIMARY KEY (bundle, cluster_id));
+    resources TEXT NOT NULL, released TEXT NOT NULL, PRIMARY KEY (bundle, cluster_id));
+CREATE TABLE IF NOT EXISTS bundle_control (
+    name TEXT PRIMARY KEY, paused INTEGER, halted TEXT NOT NULL);
 """
 
 
@@ -182,13 +187,17 @@ class SqliteStore:
                 for n, s in conn.execute("SELECT name, selector FROM groups_ ORDER BY name")
             ]
             deployments = [
-                DeploymentRecord(b, c, d, a, e, sr, bool(rd), _resources_from_json(rs))
-                for b, c, d, a, e, sr, rd, rs in conn.execute(
+                DeploymentRecord(b, c, d, a, e, sr, bool(rd), _resources_from_json(rs), rl)
+                for b, c, d, a, e, sr, rd, rs, rl in conn.execute(
                     "SELECT bundle, cluster_id, desired, acked, error, status_revision, ready, "
-                    "resources FROM deployments"
+                    "resources, released FROM deployments"
                 )
             ]
-            return Snapshot(bundles, clusters, groups, deployments)
+            controls = [
+                BundleControl(n, None if p is None else bool(p), h)
+                for n, p, h in conn.execute("SELECT name, paused, halted FROM bundle_control")
+            ]
+            return Snapshot(bundles, clusters, groups, deployments, controls)
 
         return await self._run(load)
 
@@ -223,6 +232,7 @@ class SqliteStore:
         def delete(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
                 conn.execute("DELETE FROM bundles WHERE name = ?", (name,))
+                conn.execute("DELETE FROM bundle_control WHERE name = ?", (name,))
 
         await self._run(delete)
 
@@ -359,11 +369,12 @@ class SqliteStore:
                 )
                 conn.executemany(
                     "INSERT INTO deployments(bundle, cluster_id, desired, acked, error, "
-                    "status_revision, ready, resources) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "status_revision, ready, resources, released) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(bundle, cluster_id) DO UPDATE SET desired=excluded.desired, "
                     "acked=excluded.acked, error=excluded.error, "
                     "status_revision=excluded.status_revision, ready=excluded.ready, "
-                    "resources=excluded.resources",
+                    "resources=excluded.resources, released=excluded.released",
                     [
                         (
                             d.bundle,
@@ -374,12 +385,29 @@ class SqliteStore:
                             d.status_revision,
                             int(d.ready),
                             _resources_to_json(d.resources),
+                            d.released,
                         )
                         for d in upserts
                     ],
                 )
 
         await self._run(save)
+
+    async def put_bundle_control(self, control: BundleControl) -> None:
+        def put(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute(
+                    "INSERT INTO bundle_control(name, paused, halted) VALUES (?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET paused=excluded.paused, "
+                    "halted=excluded.halted",
+                    (
+                        control.name,
+                        None if control.paused is None else int(control.paused),
+                        control.halted,
+                    ),
+                )
+
+        await self._run(put)
 
 
 def _insert_resource_sets(conn: sqlite3.Connection, resource_sets: Mapping[str, bytes]) -> None:

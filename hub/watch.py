@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from argosy.api.v1 import fleet_pb2
 from hub.status import BundleView, ClusterView, GroupView, StatusBook
@@ -35,6 +37,7 @@ def cluster_pb(v: ClusterView) -> fleet_pb2.ClusterStatus:
         bundles_ready=v.bundles_ready,
         bundles_desired=v.bundles_desired,
         connected=v.connected,
+        offline=v.offline,
     )
 
 
@@ -48,31 +51,75 @@ def group_pb(v: GroupView) -> fleet_pb2.GroupStatus:
     )
 
 
-def snapshot(book: StatusBook) -> fleet_pb2.WatchStatusResponse:
-    return fleet_pb2.WatchStatusResponse(
+Enrich = Callable[[fleet_pb2.BundleStatus], None]
+
+
+def _no_enrich(pb: fleet_pb2.BundleStatus) -> None:
+    del pb
+
+
+def snapshot(book: StatusBook, enrich: Enrich = _no_enrich) -> fleet_pb2.WatchStatusResponse:
+    msg = fleet_pb2.WatchStatusResponse(
         snapshot=True,
         clusters=[cluster_pb(cv) for c in book.cluster_ids() if (cv := book.cluster_view(c))],
         groups=[group_pb(gv) for g in book.group_names() if (gv := book.group_view(g))],
         bundles=[bundle_pb(bv) for b in book.bundle_names() if (bv := book.bundle_view(b))],
     )
+    for b in msg.bundles:
+        enrich(b)
+    return msg
+
+
+@dataclass(frozen=True)
+class WatchFilter:
+    """Narrows a watch to one bundle, cluster or group; empty fields let everything through."""
+
+    bundle: str = ""
+    cluster: str = ""
+    group: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.bundle or self.cluster or self.group)
+
+    def apply(self, msg: fleet_pb2.WatchStatusResponse) -> fleet_pb2.WatchStatusResponse:
+        if self.is_empty():
+            return msg
+        return fleet_pb2.WatchStatusResponse(
+            snapshot=msg.snapshot,
+            bundles=[b for b in msg.bundles if b.name == self.bundle],
+            clusters=[c for c in msg.clusters if c.name == self.cluster],
+            groups=[g for g in msg.groups if g.name == self.group],
+            removed_bundles=[n for n in msg.removed_bundles if n == self.bundle],
+            removed_clusters=[n for n in msg.removed_clusters if n == self.cluster],
+            removed_groups=[n for n in msg.removed_groups if n == self.group],
+        )
 
 
 class Watcher:
-    def __init__(self, *, maxsize: int) -> None:
+    def __init__(self, *, maxsize: int, where: WatchFilter) -> None:
         self.queue: asyncio.Queue[fleet_pb2.WatchStatusResponse] = asyncio.Queue(maxsize)
         self.needs_snapshot = True
+        self.where = where
 
 
 class StatusBroadcaster:
-    def __init__(self, book: StatusBook, *, window: float = 0.05, queue_size: int = 64) -> None:
+    def __init__(
+        self,
+        book: StatusBook,
+        *,
+        enrich: Enrich = _no_enrich,
+        window: float = 0.05,
+        queue_size: int = 64,
+    ) -> None:
         self._book = book
+        self._enrich = enrich
         self._window = window
         self._queue_size = queue_size
         self._watchers: set[Watcher] = set()
         self._wake = asyncio.Event()
 
-    def subscribe(self) -> Watcher:
-        watcher = Watcher(maxsize=self._queue_size)
+    def subscribe(self, where: WatchFilter | None = None) -> Watcher:
+        watcher = Watcher(maxsize=self._queue_size, where=where or WatchFilter())
         self._watchers.add(watcher)
         self._wake.set()
         return watcher
@@ -107,16 +154,17 @@ class StatusBroadcaster:
             removed_clusters=sorted(gone_c),
             removed_groups=sorted(gone_g),
         )
-        has_delta = delta.ByteSize() > 0
+        for b in delta.bundles:
+            self._enrich(b)
         full: fleet_pb2.WatchStatusResponse | None = None
         for watcher in list(self._watchers):
             if watcher.needs_snapshot:
-                full = full or snapshot(self._book)
-                msg = full
-            elif has_delta:
-                msg = delta
+                full = full or snapshot(self._book, self._enrich)
+                msg = watcher.where.apply(full)
             else:
-                continue
+                msg = watcher.where.apply(delta)
+                if msg.ByteSize() == 0:
+                    continue
             try:
                 watcher.queue.put_nowait(msg)
                 watcher.needs_snapshot = False

@@ -154,6 +154,11 @@ class RolloutStrategy:
     auto_partition_threshold: int | None = None
     max_new: int | None = None
     partitions: tuple[Partition, ...] = ()
+    # Beyond Fleet: a partition stays Ready this long before the next starts; the rollout
+    # halts once this many clusters failed (ErrApplied, or NotReady past the deadline).
+    bake_seconds: int = 0
+    max_failures: int = 0
+    progress_deadline_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -476,4 +481,7 @@ def _rollout(data: Mapping[str, Any], where: _Where) -> RolloutStrategy:
         auto_partition_threshold=data.get("autoPartitionThreshold"),
         max_new=data.get("maxNew"),
         partitions=tuple(partitions),
+        bake_seconds=int(data.get("bakeSeconds") or 0),
+        max_failures=int(data.get("maxFailures") or 0),
+        progress_deadline_seconds=int(data.get("progressDeadlineSeconds") or 0),
     )

@@ -157,6 +157,10 @@ FLEET_YAML = Obj(
                 "autoPartitionThreshold": INT,
                 "maxNew": INT,
                 "partitions": ListOf(PARTITION),
+                # Argosy's own, beyond Fleet: see hub/rollout.py.
+                "bakeSeconds": INT,
+                "maxFailures": INT,
+                "progressDeadlineSeconds": INT,
             }
         ),
         "targetCustomizationMode": STR,

@@ -10,6 +10,7 @@ from hub.states import DeploymentFacts, deployment_state, worst
 def facts(**kw: object) -> DeploymentFacts:
     base: dict[str, object] = dict(
         desired="r2",
+        released="r2",
         sent="r2",
         acked="r2",
         error="",
@@ -37,6 +38,11 @@ def facts(**kw: object) -> DeploymentFacts:
             "Modified",
         ),
         ("all good", facts(), "Ready"),
+        ("held back by the rollout or a pause", facts(released="r1"), "OutOfSync"),
+        ("never released, held by the rollout", facts(released=""), "OutOfSync"),
+        ("waiting for a dependency", facts(released="", held_by_dependency=True), "Pending"),
+        ("cluster offline: never a false Ready", facts(offline=True), "Offline"),
+        ("offline hides stale data, errors included", facts(offline=True, error="x"), "Offline"),
     ],
 )
 def test_deployment_state(case: str, f: DeploymentFacts, state: str) -> None:

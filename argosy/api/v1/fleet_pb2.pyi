@@ -259,7 +259,7 @@ class StateCount(_message.Message):
     def __init__(self, state: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class ClusterStatus(_message.Message):
-    __slots__ = ("name", "labels", "state", "bundles_ready", "bundles_desired", "connected")
+    __slots__ = ("name", "labels", "state", "bundles_ready", "bundles_desired", "connected", "deployments", "offline")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -273,13 +273,17 @@ class ClusterStatus(_message.Message):
     BUNDLES_READY_FIELD_NUMBER: _ClassVar[int]
     BUNDLES_DESIRED_FIELD_NUMBER: _ClassVar[int]
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
+    DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_FIELD_NUMBER: _ClassVar[int]
     name: str
     labels: _containers.ScalarMap[str, str]
     state: str
     bundles_ready: int
     bundles_desired: int
     connected: bool
-    def __init__(self, name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., connected: _Optional[bool] = ...) -> None: ...
+    deployments: _containers.RepeatedCompositeFieldContainer[DeploymentDetail]
+    offline: bool
+    def __init__(self, name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., connected: _Optional[bool] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ..., offline: _Optional[bool] = ...) -> None: ...
 
 class GroupStatus(_message.Message):
     __slots__ = ("name", "cluster_count", "bundles_ready", "bundles_desired", "state", "selector")
@@ -298,7 +302,7 @@ class GroupStatus(_message.Message):
     def __init__(self, name: _Optional[str] = ..., cluster_count: _Optional[int] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., state: _Optional[str] = ..., selector: _Optional[_Union[LabelSelector, _Mapping]] = ...) -> None: ...
 
 class BundleStatus(_message.Message):
-    __slots__ = ("name", "clusters_ready", "clusters_desired", "state", "summary", "state_counts", "revision", "deployments")
+    __slots__ = ("name", "clusters_ready", "clusters_desired", "state", "summary", "state_counts", "revision", "deployments", "rollout", "paused")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CLUSTERS_READY_FIELD_NUMBER: _ClassVar[int]
     CLUSTERS_DESIRED_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +311,8 @@ class BundleStatus(_message.Message):
     STATE_COUNTS_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
+    ROLLOUT_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
     name: str
     clusters_ready: int
     clusters_desired: int
@@ -315,29 +321,65 @@ class BundleStatus(_message.Message):
     state_counts: _containers.RepeatedCompositeFieldContainer[StateCount]
     revision: str
     deployments: _containers.RepeatedCompositeFieldContainer[DeploymentDetail]
-    def __init__(self, name: _Optional[str] = ..., clusters_ready: _Optional[int] = ..., clusters_desired: _Optional[int] = ..., state: _Optional[str] = ..., summary: _Optional[str] = ..., state_counts: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., revision: _Optional[str] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ...) -> None: ...
+    rollout: RolloutStatus
+    paused: bool
+    def __init__(self, name: _Optional[str] = ..., clusters_ready: _Optional[int] = ..., clusters_desired: _Optional[int] = ..., state: _Optional[str] = ..., summary: _Optional[str] = ..., state_counts: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., revision: _Optional[str] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., paused: _Optional[bool] = ...) -> None: ...
+
+class RolloutStatus(_message.Message):
+    __slots__ = ("state", "reason", "partitions", "failures")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PARTITIONS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    state: str
+    reason: str
+    partitions: _containers.RepeatedCompositeFieldContainer[PartitionStatus]
+    failures: int
+    def __init__(self, state: _Optional[str] = ..., reason: _Optional[str] = ..., partitions: _Optional[_Iterable[_Union[PartitionStatus, _Mapping]]] = ..., failures: _Optional[int] = ...) -> None: ...
+
+class PartitionStatus(_message.Message):
+    __slots__ = ("name", "count", "unavailable", "state", "max_unavailable")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    MAX_UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    count: int
+    unavailable: int
+    state: str
+    max_unavailable: int
+    def __init__(self, name: _Optional[str] = ..., count: _Optional[int] = ..., unavailable: _Optional[int] = ..., state: _Optional[str] = ..., max_unavailable: _Optional[int] = ...) -> None: ...
 
 class DeploymentDetail(_message.Message):
-    __slots__ = ("cluster", "state", "revision", "applied_revision", "message", "resources")
+    __slots__ = ("cluster", "state", "revision", "applied_revision", "message", "resources", "bundle", "stale", "held")
     CLUSTER_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     APPLIED_REVISION_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    STALE_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
     cluster: str
     state: str
     revision: str
     applied_revision: str
     message: str
     resources: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ResourceState]
-    def __init__(self, cluster: _Optional[str] = ..., state: _Optional[str] = ..., revision: _Optional[str] = ..., applied_revision: _Optional[str] = ..., message: _Optional[str] = ..., resources: _Optional[_Iterable[_Union[_resources_pb2.ResourceState, _Mapping]]] = ...) -> None: ...
+    bundle: str
+    stale: bool
+    held: str
+    def __init__(self, cluster: _Optional[str] = ..., state: _Optional[str] = ..., revision: _Optional[str] = ..., applied_revision: _Optional[str] = ..., message: _Optional[str] = ..., resources: _Optional[_Iterable[_Union[_resources_pb2.ResourceState, _Mapping]]] = ..., bundle: _Optional[str] = ..., stale: _Optional[bool] = ..., held: _Optional[str] = ...) -> None: ...
 
 class GetStatusRequest(_message.Message):
-    __slots__ = ("detail_bundles",)
+    __slots__ = ("detail_bundles", "detail_clusters")
     DETAIL_BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_CLUSTERS_FIELD_NUMBER: _ClassVar[int]
     detail_bundles: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, detail_bundles: _Optional[_Iterable[str]] = ...) -> None: ...
+    detail_clusters: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, detail_bundles: _Optional[_Iterable[str]] = ..., detail_clusters: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetStatusResponse(_message.Message):
     __slots__ = ("clusters", "groups", "bundles")
@@ -350,8 +392,14 @@ class GetStatusResponse(_message.Message):
     def __init__(self, clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ...) -> None: ...
 
 class WatchStatusRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("bundle", "cluster", "group")
+    BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    bundle: str
+    cluster: str
+    group: str
+    def __init__(self, bundle: _Optional[str] = ..., cluster: _Optional[str] = ..., group: _Optional[str] = ...) -> None: ...
 
 class WatchStatusResponse(_message.Message):
     __slots__ = ("snapshot", "clusters", "groups", "bundles", "removed_bundles", "removed_clusters", "removed_groups")
@@ -370,3 +418,25 @@ class WatchStatusResponse(_message.Message):
     removed_clusters: _containers.RepeatedScalarFieldContainer[str]
     removed_groups: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, snapshot: _Optional[bool] = ..., clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ..., removed_bundles: _Optional[_Iterable[str]] = ..., removed_clusters: _Optional[_Iterable[str]] = ..., removed_groups: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SetBundlePausedRequest(_message.Message):
+    __slots__ = ("name", "paused")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    paused: bool
+    def __init__(self, name: _Optional[str] = ..., paused: _Optional[bool] = ...) -> None: ...
+
+class SetBundlePausedResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ResumeRolloutRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ResumeRolloutResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

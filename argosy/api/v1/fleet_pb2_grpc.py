@@ -105,6 +105,16 @@ class FleetServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchStatusRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchStatusResponse.FromString,
                 _registered_method=True)
+        self.SetBundlePaused = channel.unary_unary(
+                '/argosy.api.v1.FleetService/SetBundlePaused',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SetBundlePausedRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SetBundlePausedResponse.FromString,
+                _registered_method=True)
+        self.ResumeRollout = channel.unary_unary(
+                '/argosy.api.v1.FleetService/ResumeRollout',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutResponse.FromString,
+                _registered_method=True)
 
 
 class FleetServiceServicer:
@@ -197,6 +207,20 @@ class FleetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetBundlePaused(self, request, context):
+        """Hold (or stop holding) new revisions of a bundle; overrides fleet.yaml `paused`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeRollout(self, request, context):
+        """Resume a rollout that halted on maxFailures.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FleetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -269,6 +293,16 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.WatchStatus,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchStatusRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchStatusResponse.SerializeToString,
+            ),
+            'SetBundlePaused': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBundlePaused,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SetBundlePausedRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SetBundlePausedResponse.SerializeToString,
+            ),
+            'ResumeRollout': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeRollout,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -650,6 +684,60 @@ class FleetService:
             '/argosy.api.v1.FleetService/WatchStatus',
             argosy_dot_api_dot_v1_dot_fleet__pb2.WatchStatusRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_fleet__pb2.WatchStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBundlePaused(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/SetBundlePaused',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.SetBundlePausedRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.SetBundlePausedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeRollout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/ResumeRollout',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,10 @@ class FleetServiceStub:
     GetStatus: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetStatusRequest, _fleet_pb2.GetStatusResponse]
     WatchStatus: _grpc.UnaryStreamMultiCallable[_fleet_pb2.WatchStatusRequest, _fleet_pb2.WatchStatusResponse]
     """A snapshot first, then every change, coalesced."""
+    SetBundlePaused: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.SetBundlePausedRequest, _fleet_pb2.SetBundlePausedResponse]
+    """Hold (or stop holding) new revisions of a bundle; overrides fleet.yaml `paused`."""
+    ResumeRollout: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ResumeRolloutRequest, _fleet_pb2.ResumeRolloutResponse]
+    """Resume a rollout that halted on maxFailures."""
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -71,6 +75,10 @@ class FleetServiceAsyncStub(FleetServiceStub):
     GetStatus: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetStatusRequest, _fleet_pb2.GetStatusResponse]  # type: ignore[assignment]
     WatchStatus: _aio.UnaryStreamMultiCallable[_fleet_pb2.WatchStatusRequest, _fleet_pb2.WatchStatusResponse]  # type: ignore[assignment]
     """A snapshot first, then every change, coalesced."""
+    SetBundlePaused: _aio.UnaryUnaryMultiCallable[_fleet_pb2.SetBundlePausedRequest, _fleet_pb2.SetBundlePausedResponse]  # type: ignore[assignment]
+    """Hold (or stop holding) new revisions of a bundle; overrides fleet.yaml `paused`."""
+    ResumeRollout: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ResumeRolloutRequest, _fleet_pb2.ResumeRolloutResponse]  # type: ignore[assignment]
+    """Resume a rollout that halted on maxFailures."""
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -174,5 +182,21 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_fleet_pb2.WatchStatusResponse], _abc.AsyncIterator[_fleet_pb2.WatchStatusResponse]]:
         """A snapshot first, then every change, coalesced."""
+
+    @_abc_1.abstractmethod
+    def SetBundlePaused(
+        self,
+        request: _fleet_pb2.SetBundlePausedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.SetBundlePausedResponse, _abc.Awaitable[_fleet_pb2.SetBundlePausedResponse]]:
+        """Hold (or stop holding) new revisions of a bundle; overrides fleet.yaml `paused`."""
+
+    @_abc_1.abstractmethod
+    def ResumeRollout(
+        self,
+        request: _fleet_pb2.ResumeRolloutRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.ResumeRolloutResponse, _abc.Awaitable[_fleet_pb2.ResumeRolloutResponse]]:
+        """Resume a rollout that halted on maxFailures."""
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

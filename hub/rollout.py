@@ -1,0 +1,230 @@
+"""Rollout gating: which clusters may receive a bundle's new revision now (pure functions).
+
+Fleet's semantics, from its fleet.yaml `rolloutStrategy`: targets are split into partitions
+(manual `partitions[]`, first match wins; or automatic chunks of `autoPartitionSize` once there
+are at least `autoPartitionThreshold` targets, else one partition). Partitions are visited in
+order; within each, a cluster is released only while the bundle-wide and the partition's
+`maxUnavailable` budgets allow (a cluster that is already unavailable may always update). A
+partition whose unavailable clusters exceed its budget counts as an unavailable partition; once
+more partitions than `maxUnavailablePartitions` are unavailable, later partitions wait.
+
+Beyond Fleet:
+- `bakeSeconds`: a partition counts as unavailable until every cluster in it has been Ready at
+  the new revision for this long, so the next partition starts only after it.
+- `maxFailures`: the rollout halts (nothing more is released) once this many released clusters
+  are ErrApplied, or NotReady past `progressDeadlineSeconds`. A halt sticks until resumed.
+- Offline clusters count as unavailable.
+- Clusters that match no manual partition form a last partition, "unpartitioned", instead of
+  never being updated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from argosy.bundle.fleetyaml import Partition, RolloutStrategy
+from argosy.selectors import LabelSelector
+
+DEFAULT_AUTO_PARTITION_SIZE = "25%"
+DEFAULT_AUTO_PARTITION_THRESHOLD = 200
+
+PROGRESSING, HALTED, COMPLETE, PAUSED = "Progressing", "Halted", "Complete", "Paused"
+
+
+def limit(count: int, *values: int | str | None, default: int | str = "100%") -> int:
+    """Fleet's `limit`: the first value given, as a number or a percentage of count (floored,
+    at least 1 for a percentage)."""
+    if count <= 0:
+        return 1
+    value = next((v for v in values if v is not None), default)
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    percent = float(text.removesuffix("%"))
+    return max(1, int(count * percent) // 100) if percent > 0 else 1
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One targeted cluster, as gating sees it."""
+
+    cluster_id: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    groups: frozenset[str] = frozenset()
+    released: bool = False
+    """The new revision has been released to this cluster."""
+    up_to_date: bool = False
+    """Released, applied and Ready at the new revision."""
+    available: bool = True
+    """Whatever revision it holds is applied and Ready, and the cluster is online."""
+    failed: bool = False
+    """Released and ErrApplied, or NotReady past the progress deadline."""
+    blocked: str = ""
+    """Why it may not be released whatever the budgets say (dependsOn), or ''."""
+    ready_since: float | None = None
+    """When it became Ready at the new revision."""
+
+
+@dataclass(frozen=True)
+class PartitionView:
+    name: str
+    count: int
+    unavailable: int
+    max_unavailable: int
+    state: str
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    release: frozenset[str]
+    state: str
+    partitions: tuple[PartitionView, ...]
+    reason: str = ""
+    failures: int = 0
+    halt: bool = False
+    """The plan halts the rollout now (maxFailures reached)."""
+    wake_at: float | None = None
+    """When to look again even if nothing changes (a bake ends)."""
+
+
+def _matches(p: Partition, c: Candidate) -> bool:
+    if p.cluster_name and p.cluster_name != c.name:
+        return False
+    if p.cluster_selector is not None and not p.cluster_selector.matches(c.labels):
+        return False
+    if p.cluster_group and p.cluster_group not in c.groups:
+        return False
+    if p.cluster_group_selector is not None:
+        # Argosy's groups carry no labels of their own: only the empty selector matches.
+        return p.cluster_group_selector == LabelSelector()
+    return bool(
+        p.cluster_name
+        or p.cluster_selector is not None
+        or p.cluster_group
+        or p.cluster_group_selector is not None
+    )
+
+
+def partition(
+    strategy: RolloutStrategy, candidates: Sequence[Candidate]
+) -> list[tuple[str, list[Candidate], int]]:
+    """(name, members, maxUnavailable) of each partition, in rollout order."""
+    ordered = sorted(candidates, key=lambda c: c.name)
+    if strategy.partitions:
+        left = list(ordered)
+        out = []
+        for i, p in enumerate(strategy.partitions):
+            members = [c for c in left if _matches(p, c)]
+            left = [c for c in left if not _matches(p, c)]
+            out.append(
+                (
+                    p.name or f"partition-{i}",
+                    members,
+                    limit(len(members), p.max_unavailable, strategy.max_unavailable),
+                )
+            )
+        if left:
+            out.append(("unpartitioned", left, limit(len(left), strategy.max_unavailable)))
+        return out
+    threshold = strategy.auto_partition_threshold or DEFAULT_AUTO_PARTITION_THRESHOLD
+    size_setting = strategy.auto_partition_size
+    disabled = isinstance(size_setting, int) and size_setting <= 0
+    if disabled or len(ordered) < threshold:
+        return [("All", ordered, limit(len(ordered), strategy.max_unavailable))]
+    size = limit(len(ordered), size_setting, default=DEFAULT_AUTO_PARTITION_SIZE)
+    chunks = [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    return [
+        (
+            f"Partition {i * size} - {i * size + len(chunk)}",
+            chunk,
+            limit(len(chunk), strategy.max_unavailable),
+        )
+        for i, chunk in enumerate(chunks)
+    ]
+
+
+def plan_rollout(
+    strategy: RolloutStrategy | None,
+    candidates: Sequence[Candidate],
+    *,
+    now: float,
+    paused: bool = False,
+    halted: str = "",
+) -> RolloutPlan:
+    """Which clusters to release now, and the rollout's state, from the current states alone."""
+    strategy = strategy or RolloutStrategy()
+    failures = sum(1 for c in candidates if c.released and c.failed)
+    halt = bool(strategy.max_failures) and failures >= strategy.max_failures and not halted
+    if halt:
+        halted = f"{failures} cluster(s) failed, maxFailures is {strategy.max_failures}"
+    parts = partition(strategy, candidates)
+    g_max = limit(len(candidates), strategy.max_unavailable)
+    g_unavailable = sum(1 for c in candidates if not c.available)
+    mup = limit(len(parts), strategy.max_unavailable_partitions, default=0)
+    release: set[str] = set()
+    views: list[PartitionView] = []
+    unavailable_partitions = 0
+    wake_at: float | None = None
+    stopped = bool(paused or halted)
+    for name, members, p_max in parts:
+        p_unavailable = sum(1 for c in members if not c.available)
+        if not stopped:
+            for c in members:
+                if c.released or c.blocked:
+                    continue
+                if (g_unavailable < g_max or not c.available) and (
+                    p_unavailable < p_max or not c.available
+                ):
+                    release.add(c.cluster_id)
+                    if c.available:
+                        g_unavailable += 1
+                        p_unavailable += 1
+        behind = [c for c in members if not c.up_to_date]
+        baked_at = max((c.ready_since or 0.0 for c in members), default=0.0)
+        baking = (
+            not behind
+            and bool(members)
+            and strategy.bake_seconds > 0
+            and now < baked_at + strategy.bake_seconds
+        )
+        if baking:
+            wake_at = min(wake_at or float("inf"), baked_at + strategy.bake_seconds)
+        if not behind and not baking:
+            state = "Complete"
+        elif baking:
+            state = "Baking"
+        elif any(c.released or c.cluster_id in release for c in members):
+            state = "Progressing"
+        else:
+            state = "Pending"
+        views.append(PartitionView(name, len(members), len(behind), p_max, state))
+        # With a bake time, the next partition waits for this one to be wholly Ready and baked.
+        if len(behind) > p_max or (strategy.bake_seconds > 0 and state != "Complete"):
+            unavailable_partitions += 1
+        if unavailable_partitions > mup:
+            stopped = True
+    if paused:
+        overall, reason = PAUSED, "paused"
+    elif halted:
+        overall, reason = HALTED, f"halted: {halted}"
+    elif all(c.up_to_date for c in candidates):
+        overall, reason = COMPLETE, ""
+    else:
+        overall = PROGRESSING
+        waiting = [v.name for v in views if v.state == "Pending"]
+        blocked = sorted({c.blocked for c in candidates if c.blocked and not c.released})
+        parts_text = f"partitions waiting: {', '.join(waiting)}" if waiting else ""
+        reason = "; ".join(filter(None, [parts_text, *blocked]))
+    return RolloutPlan(
+        release=frozenset(release),
+        state=overall,
+        partitions=tuple(views),
+        reason=reason,
+        failures=failures,
+        halt=halt,
+        wake_at=wake_at,
+    )
