@@ -297,6 +297,7 @@ class Bench:
         n = self.o.spokes
         say(f"connecting {n} spokes from {len(self.hosts)} processes ...")
         per_host = max(1, self.o.concurrency // len(self.hosts))
+        cpu = self.cpu()
         started = time.monotonic()
         await asyncio.gather(*(h.call("connect", concurrency=per_host) for h in self.hosts))
         state, ok = await until(
@@ -306,6 +307,8 @@ class Bench:
             interval=0.2,
         )
         self.r["connect_seconds"] = round(time.monotonic() - started, 2)
+        hub_cpu, sim_cpu = (b - a for a, b in zip(cpu, self.cpu(), strict=True))
+        self.r["connect_cpu_seconds"] = {"hub": round(hub_cpu, 2), "simulators": round(sim_cpu, 2)}
         self.r["spokes_connected"] = state["connected"]
         hosts = await self.hosts_status()
         self.r["connect_failures"] = hosts["connect_failures"]
@@ -339,8 +342,14 @@ class Bench:
             "hub": round(hub_cpu / wall * 100, 1),
             "simulators": round(sim_cpu / wall * 100, 1),
         }
-        times = (await self.hub_call("acks", bundle=spec.name, times=True))["times"]
-        return [(t - started) * 1000 for t in times], applied * 1000
+        acks = await self.hub_call("acks", bundle=spec.name, times=True)
+        sent = [(t - started) * 1000 for t in acks["sent"]]
+        self.r[f"{spec.name}_sent_ms"] = {
+            "p50": round(percentile(sent, 50), 1),
+            "p99": round(percentile(sent, 99), 1),
+            "max": round(percentile(sent, 100), 1),
+        }
+        return [(t - started) * 1000 for t in acks["times"]], applied * 1000
 
     async def propagation(self, stub: fleet_pb2_grpc.FleetServiceAsyncStub) -> None:
         say(f"propagation: applying {PROPAGATE} (~{self.o.payload_kb} KB) to all ...")
@@ -351,6 +360,7 @@ class Bench:
         r["propagation_p50_ms"] = round(percentile(lat, 50), 1)
         r["propagation_p99_ms"] = round(percentile(lat, 99), 1)
         r["propagation_max_ms"] = round(percentile(lat, 100), 1)
+        r["propagation_sent_p99_ms"] = r[f"{PROPAGATE}_sent_ms"]["p99"]
         say(f"  p50 {r['propagation_p50_ms']} ms, p99 {r['propagation_p99_ms']} ms")
 
     async def diff_update(self, stub: fleet_pb2_grpc.FleetServiceAsyncStub) -> None:
@@ -524,6 +534,8 @@ ROWS = [
     ("propagation_p50_ms", "propagation p50 (apply to ack read by hub)", "ms"),
     ("propagation_p99_ms", "propagation p99", "ms"),
     ("propagation_max_ms", "propagation max", "ms"),
+    ("propagation_apply_rpc_ms", "  of which ApplyBundles RPC", "ms"),
+    ("propagation_sent_p99_ms", "  hub handed upsert to gRPC, p99", "ms"),
     ("update_diff_bytes", "update: one of 20 resources changed", "B"),
     ("full_bytes", "update: whole 20-resource bundle", "B"),
     ("hub_rss_bytes_per_spoke", "hub RSS per spoke", "B"),

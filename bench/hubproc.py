@@ -3,7 +3,8 @@
 It parses the same flags and builds the same `hub.app.Hub` as `argosy hub`. The only additions
 are observers that cost a dict write per event:
 - the monotonic time (CLOCK_MONOTONIC, comparable across processes on one machine) at which the
-  hub *read* each cluster's ack of a tracked bundle, taken inside `Fleet.on_ack`;
+  hub *read* each cluster's ack of a tracked bundle, taken inside `Fleet.on_ack`, and at which
+  its session had handed the upsert to gRPC (`Fleet.on_sent`, called after the stream write);
 - a count of status reports and when they were read, inside `Fleet.on_status`;
 - `PayloadCache.counters` (full and diff sends, bytes) and the sessions' sync state on demand.
 
@@ -31,14 +32,21 @@ class Observer:
 
     def __init__(self) -> None:
         self.tracked: dict[str, dict[str, float]] = {}
+        self.sent: dict[str, dict[str, float]] = {}
         self.ack_errors: dict[str, int] = {}
         self.status_reports = 0
         self.status_first = 0.0
         self.status_last = 0.0
 
     def install(self) -> None:
-        on_ack, on_status = Fleet.on_ack, Fleet.on_status
+        on_ack, on_status, on_sent = Fleet.on_ack, Fleet.on_status, Fleet.on_sent
         observer = self
+
+        def observed_sent(self: Fleet, cluster_id: str, bundle: str, revision: str) -> None:
+            sent = observer.sent.get(bundle)
+            if sent is not None and cluster_id not in sent:
+                sent[cluster_id] = time.monotonic()
+            on_sent(self, cluster_id, bundle, revision)
 
         def observed_ack(
             self: Fleet, cluster_id: str, *, bundle: str, revision: str, error: str
@@ -59,6 +67,7 @@ class Observer:
 
         Fleet.on_ack = observed_ack  # type: ignore[method-assign]
         Fleet.on_status = observed_status  # type: ignore[method-assign]
+        Fleet.on_sent = observed_sent  # type: ignore[method-assign]
 
 
 async def handle(hub: Hub, observer: Observer, cmd: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -68,6 +77,7 @@ async def handle(hub: Hub, observer: Observer, cmd: Mapping[str, Any]) -> Mappin
         return {"port": hub.port}
     if name == "track":
         observer.tracked[cmd["bundle"]] = {}
+        observer.sent[cmd["bundle"]] = {}
         observer.ack_errors.pop(cmd["bundle"], None)
         return {}
     if name == "acks":
@@ -76,6 +86,9 @@ async def handle(hub: Hub, observer: Observer, cmd: Mapping[str, Any]) -> Mappin
             "count": len(acks),
             "errors": observer.ack_errors.get(cmd["bundle"], 0),
             "times": sorted(acks.values()) if cmd.get("times") else [],
+            "sent": sorted(observer.sent.get(cmd["bundle"], {}).values())
+            if cmd.get("times")
+            else [],
         }
     if name == "reset_status":
         observer.status_reports, observer.status_first, observer.status_last = 0, 0.0, 0.0
