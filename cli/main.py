@@ -32,7 +32,10 @@ commands:
                [--data-dir DIR] [--simulate]                run a spoke
   argosy token create [--ttl SECONDS] [-o json]             a registration token (stdout)
   argosy apply DIR... [--name NAME] [-l k=v]                create or update bundles
-  argosy status [-o json|yaml] [--watch]                    groups, clusters and bundles
+  argosy status [BUNDLE | --cluster NAME] [-o json|yaml] [--watch]
+                                                            groups, clusters and bundles
+  argosy pause|unpause BUNDLE                               hold / release new revisions
+  argosy rollout resume BUNDLE                              resume a halted rollout
   argosy render DIR [-l k=v]... [--cluster-name N]          what a cluster would receive
   argosy target DIR                                         which clusters each bundle reaches
   argosy bundle list|get NAME|delete NAME
@@ -76,8 +79,22 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("-l", "--label", action="append", default=[], help="bundle label k=v")
 
     status = sub.add_parser("status", help="show cluster groups, clusters and bundles")
+    status.add_argument("bundle", nargs="?", help="show one bundle in detail, per cluster")
+    status.add_argument("--cluster", help="show one cluster in detail, per bundle")
     status.add_argument("-o", "--output", choices=["text", "json", "yaml"], default="text")
     status.add_argument("--watch", "-w", action="store_true", help="redraw on every change")
+
+    for verb, text in (
+        ("pause", "hold new revisions of a bundle"),
+        ("unpause", "release held revisions of a bundle"),
+    ):
+        sub.add_parser(verb, help=text).add_argument("name", metavar="BUNDLE")
+    rollout = sub.add_parser("rollout", help="rollouts").add_subparsers(
+        dest="action", required=True
+    )
+    rollout.add_parser("resume", help="resume a halted rollout").add_argument(
+        "name", metavar="BUNDLE"
+    )
 
     rend = sub.add_parser("render", help="print what a cluster with these labels would receive")
     rend.add_argument("dir", metavar="DIR")
@@ -207,14 +224,49 @@ async def cmd_apply(args: argparse.Namespace, hub: str) -> None:
 
 async def cmd_status(args: argparse.Namespace, hub: str) -> None:
     if args.watch:
-        await watch_status(hub, fmt=args.output)
+        await watch_status(
+            hub, fmt=args.output, bundle=args.bundle or "", cluster=args.cluster or ""
+        )
         return
+    request = fleet_pb2.GetStatusRequest(
+        detail_bundles=[args.bundle] if args.bundle else [],
+        detail_clusters=[args.cluster] if args.cluster else [],
+    )
     async with fleet_stub(hub) as stub:
-        status = await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=10)
+        status = await stub.GetStatus(request, timeout=10)
+    if args.bundle or args.cluster:
+        bundles = [b for b in status.bundles if b.name == args.bundle]
+        clusters = [c for c in status.clusters if c.name == args.cluster]
+        if args.output != "text":
+            doc = output.status_dict(
+                fleet_pb2.GetStatusResponse(bundles=bundles, clusters=clusters)
+            )
+            _print({k: v for k, v in doc.items() if v}, args.output)
+            return
+        print(
+            "\n\n".join(
+                [*map(output.bundle_detail, bundles), *map(output.cluster_detail, clusters)]
+            )
+        )
+        return
     if args.output == "text":
         print(output.status_tables(status))
     else:
         _print(output.status_dict(status), args.output)
+
+
+async def cmd_pause(args: argparse.Namespace, hub: str, *, paused: bool) -> None:
+    async with fleet_stub(hub) as stub:
+        await stub.SetBundlePaused(
+            fleet_pb2.SetBundlePausedRequest(name=args.name, paused=paused), timeout=10
+        )
+    print(f"bundle/{args.name} {'paused' if paused else 'unpaused'}")
+
+
+async def cmd_rollout(args: argparse.Namespace, hub: str) -> None:
+    async with fleet_stub(hub) as stub:
+        await stub.ResumeRollout(fleet_pb2.ResumeRolloutRequest(name=args.name), timeout=10)
+    print(f"bundle/{args.name} rollout resumed")
 
 
 async def cmd_render(args: argparse.Namespace) -> None:
@@ -401,6 +453,10 @@ async def dispatch(args: argparse.Namespace) -> None:
         await cmd_apply(args, hub)
     elif command == "status":
         await cmd_status(args, hub)
+    elif command in ("pause", "unpause"):
+        await cmd_pause(args, hub, paused=command == "pause")
+    elif command == "rollout":
+        await cmd_rollout(args, hub)
     elif command == "render":
         await cmd_render(args)
     elif command == "target":

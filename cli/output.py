@@ -28,20 +28,76 @@ def bundle_state_text(b: fleet_pb2.BundleStatus) -> str:
     return b.summary or b.state or "-"
 
 
+def _detail(d: fleet_pb2.DeploymentDetail) -> dict[str, Any]:
+    return {
+        "bundle": d.bundle,
+        "cluster": d.cluster,
+        "state": d.state,
+        "stale": d.stale,
+        "held": d.held,
+        "revision": d.revision,
+        "appliedRevision": d.applied_revision,
+        "message": d.message,
+        "resources": [
+            {
+                "key": r.key,
+                "ready": r.ready,
+                "modified": r.modified,
+                "missing": r.missing,
+                "message": r.message,
+            }
+            for r in d.resources
+        ],
+    }
+
+
 def status_dict(status: fleet_pb2.GetStatusResponse) -> dict[str, Any]:
     """The `argosy status -o json` document; its shape is part of the CLI contract."""
+    clusters = []
+    for c in status.clusters:
+        entry: dict[str, Any] = {
+            "name": c.name,
+            "labels": dict(sorted(c.labels.items())),
+            "state": c.state,
+            "connected": c.connected,
+            "bundlesReady": c.bundles_ready,
+            "bundlesDesired": c.bundles_desired,
+        }
+        if c.deployments:
+            entry["deployments"] = [_detail(d) for d in c.deployments]
+        clusters.append(entry)
+    bundles = []
+    for b in status.bundles:
+        entry = {
+            "name": b.name,
+            "clustersReady": b.clusters_ready,
+            "clustersDesired": b.clusters_desired,
+            "state": b.state,
+            "summary": b.summary,
+            "stateCounts": {s.state: s.count for s in b.state_counts},
+            "revision": b.revision,
+            "paused": b.paused,
+            "rollout": {
+                "state": b.rollout.state,
+                "reason": b.rollout.reason,
+                "failures": b.rollout.failures,
+                "partitions": [
+                    {
+                        "name": p.name,
+                        "count": p.count,
+                        "unavailable": p.unavailable,
+                        "maxUnavailable": p.max_unavailable,
+                        "state": p.state,
+                    }
+                    for p in b.rollout.partitions
+                ],
+            },
+        }
+        if b.deployments:
+            entry["deployments"] = [_detail(d) for d in b.deployments]
+        bundles.append(entry)
     return {
-        "clusters": [
-            {
-                "name": c.name,
-                "labels": dict(sorted(c.labels.items())),
-                "state": c.state,
-                "connected": c.connected,
-                "bundlesReady": c.bundles_ready,
-                "bundlesDesired": c.bundles_desired,
-            }
-            for c in status.clusters
-        ],
+        "clusters": clusters,
         "groups": [
             {
                 "name": g.name,
@@ -52,19 +108,25 @@ def status_dict(status: fleet_pb2.GetStatusResponse) -> dict[str, Any]:
             }
             for g in status.groups
         ],
-        "bundles": [
-            {
-                "name": b.name,
-                "clustersReady": b.clusters_ready,
-                "clustersDesired": b.clusters_desired,
-                "state": b.state,
-                "summary": b.summary,
-                "stateCounts": {s.state: s.count for s in b.state_counts},
-                "revision": b.revision,
-            }
-            for b in status.bundles
-        ],
+        "bundles": bundles,
     }
+
+
+def _cluster_state(c: fleet_pb2.ClusterStatus) -> str:
+    if c.connected or c.state in ("WaitCheckIn", "Offline"):
+        return c.state
+    return f"{c.state} (disconnected)"
+
+
+def _bundle_state(b: fleet_pb2.BundleStatus) -> str:
+    text = bundle_state_text(b)
+    if b.rollout.state in ("Halted", "Paused") or (
+        b.rollout.partitions and b.rollout.state == "Progressing"
+    ):
+        done = sum(1 for p in b.rollout.partitions if p.state == "Complete")
+        parts = f" {done}/{len(b.rollout.partitions)} partitions" if b.rollout.partitions else ""
+        text = f"{text} [rollout {b.rollout.state}{parts}]"
+    return text
 
 
 def status_tables(status: fleet_pb2.GetStatusResponse) -> str:
@@ -78,24 +140,86 @@ def status_tables(status: fleet_pb2.GetStatusResponse) -> str:
     clusters = table(
         ["CLUSTER", "LABELS", "BUNDLES-READY", "BUNDLES-DESIRED", "STATUS"],
         [
-            [
-                c.name,
-                labels_text(c.labels),
-                c.bundles_ready,
-                c.bundles_desired,
-                c.state if c.connected or c.state == "WaitCheckIn" else f"{c.state} (disconnected)",
-            ]
+            [c.name, labels_text(c.labels), c.bundles_ready, c.bundles_desired, _cluster_state(c)]
             for c in status.clusters
         ],
     )
     bundles = table(
         ["BUNDLE", "CLUSTERS-READY", "CLUSTERS-DESIRED", "STATUS"],
-        [
-            [b.name, b.clusters_ready, b.clusters_desired, bundle_state_text(b)]
-            for b in status.bundles
-        ],
+        [[b.name, b.clusters_ready, b.clusters_desired, _bundle_state(b)] for b in status.bundles],
     )
     return f"{groups}\n\n{clusters}\n\n{bundles}"
+
+
+MAX_LINES = 5
+
+
+def _resource_lines(d: fleet_pb2.DeploymentDetail, *, indent: str = "    ") -> list[str]:
+    lines = []
+    for r in d.resources[:MAX_LINES]:
+        what = "missing" if r.missing else "modified" if r.modified else "not ready"
+        lines.append(f"{indent}{r.key} {what}: {r.message}".rstrip(": "))
+    if len(d.resources) > MAX_LINES:
+        lines.append(f"{indent}... and {len(d.resources) - MAX_LINES} more (-o json for all)")
+    return lines
+
+
+def _detail_rows(details: Any, first: str) -> str:
+    out = [
+        table(
+            [first.upper(), "STATE", "REVISION", "APPLIED", "MESSAGE"],
+            [
+                [
+                    getattr(d, first),
+                    d.state + (" (stale)" if d.stale else ""),
+                    d.revision[:12],
+                    d.applied_revision[:12] or "-",
+                    d.message or d.held or "",
+                ]
+                for d in details
+            ],
+        )
+    ]
+    for d in details:
+        lines = _resource_lines(d)
+        if lines:
+            out.append(f"  {getattr(d, first)}:")
+            out.extend(lines)
+    return "\n".join(out)
+
+
+def bundle_detail(b: fleet_pb2.BundleStatus) -> str:
+    head = table(
+        ["BUNDLE", "CLUSTERS-READY", "CLUSTERS-DESIRED", "STATUS"],
+        [[b.name, b.clusters_ready, b.clusters_desired, bundle_state_text(b)]],
+    )
+    parts = [
+        head,
+        "",
+        f"Rollout: {b.rollout.state}" + (f" ({b.rollout.reason})" if b.rollout.reason else ""),
+    ]
+    if b.paused:
+        parts.append("Paused: new revisions are held (argosy unpause to release them)")
+    if b.rollout.partitions:
+        parts.append(
+            table(
+                ["PARTITION", "COUNT", "UNAVAILABLE", "MAX-UNAVAILABLE", "STATE"],
+                [
+                    [p.name, p.count, p.unavailable, p.max_unavailable, p.state]
+                    for p in b.rollout.partitions
+                ],
+            )
+        )
+    parts += ["", _detail_rows(b.deployments, "cluster")]
+    return "\n".join(parts)
+
+
+def cluster_detail(c: fleet_pb2.ClusterStatus) -> str:
+    head = table(
+        ["CLUSTER", "LABELS", "BUNDLES-READY", "BUNDLES-DESIRED", "STATUS"],
+        [[c.name, labels_text(c.labels), c.bundles_ready, c.bundles_desired, _cluster_state(c)]],
+    )
+    return "\n".join([head, "", _detail_rows(c.deployments, "bundle")])
 
 
 def dump(data: Any, fmt: str) -> str:

@@ -44,17 +44,18 @@ class LiveStatus:
         )
 
 
-async def follow(hub: str) -> AsyncIterator[LiveStatus]:
+async def follow(hub: str, *, bundle: str = "", cluster: str = "") -> AsyncIterator[LiveStatus]:
     """Yield the live status after each message from the hub."""
     live = LiveStatus()
+    request = fleet_pb2.WatchStatusRequest(bundle=bundle, cluster=cluster)
     async with fleet_stub(hub) as stub:
-        async for msg in stub.WatchStatus(fleet_pb2.WatchStatusRequest()):
+        async for msg in stub.WatchStatus(request):
             live.update(msg)
             yield live
 
 
-async def watch_status(hub: str, *, fmt: str) -> None:
-    async for live in follow(hub):
+async def watch_status(hub: str, *, fmt: str, bundle: str = "", cluster: str = "") -> None:
+    async for live in follow(hub, bundle=bundle, cluster=cluster):
         status = live.as_response()
         if fmt == "text":
             stamp = time.strftime("%H:%M:%S")

@@ -259,15 +259,16 @@ class Reconciler:
     def status(self, bundle: str) -> spoke_pb2.DeploymentStatus:
         held = self._state.deployments.get(bundle)
         index = self._by_bundle.get(bundle, {})
+        # Reported by live key (namespace filled in): that is what the user finds in the cluster.
         problems = [
             resources_pb2.ResourceState(
-                key=m.hub_key,
+                key=key,
                 ready=m.state.ready,
                 modified=m.state.modified,
                 missing=m.state.missing,
                 message=m.state.message,
             )
-            for m in index.values()
+            for key, m in index.items()
             if m.state is not None and (not m.state.ready or m.state.modified)
         ]
         unknown = any(m.state is None for m in index.values())
