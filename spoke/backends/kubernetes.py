@@ -22,7 +22,7 @@ import copy
 import json
 import logging
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +126,8 @@ class KubernetesBackend:
         self._connect_lock = asyncio.Lock()
         self.apply_calls = 0
         """Objects sent to the server with server-side apply (tests count re-apply storms)."""
+        self.watch_events = 0
+        """Events delivered by watch(), initial listings included."""
 
     # --- connection ------------------------------------------------------------------------------
 
@@ -311,10 +313,13 @@ class KubernetesBackend:
             self.discovery.learn(resources_of_crd(live))
         return ApplyResult(key, obj=live)
 
-    async def _await_crds(self, indexes: Sequence[int], results: Mapping[int, ApplyResult]) -> None:
-        """Wait (bounded) until the CRDs applied in this call are Established."""
+    async def _await_crds(self, indexes: Sequence[int], results: dict[int, ApplyResult]) -> None:
+        """Wait (bounded) until the CRDs applied in this call are Established.
+
+        Their results are replaced by the established objects, so they are judged ready.
+        """
         pending = [
-            results[i].obj
+            i
             for i in indexes
             if not results[i].error
             and results[i].obj is not None
@@ -322,27 +327,33 @@ class KubernetesBackend:
         ]
         if not pending:
             return
+
+        async def wait(i: int) -> None:
+            crd = results[i].obj
+            assert crd is not None
+            results[i] = ApplyResult(results[i].key, obj=await self._wait_established(crd))
+
         try:
             async with asyncio.timeout(self.settings.crd_wait):
-                await asyncio.gather(*(self._wait_established(crd) for crd in pending if crd))
+                await asyncio.gather(*(wait(i) for i in pending))
         except TimeoutError:
             log.warning("CRDs not established after %.0fs", self.settings.crd_wait)
         except (ApiError, aiohttp.ClientError) as exc:
             log.warning("waiting for CRDs failed: %s", exc)
 
-    async def _wait_established(self, crd: Obj) -> None:
+    async def _wait_established(self, crd: Obj) -> dict[str, Any]:
         meta = crd.get("metadata") or {}
         name, rv = str(meta.get("name")), str(meta.get("resourceVersion") or "")
-        res = ApiResource(
-            "apiextensions.k8s.io",
-            "v1",
-            "CustomResourceDefinition",
-            "customresourcedefinitions",
-            False,
-        )
+        path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
         while True:
+            if not rv:
+                current = await self.request("GET", f"{path}/{name}")
+                if _established(current):
+                    self.discovery.learn(resources_of_crd(current))
+                    return current
+                rv = str(current["metadata"].get("resourceVersion") or "")
             query = [("fieldSelector", f"metadata.name={name}")]
-            stream = self._stream(res.path(), query=query, resource_version=rv)
+            stream = self._stream(path, query=query, resource_version=rv)
             async with aclosing(stream) as events:
                 async for event_type, obj in events:
                     if event_type == "ERROR":
@@ -351,13 +362,7 @@ class KubernetesBackend:
                     rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
                     if event_type != "DELETED" and _established(obj):
                         self.discovery.learn(resources_of_crd(obj))
-                        return
-            if not rv:
-                current = await self.request("GET", res.path(name=name))
-                if _established(current):
-                    self.discovery.learn(resources_of_crd(current))
-                    return
-                rv = str(current["metadata"].get("resourceVersion") or "")
+                        return obj
 
     # --- Backend: delete, namespaces, get --------------------------------------------------------
 
@@ -462,7 +467,9 @@ class KubernetesBackend:
         self._subscribers.append(start)
         try:
             while True:
-                yield await follow.queue.get()
+                event = await follow.queue.get()
+                self.watch_events += 1
+                yield event
         finally:
             self._subscribers.remove(start)
             for task in follow.tasks.values():
