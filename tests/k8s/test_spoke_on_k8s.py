@@ -170,7 +170,8 @@ async def test_edit_is_seen_as_modified_and_correct_drift_heals_it(
         await merge_patch(kube, path, {"data": {"color": "green"}})
 
         async def healed() -> bool:
-            return (await kube.request("GET", path))["data"] == {"color": "blue"}
+            live = await kube.request("GET", path)
+            return bool(live["data"] == {"color": "blue"})
 
         await eventually(healed, timeout=5, what="drift corrected")
         await eventually(lambda: spoke.reconciler.status(bundle).ready, what="ready again")
