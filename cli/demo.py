@@ -65,10 +65,16 @@ def _progress(status: fleet_pb2.GetStatusResponse, started: float) -> str:
     desired = sum(b.clusters_desired for b in status.bundles)
     bundles_ready = sum(1 for b in status.bundles if b.clusters_ready == b.clusters_desired)
     connected = sum(1 for c in status.clusters if c.connected)
+    rollouts = [
+        f"{b.name} rollout " + " → ".join(f"{p.name} {p.state}" for p in b.rollout.partitions)
+        for b in status.bundles
+        if len(b.rollout.partitions) > 1
+    ]
     return (
         f"[{time.monotonic() - started:5.1f}s] clusters connected {connected}/"
         f"{len(status.clusters)} · deployments ready {ready}/{desired} · "
         f"bundles ready {bundles_ready}/{len(status.bundles)}"
+        + "".join(f" · {r}" for r in rollouts)
     )
 
 
