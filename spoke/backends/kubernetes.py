@@ -583,9 +583,44 @@ def _applyable(obj: Obj, *, owner: Ownership, namespaced: bool) -> dict[str, Any
         meta.pop(name, None)
     if not namespaced:
         meta.pop("namespace", None)
+    _default_protocols(body)
     meta["labels"] = {**(meta.get("labels") or {}), OWNER_LABEL: owner.bundle}
     meta["annotations"] = {
         **(meta.get("annotations") or {}),
         DEPLOYMENT_ANNOTATION: owner.deployment,
     }
     return body
+
+
+def _pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    kind = obj.get("kind")
+    if kind == "Pod":
+        return [spec]
+    if kind == "CronJob":
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    template = (spec.get("template") or {}).get("spec")
+    return [template] if isinstance(template, dict) else []
+
+
+def _default_protocols(obj: dict[str, Any]) -> None:
+    """Write `protocol: TCP` where the API defaults it in a list keyed by it.
+
+    Before Kubernetes 1.21 server-side apply rejects Service and container ports that omit
+    their `protocol` key ("associative list with keys has an element that omits key field").
+    TCP is the API's own default, so this changes nothing else and never shows as drift.
+    """
+    port_lists = []
+    if obj.get("kind") == "Service" and isinstance(obj.get("spec"), dict):
+        port_lists.append(obj["spec"].get("ports"))
+    for pod in _pod_specs(obj):
+        for containers in ("containers", "initContainers"):
+            port_lists.extend(
+                c.get("ports") for c in pod.get(containers) or [] if isinstance(c, dict)
+            )
+    for ports in port_lists:
+        for port in ports if isinstance(ports, list) else []:
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
