@@ -247,7 +247,9 @@ def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
                                     "--data-dir",
                                     DATA_DIR,
                                 ],
-                                "ports": [{"name": "grpc", "containerPort": HUB_PORT}],
+                                "ports": [
+                                    {"name": "grpc", "containerPort": HUB_PORT, "protocol": "TCP"}
+                                ],
                                 "readinessProbe": {
                                     "tcpSocket": {"port": "grpc"},
                                     "periodSeconds": 5,
@@ -271,7 +273,10 @@ def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
             "metadata": _meta(HUB, namespace, **component),
             "spec": {
                 "selector": component,
-                "ports": [{"name": "grpc", "port": HUB_PORT, "targetPort": "grpc"}],
+                # protocol spelled out: server-side apply before Kubernetes 1.21 requires it.
+                "ports": [
+                    {"name": "grpc", "port": HUB_PORT, "targetPort": "grpc", "protocol": "TCP"}
+                ],
             },
         },
     ]
