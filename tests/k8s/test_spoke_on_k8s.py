@@ -413,3 +413,14 @@ async def test_forbidden_kind_is_reported_and_the_spoke_keeps_going(
             return any(r.modified for r in spoke.reconciler.status(f"{bundle}-2").resources)
 
         await eventually(modified, timeout=5, what="edit seen through the restricted watch")
+
+
+async def test_unknown_kind_is_a_clear_error(apiserver: ApiServer) -> None:
+    ns, bundle = unique("unknown"), unique("b")
+    objs = [namespace(ns), widget("nowhere.example.com", "w", ns), configmap("fine", ns)]
+    async with LocalSpoke(str(apiserver.kubeconfig)) as spoke:
+        ack = await spoke.reconciler.upsert(upsert(bundle, objs))
+        assert ack.error == (
+            f'widget.nowhere.example.com {ns}/w: the server does not serve kind "Widget" in '
+            '"nowhere.example.com/v1" (is its CustomResourceDefinition installed and established?)'
+        )

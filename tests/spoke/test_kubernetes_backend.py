@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ from spoke.backends.kube_discovery import (
     preferred_versions,
     resources_of_crd,
 )
-from spoke.backends.kubernetes import KubernetesBackend, _applyable
+from spoke.backends.kubernetes import ApiError, KubernetesBackend, _applyable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -111,3 +114,73 @@ def test_apply_body_defaults_container_port_protocols_and_drops_cluster_namespac
     assert (
         "namespace" not in _applyable(ns, owner=Ownership("b", "b/c"), namespaced=False)["metadata"]
     )
+
+
+class ScriptedBackend(KubernetesBackend):
+    """Answers list and watch requests from a script instead of an API server."""
+
+    def __init__(self, lists: list[dict[str, Any]], watches: list[list[tuple[str, Any]]]) -> None:
+        super().__init__()
+        self.lists = lists
+        self.watches = watches
+        self.watched_from: list[str] = []
+        self.done = asyncio.Event()
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        assert (method, path) == ("GET", "/api/v1/configmaps")
+        assert kwargs["query"] == [("labelSelector", OWNER_LABEL)]
+        return self.lists.pop(0)
+
+    async def _stream(
+        self, path: str, *, query: Any, resource_version: str
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]]]:
+        self.watched_from.append(resource_version)
+        if not self.watches:
+            self.done.set()
+            await asyncio.Event().wait()
+        for event in self.watches.pop(0):
+            if event[0] == "GONE":
+                raise ApiError(410, "too old resource version")
+            yield event
+
+
+def cm(name: str, rv: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": "n", "resourceVersion": rv}}
+
+
+async def test_watch_resumes_from_its_resource_version_and_relists_on_410() -> None:
+    backend = ScriptedBackend(
+        lists=[
+            {"metadata": {"resourceVersion": "10"}, "items": [cm("a", "5"), cm("b", "6")]},
+            # After 410 Gone: "b" was deleted while nobody watched.
+            {"metadata": {"resourceVersion": "30"}, "items": [cm("a", "25")]},
+        ],
+        watches=[
+            [("MODIFIED", {"apiVersion": "v1", "kind": "ConfigMap", **cm("a", "11")})],
+            [("BOOKMARK", {"metadata": {"resourceVersion": "20"}})],
+            [("GONE", {})],
+        ],
+    )
+    backend._use(ApiResource("", "v1", "ConfigMap", "configmaps", True))
+    events: list[tuple[str, str | None]] = []
+
+    async def consume() -> None:
+        async for event in backend.watch():
+            rv = None if event.obj is None else event.obj["metadata"]["resourceVersion"]
+            events.append((event.key, rv))
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(backend.done.wait(), 5)
+    await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    # Resumed from the list, then from each event / bookmark; relisted after 410.
+    assert backend.watched_from == ["10", "11", "20", "30"]
+    assert events == [
+        ("/ConfigMap/n/a", "5"),
+        ("/ConfigMap/n/b", "6"),
+        ("/ConfigMap/n/a", "11"),
+        ("/ConfigMap/n/a", "25"),
+        ("/ConfigMap/n/b", None),
+    ]
