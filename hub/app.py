@@ -22,7 +22,8 @@ from hub.rendering import Renderer
 from hub.sessions import PayloadCache
 from hub.spoke_service import SpokeService, handler
 from hub.status import StatusBook
-from hub.store import SqliteStore
+from hub.store import SqliteStore, Store
+from hub.store_pg import PostgresStore, redact
 
 log = logging.getLogger("hub")
 
@@ -42,10 +43,14 @@ class Settings:
     """How often spokes send a heartbeat."""
     offline_grace_seconds: float = 60.0
     """A cluster whose stream is down longer than this shows Offline."""
+    send_deadline_seconds: float = 30.0
+    """A spoke that does not take a message within this long is disconnected (it resyncs)."""
     shutdown_grace: float = 2.0
     """Seconds in-flight calls get to finish on stop."""
     log_level: str = "INFO"
     """Python logging level."""
+    store: str = "sqlite"
+    """Where state lives: `sqlite` (DATA_DIR/argosy.db) or a `postgresql://` DSN."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -53,10 +58,27 @@ class Settings:
             raise ValueError(f"--listen / ARGOSY_HUB_LISTEN: {self.listen!r} is not HOST:PORT")
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
+        if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                f"--store / ARGOSY_HUB_STORE: {redact(self.store)!r} is neither 'sqlite' "
+                "nor a postgresql:// DSN"
+            )
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "argosy.db"
+
+    @property
+    def store_name(self) -> str:
+        """Where state lives, fit for a log line (no password)."""
+        return str(self.db_path) if self.store == "sqlite" else redact(self.store)
+
+
+def make_store(settings: Settings) -> Store:
+    """The store the settings name, not yet open: embedded SQLite, or a shared PostgreSQL."""
+    if settings.store == "sqlite":
+        return SqliteStore(settings.db_path)
+    return PostgresStore(settings.store)
 
 
 SERVER_OPTIONS = [
@@ -87,7 +109,7 @@ class Hub:
 
     async def run(self) -> None:
         s = self.settings
-        store = SqliteStore(s.db_path)
+        store = make_store(s)
         await store.open()
         try:
             book = StatusBook()
@@ -110,7 +132,10 @@ class Hub:
                 (
                     handler(
                         SpokeService(
-                            fleet=fleet, payloads=payloads, heartbeat_seconds=s.heartbeat_seconds
+                            fleet=fleet,
+                            payloads=payloads,
+                            heartbeat_seconds=s.heartbeat_seconds,
+                            send_deadline=s.send_deadline_seconds,
                         )
                     ),
                 )
@@ -134,7 +159,7 @@ class Hub:
             host = s.listen.rpartition(":")[0]
             address = f"{host}:{self.port}"
             (s.data_dir / "hub.addr").write_text(address + "\n")
-            log.info("hub listening on %s, data in %s", address, s.data_dir)
+            log.info("hub listening on %s, state in %s", address, s.store_name)
             self.ready.set()
             try:
                 async with asyncio.TaskGroup() as tasks:
@@ -192,6 +217,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         help="seconds a cluster's stream may be down before it shows Offline (default 60)",
     )
     parser.add_argument("--log-level", default=env.get("ARGOSY_HUB_LOG_LEVEL", "INFO"))
+    parser.add_argument(
+        "--store",
+        default=env.get("ARGOSY_HUB_STORE", Settings.store),
+        help="'sqlite' (default: DATA_DIR/argosy.db) or postgresql://USER[:PASS]@HOST:PORT/DB",
+    )
     args = parser.parse_args(argv)
     try:
         return Settings(
@@ -200,6 +230,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             heartbeat_seconds=args.heartbeat_seconds,
             offline_grace_seconds=args.offline_grace_seconds,
             log_level=args.log_level,
+            store=args.store,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -99,16 +99,20 @@ class SpokeSession:
         cluster: ClusterRecord,
         write: Callable[[bytes], Awaitable[None]],
         held: dict[str, str],
+        send_deadline: float = 30.0,
     ) -> None:
         self._fleet = fleet
         self._payloads = payloads
         self.cluster = cluster
-        self._write = write
+        self._raw_write = write
+        self._send_deadline = send_deadline
         # bundle -> revision the spoke will hold once it has processed everything we sent.
         self._held = held
         self._pending: dict[str, None] = {}
         self._wake = asyncio.Event()
         self._closed: str | None = None
+        # The spoke stopped reading: nothing more, not even a status, can be written to it.
+        self.stuck = False
 
     def notify(self, bundles: Iterable[str]) -> None:
         for bundle in bundles:
@@ -133,6 +137,20 @@ class SpokeSession:
                 await self._send(bundle)
             if self._closed is not None:
                 raise SessionClosed(self._closed)
+
+    async def _write(self, data: bytes) -> None:
+        """Write one message; a spoke that does not take it within the deadline is cut off.
+
+        Only this session waits on a slow spoke, but a stuck one would hold its payloads and
+        its place forever: disconnected, it resyncs from its hello when it comes back.
+        """
+        try:
+            await asyncio.wait_for(self._raw_write(data), self._send_deadline)
+        except TimeoutError:
+            self.stuck = True
+            raise SessionClosed(
+                f"the spoke did not read its stream for {self._send_deadline:g}s"
+            ) from None
 
     async def _send(self, bundle: str) -> None:
         dep = self._fleet.desired(self.cluster.id).get(bundle)

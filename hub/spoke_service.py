@@ -32,11 +32,13 @@ class SpokeService:
         payloads: PayloadCache,
         heartbeat_seconds: int,
         hello_timeout: float = 30.0,
+        send_deadline: float = 30.0,
     ) -> None:
         self._fleet = fleet
         self._payloads = payloads
         self._heartbeat_seconds = heartbeat_seconds
         self._hello_timeout = hello_timeout
+        self._send_deadline = send_deadline
 
     @grpc_errors
     async def Register(
@@ -67,6 +69,7 @@ class SpokeService:
             cluster=cluster,
             write=context.write,
             held=held,
+            send_deadline=self._send_deadline,
         )
         await context.write(
             spoke_pb2.ConnectResponse(
@@ -96,7 +99,9 @@ class SpokeService:
         if closed is not None:
             # Outside the except* clause: an exception raised there would leave as a group.
             log.info("closed the stream of cluster %s: %s", cluster.name, closed)
-            await context.abort(grpc.StatusCode.UNAVAILABLE, closed)
+            if not session.stuck:
+                await context.abort(grpc.StatusCode.UNAVAILABLE, closed)
+            # A stuck stream cannot take a status either: ending the handler cancels the call.
 
     @staticmethod
     async def _read(requests: Any, session: SpokeSession) -> None:
