@@ -109,6 +109,8 @@ class Hub:
 
     async def run(self) -> None:
         s = self.settings
+        # SQLite would make it; hub.addr needs it whichever store holds the state.
+        s.data_dir.mkdir(parents=True, exist_ok=True)
         store = make_store(s)
         await store.open()
         try:
