@@ -16,7 +16,7 @@ from grpc_reflection.v1alpha import reflection
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
 from argosy.runtime import install_stop_signals, setup_logging, supervise
-from hub.fleet import Fleet
+from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
 from hub.rendering import Renderer
 from hub.sessions import PayloadCache
@@ -45,6 +45,10 @@ class Settings:
     """A cluster whose stream is down longer than this shows Offline."""
     send_deadline_seconds: float = 30.0
     """A spoke that does not take a message within this long is disconnected (it resyncs)."""
+    max_bundle_bytes: int = Limits.max_bundle_bytes
+    """Largest bundle (sum of its files) an apply may send."""
+    max_resources: int = Limits.max_resources
+    """Most resources one bundle may render to."""
     shutdown_grace: float = 2.0
     """Seconds in-flight calls get to finish on stop."""
     log_level: str = "INFO"
@@ -121,6 +125,7 @@ class Hub:
                 status=book,
                 renderer=renderer,
                 offline_grace=s.offline_grace_seconds,
+                limits=Limits(max_bundle_bytes=s.max_bundle_bytes, max_resources=s.max_resources),
             )
             await fleet.load()
             payloads = PayloadCache(fleet)
@@ -218,6 +223,14 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=float(env.get("ARGOSY_HUB_OFFLINE_GRACE_SECONDS", Settings.offline_grace_seconds)),
         help="seconds a cluster's stream may be down before it shows Offline (default 60)",
     )
+    parser.add_argument("--max-bundle-bytes", type=int, default=Limits.max_bundle_bytes)
+    parser.add_argument("--max-resources", type=int, default=Limits.max_resources)
+    parser.add_argument(
+        "--send-deadline-seconds",
+        type=float,
+        default=Settings.send_deadline_seconds,
+        help="disconnect a spoke that does not read its stream for this long",
+    )
     parser.add_argument("--log-level", default=env.get("ARGOSY_HUB_LOG_LEVEL", "INFO"))
     parser.add_argument(
         "--store",
@@ -231,6 +244,9 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             data_dir=args.data_dir or default_data_dir(),
             heartbeat_seconds=args.heartbeat_seconds,
             offline_grace_seconds=args.offline_grace_seconds,
+            max_bundle_bytes=args.max_bundle_bytes,
+            max_resources=args.max_resources,
+            send_deadline_seconds=args.send_deadline_seconds,
             log_level=args.log_level,
             store=args.store,
         )

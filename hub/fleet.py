@@ -136,6 +136,14 @@ def _now() -> int:
     return int(time.time())
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one bundle may be; beyond these an apply is refused with the limit named."""
+
+    max_bundle_bytes: int = 32 * 1024 * 1024
+    max_resources: int = 5000
+
+
 class Fleet:
     def __init__(
         self,
@@ -144,8 +152,10 @@ class Fleet:
         status: StatusBook,
         renderer: Renderer,
         offline_grace: float = 60.0,
+        limits: Limits | None = None,
     ) -> None:
         self._store = store
+        self._limits = limits or Limits()
         self.status = status
         self._renderer = renderer
         self._lock = asyncio.Lock()
@@ -618,6 +628,13 @@ class Fleet:
         names = [s.name for s, _ in sources]
         if len(set(names)) != len(names):
             raise InvalidInput("the same bundle name is given twice in one apply")
+        for source, _ in sources:
+            size = sum(len(c) for c in source.files.values())
+            if size > self._limits.max_bundle_bytes:
+                raise InvalidInput(
+                    f"bundle {source.name} is {size / 2**20:.1f} MiB; the hub's limit is "
+                    f"{self._limits.max_bundle_bytes / 2**20:.1f} MiB (argosy hub --max-bundle-bytes)"
+                )
         loaded = await asyncio.to_thread(
             lambda: [load_bundle(src, labels=labels) for src, labels in sources]
         )
@@ -635,6 +652,11 @@ class Fleet:
                 if not sizes:
                     probe = await self._probe(bundle)
                     sizes = [len(probe.resources)] if probe else [len(bundle.resources)]
+                if max(sizes) > self._limits.max_resources:
+                    raise InvalidInput(
+                        f"bundle {bundle.name} renders {max(sizes)} resources; the hub's limit is "
+                        f"{self._limits.max_resources} (argosy hub --max-resources)"
+                    )
                 old = self._bundles.get(bundle.name)
                 changed = old is None or old[0].revision != bundle.revision
                 record = BundleRecord(

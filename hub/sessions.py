@@ -33,16 +33,23 @@ class SendCounters:
     bytes: int = 0
 
 
+# gRPC's customary message limit: larger upserts travel in chunks of at most this much.
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
 class PayloadCache:
     """Serialised DeploymentUpsert messages, built once per distinct content."""
 
-    def __init__(self, fleet: Fleet, *, capacity: int = 4096) -> None:
+    def __init__(
+        self, fleet: Fleet, *, capacity: int = 4096, chunk_bytes: int = CHUNK_BYTES
+    ) -> None:
         self._fleet = fleet
-        self._cache: LruCache[tuple[str, str, str], bytes] = LruCache(capacity)
+        self._cache: LruCache[tuple[str, str, str], tuple[bytes, ...]] = LruCache(capacity)
+        self._chunk_bytes = chunk_bytes
         self.counters = SendCounters()
 
-    async def upsert(self, bundle: str, base: str, target: str) -> tuple[bytes, bool]:
-        """The bytes that move a spoke from base to target, and whether they are a full send."""
+    async def upsert(self, bundle: str, base: str, target: str) -> tuple[tuple[bytes, ...], bool]:
+        """The messages that move a spoke from base to target, and whether they are a full send."""
         key = (bundle, base, target)
         hit = self._cache.get(key)
         if hit is not None:
@@ -54,34 +61,52 @@ class PayloadCache:
         if base and base_rendered is None:
             # The spoke holds a revision this hub no longer has: send everything.
             return await self.upsert(bundle, "", target)
-        data = encode_upsert(bundle, base_rendered, rendered)
+        data = encode_upsert(bundle, base_rendered, rendered, chunk_bytes=self._chunk_bytes)
         self._cache.put(key, data)
         return data, not base
 
 
-def encode_upsert(bundle: str, base: Rendered | None, target: Rendered) -> bytes:
+def encode_upsert(
+    bundle: str, base: Rendered | None, target: Rendered, *, chunk_bytes: int = CHUNK_BYTES
+) -> tuple[bytes, ...]:
+    """The upsert as serialised messages: one, or several chunks when it is large."""
     diff = diff_resource_sets(base.resources if base else None, target.resources)
     opts = target.options
-    msg = spoke_pb2.ConnectResponse(
-        upsert=spoke_pb2.DeploymentUpsert(
-            bundle=bundle,
-            revision=target.revision,
-            base_revision=base.revision if base else "",
-            upserts=[
-                resources_pb2.Resource(key=m.key, hash=m.hash, manifest=m.manifest)
-                for m in diff.upserts
-            ],
-            removed=list(diff.removed),
-            resource_count=len(target.resources),
-            options=spoke_pb2.DeploymentOptions(
-                default_namespace=opts.default_namespace,
-                keep_resources=opts.keep_resources,
-                force=opts.force,
-                correct_drift=opts.correct_drift,
-            ),
+    resources = [
+        resources_pb2.Resource(key=m.key, hash=m.hash, manifest=m.manifest) for m in diff.upserts
+    ]
+    groups: list[list[resources_pb2.Resource]] = [[]]
+    size = 0
+    for r in resources:
+        n = r.ByteSize()
+        if groups[-1] and size + n > chunk_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(r)
+        size += n
+    out = []
+    for i, group in enumerate(groups):
+        last = i == len(groups) - 1
+        msg = spoke_pb2.ConnectResponse(
+            upsert=spoke_pb2.DeploymentUpsert(
+                bundle=bundle,
+                revision=target.revision,
+                base_revision=base.revision if base else "",
+                upserts=group,
+                removed=list(diff.removed) if last else [],
+                resource_count=len(target.resources),
+                options=spoke_pb2.DeploymentOptions(
+                    default_namespace=opts.default_namespace,
+                    keep_resources=opts.keep_resources,
+                    force=opts.force,
+                    correct_drift=opts.correct_drift,
+                ),
+                chunk_index=i,
+                chunk_count=len(groups),
+            )
         )
-    )
-    return msg.SerializeToString()
+        out.append(msg.SerializeToString())
+    return tuple(out)
 
 
 class SessionClosed(Exception):
@@ -169,15 +194,16 @@ class SpokeSession:
         target = dep.released  # the rollout may hold the desired revision back
         if not target or target == held:
             return
-        data, full = await self._payloads.upsert(bundle, held, target)
-        await self._write(data)
+        chunks, full = await self._payloads.upsert(bundle, held, target)
+        for data in chunks:
+            await self._write(data)
         self._held[bundle] = target
         self._fleet.on_sent(self.cluster.id, bundle, target)
         if full:
             counters.full += 1
         else:
             counters.diff += 1
-        counters.bytes += len(data)
+        counters.bytes += sum(len(c) for c in chunks)
 
     def handle(self, msg: spoke_pb2.ConnectRequest) -> None:
         """One message up from the spoke. Never awaits: the read loop must keep up."""

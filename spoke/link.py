@@ -55,6 +55,40 @@ class LinkSettings:
     """A stream that lasted this long resets the backoff."""
 
 
+class ChunkAssembler:
+    """Puts a chunked DeploymentUpsert back together; one in progress per bundle."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[spoke_pb2.DeploymentUpsert]] = {}
+
+    def add(self, part: spoke_pb2.DeploymentUpsert) -> spoke_pb2.DeploymentUpsert | None:
+        """The whole upsert once its last chunk is in, else None."""
+        if part.chunk_count <= 1:
+            self._parts.pop(part.bundle, None)
+            return part
+        parts = self._parts.setdefault(part.bundle, [])
+        if parts and (parts[0].revision, parts[0].base_revision) != (
+            part.revision,
+            part.base_revision,
+        ):
+            parts.clear()  # a newer revision replaced an unfinished one
+        if part.chunk_index != len(parts):
+            log.warning("bundle %s: chunk %d out of order; dropped", part.bundle, part.chunk_index)
+            parts.clear()
+            return None
+        parts.append(part)
+        if len(parts) < part.chunk_count:
+            return None
+        del self._parts[part.bundle]
+        whole = spoke_pb2.DeploymentUpsert()
+        whole.CopyFrom(parts[-1])
+        del whole.upserts[:]
+        for p in parts:
+            whole.upserts.extend(p.upserts)
+        whole.chunk_index, whole.chunk_count = 0, 1
+        return whole
+
+
 class Unregistered(Exception):
     """No credential and no usable token: an operator must act."""
 
@@ -79,6 +113,7 @@ class Link:
         self._reporter = reporter
         self._on_message = on_message
         self._queue: asyncio.Queue[spoke_pb2.ConnectRequest] | None = None
+        self._chunks = ChunkAssembler()
         self.connected = asyncio.Event()
         self.cluster_id = ""
         self.streams_opened = 0
@@ -167,6 +202,7 @@ class Link:
             heartbeat = max(1, first.welcome.heartbeat_seconds or 30)
             queue: asyncio.Queue[spoke_pb2.ConnectRequest] = asyncio.Queue(maxsize=1024)
             self._queue = queue
+            self._chunks = ChunkAssembler()
             self.streams_opened += 1
             self.connected.set()
             log.info("connected to hub %s as %s", self._s.hub, self._s.name)
@@ -195,8 +231,10 @@ class Link:
                 self._on_message(msg)
             kind = msg.WhichOneof("msg")
             if kind == "upsert":
-                ack = await self._reconciler.upsert(msg.upsert)
-                await queue.put(spoke_pb2.ConnectRequest(ack=ack))
+                upsert = self._chunks.add(msg.upsert)
+                if upsert is not None:
+                    ack = await self._reconciler.upsert(upsert)
+                    await queue.put(spoke_pb2.ConnectRequest(ack=ack))
             elif kind == "delete":
                 ack = await self._reconciler.delete(msg.delete.bundle)
                 await queue.put(spoke_pb2.ConnectRequest(ack=ack))

@@ -120,7 +120,7 @@ class Welcome(_message.Message):
     def __init__(self, cluster_id: _Optional[str] = ..., cluster_name: _Optional[str] = ..., heartbeat_seconds: _Optional[int] = ...) -> None: ...
 
 class DeploymentUpsert(_message.Message):
-    __slots__ = ("bundle", "revision", "base_revision", "upserts", "removed", "resource_count", "options")
+    __slots__ = ("bundle", "revision", "base_revision", "upserts", "removed", "resource_count", "options", "chunk_index", "chunk_count")
     BUNDLE_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     BASE_REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -128,6 +128,8 @@ class DeploymentUpsert(_message.Message):
     REMOVED_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_COUNT_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_INDEX_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_COUNT_FIELD_NUMBER: _ClassVar[int]
     bundle: str
     revision: str
     base_revision: str
@@ -135,7 +137,9 @@ class DeploymentUpsert(_message.Message):
     removed: _containers.RepeatedScalarFieldContainer[str]
     resource_count: int
     options: DeploymentOptions
-    def __init__(self, bundle: _Optional[str] = ..., revision: _Optional[str] = ..., base_revision: _Optional[str] = ..., upserts: _Optional[_Iterable[_Union[_resources_pb2.Resource, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., resource_count: _Optional[int] = ..., options: _Optional[_Union[DeploymentOptions, _Mapping]] = ...) -> None: ...
+    chunk_index: int
+    chunk_count: int
+    def __init__(self, bundle: _Optional[str] = ..., revision: _Optional[str] = ..., base_revision: _Optional[str] = ..., upserts: _Optional[_Iterable[_Union[_resources_pb2.Resource, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., resource_count: _Optional[int] = ..., options: _Optional[_Union[DeploymentOptions, _Mapping]] = ..., chunk_index: _Optional[int] = ..., chunk_count: _Optional[int] = ...) -> None: ...
 
 class DeploymentOptions(_message.Message):
     __slots__ = ("default_namespace", "keep_resources", "force", "correct_drift")
