@@ -633,7 +633,8 @@ class Fleet:
             if size > self._limits.max_bundle_bytes:
                 raise InvalidInput(
                     f"bundle {source.name} is {size / 2**20:.1f} MiB; the hub's limit is "
-                    f"{self._limits.max_bundle_bytes / 2**20:.1f} MiB (argosy hub --max-bundle-bytes)"
+                    f"{self._limits.max_bundle_bytes / 2**20:.1f} MiB "
+                    "(argosy hub --max-bundle-bytes)"
                 )
         loaded = await asyncio.to_thread(
             lambda: [load_bundle(src, labels=labels) for src, labels in sources]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -36,7 +37,7 @@ async def test_pause_holds_new_revisions_and_unpause_releases_them(tmp_path: Pat
             (app / "cm.yaml").write_text(CM.format(v="2"))
             assert (await argosy(hub, "apply", str(app)))[0] == 0
 
-            async def state() -> dict[str, object]:
+            async def state() -> dict[str, Any]:
                 _, out, _ = await argosy(hub, "status", "app", "-o", "json")
                 return dict(json.loads(out)["bundles"][0])
 

@@ -249,12 +249,14 @@ async def test_watch_sees_drift_within_a_second(tmp_path: Path) -> None:
             await eventually(lambda: _state_count(hub, "web", "Ready", 1))
             stream = hub.stub.WatchStatus(fleet_pb2.WatchStatusRequest(bundle="web"))
             first = await stream.read()
+            assert isinstance(first, fleet_pb2.WatchStatusResponse)
             assert first.snapshot and [b.name for b in first.bundles] == ["web"]
             assert first.clusters == []  # filtered to the bundle
             drifted = time.monotonic()
             spoke.cluster.inject_drift("/ConfigMap/default/app", {"data": {"v": "2"}})
             while True:
                 msg = await asyncio.wait_for(stream.read(), 5)
+                assert isinstance(msg, fleet_pb2.WatchStatusResponse)
                 if any(b.state == "Modified" for b in msg.bundles):
                     break
             latency = time.monotonic() - drifted
