@@ -75,7 +75,11 @@ class ResourceSet:
 
 
 def _construct_documents(text: str, path: str) -> Iterator[tuple[Any, int]]:
-    loader = yaml.SafeLoader(text)
+    try:
+        # Even constructing the loader reads the text (and refuses control characters).
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{path}: invalid YAML: {exc}") from None
     try:
         while loader.check_node():
             node = loader.get_node()

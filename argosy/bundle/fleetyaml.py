@@ -233,7 +233,11 @@ def parse_fleet_yaml(text: str, *, path: str = FLEET_YAML) -> BundleOptions:
     InvalidInput names path, line and key: 'fleet.yaml:3: unknown key 'namespce' (did you mean
     'namespace'?)'.
     """
-    loader = yaml.SafeLoader(text)
+    try:
+        # Even constructing the loader reads the text (and refuses control characters).
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{path}: invalid YAML: {exc}") from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from argosy.errors import InvalidInput
+
 FLEETIGNORE = ".fleetignore"
 
 
@@ -41,8 +43,9 @@ def _glob_to_regex(glob: str) -> str:
         elif glob[i] == "?":
             out.append("[^/]")
             i += 1
-        elif glob[i] == "[" and (end := glob.find("]", i + 1)) != -1:
-            body = glob[i + 1 : end]
+        elif glob[i] == "[" and (end := glob.find("]", i + 2)) != -1:
+            # "[]" is no class: the search starts past the first character of the body.
+            body = glob[i + 1 : end].replace("\\", "\\\\")
             if body.startswith("!"):
                 body = "^" + body[1:]
             out.append(f"[{body}]")
@@ -70,10 +73,15 @@ def parse_rules(text: str, *, base: str) -> list[Rule]:
         line = line.lstrip("/")
         if not line:
             continue
+        try:
+            regex = re.compile(_glob_to_regex(line) + r"\Z")
+        except re.error as exc:
+            where = f"{base}/{FLEETIGNORE}" if base else FLEETIGNORE
+            raise InvalidInput(f"{where}: pattern {raw!r} is not valid: {exc}") from None
         rules.append(
             Rule(
                 base=base,
-                regex=re.compile(_glob_to_regex(line) + r"\Z"),
+                regex=regex,
                 negate=negate,
                 dir_only=dir_only,
                 anchored=anchored,

@@ -114,7 +114,12 @@ def _add_manifests_to_kustomization(kdir: Path, documents: Sequence[str]) -> Non
     """Fleet's way of kustomizing a chart: its output becomes the first kustomize resource."""
     (kdir / FLEET_MANIFESTS).write_text("\n---\n".join(documents))
     kfile = next(kdir / k for k in layout.KUSTOMIZATIONS if (kdir / k).is_file())
-    data = yaml.safe_load(kfile.read_text()) or {}
+    try:
+        data = yaml.safe_load(kfile.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{kfile.name}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{kfile.name}: a kustomization must be a mapping")
     resources = list(data.get("resources") or [])
     if FLEET_MANIFESTS not in resources:
         data["resources"] = [FLEET_MANIFESTS, *resources]
