@@ -150,10 +150,27 @@ class KubernetesBackend:
                 )
             self._api = k8s_client.ApiClient(configuration=cfg)
             try:
-                await self.refresh_discovery()
+                await self._discover_patiently()
             except BaseException:
                 await self.close()
                 raise
+
+    async def _discover_patiently(self) -> None:
+        """First discovery: wait out an unreachable or failing API server; refusals are final."""
+        delays = backoff_delays(initial=0.5, maximum=30.0)
+        while True:
+            try:
+                await self.refresh_discovery()
+                return
+            except ApiError as exc:
+                if exc.status < 500:
+                    raise  # 401/403: credentials or RBAC, which waiting does not fix
+                problem = str(exc)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                problem = str(exc) or type(exc).__name__
+            delay = delays()
+            log.warning("API server not usable (%s); retrying in %.1fs", problem, delay)
+            await asyncio.sleep(delay)
 
     async def close(self) -> None:
         if self._api is not None:
@@ -308,6 +325,8 @@ class KubernetesBackend:
             return ApplyResult(key, str(exc))
         except (aiohttp.ClientError, TimeoutError) as exc:
             return ApplyResult(key, f"API server unreachable: {exc or type(exc).__name__}")
+        except ValueError as exc:
+            return ApplyResult(key, f"unreadable answer from the API server: {exc}")
         self._use(res)
         if kind == "CustomResourceDefinition":
             self.discovery.learn(resources_of_crd(live))
