@@ -26,6 +26,7 @@ AGENT = "argosy-agent"
 HUB = "argosy-hub"
 HUB_PORT = 7443
 DATA_DIR = "/var/lib/argosy"
+CREDENTIAL_SECRET = "argosy-agent-credential"
 
 Doc = dict[str, Any]
 
@@ -128,7 +129,7 @@ def agent_docs(
                 {
                     "apiGroups": [""],
                     "resources": ["secrets"],
-                    "verbs": ["get", "list", "watch", "create", "update", "patch"],
+                    "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
                 }
             ],
         },
@@ -171,7 +172,14 @@ def agent_docs(
                                 "name": "agent",
                                 "image": image,
                                 "args": ["spoke", "--data-dir", DATA_DIR],
-                                "env": secret_env,
+                                "env": [
+                                    *secret_env,
+                                    # The registered credential outlives this pod's emptyDir.
+                                    {
+                                        "name": "ARGOSY_SPOKE_CREDENTIAL_SECRET",
+                                        "value": CREDENTIAL_SECRET,
+                                    },
+                                ],
                                 "resources": {
                                     "requests": {"cpu": "50m", "memory": "96Mi"},
                                     "limits": {"memory": "512Mi"},

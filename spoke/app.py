@@ -15,6 +15,7 @@ from argosy.errors import InvalidInput
 from argosy.names import check_name, parse_labels
 from argosy.runtime import install_stop_signals, setup_logging, supervise
 from spoke.backends.base import Backend
+from spoke.backends.kube_credentials import SecretCredentialStore, own_namespace
 from spoke.backends.kubernetes import KubernetesBackend, KubeSettings
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings
@@ -46,6 +47,10 @@ class Settings:
     """Use the in-memory simulated cluster instead of Kubernetes."""
     kubeconfig: str = ""
     """kubeconfig path (--kubeconfig, KUBECONFIG); empty: in-cluster config, else ~/.kube/config."""
+    credential_secret: str = ""
+    """Also keep the cluster credential in this Secret, NAME or NAMESPACE/NAME (default namespace:
+    the pod's own), so a new agent pod stays registered (--credential-secret,
+    ARGOSY_SPOKE_CREDENTIAL_SECRET); Kubernetes backend only."""
     ready_delay: float = 0.5
     """Simulated workloads become ready after this many seconds."""
     fail_pattern: str = ""
@@ -87,9 +92,16 @@ class Spoke:
         self.reconciler = Reconciler(
             backend=backend, state=self.state, sink=self.reporter, cluster_name=s.name
         )
+        credential_path = s.data_dir / "credential.json" if s.data_dir else None
+        self.credentials: CredentialStore = CredentialStore(credential_path)
+        if s.credential_secret and isinstance(backend, KubernetesBackend):
+            namespace, _, name = s.credential_secret.rpartition("/")
+            self.credentials = SecretCredentialStore(
+                credential_path, backend=backend, namespace=namespace or own_namespace(), name=name
+            )
         self.link = Link(
             settings=LinkSettings(hub=s.hub, name=s.name, labels=s.labels, token=s.token),
-            credentials=CredentialStore(s.data_dir / "credential.json" if s.data_dir else None),
+            credentials=self.credentials,
             reconciler=self.reconciler,
             reporter=self.reporter,
             on_message=on_message,
@@ -108,7 +120,17 @@ class Spoke:
     async def _run(self) -> None:
         self.state.load()
         await self.reconciler.start()
+        secret_store = (
+            self.credentials if isinstance(self.credentials, SecretCredentialStore) else None
+        )
+        if secret_store is not None:
+            await secret_store.restore()
         async with asyncio.TaskGroup() as tasks:
+            if secret_store is not None:
+                tasks.create_task(
+                    supervise("credential-secret", secret_store.run, log=log),
+                    name="credential-secret",
+                )
             tasks.create_task(self.link.run(), name="link")
             tasks.create_task(
                 supervise("reconciler-watch", self.reconciler.run, log=log), name="watch"
@@ -141,6 +163,12 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=env.get("KUBECONFIG", ""),
         help="kubeconfig of the cluster to manage (default: in-cluster, else ~/.kube/config)",
     )
+    p.add_argument(
+        "--credential-secret",
+        default=env.get("ARGOSY_SPOKE_CREDENTIAL_SECRET", ""),
+        metavar="[NAMESPACE/]NAME",
+        help="also keep the cluster credential in this Secret (in-cluster agents)",
+    )
     p.add_argument("--simulate", action="store_true", help="use the simulated cluster backend")
     p.add_argument("--simulate-ready-delay", type=float, default=0.5, metavar="SECONDS")
     p.add_argument(
@@ -160,6 +188,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             data_dir=args.data_dir or default_data_dir(args.name or "spoke"),
             simulate=args.simulate,
             kubeconfig=args.kubeconfig,
+            credential_secret=args.credential_secret,
             ready_delay=args.simulate_ready_delay,
             fail_pattern=args.simulate_fail,
             log_level=args.log_level,

@@ -12,7 +12,7 @@ import pytest
 from argosy.api.v1 import fleet_pb2
 from spoke.app import Settings as SpokeSettings
 from spoke.app import Spoke
-from spoke.backends.kubernetes import KubernetesBackend, KubeSettings
+from spoke.backends.kubernetes import ApiError, KubernetesBackend, KubeSettings
 from tests.harness import bundle_spec, bundle_status, eventually, running_hub, start_spoke
 from tests.k8s.conftest import ApiServer
 from tests.k8s.kubeutil import make_pods_ready, merge_patch
@@ -122,3 +122,55 @@ async def test_one_bundle_on_a_real_and_a_simulated_cluster(
             real_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await real_task
+
+
+async def test_credential_in_a_secret_keeps_a_new_agent_pod_registered(
+    apiserver: ApiServer, kube: KubernetesBackend, tmp_path: Path
+) -> None:
+    secret = f"default/cred-{uuid.uuid4().hex[:6]}"
+
+    def agent(data_dir: Path, token: str, address: str) -> Spoke:
+        return Spoke(
+            SpokeSettings(
+                hub=address,
+                name="edge",
+                token=token,
+                data_dir=data_dir,
+                credential_secret=secret,
+                report_window=0.02,
+            ),
+            backend=KubernetesBackend(KubeSettings(kubeconfig=str(apiserver.kubeconfig))),
+        )
+
+    async with running_hub(tmp_path / "hub") as hub:
+        token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
+        first = agent(tmp_path / "pod1", token, hub.address)
+        task = asyncio.create_task(first.run(), name="agent-1")
+        try:
+            await eventually(first.link.connected.is_set, what="first pod connected")
+            path = f"/api/v1/namespaces/default/secrets/{secret.split('/')[1]}"
+
+            async def secret_written() -> bool:
+                try:
+                    data = (await kube.request("GET", path)).get("data") or {}
+                except ApiError:
+                    return False
+                return set(data) == {"clusterId", "credential", "name"}
+
+            await eventually(secret_written, what="credential Secret written")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        # A new pod: empty data dir, and no token (it was single-use, or has expired).
+        second = agent(tmp_path / "pod2", "", hub.address)
+        task = asyncio.create_task(second.run(), name="agent-2")
+        try:
+            await eventually(second.link.connected.is_set, what="new pod connected")
+            clusters = await hub.stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=5)
+            assert [c.name for c in clusters.clusters] == ["edge"]
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

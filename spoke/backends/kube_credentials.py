@@ -1,0 +1,125 @@
+"""The spoke's cluster credential, kept in a Secret so a rescheduled agent pod stays registered.
+
+In a cluster the agent's data dir is an emptyDir that dies with the pod; the registration token
+may have expired or been revoked by then. The Link keeps using the file-backed CredentialStore
+(synchronous, in memory); this subclass restores the credential from the Secret before the Link
+starts, and its own loop writes every change back to the Secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from pathlib import Path
+
+import aiohttp
+
+from argosy.runtime import backoff_delays
+from spoke.backends.kubernetes import ApiError, KubernetesBackend
+from spoke.state import Credential, CredentialStore
+
+log = logging.getLogger(__name__)
+
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+FIELD_MANAGER = "argosy-credential"
+
+
+def own_namespace(default: str = "argosy-system") -> str:
+    """The namespace this pod runs in, or default outside a cluster."""
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or default
+    except OSError:
+        return default
+
+
+class SecretCredentialStore(CredentialStore):
+    def __init__(
+        self, path: Path | None, *, backend: KubernetesBackend, namespace: str, name: str
+    ) -> None:
+        super().__init__(path)
+        self._backend = backend
+        self._namespace = namespace
+        self._name = name
+        self._dirty = asyncio.Event()
+
+    @property
+    def _secret_path(self) -> str:
+        return f"/api/v1/namespaces/{self._namespace}/secrets/{self._name}"
+
+    async def restore(self) -> None:
+        """Take the credential from the Secret when the data dir has none (a new pod)."""
+        if self.load() is not None:
+            self._dirty.set()  # the Secret may predate it: bring it up to date
+            return
+        try:
+            secret = await self._backend.request("GET", self._secret_path)
+        except ApiError as exc:
+            if exc.status != 404:
+                log.warning("cannot read credential Secret %s: %s", self._secret_path, exc)
+            return
+        data = secret.get("data") or {}
+        try:
+            fields = {
+                k: base64.b64decode(data[k]).decode() for k in ("clusterId", "credential", "name")
+            }
+        except (KeyError, ValueError):
+            return
+        CredentialStore.save(
+            self, Credential(fields["clusterId"], fields["credential"], fields["name"])
+        )
+        log.info("restored the cluster credential from Secret %s/%s", self._namespace, self._name)
+
+    def save(self, cred: Credential) -> None:
+        super().save(cred)
+        self._dirty.set()
+
+    def clear(self) -> None:
+        super().clear()
+        self._dirty.set()
+
+    async def run(self) -> None:
+        """Write every change to the Secret; retried with backoff until it lands."""
+        delays = backoff_delays(initial=0.5, maximum=30.0)
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self._write()
+                delays = backoff_delays(initial=0.5, maximum=30.0)
+            except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
+                self._dirty.set()
+                delay = delays()
+                log.warning("cannot write credential Secret (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+
+    async def _write(self) -> None:
+        cred = self.load()
+        if cred is None:
+            try:
+                await self._backend.request("DELETE", self._secret_path)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+            return
+        await self._backend.request(
+            "PATCH",
+            self._secret_path,
+            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            body={
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {
+                    "name": self._name,
+                    "namespace": self._namespace,
+                    "labels": {"app.kubernetes.io/part-of": "argosy"},
+                },
+                "type": "Opaque",
+                "stringData": {
+                    "clusterId": cred.cluster_id,
+                    "credential": cred.credential,
+                    "name": cred.name,
+                },
+            },
+            content_type="application/apply-patch+yaml",
+        )
