@@ -59,8 +59,12 @@ def test_agent_yaml_carries_the_registration_and_runs_the_spoke() -> None:
     (container,) = pod["containers"]
     assert container["image"] == "i:1"
     assert container["args"][0] == "spoke"
-    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+    env = {
+        e["name"]: e.get("valueFrom", {}).get("secretKeyRef") or e["value"]
+        for e in container["env"]
+    }
     assert env["ARGOSY_SPOKE_TOKEN"] == {"name": "argosy-agent", "key": "token"}
+    assert env["ARGOSY_SPOKE_CREDENTIAL_SECRET"] == "argosy-agent-credential"
     # The agent's own Secret access is namespaced.
     role = out[kinds.index("Role")]
     assert role["metadata"]["namespace"] == "argosy-system"
