@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from argosy.api.v1 import fleet_pb2
+from argosy.api.v1 import fleet_pb2, spoke_pb2
 from spoke.app import Settings as SpokeSettings
 from spoke.app import Spoke
 from spoke.backends.kubernetes import ApiError, KubernetesBackend, KubeSettings
@@ -117,6 +117,31 @@ async def test_one_bundle_on_a_real_and_a_simulated_cluster(
             await eventually(modified_on_real, timeout=5, what="Modified: 1 (real)")
             b = await bundle_status(hub.stub, "web")
             assert b is not None and b.clusters_ready == 1
+
+            # Restart the real spoke: it keeps its inventory, the hub resends nothing, and
+            # nothing is re-applied (the edit stays visible: correctDrift is off).
+            real_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await real_task
+            received: list[spoke_pb2.ConnectResponse] = []
+            backend = KubernetesBackend(KubeSettings(kubeconfig=str(apiserver.kubeconfig)))
+            real = Spoke(
+                SpokeSettings(
+                    hub=hub.address,
+                    name="real",
+                    data_dir=tmp_path / "real",
+                    report_window=0.02,
+                ),
+                backend=backend,
+                on_message=received.append,
+            )
+            real_task = asyncio.create_task(real.run(), name="spoke-real-again")
+            await eventually(real.link.connected.is_set, what="reconnected")
+            await eventually(lambda: backend.watch_events >= 3, what="initial listing")
+            await eventually(lambda: real.reporter.reports_sent > 0, what="status reported")
+            await eventually(modified_on_real, timeout=5, what="still Modified: 1 (real)")
+            assert [m.WhichOneof("msg") for m in received if m.WhichOneof("msg") == "upsert"] == []
+            assert backend.apply_calls == 0
         finally:
             await sim.stop()
             real_task.cancel()
