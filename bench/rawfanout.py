@@ -7,7 +7,7 @@ round trip as "hub sends an upsert, spoke acks it". Clients live in separate pro
 the simulated spokes.
 
 Usage: python -m bench.rawfanout server [--cpus 0]
-       python -m bench.rawfanout clients --port P --count K [--cpus 1]
+       python -m bench.rawfanout clients --port P --count K [--rounds R] [--cpus 1]
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ class Server:
 
 
 class Clients:
-    def __init__(self, port: int, count: int, concurrency: int = 200) -> None:
-        self.port, self.count, self.concurrency = port, count, concurrency
+    def __init__(self, port: int, count: int, rounds: int, concurrency: int = 200) -> None:
+        self.port, self.count, self.rounds, self.concurrency = port, count, rounds, concurrency
         self.connected = 0
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -87,11 +87,11 @@ class Clients:
         self.connected += 1
         ready.set_result(None)
         try:
-            # One frame, one ack: bounded by design.
-            (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
-            await reader.readexactly(size)
-            writer.write(b"k")
-            await writer.drain()
+            for _ in range(self.rounds):  # one ack per frame, a bounded number of rounds
+                (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
+                await reader.readexactly(size)
+                writer.write(b"k")
+                await writer.drain()
             await reader.read(1)  # the server closing
         finally:
             writer.close()
@@ -118,8 +118,8 @@ async def run_server() -> None:
             server.server.close()
 
 
-async def run_clients(port: int, count: int) -> None:
-    clients = Clients(port, count)
+async def run_clients(port: int, count: int, rounds: int) -> None:
+    clients = Clients(port, count, rounds)
     emit({"event": "started"})
     try:
         await serve_commands(clients.handle)
@@ -132,6 +132,7 @@ def main() -> None:
     p.add_argument("role", choices=["server", "clients"])
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--count", type=int, default=0)
+    p.add_argument("--rounds", type=int, default=1, help="frames each client acks, then stops")
     p.add_argument("--cpus", default="")
     args = p.parse_args()
     pin_cpus(args.cpus)
@@ -139,7 +140,7 @@ def main() -> None:
     if args.role == "server":
         asyncio.run(run_server())
     else:
-        asyncio.run(run_clients(args.port, args.count))
+        asyncio.run(run_clients(args.port, args.count, args.rounds))
 
 
 if __name__ == "__main__":
