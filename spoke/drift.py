@@ -12,7 +12,9 @@ meaningful for a comparison and are ignored, as in Fleet).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Collection, Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 # Written by the API server or by Argosy itself, never by the user's bundle.
@@ -27,12 +29,63 @@ _IGNORED_METADATA = {
 _MISSING = object()
 
 
+_QUANTITY = re.compile(
+    r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$"
+)
+_SUFFIX = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+    **{s: Decimal(1024**i) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"), start=1)},
+}
+
+
+def quantity(value: Any) -> Decimal | None:
+    """A Kubernetes resource quantity's value ("500m", "1Gi", 2, "1e3"), or None if not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    if not isinstance(value, str):
+        return None
+    match = _QUANTITY.match(value)
+    if match is None:
+        return None
+    number, exponent, suffix = match.groups()
+    try:
+        return Decimal(number + (exponent or "")) * _SUFFIX.get(suffix or "", Decimal(1))
+    except InvalidOperation:
+        return None
+
+
 def _same(desired: Any, live: Any) -> bool:
     if isinstance(desired, bool) or isinstance(live, bool):
         return desired is live if isinstance(desired, bool) and isinstance(live, bool) else False
     if isinstance(desired, int | float) and isinstance(live, int | float):
         return desired == live
-    return bool(desired == live)
+    if desired == live:
+        return True
+    # The API server canonicalises quantities: `cpu: 0.5` reads back as "500m", `cpu: 1` as
+    # "1". Equal amounts are not drift (else correctDrift would re-apply forever). Plain
+    # strings without a unit ("1" vs "1.0" in a ConfigMap) stay strings.
+    if isinstance(live, str) and (
+        isinstance(desired, int | float)
+        or (isinstance(desired, str) and (_has_unit(desired) or _has_unit(live)))
+    ):
+        want, have = quantity(desired), quantity(live)
+        return want is not None and want == have
+    return False
+
+
+def _has_unit(text: str) -> bool:
+    match = _QUANTITY.match(text)
+    return match is not None and match.group(3) is not None
 
 
 def _diff(desired: Any, live: Any) -> Any:

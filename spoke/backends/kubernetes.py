@@ -603,6 +603,7 @@ def _applyable(obj: Obj, *, owner: Ownership, namespaced: bool) -> dict[str, Any
     if not namespaced:
         meta.pop("namespace", None)
     _default_protocols(body)
+    _quantities_as_strings(body)
     meta["labels"] = {**(meta.get("labels") or {}), OWNER_LABEL: owner.bundle}
     meta["annotations"] = {
         **(meta.get("annotations") or {}),
@@ -611,11 +612,22 @@ def _applyable(obj: Obj, *, owner: Ownership, namespaced: bool) -> dict[str, Any
     return body
 
 
+# Built-in kinds holding a pod spec (custom resources follow their own schema: left alone).
+_POD_TEMPLATE_KINDS = {
+    "v1": {"Pod", "ReplicationController"},
+    "apps/v1": {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"},
+    "batch/v1": {"Job", "CronJob"},
+    "batch/v1beta1": {"CronJob"},
+}
+
+
 def _pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
     spec = obj.get("spec")
-    if not isinstance(spec, dict):
-        return []
     kind = obj.get("kind")
+    if not isinstance(spec, dict) or kind not in _POD_TEMPLATE_KINDS.get(
+        str(obj.get("apiVersion")), ()
+    ):
+        return []
     if kind == "Pod":
         return [spec]
     if kind == "CronJob":
@@ -632,7 +644,9 @@ def _default_protocols(obj: dict[str, Any]) -> None:
     TCP is the API's own default, so this changes nothing else and never shows as drift.
     """
     port_lists = []
-    if obj.get("kind") == "Service" and isinstance(obj.get("spec"), dict):
+    if (obj.get("apiVersion"), obj.get("kind")) == ("v1", "Service") and isinstance(
+        obj.get("spec"), dict
+    ):
         port_lists.append(obj["spec"].get("ports"))
     for pod in _pod_specs(obj):
         for containers in ("containers", "initContainers"):
@@ -643,3 +657,44 @@ def _default_protocols(obj: dict[str, Any]) -> None:
         for port in ports if isinstance(ports, list) else []:
             if isinstance(port, dict):
                 port.setdefault("protocol", "TCP")
+
+
+def _quantity_maps(obj: dict[str, Any]) -> list[Any]:
+    maps: list[Any] = []
+    for pod in _pod_specs(obj):
+        for containers in ("containers", "initContainers"):
+            for c in pod.get(containers) or []:
+                resources = c.get("resources") if isinstance(c, dict) else None
+                if isinstance(resources, dict):
+                    maps += [resources.get("limits"), resources.get("requests")]
+        for volume in pod.get("volumes") or []:
+            if isinstance(volume, dict) and isinstance(volume.get("emptyDir"), dict):
+                maps.append(volume["emptyDir"])
+    spec = obj.get("spec")
+    if isinstance(spec, dict):
+        if obj.get("apiVersion") != "v1":
+            return maps
+        if obj.get("kind") == "PersistentVolumeClaim" and isinstance(spec.get("resources"), dict):
+            maps += [spec["resources"].get("limits"), spec["resources"].get("requests")]
+        if obj.get("kind") == "ResourceQuota":
+            maps.append(spec.get("hard"))
+        if obj.get("kind") == "LimitRange":
+            for limit in spec.get("limits") or []:
+                if isinstance(limit, dict):
+                    maps += [limit.get(k) for k in ("max", "min", "default", "defaultRequest")]
+    return maps
+
+
+def _quantities_as_strings(obj: dict[str, Any]) -> None:
+    """Write numeric resource quantities (`cpu: 0.5`) as strings ("0.5").
+
+    Server-side apply before Kubernetes 1.21 rejects a JSON number where the schema says
+    quantity ("expected string"), though kubectl users write them all the time. The value is
+    the same; drift compares quantities by amount.
+    """
+    for amounts in _quantity_maps(obj):
+        if not isinstance(amounts, dict):
+            continue
+        for name, value in amounts.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                amounts[name] = str(value)

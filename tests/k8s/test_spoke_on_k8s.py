@@ -424,3 +424,27 @@ async def test_unknown_kind_is_a_clear_error(apiserver: ApiServer) -> None:
             f'widget.nowhere.example.com {ns}/w: the server does not serve kind "Widget" in '
             '"nowhere.example.com/v1" (is its CustomResourceDefinition installed and established?)'
         )
+
+
+async def test_server_canonicalised_fields_are_not_drift(apiserver: ApiServer) -> None:
+    ns, bundle = unique("canon"), unique("b")
+    web = deployment("web", ns, replicas=1)
+    web["spec"]["template"]["spec"]["containers"][0].update(
+        resources={"requests": {"cpu": 0.5, "memory": "0.5Gi"}, "limits": {"cpu": 1}},
+        ports=[{"containerPort": 80}],
+    )
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": ns},
+        "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]},
+    }
+    async with LocalSpoke(str(apiserver.kubeconfig)) as spoke:
+        ack = await spoke.reconciler.upsert(
+            upsert(bundle, [namespace(ns), web, service], correct_drift=True)
+        )
+        assert ack.error == ""
+        applied = spoke.backend.apply_calls
+        await eventually(lambda: spoke.backend.watch_events >= 3, what="watch events")
+        assert not any(r.modified for r in spoke.reconciler.status(bundle).resources)
+        assert spoke.backend.apply_calls == applied

@@ -84,3 +84,31 @@ def test_json_pointer_escapes() -> None:
     edited["metadata"]["annotations"]["example.com/a~b"] = "2"
     assert drift(desired, edited) is not None
     assert drift(desired, edited, ignore=["/metadata/annotations/example.com~1a~0b"]) is None
+
+
+def test_canonicalised_quantities_are_not_drift() -> None:
+    desired = desired_deployment()
+    container = desired["spec"]["template"]["spec"]["containers"][0]
+    container["resources"] = {"requests": {"cpu": 0.5, "memory": "0.5Gi"}, "limits": {"cpu": 1}}
+    server = live("deployment_ready")
+    server["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": "500m", "memory": "512Mi"},
+        "limits": {"cpu": "1"},
+    }
+    assert drift(desired, server) is None
+    server["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "2"
+    assert drift(desired, server) == {
+        "spec": {
+            "template": {"spec": {"containers": server["spec"]["template"]["spec"]["containers"]}}
+        }
+    }
+
+
+def test_plain_strings_are_not_quantities() -> None:
+    desired = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x"},
+        "data": {"v": "1"},
+    }
+    assert drift(desired, {**desired, "data": {"v": "1.0"}}) == {"data": {"v": "1.0"}}

@@ -184,3 +184,24 @@ async def test_watch_resumes_from_its_resource_version_and_relists_on_410() -> N
         ("/ConfigMap/n/a", "25"),
         ("/ConfigMap/n/b", None),
     ]
+
+
+def test_apply_body_writes_numeric_quantities_as_strings() -> None:
+    deploy = json.loads((FIXTURES / "deployment_ready.json").read_text())
+    pod = deploy["spec"]["template"]["spec"]
+    pod["containers"][0]["resources"] = {"limits": {"cpu": 1}, "requests": {"cpu": 0.5}}
+    pod["volumes"] = [{"name": "scratch", "emptyDir": {"sizeLimit": 1000, "medium": "Memory"}}]
+    body = _applyable(deploy, owner=Ownership("b", "b/c"), namespaced=True)
+    out = body["spec"]["template"]["spec"]
+    assert out["containers"][0]["resources"] == {"limits": {"cpu": "1"}, "requests": {"cpu": "0.5"}}
+    assert out["volumes"][0]["emptyDir"] == {"sizeLimit": "1000", "medium": "Memory"}
+    # Custom resources are left exactly as written: their schema is theirs.
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w", "namespace": "n"},
+        "spec": {"template": {"spec": {"containers": [{"resources": {"limits": {"cpu": 1}}}]}}},
+    }
+    assert (
+        _applyable(widget, owner=Ownership("b", "b/c"), namespaced=True)["spec"] == widget["spec"]
+    )
