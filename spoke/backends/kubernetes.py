@@ -22,6 +22,7 @@ import copy
 import json
 import logging
 import os
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ APPLY_PATCH = "application/apply-patch+yaml"
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
 # Applied first, in this order; everything else comes after.
 ORDER = {"Namespace": 0, "CustomResourceDefinition": 1}
+# An unknown kind re-reads discovery (about 30 requests) at most this often, in seconds.
+UNKNOWN_KIND_REFRESH_INTERVAL = 5.0
 # Written by the API server; sending them back in an apply would be rejected or meaningless.
 _SERVER_METADATA = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields")
 
@@ -124,6 +127,7 @@ class KubernetesBackend:
         self._in_use: dict[tuple[str, str], ApiResource] = {}
         self._subscribers: list[Callable[[ApiResource], None]] = []
         self._connect_lock = asyncio.Lock()
+        self._last_refresh = float("-inf")
         self.apply_calls = 0
         """Objects sent to the server with server-side apply (tests count re-apply storms)."""
         self.watch_events = 0
@@ -290,6 +294,11 @@ class KubernetesBackend:
         return self.discovery.lookup(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
 
     async def _refresh_quietly(self) -> None:
+        """Re-read discovery for an unknown kind, at most every few seconds."""
+        now = time.monotonic()
+        if now - self._last_refresh < UNKNOWN_KIND_REFRESH_INTERVAL:
+            return
+        self._last_refresh = now
         try:
             await self.refresh_discovery()
         except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
