@@ -498,10 +498,20 @@ class Bench:
         )
         self.r["reconnect_seconds"] = round(time.monotonic() - killed, 2)
         self.r["reconnected_in_sync"] = state["in_sync"]
-        await asyncio.sleep(1.0)  # anything resent arrives within this, counted below
+        # The hub counts a stream once it wrote the welcome; wait until every spoke has read it
+        # too (a busy simulator lags), so that anything resent is counted below.
+        hosts, _ = await until(
+            self.hosts_status,
+            lambda h: h["streams_opened"] - opened0 >= n,
+            timeout=max(60.0, n / 100),
+            interval=0.5,
+        )
+        self.r["reconnect_spoke_side_seconds"] = round(time.monotonic() - killed, 2)
+        await asyncio.sleep(1.0)  # anything resent arrives within this
         hosts = await self.hosts_status()
         sends = (await self.hub_call("stats"))["sends"]
-        self.r["reconnect_full_resends"] = hosts["full"]
+        # The restarted hub's own counters start at zero, so they count its resends too.
+        self.r["reconnect_full_resends"] = max(hosts["full"], sends["full"])
         self.r["reconnect_diff_resends"] = hosts["diff"]
         self.r["reconnect_hub_sends"] = sends
         self.r["reconnect_streams_opened"] = hosts["streams_opened"] - opened0
