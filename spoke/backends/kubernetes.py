@@ -141,6 +141,8 @@ class KubernetesBackend:
             if self._api is not None:
                 return
             cfg = k8s_client.Configuration()
+            # One long-lived connection per watched kind: no pool limit to starve requests.
+            cfg.connection_pool_maxsize = 0
             s = self.settings
             kubeconfig = s.kubeconfig or os.environ.get("KUBECONFIG", "")
             if not kubeconfig and _is_in_cluster():

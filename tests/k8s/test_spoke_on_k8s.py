@@ -248,12 +248,12 @@ async def test_restarted_spoke_keeps_inventory_without_reapplying(
         )
         await eventually(lambda: second.reconciler.status(bundle).ready, what="ready after restart")
         # A change the spoke must see, to be sure earlier events were all processed.
+        seen = second.backend.watch_events
         await merge_patch(
             kube,
             f"/api/v1/namespaces/{ns}/configmaps/settings",
             {"metadata": {"annotations": {"touched": "yes"}}},
         )
-        seen = second.backend.watch_events
         await eventually(lambda: second.backend.watch_events > seen, what="touch seen")
         assert second.backend.apply_calls == 0
         assert second.reconciler.status(bundle).ready
