@@ -276,7 +276,8 @@ class Fleet:
         if seen:
             await self._store.touch_clusters(seen)
 
-    def _changed(self, dep: Deployment) -> None:
+    def _changed(self, dep: Deployment, *, persist: bool = True) -> None:
+        """Recompute a deployment's state; persist=False when only in-memory fields changed."""
         offline = dep.cluster_id in self._offline
         state = deployment_state(dep.facts(offline=offline))
         if state == READY and dep.ready_since is None:
@@ -285,8 +286,9 @@ class Fleet:
             dep.ready_since = None
         old = self.status.state_of(dep.bundle, dep.cluster_id)
         self.status.set_state(dep.bundle, dep.cluster_id, state)
-        self._dirty.add((dep.bundle, dep.cluster_id))
-        self._flush_wake.set()
+        if persist:
+            self._dirty.add((dep.bundle, dep.cluster_id))
+            self._flush_wake.set()
         if old != state:
             # A state change can free this bundle's rollout or a dependent bundle's gate.
             for name in (dep.bundle, *self._dependents.get(dep.bundle, ())):
@@ -353,8 +355,32 @@ class Fleet:
             return None
         return await self._renderer.render(bundle, target)
 
-    def _commit(self, plan: Mapping[tuple[str, str], Rendered | None]) -> None:
-        """Make the plan the desired state, and tell the sessions whose clusters it touched."""
+    def _unstored(self, plan: Mapping[tuple[str, str], Rendered | None]) -> dict[str, bytes]:
+        """Rendered revisions of plan that the store does not hold yet."""
+        return {
+            r.revision: r.encode()
+            for r in plan.values()
+            if r is not None and r.revision not in self._live and self._old.get(r.revision) is None
+        }
+
+    async def _commit_stored(
+        self, plan: Mapping[tuple[str, str], Rendered | None], *, prune: bool = True
+    ) -> None:
+        """Store the plan's new revisions, then commit it: a crash never leaves a deployment
+        pointing at a revision the store cannot give back."""
+        fresh = self._unstored(plan)
+        if fresh:
+            await self._store.put_resource_sets(fresh)
+        self._commit(plan, prune=prune)
+
+    def _commit(
+        self, plan: Mapping[tuple[str, str], Rendered | None], *, prune: bool = True
+    ) -> None:
+        """Make the plan the desired state, and tell the sessions whose clusters it touched.
+
+        prune=False skips the O(deployments) sweep of unreferenced revisions: a plan for one
+        new cluster (a registration) cannot leave any revision unreferenced.
+        """
         touched: dict[str, list[str]] = {}
         for (cluster_id, name), rendered in plan.items():
             deps = self._deployments.setdefault(cluster_id, {})
@@ -382,7 +408,8 @@ class Fleet:
                 dep.released, dep.released_at, dep.held = dep.desired, time.monotonic(), ""
             self._changed(dep)
             touched.setdefault(cluster_id, []).append(name)
-        self._prune_live()
+        if prune:
+            self._prune_live()
         self._flush_wake.set()
         for cluster_id, names in touched.items():
             listener = self._listeners.get(cluster_id)
@@ -671,12 +698,7 @@ class Fleet:
                 )
                 records[bundle.name] = (record, bundle)
                 results.append(AppliedBundle(bundle.name, bundle.revision, changed, max(sizes)))
-            fresh = {
-                r.revision: r.encode()
-                for r in plan.values()
-                if r is not None and r.revision not in self._live
-            }
-            await self._store.put_bundles([r for r, _ in records.values()], fresh)
+            await self._store.put_bundles([r for r, _ in records.values()], self._unstored(plan))
             for name, entry in records.items():
                 self._bundles[name] = entry
                 self.status.add_bundle(name)
@@ -741,7 +763,9 @@ class Fleet:
                 self._listeners.pop(cluster_id).close("cluster re-registered")
             self.status.put_cluster(cluster_id, info)
             self._refresh_memberships([cluster_id])
-            self._commit(await self._plan(self._loaded(), {cluster_id: record}))
+            await self._commit_stored(
+                await self._plan(self._loaded(), {cluster_id: record}), prune=old is not None
+            )
             log.info("registered cluster %s (%s) labels=%s", name, cluster_id, dict(labels))
             return record, credential
 
@@ -788,7 +812,7 @@ class Fleet:
             await self._store.put_group(group)
             self._groups[name] = group
             self.status.put_group(name, self._members(selector))
-            self._commit(await self._plan(self._loaded(), self._clusters))
+            await self._commit_stored(await self._plan(self._loaded(), self._clusters))
             return group
 
     async def delete_group(self, name: str) -> None:
@@ -800,7 +824,7 @@ class Fleet:
             await self._store.delete_group(name)
             del self._groups[name]
             self.status.remove_group(name)
-            self._commit(await self._plan(self._loaded(), self._clusters))
+            await self._commit_stored(await self._plan(self._loaded(), self._clusters))
 
     def groups(self) -> list[GroupRecord]:
         return sorted(self._groups.values(), key=lambda g: g.name)
@@ -887,7 +911,7 @@ class Fleet:
         dep = self._deployments.get(cluster_id, {}).get(bundle)
         if dep is not None and dep.sent != revision:
             dep.sent = revision
-            self._changed(dep)
+            self._changed(dep, persist=False)  # `sent` lives only as long as the stream
 
     def on_ack(self, cluster_id: str, *, bundle: str, revision: str, error: str) -> None:
         dep = self._deployments.get(cluster_id, {}).get(bundle)

@@ -170,7 +170,9 @@ class SpokeSession:
         its place forever: disconnected, it resyncs from its hello when it comes back.
         """
         try:
-            await asyncio.wait_for(self._raw_write(data), self._send_deadline)
+            # asyncio.timeout, not wait_for: no extra task per write on the fan-out path.
+            async with asyncio.timeout(self._send_deadline):
+                await self._raw_write(data)
         except TimeoutError:
             self.stuck = True
             raise SessionClosed(
@@ -194,7 +196,13 @@ class SpokeSession:
         target = dep.released  # the rollout may hold the desired revision back
         if not target or target == held:
             return
-        chunks, full = await self._payloads.upsert(bundle, held, target)
+        try:
+            chunks, full = await self._payloads.upsert(bundle, held, target)
+        except LookupError as exc:
+            # Never expected (revisions are stored before any deployment names them); one
+            # bundle failing must not take the stream down.
+            log.error("cluster %s: %s", self.cluster.name, exc)
+            return
         for data in chunks:
             await self._write(data)
         self._held[bundle] = target

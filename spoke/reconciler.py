@@ -42,6 +42,9 @@ class Managed:
     hub_key: str
     obj: dict[str, Any]
     state: ResourceState | None = None
+    # The manifest hash and default namespace obj was made from, to reuse it when unchanged.
+    hash: str = ""
+    default_namespace: str = ""
 
 
 class StatusSink:
@@ -83,12 +86,27 @@ class Reconciler:
 
     def _index(self, held: Held) -> dict[str, Managed]:
         old = self._by_bundle.get(held.bundle, {})
+        by_hub_key = {m.hub_key: m for m in old.values()}
+        default_ns = str(held.options.get("defaultNamespace") or "")
         index = {}
-        for hub_key, (_, manifest) in held.resources.items():
+        for hub_key, (digest, manifest) in held.resources.items():
+            prev = by_hub_key.get(hub_key)
+            if prev is not None and (prev.hash, prev.default_namespace) == (digest, default_ns):
+                # Unchanged: parsing thousands of manifests again on every diff is the cost
+                # that dominates a spoke; the previous object is still exactly right.
+                index[resource_key(prev.obj)] = prev
+                continue
             obj = self._normalize(manifest, held.options)
             key = resource_key(obj)
             previous = old.get(key)
-            index[key] = Managed(held.bundle, hub_key, obj, previous.state if previous else None)
+            index[key] = Managed(
+                held.bundle,
+                hub_key,
+                obj,
+                previous.state if previous else None,
+                hash=digest,
+                default_namespace=default_ns,
+            )
         return index
 
     async def start(self) -> None:
