@@ -126,6 +126,9 @@ class KubernetesBackend:
         self._api: k8s_client.ApiClient | None = None
         self._in_use: dict[tuple[str, str], ApiResource] = {}
         self._subscribers: list[Callable[[ApiResource], None]] = []
+        # Every per-kind watch task, whichever watch() started it: close() ends them all, even
+        # when a consumer was cancelled outside the generator and left it suspended.
+        self._watch_tasks: set[asyncio.Task[None]] = set()
         self._connect_lock = asyncio.Lock()
         self._last_refresh = float("-inf")
         self.apply_calls = 0
@@ -179,6 +182,10 @@ class KubernetesBackend:
             await asyncio.sleep(delay)
 
     async def close(self) -> None:
+        tasks = list(self._watch_tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._api is not None:
             api, self._api = self._api, None
             await api.close()
@@ -487,10 +494,13 @@ class KubernetesBackend:
 
         def start(res: ApiResource) -> None:
             if (res.group, res.kind) not in follow.tasks:
-                follow.tasks[(res.group, res.kind)] = asyncio.create_task(
+                task = asyncio.create_task(
                     self._follow_kind(res, follow.queue),
                     name=f"watch-{res.kind}.{res.group or 'core'}",
                 )
+                follow.tasks[(res.group, res.kind)] = task
+                self._watch_tasks.add(task)
+                task.add_done_callback(self._watch_tasks.discard)
 
         for res in list(self._in_use.values()):
             start(res)

@@ -11,6 +11,7 @@ import os
 import random
 import socket
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,23 @@ def _free_port() -> int:
         if all(_free(p) for p in (port, port + 1, port + 10000, port + 10001, port + 10002)):
             return port
     raise RuntimeError("no free port range for the test apiserver")
+
+
+def _check_controller_manager(run_dir: Path) -> None:
+    """Fail clearly when the controller-manager died at start (no ReplicaSets, no Pods).
+
+    kube-controller-manager 1.20 also serves an insecure port, 10252, that start.sh does not
+    move: a second control plane on the same machine (another test session) takes it.
+    """
+    pid = int((run_dir / "kcm.pid").read_text())
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            log = (run_dir / "logs" / "kcm.log").read_text()[-1500:]
+            pytest.fail(f"kube-controller-manager exited at start (another k8s-testenv?):\n{log}")
+        time.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,11 @@ def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiServer]:
             f"--- {p.name}\n{p.read_text()[-2000:]}" for p in (run_dir / "logs").glob("*.log")
         )
         pytest.fail(f"k8s-testenv start.sh failed: {exc}\n{logs}")
+    try:
+        _check_controller_manager(run_dir)
+    except BaseException:
+        subprocess.run(["bash", str(testenv / "stop.sh"), str(run_dir)], check=False, timeout=60)
+        raise
     try:
         yield ApiServer(run_dir, Path(out.stdout.strip().splitlines()[-1]), port)
     finally:
