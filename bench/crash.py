@@ -40,6 +40,9 @@ rolloutStrategy:
 """
 
 
+RUN_TIMEOUT = 180.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -100,12 +103,19 @@ async def run_once(workdir: Path) -> float:
     data.mkdir(parents=True)
     port = free_port()
     address = f"127.0.0.1:{port}"
-    channel = grpc.aio.insecure_channel(address)
+    # Reconnect quickly after the kill: gRPC's default backoff grows to two minutes.
+    channel = grpc.aio.insecure_channel(
+        address,
+        options=[
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 1000),
+        ],
+    )
     stub = fleet_pb2_grpc.FleetServiceStub(channel)
     spokes: list[tuple[Spoke, asyncio.Task[None]]] = []
     try:
         async with hub_process(data, port) as proc:
-            await channel.channel_ready()
+            await asyncio.wait_for(channel.channel_ready(), 30)
             token = (await stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
             for i in range(6):
                 part = str(i % 3 + 1)
@@ -145,7 +155,7 @@ async def run_once(workdir: Path) -> float:
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
         async with hub_process(data, port):
-            await channel.channel_ready()
+            await asyncio.wait_for(channel.channel_ready(), 30)
             bundles = (await stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=5)).bundles
             assert [b.spec.name for b in bundles] == ["web"], bundles
             clusters = (
@@ -175,9 +185,14 @@ async def main_async(runs: int) -> int:
     for i in range(runs):
         workdir = Path(tempfile.mkdtemp(prefix="argosy-crash-"))
         try:
-            took = await run_once(workdir)
+            took = await asyncio.wait_for(run_once(workdir), RUN_TIMEOUT)
             passed += 1
             print(f"run {i + 1}/{runs}: ok ({took:.1f}s)", flush=True)
+        except TimeoutError:
+            print(f"run {i + 1}/{runs}: FAILED: stuck for {RUN_TIMEOUT}s; tasks:", flush=True)
+            for task in asyncio.all_tasks():
+                task.print_stack(limit=6)
+            continue
         except Exception as exc:
             print(f"run {i + 1}/{runs}: FAILED: {exc!r} (kept {workdir})", flush=True)
             continue

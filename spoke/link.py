@@ -208,17 +208,23 @@ class Link:
             log.info("connected to hub %s as %s", self._s.hub, self._s.name)
             for bundle in self._reconciler.bundles():
                 self._reporter.mark(bundle)
-            ended: BaseException | None = None
+            # Plain tasks, not a TaskGroup: grpc.aio turns a cancelled read into an RPC error,
+            # and a TaskGroup would then raise that error instead of our own cancellation
+            # (Python 3.11), letting the retry loop outlive a spoke being stopped.
+            tasks = [
+                asyncio.create_task(self._read(call, queue), name="link-read"),
+                asyncio.create_task(self._write(call, queue), name="link-write"),
+                asyncio.create_task(self._heartbeat(queue, heartbeat), name="link-heartbeat"),
+            ]
             try:
-                async with asyncio.TaskGroup() as tasks:
-                    tasks.create_task(self._read(call, queue), name="link-read")
-                    tasks.create_task(self._write(call, queue), name="link-write")
-                    tasks.create_task(self._heartbeat(queue, heartbeat), name="link-heartbeat")
-            except* (_StreamEnded, grpc.aio.AioRpcError) as group:
-                ended = group.exceptions[0]
-            # Re-raised outside except*, so run() sees the error itself, not a group.
-            if ended is not None:
-                raise ended
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            for task in done:
+                if (exc := task.exception()) is not None:
+                    raise exc
         finally:
             call.cancel()
 
