@@ -31,6 +31,8 @@ class ClusterRecord:
     credential_hash: str = field(repr=False)
     created: int
     last_seen: int = 0
+    # Revoked: its certificate is refused and it cannot register again until deleted.
+    revoked: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,18 @@ class TokenRecord:
     expires: int = 0
     revoked: bool = False
     uses: int = 0
+    max_uses: int = 0
+
+
+@dataclass(frozen=True)
+class AdminTokenRecord:
+    """A bearer token for the admin API; only its hash is stored."""
+
+    id: str
+    secret_hash: str = field(repr=False)
+    role: str
+    created: int
+    revoked: bool = False
 
 
 @dataclass(frozen=True)

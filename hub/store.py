@@ -18,6 +18,7 @@ from typing import Protocol, TypeVar
 
 from argosy.selectors import LabelSelector, Requirement
 from hub.models import (
+    AdminTokenRecord,
     BundleControl,
     BundleRecord,
     ClusterRecord,
@@ -63,6 +64,12 @@ class Store(Protocol):
         self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]
     ) -> None: ...
     async def put_bundle_control(self, control: BundleControl) -> None: ...
+    async def put_admin_token(self, token: AdminTokenRecord) -> None: ...
+    async def get_admin_token(self, secret_hash: str) -> AdminTokenRecord | None: ...
+    async def shared_secret(self, name: str, value: bytes) -> bytes:
+        """The stored value of a hub-wide secret (the CA): value is kept if there is none yet,
+        so replicas starting together agree on one."""
+        ...
 
 
 SCHEMA_VERSION = 1
@@ -74,11 +81,17 @@ CREATE TABLE IF NOT EXISTS bundles (
 CREATE TABLE IF NOT EXISTS resource_sets (revision TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS clusters (
     id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, labels TEXT NOT NULL,
-    credential_hash TEXT NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+    credential_hash TEXT NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS groups_ (name TEXT PRIMARY KEY, selector TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL UNIQUE, created INTEGER NOT NULL,
-    expires INTEGER NOT NULL, revoked INTEGER NOT NULL, uses INTEGER NOT NULL);
+    expires INTEGER NOT NULL, revoked INTEGER NOT NULL, uses INTEGER NOT NULL,
+    max_uses INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS admin_tokens (
+    id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+    created INTEGER NOT NULL, revoked INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS deployments (
     bundle TEXT NOT NULL, cluster_id TEXT NOT NULL, desired TEXT NOT NULL, acked TEXT NOT NULL,
     error TEXT NOT NULL, status_revision TEXT NOT NULL, ready INTEGER NOT NULL,
@@ -176,9 +189,9 @@ class SqliteStore:
                 )
             ]
             clusters = [
-                ClusterRecord(i, n, json.loads(lb), h, c, s)
-                for i, n, lb, h, c, s in conn.execute(
-                    "SELECT id, name, labels, credential_hash, created, last_seen "
+                ClusterRecord(i, n, json.loads(lb), h, c, s, bool(rv))
+                for i, n, lb, h, c, s, rv in conn.execute(
+                    "SELECT id, name, labels, credential_hash, created, last_seen, revoked "
                     "FROM clusters ORDER BY name"
                 )
             ]
@@ -256,10 +269,11 @@ class SqliteStore:
         def put(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
                 conn.execute(
-                    "INSERT INTO clusters(id, name, labels, credential_hash, created, last_seen) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
-                    "labels=excluded.labels, credential_hash=excluded.credential_hash, "
-                    "last_seen=excluded.last_seen",
+                    "INSERT INTO clusters(id, name, labels, credential_hash, created, last_seen, "
+                    "revoked) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "name=excluded.name, labels=excluded.labels, "
+                    "credential_hash=excluded.credential_hash, last_seen=excluded.last_seen, "
+                    "revoked=excluded.revoked",
                     (
                         cluster.id,
                         cluster.name,
@@ -267,6 +281,7 @@ class SqliteStore:
                         cluster.credential_hash,
                         cluster.created,
                         cluster.last_seen,
+                        int(cluster.revoked),
                     ),
                 )
 
@@ -312,9 +327,10 @@ class SqliteStore:
         def put(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
                 conn.execute(
-                    "INSERT INTO tokens(id, secret_hash, created, expires, revoked, uses) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                    "revoked=excluded.revoked, uses=excluded.uses, expires=excluded.expires",
+                    "INSERT INTO tokens(id, secret_hash, created, expires, revoked, uses, "
+                    "max_uses) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "revoked=excluded.revoked, uses=excluded.uses, expires=excluded.expires, "
+                    "max_uses=excluded.max_uses",
                     (
                         token.id,
                         token.secret_hash,
@@ -322,6 +338,7 @@ class SqliteStore:
                         token.expires,
                         int(token.revoked),
                         token.uses,
+                        token.max_uses,
                     ),
                 )
 
@@ -330,34 +347,72 @@ class SqliteStore:
     async def list_tokens(self) -> list[TokenRecord]:
         def list_(conn: sqlite3.Connection) -> list[TokenRecord]:
             return [
-                TokenRecord(i, h, c, e, bool(r), u)
-                for i, h, c, e, r, u in conn.execute(
-                    "SELECT id, secret_hash, created, expires, revoked, uses FROM tokens "
-                    "ORDER BY created"
+                TokenRecord(i, h, c, e, bool(r), u, m)
+                for i, h, c, e, r, u, m in conn.execute(
+                    "SELECT id, secret_hash, created, expires, revoked, uses, max_uses "
+                    "FROM tokens ORDER BY created, id"
                 )
             ]
 
         return await self._run(list_)
 
     async def use_token(self, secret_hash: str, *, now: int) -> TokenRecord | None:
-        """Count one use of a valid token, atomically; None when unknown, revoked or expired."""
+        """Count one use of a valid token, atomically; None when unknown, revoked, expired or
+        used up."""
 
         def use(conn: sqlite3.Connection) -> TokenRecord | None:
             with _transaction(conn):
                 row = conn.execute(
-                    "SELECT id, secret_hash, created, expires, revoked, uses FROM tokens "
-                    "WHERE secret_hash = ?",
+                    "SELECT id, secret_hash, created, expires, revoked, uses, max_uses "
+                    "FROM tokens WHERE secret_hash = ?",
                     (secret_hash,),
                 ).fetchone()
                 if row is None:
                     return None
-                token = TokenRecord(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+                token = TokenRecord(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
                 if token.revoked or (token.expires and token.expires <= now):
+                    return None
+                if token.max_uses and token.uses >= token.max_uses:
                     return None
                 conn.execute("UPDATE tokens SET uses = uses + 1 WHERE id = ?", (token.id,))
                 return token
 
         return await self._run(use)
+
+    async def put_admin_token(self, token: AdminTokenRecord) -> None:
+        def put(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute(
+                    "INSERT INTO admin_tokens(id, secret_hash, role, created, revoked) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET revoked=excluded.revoked",
+                    (token.id, token.secret_hash, token.role, token.created, int(token.revoked)),
+                )
+
+        await self._run(put)
+
+    async def get_admin_token(self, secret_hash: str) -> AdminTokenRecord | None:
+        def get(conn: sqlite3.Connection) -> AdminTokenRecord | None:
+            row = conn.execute(
+                "SELECT id, secret_hash, role, created, revoked FROM admin_tokens "
+                "WHERE secret_hash = ?",
+                (secret_hash,),
+            ).fetchone()
+            if row is None:
+                return None
+            return AdminTokenRecord(row[0], row[1], row[2], row[3], bool(row[4]))
+
+        return await self._run(get)
+
+    async def shared_secret(self, name: str, value: bytes) -> bytes:
+        def get(conn: sqlite3.Connection) -> bytes:
+            with _transaction(conn):
+                conn.execute(
+                    "INSERT OR IGNORE INTO secrets(name, value) VALUES (?, ?)", (name, value)
+                )
+                row = conn.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+                return bytes(row[0])
+
+        return await self._run(get)
 
     async def save_deployments(
         self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]

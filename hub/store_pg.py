@@ -25,6 +25,7 @@ import asyncpg
 from asyncpg.pool import Pool, PoolConnectionProxy
 
 from hub.models import (
+    AdminTokenRecord,
     BundleControl,
     BundleRecord,
     ClusterRecord,
@@ -111,6 +112,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE INDEX deployments_cluster_id ON deployments (cluster_id);
         CREATE TABLE bundle_control (name TEXT PRIMARY KEY, paused BOOLEAN, halted TEXT NOT NULL);
+        """,
+    ),
+    Migration(
+        2,
+        "trust: cluster revocation, token use limits, admin tokens, the hub CA",
+        """
+        ALTER TABLE clusters ADD COLUMN revoked BOOLEAN NOT NULL DEFAULT FALSE;
+        ALTER TABLE tokens ADD COLUMN max_uses BIGINT NOT NULL DEFAULT 0;
+        CREATE TABLE admin_tokens (
+            id TEXT PRIMARY KEY,
+            secret_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            created BIGINT NOT NULL,
+            revoked BOOLEAN NOT NULL
+        );
+        CREATE TABLE secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
         """,
     ),
 )
@@ -252,9 +269,10 @@ class PostgresStore:
                     r["credential_hash"],
                     r["created"],
                     r["last_seen"],
+                    r["revoked"],
                 )
                 for r in await conn.fetch(
-                    "SELECT id, name, labels::text, credential_hash, created, last_seen "
+                    "SELECT id, name, labels::text, credential_hash, created, last_seen, revoked "
                     "FROM clusters ORDER BY name"
                 )
             ]
@@ -335,16 +353,18 @@ class PostgresStore:
     async def put_cluster(self, cluster: ClusterRecord) -> None:
         async with self._transaction() as conn:
             await conn.execute(
-                "INSERT INTO clusters (id, name, labels, credential_hash, created, last_seen) "
-                "VALUES ($1, $2, $3::jsonb, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET "
-                "name = excluded.name, labels = excluded.labels, "
-                "credential_hash = excluded.credential_hash, last_seen = excluded.last_seen",
+                "INSERT INTO clusters (id, name, labels, credential_hash, created, last_seen, "
+                "revoked) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE "
+                "SET name = excluded.name, labels = excluded.labels, "
+                "credential_hash = excluded.credential_hash, last_seen = excluded.last_seen, "
+                "revoked = excluded.revoked",
                 cluster.id,
                 cluster.name,
                 _json_dump(cluster.labels),
                 cluster.credential_hash,
                 cluster.created,
                 cluster.last_seen,
+                cluster.revoked,
             )
 
     async def delete_cluster(self, cluster_id: str) -> None:
@@ -380,21 +400,23 @@ class PostgresStore:
     async def put_token(self, token: TokenRecord) -> None:
         async with self._transaction() as conn:
             await conn.execute(
-                "INSERT INTO tokens (id, secret_hash, created, expires, revoked, uses) "
-                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET "
-                "revoked = excluded.revoked, uses = excluded.uses, expires = excluded.expires",
+                "INSERT INTO tokens (id, secret_hash, created, expires, revoked, uses, max_uses) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET "
+                "revoked = excluded.revoked, uses = excluded.uses, expires = excluded.expires, "
+                "max_uses = excluded.max_uses",
                 token.id,
                 token.secret_hash,
                 token.created,
                 token.expires,
                 token.revoked,
                 token.uses,
+                token.max_uses,
             )
 
     async def list_tokens(self) -> list[TokenRecord]:
         async with self._acquire() as conn:
             rows = await conn.fetch(
-                "SELECT id, secret_hash, created, expires, revoked, uses FROM tokens "
+                "SELECT id, secret_hash, created, expires, revoked, uses, max_uses FROM tokens "
                 "ORDER BY created, id"
             )
         return [_token(r) for r in rows]
@@ -409,8 +431,9 @@ class PostgresStore:
             row = await conn.fetchrow(
                 "UPDATE tokens SET uses = uses + 1 "
                 "WHERE secret_hash = $1 AND NOT revoked AND (expires = 0 OR expires > $2) "
+                "AND (max_uses = 0 OR uses < max_uses) "
                 # The record as it was before this use, as SqliteStore returns it.
-                "RETURNING id, secret_hash, created, expires, revoked, uses - 1 AS uses",
+                "RETURNING id, secret_hash, created, expires, revoked, uses - 1 AS uses, max_uses",
                 secret_hash,
                 now,
             )
@@ -465,6 +488,41 @@ class PostgresStore:
                 _text(control.halted),
             )
 
+    async def put_admin_token(self, token: AdminTokenRecord) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO admin_tokens (id, secret_hash, role, created, revoked) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET "
+                "revoked = excluded.revoked",
+                token.id,
+                token.secret_hash,
+                token.role,
+                token.created,
+                token.revoked,
+            )
+
+    async def get_admin_token(self, secret_hash: str) -> AdminTokenRecord | None:
+        async with self._acquire() as conn:
+            r = await conn.fetchrow(
+                "SELECT id, secret_hash, role, created, revoked FROM admin_tokens "
+                "WHERE secret_hash = $1",
+                secret_hash,
+            )
+        if r is None:
+            return None
+        return AdminTokenRecord(r["id"], r["secret_hash"], r["role"], r["created"], r["revoked"])
+
+    async def shared_secret(self, name: str, value: bytes) -> bytes:
+        # Insert-if-absent then read, in one transaction: replicas starting together agree.
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                name,
+                value,
+            )
+            stored = await conn.fetchval("SELECT value FROM secrets WHERE name = $1", name)
+        return bytes(stored)
+
 
 async def _insert_resource_sets(conn: Connection, resource_sets: Mapping[str, bytes]) -> None:
     if not resource_sets:
@@ -480,7 +538,13 @@ async def _insert_resource_sets(conn: Connection, resource_sets: Mapping[str, by
 
 def _token(r: asyncpg.Record) -> TokenRecord:
     return TokenRecord(
-        r["id"], r["secret_hash"], r["created"], r["expires"], r["revoked"], r["uses"]
+        r["id"],
+        r["secret_hash"],
+        r["created"],
+        r["expires"],
+        r["revoked"],
+        r["uses"],
+        r["max_uses"],
     )
 
 

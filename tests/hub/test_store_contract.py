@@ -19,6 +19,7 @@ import pytest
 
 from argosy.selectors import LabelSelector, Requirement
 from hub.models import (
+    AdminTokenRecord,
     BundleControl,
     BundleRecord,
     ClusterRecord,
@@ -456,6 +457,46 @@ async def test_a_hub_older_than_its_database_refuses_to_start(pg_server: PgServe
         await conn.close(timeout=10)
     with pytest.raises(SchemaTooNew, match=f"version {LATEST + 1}"):
         await PostgresStore(dsn).open()
+
+
+# --- trust: token limits, revocation, admin tokens, the shared CA ------------------------------
+
+
+async def test_a_token_with_max_uses_is_used_up(store: Store) -> None:
+    await store.put_token(TokenRecord("t-2", "twice", created=1, max_uses=2))
+    assert await store.use_token("twice", now=5) is not None
+    assert await store.use_token("twice", now=5) is not None
+    assert await store.use_token("twice", now=5) is None
+    [token] = [t for t in await store.list_tokens() if t.id == "t-2"]
+    assert (token.uses, token.max_uses) == (2, 2)
+
+
+async def test_a_revoked_cluster_stays_revoked(make_store: MakeStore, store: Store) -> None:
+    cluster = ClusterRecord("c-r", "gone", {}, "serial", 1, 0, revoked=True)
+    await store.put_cluster(cluster)
+    store = await reopened(make_store, store)
+    try:
+        assert (await store.load()).clusters == [cluster]
+    finally:
+        await store.close()
+
+
+async def test_admin_tokens_are_found_by_hash(store: Store) -> None:
+    viewer = AdminTokenRecord("a-1", "h-viewer", "viewer", 3)
+    await store.put_admin_token(viewer)
+    assert await store.get_admin_token("h-viewer") == viewer
+    assert await store.get_admin_token("nope") is None
+    await store.put_admin_token(AdminTokenRecord("a-1", "h-viewer", "viewer", 3, revoked=True))
+    found = await store.get_admin_token("h-viewer")
+    assert found is not None and found.revoked
+
+
+async def test_the_first_shared_secret_wins(store: Store) -> None:
+    first = await store.shared_secret("ca", b"one")
+    second = await store.shared_secret("ca", b"two")
+    assert first == second == b"one"
+    racing = await asyncio.gather(*(store.shared_secret("ca2", bytes([i])) for i in range(5)))
+    assert len(set(racing)) == 1
 
 
 # --- the suite itself --------------------------------------------------------------------------

@@ -95,7 +95,7 @@ class DeleteBundleResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Cluster(_message.Message):
-    __slots__ = ("id", "name", "labels", "connected", "created_unix", "last_seen_unix")
+    __slots__ = ("id", "name", "labels", "connected", "created_unix", "last_seen_unix", "revoked")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -109,13 +109,15 @@ class Cluster(_message.Message):
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
     CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
     LAST_SEEN_UNIX_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     labels: _containers.ScalarMap[str, str]
     connected: bool
     created_unix: int
     last_seen_unix: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., connected: _Optional[bool] = ..., created_unix: _Optional[int] = ..., last_seen_unix: _Optional[int] = ...) -> None: ...
+    revoked: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., connected: _Optional[bool] = ..., created_unix: _Optional[int] = ..., last_seen_unix: _Optional[int] = ..., revoked: _Optional[bool] = ...) -> None: ...
 
 class ListClustersRequest(_message.Message):
     __slots__ = ()
@@ -136,6 +138,30 @@ class DeleteClusterRequest(_message.Message):
 class DeleteClusterResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class RevokeClusterRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class RevokeClusterResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateAdminTokenRequest(_message.Message):
+    __slots__ = ("role",)
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    def __init__(self, role: _Optional[str] = ...) -> None: ...
+
+class CreateAdminTokenResponse(_message.Message):
+    __slots__ = ("token", "id")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    id: str
+    def __init__(self, token: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
 
 class LabelSelector(_message.Message):
     __slots__ = ("match_labels", "match_expressions")
@@ -203,32 +229,38 @@ class DeleteGroupResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Token(_message.Message):
-    __slots__ = ("id", "created_unix", "expires_unix", "revoked", "uses")
+    __slots__ = ("id", "created_unix", "expires_unix", "revoked", "uses", "max_uses")
     ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_UNIX_FIELD_NUMBER: _ClassVar[int]
     REVOKED_FIELD_NUMBER: _ClassVar[int]
     USES_FIELD_NUMBER: _ClassVar[int]
+    MAX_USES_FIELD_NUMBER: _ClassVar[int]
     id: str
     created_unix: int
     expires_unix: int
     revoked: bool
     uses: int
-    def __init__(self, id: _Optional[str] = ..., created_unix: _Optional[int] = ..., expires_unix: _Optional[int] = ..., revoked: _Optional[bool] = ..., uses: _Optional[int] = ...) -> None: ...
+    max_uses: int
+    def __init__(self, id: _Optional[str] = ..., created_unix: _Optional[int] = ..., expires_unix: _Optional[int] = ..., revoked: _Optional[bool] = ..., uses: _Optional[int] = ..., max_uses: _Optional[int] = ...) -> None: ...
 
 class CreateTokenRequest(_message.Message):
-    __slots__ = ("ttl_seconds",)
+    __slots__ = ("ttl_seconds", "max_uses")
     TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_USES_FIELD_NUMBER: _ClassVar[int]
     ttl_seconds: int
-    def __init__(self, ttl_seconds: _Optional[int] = ...) -> None: ...
+    max_uses: int
+    def __init__(self, ttl_seconds: _Optional[int] = ..., max_uses: _Optional[int] = ...) -> None: ...
 
 class CreateTokenResponse(_message.Message):
-    __slots__ = ("token", "info")
+    __slots__ = ("token", "info", "ca_pem")
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
+    CA_PEM_FIELD_NUMBER: _ClassVar[int]
     token: str
     info: Token
-    def __init__(self, token: _Optional[str] = ..., info: _Optional[_Union[Token, _Mapping]] = ...) -> None: ...
+    ca_pem: bytes
+    def __init__(self, token: _Optional[str] = ..., info: _Optional[_Union[Token, _Mapping]] = ..., ca_pem: _Optional[bytes] = ...) -> None: ...
 
 class ListTokensRequest(_message.Message):
     __slots__ = ()

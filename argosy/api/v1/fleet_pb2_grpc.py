@@ -65,6 +65,11 @@ class FleetServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteClusterRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteClusterResponse.FromString,
                 _registered_method=True)
+        self.RevokeCluster = channel.unary_unary(
+                '/argosy.api.v1.FleetService/RevokeCluster',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeClusterRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeClusterResponse.FromString,
+                _registered_method=True)
         self.CreateGroup = channel.unary_unary(
                 '/argosy.api.v1.FleetService/CreateGroup',
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateGroupRequest.SerializeToString,
@@ -94,6 +99,11 @@ class FleetServiceStub:
                 '/argosy.api.v1.FleetService/RevokeToken',
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeTokenRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeTokenResponse.FromString,
+                _registered_method=True)
+        self.CreateAdminToken = channel.unary_unary(
+                '/argosy.api.v1.FleetService/CreateAdminToken',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenResponse.FromString,
                 _registered_method=True)
         self.GetStatus = channel.unary_unary(
                 '/argosy.api.v1.FleetService/GetStatus',
@@ -158,6 +168,14 @@ class FleetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeCluster(self, request, context):
+        """Invalidate a cluster's certificate and cut its open stream at once. It cannot register
+        again until it is deleted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateGroup(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -190,6 +208,13 @@ class FleetServiceServicer:
 
     def RevokeToken(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAdminToken(self, request, context):
+        """Admin API bearer tokens, with a role: admin (everything) or viewer (read and watch).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -254,6 +279,11 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteClusterRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteClusterResponse.SerializeToString,
             ),
+            'RevokeCluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCluster,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeClusterRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeClusterResponse.SerializeToString,
+            ),
             'CreateGroup': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateGroup,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateGroupRequest.FromString,
@@ -283,6 +313,11 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.RevokeToken,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeTokenRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'CreateAdminToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAdminToken,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenResponse.SerializeToString,
             ),
             'GetStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStatus,
@@ -479,6 +514,33 @@ class FleetService:
             _registered_method=True)
 
     @staticmethod
+    def RevokeCluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/RevokeCluster',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeClusterRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def CreateGroup(request,
             target,
             options=(),
@@ -630,6 +692,33 @@ class FleetService:
             '/argosy.api.v1.FleetService/RevokeToken',
             argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeTokenRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAdminToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/CreateAdminToken',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

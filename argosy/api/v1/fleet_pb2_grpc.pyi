@@ -40,12 +40,18 @@ class FleetServiceStub:
     DeleteBundle: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteBundleRequest, _fleet_pb2.DeleteBundleResponse]
     ListClusters: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListClustersRequest, _fleet_pb2.ListClustersResponse]
     DeleteCluster: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteClusterRequest, _fleet_pb2.DeleteClusterResponse]
+    RevokeCluster: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.RevokeClusterRequest, _fleet_pb2.RevokeClusterResponse]
+    """Invalidate a cluster's certificate and cut its open stream at once. It cannot register
+    again until it is deleted.
+    """
     CreateGroup: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.CreateGroupRequest, _fleet_pb2.CreateGroupResponse]
     ListGroups: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListGroupsRequest, _fleet_pb2.ListGroupsResponse]
     DeleteGroup: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteGroupRequest, _fleet_pb2.DeleteGroupResponse]
     CreateToken: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.CreateTokenRequest, _fleet_pb2.CreateTokenResponse]
     ListTokens: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListTokensRequest, _fleet_pb2.ListTokensResponse]
     RevokeToken: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.RevokeTokenRequest, _fleet_pb2.RevokeTokenResponse]
+    CreateAdminToken: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.CreateAdminTokenRequest, _fleet_pb2.CreateAdminTokenResponse]
+    """Admin API bearer tokens, with a role: admin (everything) or viewer (read and watch)."""
     GetStatus: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetStatusRequest, _fleet_pb2.GetStatusResponse]
     WatchStatus: _grpc.UnaryStreamMultiCallable[_fleet_pb2.WatchStatusRequest, _fleet_pb2.WatchStatusResponse]
     """A snapshot first, then every change, coalesced."""
@@ -66,12 +72,18 @@ class FleetServiceAsyncStub(FleetServiceStub):
     DeleteBundle: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteBundleRequest, _fleet_pb2.DeleteBundleResponse]  # type: ignore[assignment]
     ListClusters: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListClustersRequest, _fleet_pb2.ListClustersResponse]  # type: ignore[assignment]
     DeleteCluster: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteClusterRequest, _fleet_pb2.DeleteClusterResponse]  # type: ignore[assignment]
+    RevokeCluster: _aio.UnaryUnaryMultiCallable[_fleet_pb2.RevokeClusterRequest, _fleet_pb2.RevokeClusterResponse]  # type: ignore[assignment]
+    """Invalidate a cluster's certificate and cut its open stream at once. It cannot register
+    again until it is deleted.
+    """
     CreateGroup: _aio.UnaryUnaryMultiCallable[_fleet_pb2.CreateGroupRequest, _fleet_pb2.CreateGroupResponse]  # type: ignore[assignment]
     ListGroups: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListGroupsRequest, _fleet_pb2.ListGroupsResponse]  # type: ignore[assignment]
     DeleteGroup: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteGroupRequest, _fleet_pb2.DeleteGroupResponse]  # type: ignore[assignment]
     CreateToken: _aio.UnaryUnaryMultiCallable[_fleet_pb2.CreateTokenRequest, _fleet_pb2.CreateTokenResponse]  # type: ignore[assignment]
     ListTokens: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListTokensRequest, _fleet_pb2.ListTokensResponse]  # type: ignore[assignment]
     RevokeToken: _aio.UnaryUnaryMultiCallable[_fleet_pb2.RevokeTokenRequest, _fleet_pb2.RevokeTokenResponse]  # type: ignore[assignment]
+    CreateAdminToken: _aio.UnaryUnaryMultiCallable[_fleet_pb2.CreateAdminTokenRequest, _fleet_pb2.CreateAdminTokenResponse]  # type: ignore[assignment]
+    """Admin API bearer tokens, with a role: admin (everything) or viewer (read and watch)."""
     GetStatus: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetStatusRequest, _fleet_pb2.GetStatusResponse]  # type: ignore[assignment]
     WatchStatus: _aio.UnaryStreamMultiCallable[_fleet_pb2.WatchStatusRequest, _fleet_pb2.WatchStatusResponse]  # type: ignore[assignment]
     """A snapshot first, then every change, coalesced."""
@@ -127,6 +139,16 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_fleet_pb2.DeleteClusterResponse, _abc.Awaitable[_fleet_pb2.DeleteClusterResponse]]: ...
 
     @_abc_1.abstractmethod
+    def RevokeCluster(
+        self,
+        request: _fleet_pb2.RevokeClusterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.RevokeClusterResponse, _abc.Awaitable[_fleet_pb2.RevokeClusterResponse]]:
+        """Invalidate a cluster's certificate and cut its open stream at once. It cannot register
+        again until it is deleted.
+        """
+
+    @_abc_1.abstractmethod
     def CreateGroup(
         self,
         request: _fleet_pb2.CreateGroupRequest,
@@ -167,6 +189,14 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _fleet_pb2.RevokeTokenRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.RevokeTokenResponse, _abc.Awaitable[_fleet_pb2.RevokeTokenResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateAdminToken(
+        self,
+        request: _fleet_pb2.CreateAdminTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.CreateAdminTokenResponse, _abc.Awaitable[_fleet_pb2.CreateAdminTokenResponse]]:
+        """Admin API bearer tokens, with a role: admin (everything) or viewer (read and watch)."""
 
     @_abc_1.abstractmethod
     def GetStatus(

@@ -45,6 +45,11 @@ class SpokeServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_spoke__pb2.ConnectRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_spoke__pb2.ConnectResponse.FromString,
                 _registered_method=True)
+        self.RenewCertificate = channel.unary_unary(
+                '/argosy.api.v1.SpokeService/RenewCertificate',
+                request_serializer=argosy_dot_api_dot_v1_dot_spoke__pb2.RenewCertificateRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_spoke__pb2.RenewCertificateResponse.FromString,
+                _registered_method=True)
 
 
 class SpokeServiceServicer:
@@ -59,8 +64,18 @@ class SpokeServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Connect(self, request_iterator, context):
-        """One long-lived stream per spoke. The credential travels in the "authorization" metadata as
-        "Bearer <credential>".
+        """One long-lived stream per spoke, on the hub's spoke port, authenticated by the cluster's
+        client certificate (mTLS); the hub takes the cluster's identity from the certificate alone.
+        On a hub run with --insecure it is on the main port, with the credential in the
+        "authorization" metadata as "Bearer <credential>".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenewCertificate(self, request, context):
+        """A new client certificate for the calling cluster, before the current one expires
+        (spoke port, mTLS).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -78,6 +93,11 @@ def add_SpokeServiceServicer_to_server(servicer, server):
                     servicer.Connect,
                     request_deserializer=argosy_dot_api_dot_v1_dot_spoke__pb2.ConnectRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_spoke__pb2.ConnectResponse.SerializeToString,
+            ),
+            'RenewCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewCertificate,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_spoke__pb2.RenewCertificateRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_spoke__pb2.RenewCertificateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,6 +155,33 @@ class SpokeService:
             '/argosy.api.v1.SpokeService/Connect',
             argosy_dot_api_dot_v1_dot_spoke__pb2.ConnectRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_spoke__pb2.ConnectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.SpokeService/RenewCertificate',
+            argosy_dot_api_dot_v1_dot_spoke__pb2.RenewCertificateRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_spoke__pb2.RenewCertificateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -36,8 +36,14 @@ class SpokeServiceStub:
     Register: _grpc.UnaryUnaryMultiCallable[_spoke_pb2.RegisterRequest, _spoke_pb2.RegisterResponse]
     """Exchange a registration token for a cluster id and a per-cluster credential."""
     Connect: _grpc.StreamStreamMultiCallable[_spoke_pb2.ConnectRequest, _spoke_pb2.ConnectResponse]
-    """One long-lived stream per spoke. The credential travels in the "authorization" metadata as
-    "Bearer <credential>".
+    """One long-lived stream per spoke, on the hub's spoke port, authenticated by the cluster's
+    client certificate (mTLS); the hub takes the cluster's identity from the certificate alone.
+    On a hub run with --insecure it is on the main port, with the credential in the
+    "authorization" metadata as "Bearer <credential>".
+    """
+    RenewCertificate: _grpc.UnaryUnaryMultiCallable[_spoke_pb2.RenewCertificateRequest, _spoke_pb2.RenewCertificateResponse]
+    """A new client certificate for the calling cluster, before the current one expires
+    (spoke port, mTLS).
     """
 
 @_typing.type_check_only
@@ -48,8 +54,14 @@ class SpokeServiceAsyncStub(SpokeServiceStub):
     Register: _aio.UnaryUnaryMultiCallable[_spoke_pb2.RegisterRequest, _spoke_pb2.RegisterResponse]  # type: ignore[assignment]
     """Exchange a registration token for a cluster id and a per-cluster credential."""
     Connect: _aio.StreamStreamMultiCallable[_spoke_pb2.ConnectRequest, _spoke_pb2.ConnectResponse]  # type: ignore[assignment]
-    """One long-lived stream per spoke. The credential travels in the "authorization" metadata as
-    "Bearer <credential>".
+    """One long-lived stream per spoke, on the hub's spoke port, authenticated by the cluster's
+    client certificate (mTLS); the hub takes the cluster's identity from the certificate alone.
+    On a hub run with --insecure it is on the main port, with the credential in the
+    "authorization" metadata as "Bearer <credential>".
+    """
+    RenewCertificate: _aio.UnaryUnaryMultiCallable[_spoke_pb2.RenewCertificateRequest, _spoke_pb2.RenewCertificateResponse]  # type: ignore[assignment]
+    """A new client certificate for the calling cluster, before the current one expires
+    (spoke port, mTLS).
     """
 
 class SpokeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -69,8 +81,20 @@ class SpokeServiceServicer(metaclass=_abc_1.ABCMeta):
         request_iterator: _MaybeAsyncIterator[_spoke_pb2.ConnectRequest],
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_spoke_pb2.ConnectResponse], _abc.AsyncIterator[_spoke_pb2.ConnectResponse]]:
-        """One long-lived stream per spoke. The credential travels in the "authorization" metadata as
-        "Bearer <credential>".
+        """One long-lived stream per spoke, on the hub's spoke port, authenticated by the cluster's
+        client certificate (mTLS); the hub takes the cluster's identity from the certificate alone.
+        On a hub run with --insecure it is on the main port, with the credential in the
+        "authorization" metadata as "Bearer <credential>".
+        """
+
+    @_abc_1.abstractmethod
+    def RenewCertificate(
+        self,
+        request: _spoke_pb2.RenewCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_spoke_pb2.RenewCertificateResponse, _abc.Awaitable[_spoke_pb2.RenewCertificateResponse]]:
+        """A new client certificate for the calling cluster, before the current one expires
+        (spoke port, mTLS).
         """
 
 def add_SpokeServiceServicer_to_server(servicer: SpokeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
