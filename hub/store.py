@@ -71,6 +71,14 @@ class Store(Protocol):
         so replicas starting together agree on one."""
         ...
 
+    # Re-reads of single records, for hub replicas sharing one database (hub/replication.py):
+    # a replica told that another changed something loads just that. None: it is gone.
+    async def load_bundle(self, name: str) -> BundleRecord | None: ...
+    async def load_cluster(self, cluster_id: str) -> ClusterRecord | None: ...
+    async def load_group(self, name: str) -> GroupRecord | None: ...
+    async def load_control(self, name: str) -> BundleControl | None: ...
+    async def load_deployments(self, keys: Sequence[tuple[str, str]]) -> list[DeploymentRecord]: ...
+
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -213,6 +221,24 @@ class SqliteStore:
             return Snapshot(bundles, clusters, groups, deployments, controls)
 
         return await self._run(load)
+
+    # SQLite serves one hub, which never re-reads what it wrote: these exist for the Protocol
+    # (and the contract suite), so they filter a full load rather than carry their own SQL.
+    async def load_bundle(self, name: str) -> BundleRecord | None:
+        return next((b for b in (await self.load()).bundles if b.name == name), None)
+
+    async def load_cluster(self, cluster_id: str) -> ClusterRecord | None:
+        return next((c for c in (await self.load()).clusters if c.id == cluster_id), None)
+
+    async def load_group(self, name: str) -> GroupRecord | None:
+        return next((g for g in (await self.load()).groups if g.name == name), None)
+
+    async def load_control(self, name: str) -> BundleControl | None:
+        return next((c for c in (await self.load()).controls if c.name == name), None)
+
+    async def load_deployments(self, keys: Sequence[tuple[str, str]]) -> list[DeploymentRecord]:
+        wanted = set(keys)
+        return [d for d in (await self.load()).deployments if (d.bundle, d.cluster_id) in wanted]
 
     async def put_bundles(
         self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]

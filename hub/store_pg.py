@@ -305,6 +305,93 @@ class PostgresStore:
             ]
         return Snapshot(bundles, clusters, groups, deployments, controls)
 
+    # Single-record re-reads for replicas (hub/replication.py): another replica changed this.
+
+    async def load_bundle(self, name: str) -> BundleRecord | None:
+        async with self._transaction(isolation="repeatable_read", readonly=True) as conn:
+            r = await conn.fetchrow(
+                "SELECT name, labels::text, revision, resource_count, created, updated "
+                "FROM bundles WHERE name = $1",
+                name,
+            )
+            if r is None:
+                return None
+            files = {
+                f["path"]: bytes(f["content"])
+                for f in await conn.fetch(
+                    "SELECT path, content FROM bundle_files WHERE bundle = $1 ORDER BY path", name
+                )
+            }
+        return BundleRecord(
+            r["name"],
+            _json_object(r["labels"]),
+            files,
+            r["revision"],
+            r["resource_count"],
+            r["created"],
+            r["updated"],
+        )
+
+    async def load_cluster(self, cluster_id: str) -> ClusterRecord | None:
+        async with self._acquire() as conn:
+            r = await conn.fetchrow(
+                "SELECT id, name, labels::text, credential_hash, created, last_seen, revoked "
+                "FROM clusters WHERE id = $1",
+                cluster_id,
+            )
+        if r is None:
+            return None
+        return ClusterRecord(
+            r["id"],
+            r["name"],
+            _json_object(r["labels"]),
+            r["credential_hash"],
+            r["created"],
+            r["last_seen"],
+            r["revoked"],
+        )
+
+    async def load_group(self, name: str) -> GroupRecord | None:
+        async with self._acquire() as conn:
+            selector = await conn.fetchval(
+                "SELECT selector::text FROM cluster_groups WHERE name = $1", name
+            )
+        return None if selector is None else GroupRecord(name, _selector_from_json(selector))
+
+    async def load_control(self, name: str) -> BundleControl | None:
+        async with self._acquire() as conn:
+            r = await conn.fetchrow(
+                "SELECT name, paused, halted FROM bundle_control WHERE name = $1", name
+            )
+        return None if r is None else BundleControl(r["name"], r["paused"], r["halted"])
+
+    async def load_deployments(self, keys: Sequence[tuple[str, str]]) -> list[DeploymentRecord]:
+        if not keys:
+            return []
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT d.bundle, d.cluster_id, d.desired, d.acked, d.error, d.status_revision, "
+                "d.ready, d.resources::text, d.released FROM deployments AS d "
+                "JOIN unnest($1::text[], $2::text[]) AS x (bundle, cluster_id) "
+                "ON d.bundle = x.bundle AND d.cluster_id = x.cluster_id",
+                [b for b, _ in keys],
+                [c for _, c in keys],
+            )
+        return [
+            DeploymentRecord(
+                r["bundle"],
+                r["cluster_id"],
+                r["desired"],
+                r["acked"],
+                r["error"],
+                r["status_revision"],
+                r["ready"],
+                _resources_from_json(r["resources"]),
+                r["released"],
+            )
+            for r in rows
+        ]
+
     async def put_bundles(
         self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
     ) -> None:
