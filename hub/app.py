@@ -19,6 +19,7 @@ from argosy.runtime import install_stop_signals, setup_logging, supervise
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
 from hub.rendering import Renderer
+from hub.replication import PublishingStore, Replication
 from hub.sessions import PayloadCache
 from hub.spoke_service import SpokeService, handler
 from hub.status import StatusBook
@@ -55,6 +56,9 @@ class Settings:
     """Python logging level."""
     store: str = "sqlite"
     """Where state lives: `sqlite` (DATA_DIR/argosy.db) or a `postgresql://` DSN."""
+    reuse_port: bool = False
+    """Share the listening port with other hub replicas (SO_REUSEPORT); off, a busy port fails
+    the start loudly instead of silently sharing it."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -97,6 +101,8 @@ SERVER_OPTIONS = [
     # A burst of thousands of spokes connecting at once must not be refused.
     ("grpc.server.max_pending_requests", 20_000),
 ]
+# Plus ("grpc.so_reuseport", 0 or 1) from Settings.reuse_port: gRPC's default is 1, which
+# would let a second hub start on a busy port and silently take half its connections.
 
 
 class Hub:
@@ -117,7 +123,13 @@ class Hub:
         s.data_dir.mkdir(parents=True, exist_ok=True)
         store = make_store(s)
         await store.open()
+        # Replicas on one PostgreSQL: a change feed between them (hub/replication.py), opened
+        # before the fleet loads so that nothing committed meanwhile is missed.
+        replication = Replication(s.store) if s.store != "sqlite" else None
         try:
+            if replication is not None:
+                await replication.open()
+                store = PublishingStore(store, replication)
             book = StatusBook()
             renderer = Renderer()
             fleet = Fleet(
@@ -127,13 +139,16 @@ class Hub:
                 offline_grace=s.offline_grace_seconds,
                 limits=Limits(max_bundle_bytes=s.max_bundle_bytes, max_resources=s.max_resources),
             )
+            fleet.peers = replication
             await fleet.load()
             payloads = PayloadCache(fleet)
             fleet_service = FleetService(fleet=fleet, book=book)
             broadcaster = fleet_service.broadcaster
             self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
 
-            server = grpc.aio.server(options=SERVER_OPTIONS)
+            server = grpc.aio.server(
+                options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(s.reuse_port))]
+            )
             fleet_pb2_grpc.add_FleetServiceServicer_to_server(fleet_service, server)
             server.add_generic_rpc_handlers(
                 (
@@ -183,6 +198,12 @@ class Hub:
                     tasks.create_task(
                         supervise("liveness", fleet.run_liveness, log=log), name="liveness"
                     )
+                    if replication is not None:
+                        feed = replication
+                        tasks.create_task(
+                            supervise("replication", lambda: feed.run(fleet), log=log),
+                            name="replication",
+                        )
                     await self.stop.wait()
                     log.info("stopping")
                     await health_servicer.enter_graceful_shutdown()
@@ -192,6 +213,8 @@ class Hub:
                 pass
             await fleet.flush()
         finally:
+            if replication is not None:
+                await replication.close()
             await store.close()
             self.ready.clear()
 
@@ -237,6 +260,12 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=env.get("ARGOSY_HUB_STORE", Settings.store),
         help="'sqlite' (default: DATA_DIR/argosy.db) or postgresql://USER[:PASS]@HOST:PORT/DB",
     )
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        default=env.get("ARGOSY_HUB_REUSE_PORT", "") not in ("", "0", "false"),
+        help="share the port with other replicas of this hub (SO_REUSEPORT)",
+    )
     args = parser.parse_args(argv)
     try:
         return Settings(
@@ -249,6 +278,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             send_deadline_seconds=args.send_deadline_seconds,
             log_level=args.log_level,
             store=args.store,
+            reuse_port=args.reuse_port,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -50,6 +50,20 @@ class Listener(Protocol):
     def close(self, reason: str) -> None: ...
 
 
+class Peers(Protocol):
+    """The other hub replicas on the same database (hub/replication.py); None for a lone hub."""
+
+    def publish(
+        self, kind: str, name: str = "", *, ids: Sequence[str] = (), revision: str = ""
+    ) -> None:
+        """Tell the other replicas about a change; never waits (sent in order, soon after)."""
+        ...
+
+    async def lead(self, bundle: str) -> bool:
+        """Whether this replica holds the lease to decide the bundle's rollout releases."""
+        ...
+
+
 @dataclass
 class Deployment:
     """One bundle on one cluster. `sent` is what this hub last sent on the live stream."""
@@ -184,6 +198,11 @@ class Fleet:
         self._rollout_dirty: set[str] = set()
         self._rollout_wake = asyncio.Event()
         self._wake_at: dict[str, float] = {}
+        # Replicas (set by hub.app with a shared store): which remote replica holds each
+        # cluster's stream, and clusters whose stream ended here since the last flush.
+        self.peers: Peers | None = None
+        self._remote: dict[str, str] = {}
+        self._detached: set[str] = set()
         status.explain = self._explain
 
     # --- start and the write-behind loop ---------------------------------------------------------
@@ -268,13 +287,22 @@ class Fleet:
         dirty, self._dirty = self._dirty, set()
         deleted, self._deleted = self._deleted, set()
         seen, self._seen = self._seen, {}
+        detached, self._detached = self._detached, set()
         upserts = [
-            self._deployments[c][b].record() for b, c in dirty if b in self._deployments.get(c, {})
+            self._deployments[c][b].record()
+            for b, c in dirty
+            if b in self._deployments.get(c, {}) and self._writes_rows(c, detached)
         ]
         if upserts or deleted:
             await self._store.save_deployments(upserts, sorted(deleted))
         if seen:
             await self._store.touch_clusters(seen)
+
+    def _writes_rows(self, cluster_id: str, detached: set[str]) -> bool:
+        """Whether this hub writes the cluster's deployment rows. A lone hub writes them all;
+        a replica only those of spokes it serves (or served until this batch), so it never
+        overwrites a fresher row from the replica that holds the stream."""
+        return self.peers is None or cluster_id in self._listeners or cluster_id in detached
 
     def _changed(self, dep: Deployment, *, persist: bool = True) -> None:
         """Recompute a deployment's state; persist=False when only in-memory fields changed."""
@@ -500,10 +528,17 @@ class Fleet:
             for name in sorted(dirty):
                 self._wake_at.pop(name, None)
                 if name in self._bundles:
-                    await self._evaluate(name)
+                    # With replicas, only the holder of the bundle's lease releases: two
+                    # replicas deciding at once could together exceed the budget.
+                    decide = self.peers is None or await self.peers.lead(name)
+                    await self._evaluate(name, decide=decide)
 
-    async def _evaluate(self, name: str) -> None:
-        """Run the gate for one bundle and release what it allows."""
+    async def _evaluate(self, name: str, *, decide: bool = True) -> None:
+        """Run the gate for one bundle and release what it allows.
+
+        decide=False (a replica without the lease) only refreshes what status shows; the
+        lease holder's releases arrive through `remote_released`.
+        """
         now = time.monotonic()
         strategy = self._options(name).rollout_strategy
         deadline = strategy.progress_deadline_seconds if strategy else 0
@@ -543,7 +578,8 @@ class Fleet:
             strategy, candidates, now=now, paused=self._paused(name), halted=control.halted
         )
         self._rollouts[name] = plan
-        if plan.halt:
+        release = plan.release if decide else frozenset()
+        if plan.halt and decide:
             limit = strategy.max_failures if strategy else 0
             reason = f"{plan.failures} cluster(s) failed (maxFailures {limit})"
             control = BundleControl(name, control.paused, reason)
@@ -555,7 +591,7 @@ class Fleet:
         touched = []
         by_id = {c.cluster_id: c for c in candidates}
         for cluster_id, dep in deps.items():
-            if cluster_id in plan.release:
+            if cluster_id in release:
                 dep.released, dep.released_at = dep.desired, now
                 touched.append(cluster_id)
             held = ""
@@ -563,7 +599,7 @@ class Fleet:
                 held = by_id[cluster_id].blocked or plan.reason or "held by the rollout"
             by_dependency = bool(by_id[cluster_id].blocked) and dep.released != dep.desired
             if (held, by_dependency) != (dep.held, dep.held_by_dependency) or (
-                cluster_id in plan.release
+                cluster_id in release
             ):
                 dep.held, dep.held_by_dependency = held, by_dependency
                 self._changed(dep)
@@ -571,6 +607,8 @@ class Fleet:
             listener = self._listeners.get(cluster_id)
             if listener is not None:
                 listener.notify([name])
+        if touched and self.peers is not None:
+            self.peers.publish("released", name, ids=[f"{c}/{deps[c].released}" for c in touched])
         self.status.touch_bundle(name)
 
     def rollout(self, name: str) -> RolloutPlan | None:
@@ -711,14 +749,17 @@ class Fleet:
             if name not in self._bundles:
                 raise NotFound(f"bundle {name!r} not found")
             await self._store.delete_bundle(name)
-            del self._bundles[name]
-            self._commit(dict.fromkeys(((c, name) for c in self._clusters), None))
-            self.status.remove_bundle(name)
-            self._controls.pop(name, None)
-            self._rollouts.pop(name, None)
-            self._by_bundle.pop(name, None)
-            self._wake_at.pop(name, None)
-            self._refresh_dependents()
+            self._drop_bundle(name)
+
+    def _drop_bundle(self, name: str) -> None:
+        del self._bundles[name]
+        self._commit(dict.fromkeys(((c, name) for c in self._clusters), None))
+        self.status.remove_bundle(name)
+        self._controls.pop(name, None)
+        self._rollouts.pop(name, None)
+        self._by_bundle.pop(name, None)
+        self._wake_at.pop(name, None)
+        self._refresh_dependents()
 
     def bundles(self) -> list[BundleRecord]:
         return [rec for rec, _ in sorted(self._bundles.values(), key=lambda e: e[0].name)]
@@ -775,26 +816,31 @@ class Fleet:
             if cluster_id is None:
                 raise NotFound(f"cluster {name!r} not found")
             await self._store.delete_cluster(cluster_id)
-            listener = self._listeners.pop(cluster_id, None)
-            if listener is not None:
-                listener.close("cluster deleted")
-            for bundle in self._deployments.pop(cluster_id, {}):
-                self._dirty.discard((bundle, cluster_id))
-                self._by_bundle.get(bundle, set()).discard(cluster_id)
-                if self._gated(bundle):
-                    self._rollout_dirty.add(bundle)
-                    self._rollout_wake.set()
-            self._down_since.pop(cluster_id, None)
-            self._offline.discard(cluster_id)
-            del self._clusters[cluster_id], self._cluster_ids[name]
-            self.status.remove_cluster(cluster_id)
-            self._prune_live()
+            self._drop_cluster(cluster_id)
+
+    def _drop_cluster(self, cluster_id: str) -> None:
+        listener = self._listeners.pop(cluster_id, None)
+        if listener is not None:
+            listener.close("cluster deleted")
+        for bundle in self._deployments.pop(cluster_id, {}):
+            self._dirty.discard((bundle, cluster_id))
+            self._by_bundle.get(bundle, set()).discard(cluster_id)
+            if self._gated(bundle):
+                self._rollout_dirty.add(bundle)
+                self._rollout_wake.set()
+        self._down_since.pop(cluster_id, None)
+        self._offline.discard(cluster_id)
+        self._remote.pop(cluster_id, None)
+        del self._cluster_ids[self._clusters.pop(cluster_id).name]
+        self.status.remove_cluster(cluster_id)
+        self._prune_live()
 
     def clusters(self) -> list[ClusterRecord]:
         return sorted(self._clusters.values(), key=lambda c: c.name)
 
     def connected(self, cluster_id: str) -> bool:
-        return cluster_id in self._listeners
+        """Whether the cluster's stream is up, here or on another replica."""
+        return cluster_id in self._listeners or cluster_id in self._remote
 
     def authenticate(self, credential: str) -> ClusterRecord:
         cluster_id = auth.credential_cluster_id(credential)
@@ -869,10 +915,16 @@ class Fleet:
         self.status.set_connected(cluster_id, True)
         self._down_since.pop(cluster_id, None)
         self._set_offline(cluster_id, False)
+        self._remote.pop(cluster_id, None)
+        if self.peers is not None:
+            self.peers.publish("attach", ids=[cluster_id])
 
     def detach(self, cluster_id: str, listener: Listener) -> None:
         if self._listeners.get(cluster_id) is listener:
             del self._listeners[cluster_id]
+            self._detached.add(cluster_id)
+            if self.peers is not None:
+                self.peers.publish("detach", ids=[cluster_id])
             if cluster_id in self._clusters:
                 self._down_since[cluster_id] = time.monotonic()
                 self.status.set_connected(cluster_id, False)
@@ -948,3 +1000,185 @@ class Fleet:
     def cluster_by_name(self, name: str) -> ClusterRecord | None:
         cluster_id = self._cluster_ids.get(name)
         return self._clusters.get(cluster_id) if cluster_id else None
+
+    # --- other replicas (hub/replication.py calls these) ----------------------------------------
+    #
+    # Each replica holds the whole fleet in memory. What another replica committed is re-read
+    # from the store and applied here as if it had happened here, without writing it back:
+    # the replica that made the change has stored it (revisions included) before saying so.
+
+    async def reload_bundle(self, name: str) -> None:
+        """Another replica applied or deleted a bundle."""
+        rec = await self._store.load_bundle(name)
+        bundle: Bundle | None = None
+        if rec is not None:
+            try:
+                bundle = await asyncio.to_thread(
+                    load_bundle, BundleSource(rec.name, rec.files), labels=rec.labels
+                )
+            except InvalidInput as exc:
+                log.error("bundle %s from another replica does not load: %s", name, exc)
+                return
+        async with self._lock:
+            if rec is None or bundle is None:
+                if name in self._bundles:
+                    self._drop_bundle(name)
+                return
+            old = self._bundles.get(name)
+            if old is not None and old[0] == rec:
+                return
+            plan = await self._plan({name: bundle}, self._clusters)
+            self._bundles[name] = (rec, bundle)
+            self.status.add_bundle(name)
+            self._refresh_dependents()
+            self._commit(plan)
+
+    async def reload_cluster(self, cluster_id: str) -> None:
+        """Another replica registered, renewed, revoked or deleted a cluster."""
+        rec = await self._store.load_cluster(cluster_id)
+        async with self._lock:
+            old = self._clusters.get(cluster_id)
+            if rec is None:
+                if old is not None:
+                    self._drop_cluster(cluster_id)
+                return
+            if old == rec:
+                return
+            if old is not None and old.name != rec.name:
+                self._cluster_ids.pop(old.name, None)
+            self._clusters[cluster_id] = rec
+            self._cluster_ids[rec.name] = cluster_id
+            if old is not None and (old.credential_hash != rec.credential_hash or rec.revoked):
+                # The credential this replica's stream used is no longer the cluster's.
+                listener = self._listeners.pop(cluster_id, None)
+                if listener is not None:
+                    listener.close("cluster re-registered or revoked on another replica")
+                    self._down_since[cluster_id] = time.monotonic()
+            connected = self.connected(cluster_id)
+            self.status.put_cluster(
+                cluster_id,
+                ClusterInfo(
+                    rec.name,
+                    rec.labels,
+                    connected=connected,
+                    ever_connected=connected,
+                    offline=cluster_id in self._offline,
+                ),
+            )
+            self._refresh_memberships([cluster_id])
+            self._commit(await self._plan(self._loaded(), {cluster_id: rec}), prune=old is not None)
+
+    async def reload_group(self, name: str) -> None:
+        """Another replica created, changed or deleted a group."""
+        rec = await self._store.load_group(name)
+        async with self._lock:
+            if rec is None:
+                if name not in self._groups:
+                    return
+                del self._groups[name]
+                self.status.remove_group(name)
+            else:
+                if self._groups.get(name) == rec:
+                    return
+                self._groups[name] = rec
+                self.status.put_group(name, self._members(rec.selector))
+            self._commit(await self._plan(self._loaded(), self._clusters))
+
+    async def reload_control(self, name: str) -> None:
+        """Another replica paused, resumed or halted a bundle's rollout."""
+        control = await self._store.load_control(name)
+        if name not in self._bundles:
+            return
+        if control is None:
+            self._controls.pop(name, None)
+        else:
+            self._controls[name] = control
+        self._rollout_dirty.add(name)
+        self._rollout_wake.set()
+
+    async def import_deployments(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Another replica wrote what its spokes reported: show it here too."""
+        self._import_rows(await self._store.load_deployments(keys))
+
+    def _import_rows(self, rows: Iterable[DeploymentRecord]) -> None:
+        for row in rows:
+            if row.cluster_id in self._listeners:
+                continue  # this replica holds the stream: its own view is the fresher one
+            dep = self._deployments.get(row.cluster_id, {}).get(row.bundle)
+            if dep is None:
+                continue
+            # Spoke-reported fields only: desired is derived here, released is decided by
+            # the lease holder and arrives through remote_released.
+            dep.acked, dep.sent, dep.error = row.acked, row.acked, row.error
+            dep.status_revision, dep.ready, dep.resources = (
+                row.status_revision,
+                row.ready,
+                row.resources,
+            )
+            self._changed(dep, persist=False)
+
+    def remote_released(self, bundle: str, released: Iterable[tuple[str, str]]) -> None:
+        """The replica holding the bundle's lease released these (cluster, revision) pairs."""
+        now = time.monotonic()
+        for cluster_id, revision in released:
+            dep = self._deployments.get(cluster_id, {}).get(bundle)
+            if dep is None or dep.desired != revision or dep.released == revision:
+                continue  # a newer desired revision awaits the lease holder's next decision
+            dep.released, dep.released_at = revision, now
+            dep.held, dep.held_by_dependency = "", False
+            self._changed(dep)
+            listener = self._listeners.get(cluster_id)
+            if listener is not None:
+                listener.notify([bundle])
+        self.status.touch_bundle(bundle)
+
+    def remote_attached(self, origin: str, cluster_ids: Iterable[str], *, attached: bool) -> None:
+        """A cluster's stream opened (or closed) on replica `origin`."""
+        for cluster_id in cluster_ids:
+            if cluster_id not in self._clusters or cluster_id in self._listeners:
+                continue
+            if attached:
+                self._remote[cluster_id] = origin
+                self.status.set_connected(cluster_id, True)
+                self._down_since.pop(cluster_id, None)
+                self._set_offline(cluster_id, False)
+            elif self._remote.get(cluster_id) == origin:
+                del self._remote[cluster_id]
+                self.status.set_connected(cluster_id, False)
+                self._down_since[cluster_id] = time.monotonic()
+
+    def peer_gone(self, origin: str) -> None:
+        """Replica `origin` stopped answering: its streams are down, its leases free."""
+        self.remote_attached(
+            origin, [c for c, o in self._remote.items() if o == origin], attached=False
+        )
+        self._rollout_dirty.update(n for n in self._bundles if self._gated(n))
+        self._rollout_wake.set()
+
+    def attached_here(self) -> list[str]:
+        """The clusters whose stream this replica holds."""
+        return list(self._listeners)
+
+    async def resync(self) -> None:
+        """Catch up after the change feed was interrupted: re-read whatever differs."""
+        snap = await self._store.load()
+        bundles = {b.name: b for b in snap.bundles}
+        for name in sorted({*self._bundles, *bundles}):
+            mine = self._bundles.get(name)
+            if mine is None or bundles.get(name) != mine[0]:
+                await self.reload_bundle(name)
+        clusters = {c.id: c for c in snap.clusters}
+        for cluster_id in sorted({*self._clusters, *clusters}):
+            if clusters.get(cluster_id) != self._clusters.get(cluster_id):
+                await self.reload_cluster(cluster_id)
+        groups = {g.name: g for g in snap.groups}
+        for name in sorted({*self._groups, *groups}):
+            if groups.get(name) != self._groups.get(name):
+                await self.reload_group(name)
+        controls = {c.name: c for c in snap.controls}
+        for name in sorted({*self._controls, *controls}):
+            if controls.get(name) != self._controls.get(name):
+                await self.reload_control(name)
+        self._import_rows(snap.deployments)
+        self._rollout_dirty.update(n for n in self._bundles if self._gated(n))
+        self._rollout_wake.set()

@@ -418,6 +418,34 @@ async def test_bundle_control_round_trip_and_upsert(store: Store) -> None:
     ]
 
 
+# --- single-record re-reads (hub replicas) -----------------------------------------------------
+
+
+async def test_single_records_read_back_as_load_has_them(store: Store) -> None:
+    """What a replica re-reads when another says it changed something: the record, or None."""
+    group = GroupRecord("dev", LabelSelector({"env": "dev"}))
+    await store.put_bundles([bundle("web"), bundle("api")], {})
+    await store.put_cluster(cluster("c-1", "one"))
+    await store.put_group(group)
+    await store.put_bundle_control(BundleControl("web", paused=True, halted="h"))
+    await store.save_deployments([deployment("web", "c-1"), deployment("api", "c-1")], [])
+    snap = await store.load()
+    assert await store.load_bundle("web") == next(b for b in snap.bundles if b.name == "web")
+    assert await store.load_cluster("c-1") == snap.clusters[0]
+    assert await store.load_group("dev") == group
+    assert await store.load_control("web") == BundleControl("web", paused=True, halted="h")
+    rows = await store.load_deployments([("web", "c-1"), ("web", "c-9"), ("x", "c-1")])
+    assert rows == [deployment("web", "c-1")]
+    assert await store.load_deployments([]) == []
+    await store.delete_bundle("web")
+    await store.delete_cluster("c-1")
+    await store.delete_group("dev")
+    assert await store.load_bundle("web") is None
+    assert await store.load_cluster("c-1") is None
+    assert await store.load_group("dev") is None
+    assert await store.load_control("web") is None
+
+
 # --- PostgreSQL only: versioned migrations -----------------------------------------------------
 
 
