@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import grpc
@@ -40,7 +40,7 @@ CHANNEL_OPTIONS = [
 @dataclass(frozen=True)
 class LinkSettings:
     hub: str
-    """HOST:PORT of the hub."""
+    """HOST:PORT of the hub; several replicas, comma-separated, are tried in turn."""
     name: str
     """This cluster's name."""
     labels: dict[str, str]
@@ -107,7 +107,9 @@ class Link:
         reporter: StatusReporter,
         on_message: Callable[[spoke_pb2.ConnectResponse], None] | None = None,
     ) -> None:
-        self._s = settings
+        # "a:1,b:2": hub replicas sharing one fleet; a broken stream moves on to the next.
+        self._hubs = tuple(h.strip() for h in settings.hub.split(",") if h.strip())
+        self._s = replace(settings, hub=self._hubs[0]) if len(self._hubs) > 1 else settings
         self._credentials = credentials
         self._reconciler = reconciler
         self._reporter = reporter
@@ -129,40 +131,46 @@ class Link:
 
     async def run(self) -> None:
         delays = backoff_delays(initial=self._s.backoff_initial, maximum=self._s.backoff_max)
-        async with grpc.aio.insecure_channel(self._s.hub, options=CHANNEL_OPTIONS) as channel:
-            stub = spoke_pb2_grpc.SpokeServiceStub(channel)
-            while True:
-                started = time.monotonic()
-                try:
+        while True:
+            started = time.monotonic()
+            try:
+                # A channel per attempt: the next attempt may go to another hub replica.
+                async with grpc.aio.insecure_channel(
+                    self._s.hub, options=CHANNEL_OPTIONS
+                ) as channel:
+                    stub = spoke_pb2_grpc.SpokeServiceStub(channel)
                     cred = await self._credential(stub)
                     await self._stream(stub, cred)
-                except grpc.aio.AioRpcError as exc:
-                    if exc.code() == grpc.StatusCode.UNAUTHENTICATED and self._s.token:
-                        log.warning(
-                            "hub refused our credential (%s); registering again", exc.details()
-                        )
-                        self._credentials.clear()
-                    else:
-                        log.warning(
-                            "stream to %s ended: %s %s", self._s.hub, exc.code().name, exc.details()
-                        )
-                except _StreamEnded:
-                    log.warning("hub %s closed the stream", self._s.hub)
-                except Unregistered as exc:
-                    log.error("%s", exc)
-                except TimeoutError:
-                    log.warning("hub %s did not answer in time", self._s.hub)
-                except Exception:
-                    # The loop boundary: whatever broke this stream, back off and open another.
-                    log.exception("stream to %s failed", self._s.hub)
-                finally:
-                    self.connected.clear()
-                    self._queue = None
-                if time.monotonic() - started > self._s.stable_after:
-                    delays = backoff_delays(
-                        initial=self._s.backoff_initial, maximum=self._s.backoff_max
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.UNAUTHENTICATED and self._s.token:
+                    log.warning("hub refused our credential (%s); registering again", exc.details())
+                    self._credentials.clear()
+                else:
+                    log.warning(
+                        "stream to %s ended: %s %s", self._s.hub, exc.code().name, exc.details()
                     )
-                await asyncio.sleep(delays())
+            except _StreamEnded:
+                log.warning("hub %s closed the stream", self._s.hub)
+            except Unregistered as exc:
+                log.error("%s", exc)
+            except TimeoutError:
+                log.warning("hub %s did not answer in time", self._s.hub)
+            except Exception:
+                # The loop boundary: whatever broke this stream, back off and open another.
+                log.exception("stream to %s failed", self._s.hub)
+            finally:
+                self.connected.clear()
+                self._queue = None
+            if time.monotonic() - started > self._s.stable_after:
+                delays = backoff_delays(
+                    initial=self._s.backoff_initial, maximum=self._s.backoff_max
+                )
+            if len(self._hubs) > 1:
+                # Any replica serves any spoke: the hello carries what this spoke holds, and
+                # the next replica has the same fleet in the shared store (no full resend).
+                i = (self._hubs.index(self._s.hub) + 1) % len(self._hubs)
+                self._s = replace(self._s, hub=self._hubs[i])
+            await asyncio.sleep(delays())
 
     async def _credential(self, stub: spoke_pb2_grpc.SpokeServiceAsyncStub) -> Credential:
         cred = self._credentials.load()
