@@ -84,6 +84,8 @@ async def hub_process(data: Path, port: int) -> AsyncIterator[asyncio.subprocess
         f"127.0.0.1:{port}",
         "--offline-grace-seconds",
         "30",
+        # Crash safety of the state, not TLS, is what this measures.
+        "--insecure",
         stdout=log,
         stderr=log,
     )
@@ -129,6 +131,7 @@ async def run_once(workdir: Path) -> float:
                         simulate=True,
                         ready_delay=0.05,
                         report_window=0.02,
+                        insecure=True,
                     )
                 )
                 spokes.append((spoke, asyncio.create_task(spoke.run(), name=f"crash-spoke-{i}")))

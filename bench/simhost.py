@@ -93,6 +93,8 @@ class SimHost:
                         simulate=True,
                         ready_delay=a.ready_delay,
                         report_window=a.report_window,
+                        # The bench measures the hub's fan-out on plaintext (hub --insecure).
+                        insecure=True,
                     ),
                     on_message=self.received.on_message,
                 )

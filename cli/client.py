@@ -1,13 +1,21 @@
-"""The CLI's connection to a hub, and the translation of gRPC failures into user messages."""
+"""The CLI's connection to a hub, and the translation of gRPC failures into user messages.
+
+Where to connect and how to authenticate come from a context (--config FILE, $ARGOSY_CONFIG,
+or ~/.config/argosy/config.yaml): the hub address, the hub CA and an admin token. --hub /
+$ARGOSY_HUB override the address. A context without a CA means a hub run with --insecure.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 
+from argosy import config
 from argosy.api.v1 import fleet_pb2_grpc
 
 DEFAULT_HUB = "127.0.0.1:7443"
@@ -17,8 +25,22 @@ class UserError(Exception):
     """Exit 1 with this message."""
 
 
-def hub_address(flag: str | None) -> str:
-    return flag or os.environ.get("ARGOSY_HUB") or DEFAULT_HUB
+@dataclass(frozen=True)
+class Target:
+    address: str
+    ca_pem: bytes = b""
+    token: str = field(default="", repr=False)
+
+
+def config_path(flag: Path | None) -> Path:
+    return flag or config.default_path()
+
+
+def resolve(hub_flag: str | None, config_flag: Path | None) -> Target:
+    ctx = config.load(config_path(config_flag)).context()
+    address = hub_flag or os.environ.get("ARGOSY_HUB") or (ctx.hub if ctx else "") or DEFAULT_HUB
+    token = os.environ.get("ARGOSY_TOKEN") or (ctx.token if ctx else "")
+    return Target(address=address, ca_pem=(ctx.ca.encode() if ctx else b""), token=token)
 
 
 def explain(exc: grpc.aio.AioRpcError, hub: str) -> UserError:
@@ -30,12 +52,22 @@ def explain(exc: grpc.aio.AioRpcError, hub: str) -> UserError:
     return UserError(exc.details() or code.name)
 
 
+def channel(target: Target) -> grpc.aio.Channel:
+    options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]
+    if not target.ca_pem:
+        return grpc.aio.insecure_channel(target.address, options=options)
+    creds = grpc.ssl_channel_credentials(root_certificates=target.ca_pem)
+    if target.token:
+        creds = grpc.composite_channel_credentials(
+            creds, grpc.access_token_call_credentials(target.token)
+        )
+    return grpc.aio.secure_channel(target.address, creds, options=options)
+
+
 @asynccontextmanager
-async def fleet_stub(hub: str) -> AsyncIterator[fleet_pb2_grpc.FleetServiceAsyncStub]:
-    async with grpc.aio.insecure_channel(
-        hub, options=[("grpc.max_send_message_length", 64 * 1024 * 1024)]
-    ) as channel:
+async def fleet_stub(target: Target) -> AsyncIterator[fleet_pb2_grpc.FleetServiceAsyncStub]:
+    async with channel(target) as chan:
         try:
-            yield fleet_pb2_grpc.FleetServiceStub(channel)
+            yield fleet_pb2_grpc.FleetServiceStub(chan)
         except grpc.aio.AioRpcError as exc:
-            raise explain(exc, hub) from None
+            raise explain(exc, target.address) from None

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from argosy.api.v1 import fleet_pb2
 from cli import output
-from cli.client import UserError, fleet_stub
+from cli.client import Target, UserError, fleet_stub, resolve
 from cli.main import bundle_specs
 from cli.watch import follow
 
@@ -107,8 +107,12 @@ async def run_demo(args: argparse.Namespace) -> None:
             ["-m", "hub", "--data-dir", str(data / "hub"), "--listen", "127.0.0.1:0"], hub_log
         )
         procs.append(hub_proc)
-        hub = await _wait_for_file(data / "hub" / "hub.addr", hub_proc, hub_log)
-        print(f"hub: {hub} (SQLite in {data / 'hub'}, log {hub_log})")
+        address = await _wait_for_file(data / "hub" / "hub.addr", hub_proc, hub_log)
+        admin_config = data / "hub" / "admin.yaml"
+        await _wait_for_file(admin_config, hub_proc, hub_log)
+        hub = resolve(None, admin_config)
+        print(f"hub: {address} (TLS; SQLite in {data / 'hub'}, log {hub_log})")
+        print(f"admin context: {admin_config}")
         async with fleet_stub(hub) as stub:
             token = (await stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=10)).token
             for i in range(args.clusters):
@@ -120,7 +124,9 @@ async def run_demo(args: argparse.Namespace) -> None:
                             "-m",
                             "spoke",
                             "--hub",
-                            hub,
+                            address,
+                            "--ca",
+                            str(data / "hub" / "ca.pem"),
                             "--name",
                             name,
                             "--labels",
@@ -149,7 +155,10 @@ async def run_demo(args: argparse.Namespace) -> None:
         print()
         print(output.status_tables(status))
         if args.keep:
-            print(f"\nhub at {hub}; try: ARGOSY_HUB={hub} argosy status --watch   (Ctrl-C stops)")
+            print(
+                f"\nhub at {address}; try: argosy --config {admin_config} status --watch"
+                "   (Ctrl-C stops)"
+            )
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()
     finally:
@@ -159,7 +168,7 @@ async def run_demo(args: argparse.Namespace) -> None:
 
 
 async def _wait_ready(
-    hub: str, clusters: int, bundles: int, started: float, timeout: float
+    hub: Target, clusters: int, bundles: int, started: float, timeout: float
 ) -> None:
     last = ""
 

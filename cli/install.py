@@ -18,13 +18,14 @@ import yaml
 from argosy.api.v1 import fleet_pb2
 from argosy.errors import InvalidInput
 from argosy.names import check_name, parse_labels
-from cli.client import fleet_stub, hub_address
+from cli.client import fleet_stub, resolve
 
 DEFAULT_NAMESPACE = "argosy-system"
 DEFAULT_IMAGE = "ghcr.io/argosy/argosy:0.1.0"
 AGENT = "argosy-agent"
 HUB = "argosy-hub"
 HUB_PORT = 7443
+SECRET_DIR = "/etc/argosy/hub"
 DATA_DIR = "/var/lib/argosy"
 CREDENTIAL_SECRET = "argosy-agent-credential"
 
@@ -61,6 +62,7 @@ def agent_docs(
     name: str,
     image: str,
     namespace: str = DEFAULT_NAMESPACE,
+    ca_pem: str = "",
 ) -> list[Doc]:
     """Namespace, ServiceAccount, RBAC, the registration Secret and the spoke Deployment."""
     component = {"app.kubernetes.io/name": AGENT}
@@ -150,8 +152,8 @@ def agent_docs(
                 "name": name,
                 "labels": label_text,
                 "token": token,
-                # The hub's CA bundle once the hub serves TLS; empty: plaintext gRPC.
-                "caPem": "",
+                # The hub CA the agent trusts; empty only for a hub run with --insecure.
+                "caPem": ca_pem,
             },
         },
         {
@@ -171,7 +173,16 @@ def agent_docs(
                             {
                                 "name": "agent",
                                 "image": image,
-                                "args": ["spoke", "--data-dir", DATA_DIR],
+                                "args": [
+                                    "spoke",
+                                    "--data-dir",
+                                    DATA_DIR,
+                                    *(
+                                        ["--ca", f"{SECRET_DIR}/caPem"]
+                                        if ca_pem
+                                        else ["--insecure"]
+                                    ),
+                                ],
                                 "env": [
                                     *secret_env,
                                     # The registered credential outlives this pod's emptyDir.
@@ -185,10 +196,16 @@ def agent_docs(
                                     "limits": {"memory": "512Mi"},
                                 },
                                 "securityContext": _restricted_security(),
-                                "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
+                                "volumeMounts": [
+                                    {"name": "data", "mountPath": DATA_DIR},
+                                    {"name": "hub", "mountPath": SECRET_DIR, "readOnly": True},
+                                ],
                             }
                         ],
-                        "volumes": [{"name": "data", "emptyDir": {}}],
+                        "volumes": [
+                            {"name": "data", "emptyDir": {}},
+                            {"name": "hub", "secret": {"secretName": AGENT}},
+                        ],
                     },
                 },
             },
@@ -204,6 +221,7 @@ def agent_token_yaml(
     name: str,
     image: str = DEFAULT_IMAGE,
     namespace: str = DEFAULT_NAMESPACE,
+    ca_pem: str = "",
 ) -> str:
     """The agent's manifests as multi-document YAML."""
     check_name(name, what="--name")
@@ -212,7 +230,15 @@ def agent_token_yaml(
     if not token:
         raise InvalidInput("--token: a registration token is required")
     return dump_all(
-        agent_docs(hub=hub, token=token, labels=labels, name=name, image=image, namespace=namespace)
+        agent_docs(
+            hub=hub,
+            token=token,
+            labels=labels,
+            name=name,
+            image=image,
+            namespace=namespace,
+            ca_pem=ca_pem,
+        )
     )
 
 
@@ -256,7 +282,13 @@ def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
                                     DATA_DIR,
                                 ],
                                 "ports": [
-                                    {"name": "grpc", "containerPort": HUB_PORT, "protocol": "TCP"}
+                                    {"name": "grpc", "containerPort": HUB_PORT, "protocol": "TCP"},
+                                    # Spoke streams, with client certificates (mTLS).
+                                    {
+                                        "name": "spokes",
+                                        "containerPort": HUB_PORT + 1,
+                                        "protocol": "TCP",
+                                    },
                                 ],
                                 "readinessProbe": {
                                     "tcpSocket": {"port": "grpc"},
@@ -283,7 +315,13 @@ def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
                 "selector": component,
                 # protocol spelled out: server-side apply before Kubernetes 1.21 requires it.
                 "ports": [
-                    {"name": "grpc", "port": HUB_PORT, "targetPort": "grpc", "protocol": "TCP"}
+                    {"name": "grpc", "port": HUB_PORT, "targetPort": "grpc", "protocol": "TCP"},
+                    {
+                        "name": "spokes",
+                        "port": HUB_PORT + 1,
+                        "targetPort": "spokes",
+                        "protocol": "TCP",
+                    },
                 ],
             },
         },
@@ -341,16 +379,18 @@ async def run(args: argparse.Namespace) -> None:
     if args.action == "hub":
         print(hub_yaml(image=args.image, namespace=args.namespace), end="")
         return
-    hub = hub_address(args.install_hub or getattr(args, "hub", None))
+    target = resolve(args.install_hub or getattr(args, "hub", None), args.config)
+    hub = target.address
     labels = parse_labels(args.labels, what="--labels")
     check_name(args.name, what="--name")
     token = args.token
+    ca_pem = target.ca_pem.decode()
     if not token:
-        async with fleet_stub(hub) as stub:
+        async with fleet_stub(target) as stub:
             resp = await stub.CreateToken(
                 fleet_pb2.CreateTokenRequest(ttl_seconds=max(args.ttl, 0)), timeout=15
             )
-        token = resp.token
+        token, ca_pem = resp.token, resp.ca_pem.decode()
     print(
         agent_token_yaml(
             hub=args.agent_hub or hub,
@@ -359,6 +399,7 @@ async def run(args: argparse.Namespace) -> None:
             name=args.name,
             image=args.image,
             namespace=args.namespace,
+            ca_pem=ca_pem,
         ),
         end="",
     )

@@ -10,19 +10,21 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import grpc
 import yaml
 
+from argosy import config
 from argosy.api.v1 import fleet_pb2, resources_pb2
 from argosy.bundle import Cluster, load_bundle, read_bundle_dirs, render, target_for
 from argosy.errors import ArgosyError
 from argosy.names import parse_labels
 from argosy.selectors import LabelSelector, Requirement, parse_selector
 from cli import output
-from cli.client import DEFAULT_HUB, UserError, explain, fleet_stub, hub_address
+from cli.client import DEFAULT_HUB, Target, UserError, config_path, explain, fleet_stub, resolve
 from cli.watch import watch_status
 
 EPILOG = """\
@@ -41,7 +43,13 @@ commands:
   argosy bundle list|get NAME|delete NAME
   argosy cluster list|delete NAME
   argosy group create NAME --selector env=prod | list | delete NAME
+  argosy cluster revoke NAME                                cut a cluster off (certificate refused)
+  argosy admin-token create [--role admin|viewer] [-o json] an admin API token
+  argosy login --token T [--ca FILE] [--context NAME]       save a context; context use|list
   argosy demo [--clusters N] [--keep]                       hub + simulated clusters + examples
+
+Contexts (--config FILE, $ARGOSY_CONFIG, ~/.config/argosy/config.yaml) hold the hub address, its
+CA and a token; a hub writes one for its admin to DATA_DIR/admin.yaml on first start.
 
 --hub defaults to $ARGOSY_HUB, else 127.0.0.1:7443.
 exit codes: 0 ok, 1 user error, 2 usage.
@@ -55,7 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--hub", help=f"HOST:PORT of the hub (default $ARGOSY_HUB or {DEFAULT_HUB})")
+    p.add_argument(
+        "--hub", help=f"HOST:PORT of the hub (default: $ARGOSY_HUB, the context, {DEFAULT_HUB})"
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="contexts file (default: $ARGOSY_CONFIG or ~/.config/argosy/config.yaml)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -67,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = token.add_parser("create", help="create a registration token")
     create.add_argument("--ttl", type=int, default=0, help="seconds until it expires (0: never)")
+    create.add_argument("--max-uses", type=int, default=0, help="registrations it allows (0: any)")
     create.add_argument("-o", "--output", choices=["text", "json"], default="text")
     token.add_parser("list", help="list tokens").add_argument(
         "-o", "--output", choices=["text", "json", "yaml"], default="text"
@@ -127,6 +143,27 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", choices=["text", "json", "yaml"], default="text"
     )
     cluster.add_parser("delete", help="forget a cluster").add_argument("name")
+    cluster.add_parser(
+        "revoke", help="refuse a cluster's certificate and cut its stream now"
+    ).add_argument("name")
+
+    admin = sub.add_parser("admin-token", help="admin API tokens").add_subparsers(
+        dest="action", required=True
+    )
+    acreate = admin.add_parser("create", help="create an admin API token")
+    acreate.add_argument("--role", choices=["admin", "viewer"], default="admin")
+    acreate.add_argument("-o", "--output", choices=["text", "json"], default="text")
+
+    login = sub.add_parser("login", help="save a context: hub address, CA and token")
+    login.add_argument("--token", required=True, help="an admin token")
+    login.add_argument("--ca", type=Path, help="PEM of the hub CA (omit for an --insecure hub)")
+    login.add_argument("--context", default="default", help="context name")
+
+    context = sub.add_parser("context", help="contexts").add_subparsers(
+        dest="action", required=True
+    )
+    context.add_parser("use", help="make a context current").add_argument("name")
+    context.add_parser("list", help="list contexts")
 
     group = sub.add_parser("group", help="cluster groups").add_subparsers(
         dest="action", required=True
@@ -156,14 +193,18 @@ def _print(data: Any, fmt: str) -> None:
     print(output.dump(data, fmt))
 
 
-async def cmd_token(args: argparse.Namespace, hub: str) -> None:
+async def cmd_token(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
         if args.action == "create":
             resp = await stub.CreateToken(
-                fleet_pb2.CreateTokenRequest(ttl_seconds=args.ttl), timeout=10
+                fleet_pb2.CreateTokenRequest(ttl_seconds=args.ttl, max_uses=args.max_uses),
+                timeout=10,
             )
             if args.output == "json":
-                _print({"token": resp.token, "id": resp.info.id}, "json")
+                _print(
+                    {"token": resp.token, "caPem": resp.ca_pem.decode(), "id": resp.info.id},
+                    "json",
+                )
             else:
                 print(resp.token)
         elif args.action == "list":
@@ -212,7 +253,7 @@ def bundle_specs(
     return specs
 
 
-async def cmd_apply(args: argparse.Namespace, hub: str) -> None:
+async def cmd_apply(args: argparse.Namespace, hub: Target) -> None:
     specs = bundle_specs(args.dirs, name=args.name, labels=_labels(args.label, "--label"))
     async with fleet_stub(hub) as stub:
         resp = await stub.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=specs), timeout=120)
@@ -222,7 +263,7 @@ async def cmd_apply(args: argparse.Namespace, hub: str) -> None:
         print(f"bundle/{b.name} {verb} ({count}, revision {b.revision[:12]})")
 
 
-async def cmd_status(args: argparse.Namespace, hub: str) -> None:
+async def cmd_status(args: argparse.Namespace, hub: Target) -> None:
     if args.watch:
         await watch_status(
             hub, fmt=args.output, bundle=args.bundle or "", cluster=args.cluster or ""
@@ -255,7 +296,7 @@ async def cmd_status(args: argparse.Namespace, hub: str) -> None:
         _print(output.status_dict(status), args.output)
 
 
-async def cmd_pause(args: argparse.Namespace, hub: str, *, paused: bool) -> None:
+async def cmd_pause(args: argparse.Namespace, hub: Target, *, paused: bool) -> None:
     async with fleet_stub(hub) as stub:
         await stub.SetBundlePaused(
             fleet_pb2.SetBundlePausedRequest(name=args.name, paused=paused), timeout=10
@@ -263,7 +304,7 @@ async def cmd_pause(args: argparse.Namespace, hub: str, *, paused: bool) -> None
     print(f"bundle/{args.name} {'paused' if paused else 'unpaused'}")
 
 
-async def cmd_rollout(args: argparse.Namespace, hub: str) -> None:
+async def cmd_rollout(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
         await stub.ResumeRollout(fleet_pb2.ResumeRolloutRequest(name=args.name), timeout=10)
     print(f"bundle/{args.name} rollout resumed")
@@ -288,7 +329,7 @@ async def cmd_render(args: argparse.Namespace) -> None:
     sys.stdout.write(yaml.safe_dump_all(docs, sort_keys=True) if docs else "")
 
 
-async def cmd_target(args: argparse.Namespace, hub: str) -> None:
+async def cmd_target(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
         clusters = (await stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=10)).clusters
         groups_pb = (await stub.ListGroups(fleet_pb2.ListGroupsRequest(), timeout=10)).groups
@@ -326,7 +367,7 @@ async def cmd_target(args: argparse.Namespace, hub: str) -> None:
         _print(rows, args.output)
 
 
-async def cmd_bundle(args: argparse.Namespace, hub: str) -> None:
+async def cmd_bundle(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
         if args.action == "list":
             bundles = (await stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=10)).bundles
@@ -367,7 +408,7 @@ async def cmd_bundle(args: argparse.Namespace, hub: str) -> None:
             print(f"bundle/{args.name} deleted")
 
 
-async def cmd_cluster(args: argparse.Namespace, hub: str) -> None:
+async def cmd_cluster(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
         if args.action == "list":
             clusters = (
@@ -389,12 +430,57 @@ async def cmd_cluster(args: argparse.Namespace, hub: str) -> None:
                 )
             else:
                 _print(data, args.output)
+        elif args.action == "revoke":
+            await stub.RevokeCluster(fleet_pb2.RevokeClusterRequest(name=args.name), timeout=30)
+            print(f"cluster/{args.name} revoked")
         else:
             await stub.DeleteCluster(fleet_pb2.DeleteClusterRequest(name=args.name), timeout=30)
             print(f"cluster/{args.name} deleted")
 
 
-async def cmd_group(args: argparse.Namespace, hub: str) -> None:
+async def cmd_admin_token(args: argparse.Namespace, hub: Target) -> None:
+    async with fleet_stub(hub) as stub:
+        resp = await stub.CreateAdminToken(
+            fleet_pb2.CreateAdminTokenRequest(role=args.role), timeout=10
+        )
+    if args.output == "json":
+        _print({"token": resp.token, "id": resp.id}, "json")
+    else:
+        print(resp.token)
+
+
+def cmd_login(args: argparse.Namespace) -> None:
+    path = config_path(args.config)
+    hub = args.hub or resolve(None, args.config).address
+    ca = args.ca.read_text() if args.ca else ""
+    cfg = config.load(path).with_context(
+        config.Context(name=args.context, hub=hub, ca=ca, token=args.token)
+    )
+    config.save(cfg, path)
+    print(f"context {args.context} ({hub}) saved in {path} and made current")
+
+
+def cmd_context(args: argparse.Namespace) -> None:
+    path = config_path(args.config)
+    cfg = config.load(path)
+    if args.action == "use":
+        if cfg.context(args.name) is None:
+            raise UserError(f"no context {args.name!r} in {path}")
+        config.save(replace(cfg, current=args.name), path)
+        print(f"using context {args.name}")
+        return
+    print(
+        output.table(
+            ["CURRENT", "NAME", "HUB", "TLS"],
+            [
+                ["*" if c.name == cfg.current else "", c.name, c.hub, "yes" if c.ca else "no"]
+                for c in cfg.contexts
+            ],
+        )
+    )
+
+
+async def cmd_group(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
         if args.action == "create":
             sel = parse_selector(args.selector)
@@ -445,7 +531,7 @@ async def cmd_group(args: argparse.Namespace, hub: str) -> None:
 
 
 async def dispatch(args: argparse.Namespace) -> None:
-    hub = hub_address(args.hub)
+    hub = resolve(args.hub, args.config)
     command = args.command
     if command == "token":
         await cmd_token(args, hub)
@@ -467,6 +553,12 @@ async def dispatch(args: argparse.Namespace) -> None:
         await cmd_cluster(args, hub)
     elif command == "group":
         await cmd_group(args, hub)
+    elif command == "admin-token":
+        await cmd_admin_token(args, hub)
+    elif command == "login":
+        cmd_login(args)
+    elif command == "context":
+        cmd_context(args)
     elif command == "demo":
         from cli.demo import run_demo  # noqa: PLC0415 (cli.demo imports this module)
 
@@ -495,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"argosy: error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     except grpc.aio.AioRpcError as exc:
-        print(f"argosy: error: {explain(exc, hub_address(args.hub))}", file=sys.stderr)
+        print(f"argosy: error: {explain(exc, args.hub or 'the hub')}", file=sys.stderr)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None

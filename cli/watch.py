@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from argosy.api.v1 import fleet_pb2
 from cli import output
-from cli.client import fleet_stub
+from cli.client import Target, fleet_stub
 
 CLEAR = "\x1b[H\x1b[2J"
 
@@ -44,7 +44,7 @@ class LiveStatus:
         )
 
 
-async def follow(hub: str, *, bundle: str = "", cluster: str = "") -> AsyncIterator[LiveStatus]:
+async def follow(hub: Target, *, bundle: str = "", cluster: str = "") -> AsyncIterator[LiveStatus]:
     """Yield the live status after each message from the hub."""
     live = LiveStatus()
     request = fleet_pb2.WatchStatusRequest(bundle=bundle, cluster=cluster)
@@ -54,12 +54,12 @@ async def follow(hub: str, *, bundle: str = "", cluster: str = "") -> AsyncItera
             yield live
 
 
-async def watch_status(hub: str, *, fmt: str, bundle: str = "", cluster: str = "") -> None:
+async def watch_status(hub: Target, *, fmt: str, bundle: str = "", cluster: str = "") -> None:
     async for live in follow(hub, bundle=bundle, cluster=cluster):
         status = live.as_response()
         if fmt == "text":
             stamp = time.strftime("%H:%M:%S")
-            sys.stdout.write(f"{CLEAR}Every change · {hub} · {stamp}\n\n")
+            sys.stdout.write(f"{CLEAR}Every change · {hub.address} · {stamp}\n\n")
             sys.stdout.write(output.status_tables(status) + "\n")
         else:
             sys.stdout.write(output.dump(output.status_dict(status), fmt) + "\n---\n")

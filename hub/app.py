@@ -14,8 +14,11 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from argosy import config
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
 from argosy.runtime import install_stop_signals, setup_logging, supervise
+from hub import tls as hub_tls
+from hub.admin_auth import AdminAuth, AuthInterceptor
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
 from hub.rendering import Renderer
@@ -59,11 +62,24 @@ class Settings:
     reuse_port: bool = False
     """Share the listening port with other hub replicas (SO_REUSEPORT); off, a busy port fails
     the start loudly instead of silently sharing it."""
+    insecure: bool = False
+    """Plaintext, no client certificates, no admin tokens: benchmarks and experiments only."""
+    spoke_listen: str = ""
+    """host:port where spokes Connect with client certificates; default: listen port + 1."""
+    advertise: tuple[str, ...] = ()
+    """Extra host names and addresses for the hub's serving certificate."""
+    client_cert_days: float = 30.0
+    """Validity of cluster certificates; spokes renew them after two thirds of it."""
+    ca_cert: Path | None = None
+    """Use this CA (PEM) instead of the hub's own; needs ca_key."""
+    ca_key: Path | None = None
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
         if not sep or not host or not port.isdigit():
             raise ValueError(f"--listen / ARGOSY_HUB_LISTEN: {self.listen!r} is not HOST:PORT")
+        if bool(self.ca_cert) != bool(self.ca_key):
+            raise ValueError("--ca-cert and --ca-key go together")
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -71,6 +87,12 @@ class Settings:
                 f"--store / ARGOSY_HUB_STORE: {redact(self.store)!r} is neither 'sqlite' "
                 "nor a postgresql:// DSN"
             )
+
+    def spoke_address(self, main_port: int) -> str:
+        if self.spoke_listen:
+            return self.spoke_listen
+        host, _, port = self.listen.rpartition(":")
+        return f"{host}:{int(port) + 1 if int(port) else 0}"
 
     @property
     def db_path(self) -> Path:
@@ -113,6 +135,7 @@ class Hub:
         self.stop = asyncio.Event()
         self.ready = asyncio.Event()
         self.port = 0
+        self.spoke_port = 0
         self.fleet: Fleet | None = None
         self.payloads: PayloadCache | None = None
         self.renderer: Renderer | None = None
@@ -132,36 +155,54 @@ class Hub:
                 store = PublishingStore(store, replication)
             book = StatusBook()
             renderer = Renderer()
+            host = s.listen.rpartition(":")[0]
+            tls = None
+            admin_auth = None
+            if not s.insecure:
+                tls = await hub_tls.setup(
+                    store,
+                    listen_host=host,
+                    extra_names=s.advertise,
+                    client_cert_days=s.client_cert_days,
+                    ca_cert=s.ca_cert,
+                    ca_key=s.ca_key,
+                )
+                admin_auth = AdminAuth(store)
+                (s.data_dir / "ca.pem").write_bytes(tls.ca.cert_pem)
             fleet = Fleet(
                 store=store,
                 status=book,
                 renderer=renderer,
                 offline_grace=s.offline_grace_seconds,
                 limits=Limits(max_bundle_bytes=s.max_bundle_bytes, max_resources=s.max_resources),
+                issuer=tls.issue if tls else None,
             )
             fleet.peers = replication
             await fleet.load()
             payloads = PayloadCache(fleet)
-            fleet_service = FleetService(fleet=fleet, book=book)
+            fleet_service = FleetService(
+                fleet=fleet,
+                book=book,
+                admin_auth=admin_auth,
+                ca_pem=tls.ca.cert_pem if tls else b"",
+            )
             broadcaster = fleet_service.broadcaster
             self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
+            spoke_service = SpokeService(
+                fleet=fleet,
+                payloads=payloads,
+                heartbeat_seconds=s.heartbeat_seconds,
+                send_deadline=s.send_deadline_seconds,
+                ca_pem=tls.ca.cert_pem if tls else b"",
+            )
 
+            # The main port: admin API (admin tokens), registration, health, reflection.
             server = grpc.aio.server(
-                options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(s.reuse_port))]
+                options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(s.reuse_port))],
+                interceptors=[AuthInterceptor(admin_auth)] if admin_auth else None,
             )
             fleet_pb2_grpc.add_FleetServiceServicer_to_server(fleet_service, server)
-            server.add_generic_rpc_handlers(
-                (
-                    handler(
-                        SpokeService(
-                            fleet=fleet,
-                            payloads=payloads,
-                            heartbeat_seconds=s.heartbeat_seconds,
-                            send_deadline=s.send_deadline_seconds,
-                        )
-                    ),
-                )
-            )
+            server.add_generic_rpc_handlers((handler(spoke_service),))
             health_servicer = health.aio.HealthServicer()
             health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
             reflection.enable_server_reflection(
@@ -173,15 +214,43 @@ class Hub:
                 ],
                 server,
             )
-            self.port = server.add_insecure_port(s.listen)
-            if not self.port:
-                raise OSError(f"cannot listen on {s.listen}")
-            await server.start()
+            servers = [server]
+            if tls is None:
+                self.port = server.add_insecure_port(s.listen)
+                spoke_service.stream_port = self.spoke_port = self.port
+            else:
+                self.port = server.add_secure_port(
+                    s.listen, tls.credentials(require_client_auth=False)
+                )
+                # The spoke port: Connect and renewal, only with a client certificate the hub
+                # CA signed. gRPC cannot ask for a client certificate without requiring one,
+                # so registration (which has none yet) lives on the main port.
+                spoke_server = grpc.aio.server(
+                    options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(s.reuse_port))]
+                )
+                spoke_server.add_generic_rpc_handlers((handler(spoke_service),))
+                health_pb2_grpc.add_HealthServicer_to_server(health_servicer, spoke_server)
+                self.spoke_port = spoke_server.add_secure_port(
+                    s.spoke_address(self.port), tls.credentials(require_client_auth=True)
+                )
+                spoke_service.stream_port = self.spoke_port
+                servers.append(spoke_server)
+            if not self.port or not self.spoke_port:
+                raise OSError(f"cannot listen on {s.listen} / {s.spoke_address(self.port)}")
+            for srv in servers:
+                await srv.start()
             await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-            host = s.listen.rpartition(":")[0]
             address = f"{host}:{self.port}"
             (s.data_dir / "hub.addr").write_text(address + "\n")
-            log.info("hub listening on %s, state in %s", address, s.store_name)
+            if admin_auth is not None and tls is not None:
+                await self._write_admin_config(admin_auth, tls.ca.cert_pem, address)
+            log.info(
+                "hub listening on %s (%s), spokes connect on port %d, state in %s",
+                address,
+                "PLAINTEXT, NO AUTH: --insecure" if tls is None else "TLS",
+                self.spoke_port,
+                s.store_name,
+            )
             self.ready.set()
             try:
                 async with asyncio.TaskGroup() as tasks:
@@ -207,7 +276,7 @@ class Hub:
                     await self.stop.wait()
                     log.info("stopping")
                     await health_servicer.enter_graceful_shutdown()
-                    await server.stop(s.shutdown_grace)
+                    await asyncio.gather(*(srv.stop(s.shutdown_grace) for srv in servers))
                     raise _Stopped
             except* _Stopped:
                 pass
@@ -217,6 +286,21 @@ class Hub:
                 await replication.close()
             await store.close()
             self.ready.clear()
+
+    async def _write_admin_config(self, admin_auth: AdminAuth, ca_pem: bytes, address: str) -> None:
+        """On first start, an admin token and DATA_DIR/admin.yaml, a CLI context using it."""
+        path = self.settings.data_dir / "admin.yaml"
+        if path.exists():
+            return
+        _, secret = await admin_auth.create("admin")
+        hub = address.replace("0.0.0.0:", "127.0.0.1:")
+        config.save(
+            config.Config().with_context(
+                config.Context(name="admin", hub=hub, ca=ca_pem.decode(), token=secret)
+            ),
+            path,
+        )
+        log.info("wrote %s: an admin context (argosy --config %s status)", path, path)
 
 
 class _Stopped(Exception):
@@ -254,6 +338,21 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=Settings.send_deadline_seconds,
         help="disconnect a spoke that does not read its stream for this long",
     )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        default=env.get("ARGOSY_HUB_INSECURE") == "1",
+        help="plaintext, no client certificates, no admin tokens (benchmarks only; never expose)",
+    )
+    parser.add_argument(
+        "--spoke-listen", default="", help="HOST:PORT for spoke streams (default: port + 1)"
+    )
+    parser.add_argument(
+        "--advertise", default="", help="extra names/addresses for the serving certificate"
+    )
+    parser.add_argument("--client-cert-days", type=float, default=Settings.client_cert_days)
+    parser.add_argument("--ca-cert", type=Path, default=None, help="use this CA (PEM)")
+    parser.add_argument("--ca-key", type=Path, default=None, help="the CA's key (PEM)")
     parser.add_argument("--log-level", default=env.get("ARGOSY_HUB_LOG_LEVEL", "INFO"))
     parser.add_argument(
         "--store",
@@ -279,6 +378,12 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             log_level=args.log_level,
             store=args.store,
             reuse_port=args.reuse_port,
+            insecure=args.insecure,
+            spoke_listen=args.spoke_listen,
+            advertise=tuple(a for a in args.advertise.split(",") if a),
+            client_cert_days=args.client_cert_days,
+            ca_cert=args.ca_cert,
+            ca_key=args.ca_key,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from argosy.bundle import Bundle, BundleOptions, BundleSource, load_bundle
@@ -167,9 +167,12 @@ class Fleet:
         renderer: Renderer,
         offline_grace: float = 60.0,
         limits: Limits | None = None,
+        issuer: Callable[[bytes, str], tuple[bytes, str]] | None = None,
     ) -> None:
         self._store = store
         self._limits = limits or Limits()
+        # Signs cluster CSRs (a TLS hub); None: bearer credentials (--insecure).
+        self._issuer = issuer
         self.status = status
         self._renderer = renderer
         self._lock = asyncio.Lock()
@@ -773,25 +776,43 @@ class Fleet:
     # --- clusters -----------------------------------------------------------------------------
 
     async def register(
-        self, *, token: str, name: str, labels: Mapping[str, str]
-    ) -> tuple[ClusterRecord, str]:
-        """Exchange a registration token for a cluster and its credential."""
+        self, *, token: str, name: str, labels: Mapping[str, str], csr_pem: bytes = b""
+    ) -> tuple[ClusterRecord, str, bytes]:
+        """Exchange a registration token for a cluster and its credential.
+
+        With an issuer (a TLS hub) the credential is a client certificate signed from the
+        cluster's CSR, returned as (record, "", certificate); the hub keeps its serial. Without
+        one (--insecure) it is a bearer secret, returned as (record, secret, b"").
+        """
         check_name(name, what="cluster name")
         check_labels(dict(labels), what=f"cluster {name} labels")
         if not token:
             raise Unauthenticated("a registration token is required")
+        if self._issuer is not None and not csr_pem:
+            raise InvalidInput("registration needs a certificate signing request (csr_pem)")
+        known = self.cluster_by_name(name)
+        if known is not None and known.revoked:
+            raise PermissionDenied(
+                f"cluster {name} is revoked; `argosy cluster delete {name}` lets it register again"
+            )
         if await self._store.use_token(auth.hash_secret(token), now=_now()) is None:
-            raise Unauthenticated("the registration token is unknown, expired or revoked")
+            raise Unauthenticated("the registration token is unknown, expired, used up or revoked")
         async with self._lock:
             old_id = self._cluster_ids.get(name)
             old = self._clusters.get(old_id) if old_id else None
             cluster_id = old.id if old else auth.new_id("c-")
-            credential = auth.new_credential(cluster_id)
+            credential, certificate = "", b""
+            if self._issuer is not None:
+                certificate, serial = self._issuer(csr_pem, cluster_id)
+                credential_hash = f"serial:{serial}"
+            else:
+                credential = auth.new_credential(cluster_id)
+                credential_hash = auth.hash_secret(credential)
             record = ClusterRecord(
                 id=cluster_id,
                 name=name,
                 labels=dict(labels),
-                credential_hash=auth.hash_secret(credential),
+                credential_hash=credential_hash,
                 created=old.created if old else _now(),
                 last_seen=old.last_seen if old else 0,
             )
@@ -808,7 +829,38 @@ class Fleet:
                 await self._plan(self._loaded(), {cluster_id: record}), prune=old is not None
             )
             log.info("registered cluster %s (%s) labels=%s", name, cluster_id, dict(labels))
-            return record, credential
+            return record, credential, certificate
+
+    async def renew(self, cluster: ClusterRecord, csr_pem: bytes) -> bytes:
+        """A new certificate for a cluster that proved it holds the current one."""
+        if self._issuer is None:
+            raise InvalidInput("this hub runs without TLS: there is no certificate to renew")
+        async with self._lock:
+            current = self._clusters.get(cluster.id)
+            if current is None or current.revoked:
+                raise Unauthenticated("unknown or revoked cluster")
+            certificate, serial = self._issuer(csr_pem, cluster.id)
+            record = replace(current, credential_hash=f"serial:{serial}")
+            await self._store.put_cluster(record)
+            self._clusters[cluster.id] = record
+            log.info("renewed the certificate of cluster %s", cluster.name)
+            return certificate
+
+    async def revoke_cluster(self, name: str) -> None:
+        """Refuse the cluster's certificate from now on and cut its open stream at once."""
+        async with self._lock:
+            cluster = self.cluster_by_name(name)
+            if cluster is None:
+                raise NotFound(f"cluster {name!r} not found")
+            record = replace(cluster, credential_hash="", revoked=True)
+            await self._store.put_cluster(record)
+            self._clusters[cluster.id] = record
+            listener = self._listeners.pop(cluster.id, None)
+            if listener is not None:
+                listener.close("cluster revoked")
+                self.status.set_connected(cluster.id, False)
+                self._down_since[cluster.id] = time.monotonic()
+            log.warning("revoked cluster %s", name)
 
     async def delete_cluster(self, name: str) -> None:
         async with self._lock:
@@ -843,10 +895,22 @@ class Fleet:
         return cluster_id in self._listeners or cluster_id in self._remote
 
     def authenticate(self, credential: str) -> ClusterRecord:
+        """The cluster a bearer credential belongs to (hubs run with --insecure)."""
         cluster_id = auth.credential_cluster_id(credential)
         cluster = self._clusters.get(cluster_id) if cluster_id else None
-        if cluster is None or not auth.secret_matches(credential, cluster.credential_hash):
+        if (
+            cluster is None
+            or cluster.revoked
+            or not auth.secret_matches(credential, cluster.credential_hash)
+        ):
             raise Unauthenticated("unknown or revoked cluster credential")
+        return cluster
+
+    def authenticate_certificate(self, cluster_id: str, serial: str) -> ClusterRecord:
+        """The cluster a verified client certificate names, if it is still its current one."""
+        cluster = self._clusters.get(cluster_id)
+        if cluster is None or cluster.revoked or cluster.credential_hash != f"serial:{serial}":
+            raise Unauthenticated("unknown, replaced or revoked cluster certificate")
         return cluster
 
     # --- groups -------------------------------------------------------------------------------
@@ -877,7 +941,9 @@ class Fleet:
 
     # --- tokens -------------------------------------------------------------------------------
 
-    async def create_token(self, *, ttl_seconds: int = 0) -> tuple[TokenRecord, str]:
+    async def create_token(
+        self, *, ttl_seconds: int = 0, max_uses: int = 0
+    ) -> tuple[TokenRecord, str]:
         token_id = auth.new_id("t-")
         secret = auth.new_token(token_id)
         now = _now()
@@ -886,6 +952,7 @@ class Fleet:
             secret_hash=auth.hash_secret(secret),
             created=now,
             expires=now + ttl_seconds if ttl_seconds else 0,
+            max_uses=max_uses,
         )
         await self._store.put_token(record)
         return record, secret
@@ -896,11 +963,7 @@ class Fleet:
     async def revoke_token(self, token_id: str) -> None:
         for token in await self._store.list_tokens():
             if token.id == token_id:
-                await self._store.put_token(
-                    TokenRecord(
-                        token.id, token.secret_hash, token.created, token.expires, True, token.uses
-                    )
-                )
+                await self._store.put_token(replace(token, revoked=True))
                 return
         raise NotFound(f"token {token_id!r} not found")
 

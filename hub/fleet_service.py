@@ -12,6 +12,7 @@ from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from argosy.bundle import BundleSource
 from argosy.errors import InvalidInput, NotFound
 from argosy.selectors import LabelSelector, Requirement
+from hub.admin_auth import AdminAuth
 from hub.errors import grpc_errors
 from hub.fleet import Fleet
 from hub.models import BundleRecord, ClusterRecord, GroupRecord, TokenRecord
@@ -72,13 +73,23 @@ def token_to_pb(token: TokenRecord) -> fleet_pb2.Token:
         expires_unix=token.expires,
         revoked=token.revoked,
         uses=token.uses,
+        max_uses=token.max_uses,
     )
 
 
 class FleetService(fleet_pb2_grpc.FleetServiceServicer):
-    def __init__(self, *, fleet: Fleet, book: StatusBook) -> None:
+    def __init__(
+        self,
+        *,
+        fleet: Fleet,
+        book: StatusBook,
+        admin_auth: AdminAuth | None = None,
+        ca_pem: bytes = b"",
+    ) -> None:
         self._fleet = fleet
         self._book = book
+        self._admin_auth = admin_auth
+        self._ca_pem = ca_pem
         # Watchers see bundles enriched the same way GetStatus does.
         self._broadcaster = StatusBroadcaster(book, enrich=self.enrich)
 
@@ -94,6 +105,7 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
             connected=self._fleet.connected(c.id),
             created_unix=c.created,
             last_seen_unix=c.last_seen,
+            revoked=c.revoked,
         )
 
     @grpc_errors
@@ -183,8 +195,28 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
     async def CreateToken(
         self, request: fleet_pb2.CreateTokenRequest, context: Context
     ) -> fleet_pb2.CreateTokenResponse:
-        record, secret = await self._fleet.create_token(ttl_seconds=request.ttl_seconds)
-        return fleet_pb2.CreateTokenResponse(token=secret, info=token_to_pb(record))
+        record, secret = await self._fleet.create_token(
+            ttl_seconds=request.ttl_seconds, max_uses=request.max_uses
+        )
+        return fleet_pb2.CreateTokenResponse(
+            token=secret, info=token_to_pb(record), ca_pem=self._ca_pem
+        )
+
+    @grpc_errors
+    async def CreateAdminToken(
+        self, request: fleet_pb2.CreateAdminTokenRequest, context: Context
+    ) -> fleet_pb2.CreateAdminTokenResponse:
+        if self._admin_auth is None:
+            raise InvalidInput("this hub runs with --insecure: it has no admin tokens")
+        record, secret = await self._admin_auth.create(request.role)
+        return fleet_pb2.CreateAdminTokenResponse(token=secret, id=record.id)
+
+    @grpc_errors
+    async def RevokeCluster(
+        self, request: fleet_pb2.RevokeClusterRequest, context: Context
+    ) -> fleet_pb2.RevokeClusterResponse:
+        await self._fleet.revoke_cluster(request.name)
+        return fleet_pb2.RevokeClusterResponse()
 
     @grpc_errors
     async def ListTokens(

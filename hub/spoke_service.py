@@ -11,12 +11,15 @@ import logging
 from typing import Any
 
 import grpc
+from cryptography.x509.oid import NameOID
 
+from argosy import pki
 from argosy.api.v1 import spoke_pb2
 from argosy.errors import ArgosyError, InvalidInput
 from hub import auth
 from hub.errors import grpc_errors, status_for
 from hub.fleet import Fleet
+from hub.models import ClusterRecord
 from hub.sessions import PayloadCache, SessionClosed, SpokeSession
 
 log = logging.getLogger(__name__)
@@ -33,25 +36,61 @@ class SpokeService:
         heartbeat_seconds: int,
         hello_timeout: float = 30.0,
         send_deadline: float = 30.0,
+        ca_pem: bytes = b"",
+        stream_port: int = 0,
     ) -> None:
         self._fleet = fleet
         self._payloads = payloads
         self._heartbeat_seconds = heartbeat_seconds
         self._hello_timeout = hello_timeout
         self._send_deadline = send_deadline
+        # TLS hubs: the CA to hand to spokes, and the port where Connect takes client certs.
+        self._ca_pem = ca_pem
+        self.stream_port = stream_port
 
     @grpc_errors
     async def Register(
         self, request: spoke_pb2.RegisterRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> spoke_pb2.RegisterResponse:
-        cluster, credential = await self._fleet.register(
-            token=request.token, name=request.cluster_name, labels=dict(request.labels)
+        cluster, credential, certificate = await self._fleet.register(
+            token=request.token,
+            name=request.cluster_name,
+            labels=dict(request.labels),
+            csr_pem=request.csr_pem,
         )
-        return spoke_pb2.RegisterResponse(cluster_id=cluster.id, credential=credential)
+        return spoke_pb2.RegisterResponse(
+            cluster_id=cluster.id,
+            credential=credential,
+            certificate_pem=certificate,
+            ca_pem=self._ca_pem,
+            stream_port=self.stream_port,
+        )
+
+    @grpc_errors
+    async def RenewCertificate(
+        self,
+        request: spoke_pb2.RenewCertificateRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> spoke_pb2.RenewCertificateResponse:
+        cluster = self._caller(context)
+        certificate = await self._fleet.renew(cluster, request.csr_pem)
+        return spoke_pb2.RenewCertificateResponse(certificate_pem=certificate)
+
+    def _caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> ClusterRecord:
+        """The calling cluster: from its verified client certificate, never from a message
+        field; on an --insecure hub, from its bearer credential."""
+        peer = context.auth_context()
+        pem = next(iter(peer.get("x509_pem_cert") or ()), b"")
+        if not pem:
+            return self._fleet.authenticate(auth.bearer(context.invocation_metadata()))
+        cert = pki.load_cert(pem)
+        common_names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        cluster_id = str(common_names[0].value) if common_names else ""
+        return self._fleet.authenticate_certificate(cluster_id, format(cert.serial_number, "x"))
 
     async def Connect(self, requests: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         try:
-            cluster = self._fleet.authenticate(auth.bearer(context.invocation_metadata()))
+            cluster = self._caller(context)
             first = await asyncio.wait_for(anext(aiter(requests)), self._hello_timeout)
             if first.WhichOneof("msg") != "hello":
                 raise InvalidInput("the first message on a stream must be a hello")
@@ -127,6 +166,11 @@ def handler(service: SpokeService) -> grpc.GenericRpcHandler:
                 service.Connect,
                 request_deserializer=spoke_pb2.ConnectRequest.FromString,
                 response_serializer=bytes,
+            ),
+            "RenewCertificate": grpc.unary_unary_rpc_method_handler(
+                service.RenewCertificate,
+                request_deserializer=spoke_pb2.RenewCertificateRequest.FromString,
+                response_serializer=spoke_pb2.RenewCertificateResponse.SerializeToString,
             ),
         },
     )

@@ -57,12 +57,18 @@ class Settings:
     """Simulated applies of objects whose name matches this regex fail."""
     report_window: float = 0.1
     """Status changes within this window go to the hub as one report."""
+    ca: Path | None = None
+    """PEM of the hub CA (--ca); a registered spoke also keeps the CA the hub sent."""
+    insecure: bool = False
+    """Plaintext to a hub run with --insecure."""
     log_level: str = "INFO"
 
     def __post_init__(self) -> None:
         if not self.hub or ":" not in self.hub:
             raise InvalidInput(f"--hub / ARGOSY_HUB: {self.hub!r} is not HOST:PORT")
         check_name(self.name, what="--name")
+        if self.ca is not None and not self.ca.is_file():
+            raise InvalidInput(f"--ca: {self.ca} is not a file")
 
 
 class Spoke:
@@ -100,7 +106,14 @@ class Spoke:
                 credential_path, backend=backend, namespace=namespace or own_namespace(), name=name
             )
         self.link = Link(
-            settings=LinkSettings(hub=s.hub, name=s.name, labels=s.labels, token=s.token),
+            settings=LinkSettings(
+                hub=s.hub,
+                name=s.name,
+                labels=s.labels,
+                token=s.token,
+                ca_pem=s.ca.read_bytes() if s.ca else b"",
+                insecure=s.insecure,
+            ),
             credentials=self.credentials,
             reconciler=self.reconciler,
             reporter=self.reporter,
@@ -132,6 +145,10 @@ class Spoke:
                     name="credential-secret",
                 )
             tasks.create_task(self.link.run(), name="link")
+            if not self.settings.insecure:
+                tasks.create_task(
+                    supervise("certificate-renewal", self.link.renew, log=log), name="renewal"
+                )
             tasks.create_task(
                 supervise("reconciler-watch", self.reconciler.run, log=log), name="watch"
             )
@@ -169,6 +186,15 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         metavar="[NAMESPACE/]NAME",
         help="also keep the cluster credential in this Secret (in-cluster agents)",
     )
+    p.add_argument(
+        "--ca",
+        type=Path,
+        default=Path(env["ARGOSY_SPOKE_CA"]) if env.get("ARGOSY_SPOKE_CA") else None,
+        help="PEM of the hub CA (from `argosy token create -o json`, caPem)",
+    )
+    p.add_argument(
+        "--insecure", action="store_true", help="plaintext, to a hub run with --insecure"
+    )
     p.add_argument("--simulate", action="store_true", help="use the simulated cluster backend")
     p.add_argument("--simulate-ready-delay", type=float, default=0.5, metavar="SECONDS")
     p.add_argument(
@@ -192,6 +218,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             ready_delay=args.simulate_ready_delay,
             fail_pattern=args.simulate_fail,
             log_level=args.log_level,
+            ca=args.ca,
+            insecure=args.insecure,
         )
     except InvalidInput as exc:
         p.error(str(exc))

@@ -17,6 +17,7 @@ from typing import Any
 import grpc
 
 import argosy
+from argosy import pki
 from argosy.api.v1 import spoke_pb2, spoke_pb2_grpc
 from argosy.runtime import backoff_delays
 from spoke.reconciler import Reconciler
@@ -47,6 +48,10 @@ class LinkSettings:
     """This cluster's labels, sent when registering."""
     token: str = ""
     """Registration token; only needed until the first successful registration."""
+    ca_pem: bytes = b""
+    """The hub CA to trust; empty only with insecure."""
+    insecure: bool = False
+    """Plaintext to a hub run with --insecure (no certificates)."""
     rpc_timeout: float = 15.0
     """Deadline for unary calls and for the hub's welcome."""
     backoff_initial: float = 0.5
@@ -119,6 +124,7 @@ class Link:
         self.connected = asyncio.Event()
         self.cluster_id = ""
         self.streams_opened = 0
+        self.renewals = 0
 
     async def send(self, msg: spoke_pb2.ConnectRequest) -> None:
         """Queue a message for the hub, waiting for a stream if there is none."""
@@ -129,18 +135,30 @@ class Link:
                 await queue.put(msg)
                 return
 
+    def _channel(self, cred: Credential | None) -> grpc.aio.Channel:
+        """To the hub's main port for registration (cred None, or a bearer credential), or to its
+        spoke port with the cluster's certificate (mTLS)."""
+        if self._s.insecure:
+            return grpc.aio.insecure_channel(self._s.hub, options=CHANNEL_OPTIONS)
+        if cred is None or not cred.cert_pem:
+            creds = grpc.ssl_channel_credentials(root_certificates=self._s.ca_pem)
+            return grpc.aio.secure_channel(self._s.hub, creds, options=CHANNEL_OPTIONS)
+        host = self._s.hub.rpartition(":")[0]
+        creds = grpc.ssl_channel_credentials(
+            root_certificates=cred.ca_pem.encode() or self._s.ca_pem,
+            private_key=cred.key_pem.encode(),
+            certificate_chain=cred.cert_pem.encode(),
+        )
+        return grpc.aio.secure_channel(f"{host}:{cred.stream_port}", creds, options=CHANNEL_OPTIONS)
+
     async def run(self) -> None:
         delays = backoff_delays(initial=self._s.backoff_initial, maximum=self._s.backoff_max)
         while True:
             started = time.monotonic()
             try:
-                # A channel per attempt: the next attempt may go to another hub replica.
-                async with grpc.aio.insecure_channel(
-                    self._s.hub, options=CHANNEL_OPTIONS
-                ) as channel:
-                    stub = spoke_pb2_grpc.SpokeServiceStub(channel)
-                    cred = await self._credential(stub)
-                    await self._stream(stub, cred)
+                cred = await self._credential()
+                async with self._channel(cred) as channel:
+                    await self._stream(spoke_pb2_grpc.SpokeServiceStub(channel), cred)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.UNAUTHENTICATED and self._s.token:
                     log.warning("hub refused our credential (%s); registering again", exc.details())
@@ -172,7 +190,7 @@ class Link:
                 self._s = replace(self._s, hub=self._hubs[i])
             await asyncio.sleep(delays())
 
-    async def _credential(self, stub: spoke_pb2_grpc.SpokeServiceAsyncStub) -> Credential:
+    async def _credential(self) -> Credential:
         cred = self._credentials.load()
         if cred is not None and cred.name == self._s.name:
             return cred
@@ -180,16 +198,72 @@ class Link:
             raise Unregistered(
                 f"cluster {self._s.name} has no stored credential and no --token to register with"
             )
-        resp = await stub.Register(
-            spoke_pb2.RegisterRequest(
-                token=self._s.token, cluster_name=self._s.name, labels=self._s.labels
-            ),
-            timeout=self._s.rpc_timeout,
+        if not self._s.insecure and not self._s.ca_pem:
+            raise Unregistered(
+                "registering needs the hub CA: --ca FILE (caPem from `argosy token create -o "
+                "json`), or --insecure for a hub run with --insecure"
+            )
+        # The cluster's key is made here and never leaves: the hub only sees a CSR.
+        key = pki.new_key()
+        async with self._channel(None) as channel:
+            resp = await spoke_pb2_grpc.SpokeServiceStub(channel).Register(
+                spoke_pb2.RegisterRequest(
+                    token=self._s.token,
+                    cluster_name=self._s.name,
+                    labels=self._s.labels,
+                    csr_pem=b"" if self._s.insecure else pki.cluster_csr(key, self._s.name),
+                ),
+                timeout=self._s.rpc_timeout,
+            )
+        cred = Credential(
+            resp.cluster_id,
+            resp.credential,
+            self._s.name,
+            key_pem=pki.key_pem(key).decode() if resp.certificate_pem else "",
+            cert_pem=resp.certificate_pem.decode(),
+            ca_pem=resp.ca_pem.decode(),
+            stream_port=resp.stream_port,
+            received=time.time(),
         )
-        cred = Credential(resp.cluster_id, resp.credential, self._s.name)
         self._credentials.save(cred)
         log.info("registered as cluster %s (%s)", self._s.name, resp.cluster_id)
         return cred
+
+    async def renew(self, *, fraction: float = 2 / 3) -> None:
+        """Renew the client certificate after `fraction` of its life, over mTLS: the live
+        stream is untouched, and the next connection uses the new certificate."""
+        while True:
+            cred = self._credentials.load()
+            if cred is None or not cred.cert_pem:
+                await asyncio.sleep(5)
+                continue
+            expires = pki.not_after(cred.cert_pem.encode()).timestamp()
+            received = cred.received or time.time()
+            due = received + (expires - received) * fraction
+            await asyncio.sleep(max(0.0, due - time.time()))
+            key = pki.new_key()
+            try:
+                async with self._channel(cred) as channel:
+                    resp = await spoke_pb2_grpc.SpokeServiceStub(channel).RenewCertificate(
+                        spoke_pb2.RenewCertificateRequest(
+                            csr_pem=pki.cluster_csr(key, self._s.name)
+                        ),
+                        timeout=self._s.rpc_timeout,
+                    )
+            except grpc.aio.AioRpcError as exc:
+                log.warning("renewing the certificate failed: %s; retrying", exc.details())
+                await asyncio.sleep(min(30.0, max(1.0, (expires - time.time()) / 10)))
+                continue
+            self._credentials.save(
+                replace(
+                    cred,
+                    key_pem=pki.key_pem(key).decode(),
+                    cert_pem=resp.certificate_pem.decode(),
+                    received=time.time(),
+                )
+            )
+            self.renewals += 1
+            log.info("renewed the client certificate of cluster %s", self._s.name)
 
     async def _stream(self, stub: spoke_pb2_grpc.SpokeServiceAsyncStub, cred: Credential) -> None:
         call: Any = stub.Connect(metadata=(("authorization", f"Bearer {cred.credential}"),))

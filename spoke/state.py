@@ -69,9 +69,18 @@ class LocalState:
 
 @dataclass(frozen=True)
 class Credential:
+    """What a registered spoke holds: a client certificate and its key (a TLS hub), or a
+    bearer secret (a hub run with --insecure)."""
+
     cluster_id: str
     credential: str
     name: str
+    key_pem: str = ""
+    cert_pem: str = ""
+    ca_pem: str = ""
+    stream_port: int = 0
+    # When the certificate was received (unix time), to renew it after 2/3 of its life.
+    received: float = 0.0
 
 
 class CredentialStore:
@@ -85,7 +94,16 @@ class CredentialStore:
         if self._memory is not None or self._path is None or not self._path.exists():
             return self._memory
         doc = json.loads(self._path.read_text())
-        self._memory = Credential(doc["clusterId"], doc["credential"], doc["name"])
+        self._memory = Credential(
+            doc["clusterId"],
+            doc.get("credential", ""),
+            doc["name"],
+            key_pem=doc.get("keyPem", ""),
+            cert_pem=doc.get("certPem", ""),
+            ca_pem=doc.get("caPem", ""),
+            stream_port=int(doc.get("streamPort", 0)),
+            received=float(doc.get("received", 0.0)),
+        )
         return self._memory
 
     def save(self, cred: Credential) -> None:
@@ -93,12 +111,23 @@ class CredentialStore:
         if self._path is None:
             return
         tmp = self._path.with_suffix(".tmp")
+        # Owner-only before anything secret is written into it.
+        tmp.touch(mode=0o600)
+        tmp.chmod(0o600)
         tmp.write_text(
             json.dumps(
-                {"clusterId": cred.cluster_id, "credential": cred.credential, "name": cred.name}
+                {
+                    "clusterId": cred.cluster_id,
+                    "credential": cred.credential,
+                    "name": cred.name,
+                    "keyPem": cred.key_pem,
+                    "certPem": cred.cert_pem,
+                    "caPem": cred.ca_pem,
+                    "streamPort": cred.stream_port,
+                    "received": cred.received,
+                }
             )
         )
-        tmp.chmod(0o600)
         os.replace(tmp, self._path)
 
     def clear(self) -> None:

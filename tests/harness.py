@@ -11,7 +11,8 @@ from pathlib import Path
 
 import grpc
 
-from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2, spoke_pb2
+from argosy import config, pki
+from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2, spoke_pb2, spoke_pb2_grpc
 from hub.app import Hub
 from hub.app import Settings as HubSettings
 from spoke.app import Settings as SpokeSettings
@@ -39,12 +40,63 @@ async def eventually(
 class RunningHub:
     hub: Hub
     task: asyncio.Task[None]
-    channel: grpc.aio.Channel
-    stub: fleet_pb2_grpc.FleetServiceAsyncStub
+    channel: grpc.aio.Channel = field(init=False)
+    stub: fleet_pb2_grpc.FleetServiceAsyncStub = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.channel = self.admin_channel()
+        self.stub = fleet_pb2_grpc.FleetServiceStub(self.channel)
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.hub.port}"
+
+    @property
+    def insecure(self) -> bool:
+        return self.hub.settings.insecure
+
+    @property
+    def ca_path(self) -> Path | None:
+        return None if self.insecure else self.hub.settings.data_dir / "ca.pem"
+
+    @property
+    def config_path(self) -> Path:
+        """The hub's admin.yaml: a CLI context with its CA and an admin token."""
+        return self.hub.settings.data_dir / "admin.yaml"
+
+    def admin_channel(self, token: str | None = None) -> grpc.aio.Channel:
+        """An admin API channel: TLS with this token (default: the hub's admin token)."""
+        if self.insecure:
+            return grpc.aio.insecure_channel(self.address)
+        if token is None:
+            ctx = config.load(self.config_path).context()
+            token = ctx.token if ctx else ""
+        creds = grpc.ssl_channel_credentials(root_certificates=self.ca_path.read_bytes())  # type: ignore[union-attr]
+        if token:
+            creds = grpc.composite_channel_credentials(
+                creds, grpc.access_token_call_credentials(token)
+            )
+        return grpc.aio.secure_channel(self.address, creds)
+
+    def register_channel(self) -> grpc.aio.Channel:
+        """The main port as a spoke sees it before it has a certificate."""
+        if self.insecure:
+            return grpc.aio.insecure_channel(self.address)
+        ca = self.ca_path.read_bytes()  # type: ignore[union-attr]
+        return grpc.aio.secure_channel(self.address, grpc.ssl_channel_credentials(ca))
+
+    async def register(
+        self, *, token: str, name: str, labels: Mapping[str, str] | None = None
+    ) -> spoke_pb2.RegisterResponse:
+        """Register a cluster as a spoke would (with a CSR on a TLS hub)."""
+        csr = b"" if self.insecure else pki.cluster_csr(pki.new_key(), name)
+        async with self.register_channel() as channel:
+            return await spoke_pb2_grpc.SpokeServiceStub(channel).Register(
+                spoke_pb2.RegisterRequest(
+                    token=token, cluster_name=name, labels=dict(labels or {}), csr_pem=csr
+                ),
+                timeout=10,
+            )
 
 
 @asynccontextmanager
@@ -59,11 +111,11 @@ async def running_hub(
     if task.done():
         ready.cancel()
         task.result()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{hub.port}")
+    running = RunningHub(hub, task)
     try:
-        yield RunningHub(hub, task, channel, fleet_pb2_grpc.FleetServiceStub(channel))
+        yield running
     finally:
-        await channel.close()
+        await running.channel.close()
         hub.stop.set()
         await asyncio.wait_for(task, 15)
 
@@ -106,6 +158,8 @@ def start_spoke(
             token=token,
             data_dir=data_dir,
             report_window=0.02,
+            ca=hub.ca_path,
+            insecure=hub.insecure,
         ),
         backend=cluster,
         on_message=received.append,

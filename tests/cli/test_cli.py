@@ -19,8 +19,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def argosy(hub: RunningHub | None, *args: str) -> tuple[int, str, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("ARGOSY_CONFIG", None)
     if hub is not None:
         env["ARGOSY_HUB"] = hub.address
+        # The hub's own admin.yaml: its CA and admin token, as a user would pass --config.
+        env["ARGOSY_CONFIG"] = str(hub.config_path)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -148,8 +151,9 @@ async def test_usage_errors_exit_2_and_unreachable_hub_exits_1(tmp_path: Path) -
 async def test_grpcurl_lists_services_through_reflection(tmp_path: Path) -> None:
     grpcurl = str(Path(sys.executable).parent / "grpcurl")
     async with running_hub(tmp_path / "hub") as hub:
+        tls = ["-cacert", str(hub.ca_path)]
         proc = await asyncio.create_subprocess_exec(
-            grpcurl, "-plaintext", hub.address, "list", stdout=asyncio.subprocess.PIPE
+            grpcurl, *tls, hub.address, "list", stdout=asyncio.subprocess.PIPE
         )
         out, _ = await asyncio.wait_for(proc.communicate(), 30)
         services = out.decode().split()
@@ -158,7 +162,7 @@ async def test_grpcurl_lists_services_through_reflection(tmp_path: Path) -> None
         assert "grpc.health.v1.Health" in services
         proc = await asyncio.create_subprocess_exec(
             grpcurl,
-            "-plaintext",
+            *tls,
             hub.address,
             "grpc.health.v1.Health/Check",
             stdout=asyncio.subprocess.PIPE,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import grpc
-
-from argosy.api.v1 import fleet_pb2, spoke_pb2, spoke_pb2_grpc
+from argosy.api.v1 import fleet_pb2
 from tests.cli.test_cli import argosy
 from tests.harness import running_hub
 
@@ -30,17 +28,12 @@ async def test_groups_select_clusters_and_target_reports_customizations(tmp_path
     (bundle / "overlays" / "big" / "cm_patch.yaml").write_text("data: {size: big}\n")
     async with running_hub(tmp_path / "hub") as hub:
         token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
-        async with grpc.aio.insecure_channel(hub.address) as channel:
-            stub = spoke_pb2_grpc.SpokeServiceStub(channel)
-            for name, labels in [
-                ("p1", {"env": "prod", "size": "big"}),
-                ("p2", {"env": "prod"}),
-                ("d1", {"env": "dev"}),
-            ]:
-                await stub.Register(
-                    spoke_pb2.RegisterRequest(token=token, cluster_name=name, labels=labels),
-                    timeout=5,
-                )
+        for name, labels in [
+            ("p1", {"env": "prod", "size": "big"}),
+            ("p2", {"env": "prod"}),
+            ("d1", {"env": "dev"}),
+        ]:
+            await hub.register(token=token, name=name, labels=labels)
         code, out, err = await argosy(hub, "group", "create", "prod", "--selector", "env=prod")
         assert code == 0, err
         code, out, _ = await argosy(hub, "target", str(bundle), "-o", "json")

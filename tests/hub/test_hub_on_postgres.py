@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2, spoke_pb2_grpc
+from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc
 from hub.app import Settings, parse_settings
 from tests.harness import bundle_spec, bundle_status, eventually, running_hub, start_spoke
 from tests.pg import PgServer
@@ -85,15 +85,8 @@ async def test_hub_on_postgresql_keeps_everything_across_a_restart(
             assert kinds == ["welcome"], kinds
 
             # The unused token still registers a cluster.
-            channel = grpc.aio.insecure_channel(hub.address)
-            try:
-                resp = await spoke_pb2_grpc.SpokeServiceStub(channel).Register(
-                    spoke_pb2.RegisterRequest(token=spare, cluster_name="late", labels={}),
-                    timeout=5,
-                )
-            finally:
-                await channel.close()
-            assert resp.cluster_id and resp.credential
+            resp = await hub.register(token=spare, name="late")
+            assert resp.cluster_id and resp.certificate_pem
         assert not (tmp_path / "hub2" / "argosy.db").exists()
     finally:
         await spoke.stop()
@@ -117,6 +110,7 @@ async def test_argosy_hub_store_flag_serves_from_postgresql(
         "127.0.0.1:0",
         "--data-dir",
         str(data),
+        "--insecure",  # this test is about the store; TLS is tested elsewhere
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,

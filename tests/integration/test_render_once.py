@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import grpc
-
-from argosy.api.v1 import fleet_pb2, resources_pb2, spoke_pb2, spoke_pb2_grpc
+from argosy.api.v1 import fleet_pb2, resources_pb2
 from tests.harness import running_hub
 
 FLEET_YAML = """\
@@ -33,16 +31,9 @@ CHART = {
 async def test_two_hundred_clusters_three_inputs_three_renders(tmp_path: Path) -> None:
     async with running_hub(tmp_path / "hub") as hub:
         token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
-        async with grpc.aio.insecure_channel(hub.address) as channel:
-            spokes = spoke_pb2_grpc.SpokeServiceStub(channel)
-            for i in range(200):
-                env = ("dev", "test", "prod")[i % 3]
-                await spokes.Register(
-                    spoke_pb2.RegisterRequest(
-                        token=token, cluster_name=f"c{i}", labels={"env": env}
-                    ),
-                    timeout=5,
-                )
+        for i in range(200):
+            env = ("dev", "test", "prod")[i % 3]
+            await hub.register(token=token, name=f"c{i}", labels={"env": env})
         assert hub.hub.renderer is not None
         before = hub.hub.renderer.renders
         files = {"fleet.yaml": FLEET_YAML, **CHART}

@@ -8,7 +8,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from argosy.api.v1 import fleet_pb2, spoke_pb2, spoke_pb2_grpc
+from argosy.api.v1 import fleet_pb2
 from tests.harness import (
     RunningHub,
     RunningSpoke,
@@ -228,24 +228,14 @@ async def test_hub_restart_keeps_bundles_clusters_and_tokens(tmp_path: Path) -> 
         tokens = await hub.stub.ListTokens(fleet_pb2.ListTokensRequest(), timeout=5)
         assert len(tokens.tokens) == 2
         # The unused token still registers a cluster after the restart.
-        channel = grpc.aio.insecure_channel(hub.address)
-        resp = await spoke_pb2_grpc.SpokeServiceStub(channel).Register(
-            spoke_pb2.RegisterRequest(token=spare, cluster_name="late", labels={}), timeout=5
-        )
-        await channel.close()
-        assert resp.cluster_id and resp.credential
+        resp = await hub.register(token=spare, name="late")
+        assert resp.cluster_id and resp.certificate_pem and not resp.credential
 
 
 async def test_wrong_token_is_unauthenticated_and_registers_nothing(tmp_path: Path) -> None:
     async with running_hub(tmp_path / "hub") as hub:
-        channel = grpc.aio.insecure_channel(hub.address)
-        stub = spoke_pb2_grpc.SpokeServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await stub.Register(
-                spoke_pb2.RegisterRequest(token="argosy-reg-t-0.nope", cluster_name="x"),
-                timeout=5,
-            )
-        await channel.close()
+            await hub.register(token="argosy-reg-t-0.nope", name="x")
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         clusters = await hub.stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=5)
         assert list(clusters.clusters) == []

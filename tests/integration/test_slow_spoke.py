@@ -28,7 +28,7 @@ def big_bundle(n: int = 20, size: int = 25_000) -> dict[str, str]:
 
 
 async def test_stuck_spoke_does_not_slow_the_others(tmp_path: Path) -> None:
-    async with running_hub(tmp_path / "hub", send_deadline_seconds=DEADLINE) as hub:
+    async with running_hub(tmp_path / "hub", send_deadline_seconds=DEADLINE, insecure=True) as hub:
         token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
         # The stuck spoke: registers, says hello, then never reads again.
         channel = grpc.aio.insecure_channel(hub.address)
@@ -104,7 +104,7 @@ async def test_stuck_spoke_does_not_slow_the_others(tmp_path: Path) -> None:
 
 
 async def test_second_stream_for_a_cluster_replaces_the_first(tmp_path: Path) -> None:
-    async with running_hub(tmp_path / "hub") as hub:
+    async with running_hub(tmp_path / "hub", insecure=True) as hub:
         token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
         async with grpc.aio.insecure_channel(hub.address) as channel:
             stub = spoke_pb2_grpc.SpokeServiceStub(channel)

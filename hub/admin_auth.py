@@ -1,0 +1,113 @@
+"""Who may call the admin API: bearer tokens with a role, checked in one interceptor.
+
+`admin` may do everything; `viewer` may read and watch. No token, or an unknown or revoked
+one, is UNAUTHENTICATED; a viewer calling a write is PERMISSION_DENIED. Tokens are stored
+hashed; a short cache keeps the store out of every call.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from argosy.errors import InvalidInput
+from hub import auth
+from hub.models import AdminTokenRecord
+from hub.store import Store
+
+ROLES = ("admin", "viewer")
+ADMIN_TOKEN_PREFIX = "argosy-adm-"
+SERVICE_PREFIX = "/argosy.api.v1.FleetService/"
+READ_METHODS = frozenset(
+    {
+        "GetBundle",
+        "ListBundles",
+        "ListClusters",
+        "ListGroups",
+        "ListTokens",
+        "GetStatus",
+        "WatchStatus",
+    }
+)
+CACHE_SECONDS = 10.0
+
+
+class AdminAuth:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._cache: dict[str, tuple[AdminTokenRecord | None, float]] = {}
+
+    async def create(self, role: str) -> tuple[AdminTokenRecord, str]:
+        if role not in ROLES:
+            raise InvalidInput(f"role {role!r} is not one of {', '.join(ROLES)}")
+        token_id = auth.new_id("a-")
+        secret = f"{ADMIN_TOKEN_PREFIX}{token_id}.{secrets.token_urlsafe(32)}"
+        record = AdminTokenRecord(token_id, auth.hash_secret(secret), role, int(time.time()))
+        await self._store.put_admin_token(record)
+        return record, secret
+
+    async def role_of(self, token: str) -> str | None:
+        digest = auth.hash_secret(token)
+        hit = self._cache.get(digest)
+        now = time.monotonic()
+        if hit is None or hit[1] < now:
+            record = await self._store.get_admin_token(digest)
+            self._cache[digest] = hit = (record, now + CACHE_SECONDS)
+        record = hit[0]
+        return None if record is None or record.revoked else record.role
+
+
+def decide(role: str | None, method: str) -> tuple[grpc.StatusCode, str] | None:
+    """None when the call may go ahead, else the status to refuse it with (pure)."""
+    if role is None:
+        return grpc.StatusCode.UNAUTHENTICATED, (
+            "an admin token is required: argosy login, or --config/ARGOSY_CONFIG with the "
+            "hub's admin.yaml"
+        )
+    if role != "admin" and method not in READ_METHODS:
+        return grpc.StatusCode.PERMISSION_DENIED, f"role {role!r} may not call {method}"
+    return None
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, admin_auth: AdminAuth) -> None:
+        self._auth = admin_auth
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        method_path = handler_call_details.method
+        if handler is None or not method_path.startswith(SERVICE_PREFIX):
+            return handler
+        token = auth.bearer(handler_call_details.invocation_metadata)
+        role = await self._auth.role_of(token) if token else None
+        refusal = decide(role, method_path.removeprefix(SERVICE_PREFIX))
+        return handler if refusal is None else _refuse(handler, *refusal)
+
+
+def _refuse(handler: Any, code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler[Any, Any]:
+    async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await context.abort(code, message)
+
+    async def stream(
+        request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        await context.abort(code, message)
+        yield  # pragma: no cover  (abort raises; this makes the function a generator)
+
+    kwargs = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(stream, **kwargs)
+    return grpc.unary_unary_rpc_method_handler(unary, **kwargs)
