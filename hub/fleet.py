@@ -173,6 +173,8 @@ class Fleet:
         self._limits = limits or Limits()
         # Signs cluster CSRs (a TLS hub); None: bearer credentials (--insecure).
         self._issuer = issuer
+        # Acks and reports naming another cluster's deployment, refused.
+        self.rejected = 0
         self.status = status
         self._renderer = renderer
         self._lock = asyncio.Lock()
@@ -1028,9 +1030,23 @@ class Fleet:
             dep.sent = revision
             self._changed(dep, persist=False)  # `sent` lives only as long as the stream
 
+    def _reject(self, cluster_id: str, what: str, bundle: str) -> None:
+        """A spoke named a deployment that is not its own: refuse it, say so, carry on."""
+        self.rejected += 1
+        cluster = self._clusters.get(cluster_id)
+        log.warning(
+            "rejected %s from cluster %s for bundle %r: not a deployment of that cluster",
+            what,
+            cluster.name if cluster else cluster_id,
+            bundle,
+        )
+
     def on_ack(self, cluster_id: str, *, bundle: str, revision: str, error: str) -> None:
         dep = self._deployments.get(cluster_id, {}).get(bundle)
         if dep is None:
+            # A delete's ack (empty revision) names what was just removed: that is expected.
+            if revision:
+                self._reject(cluster_id, "an ack", bundle)
             return
         if (dep.acked, dep.error) != (revision, error):
             dep.acked, dep.error = revision, error
@@ -1041,6 +1057,7 @@ class Fleet:
         for update in updates:
             dep = deps.get(update.bundle)
             if dep is None:
+                self._reject(cluster_id, "a status report", update.bundle)
                 continue
             dep.status_revision, dep.ready, dep.resources = (
                 update.revision,
