@@ -1,6 +1,13 @@
 """The fleet benchmark: one real hub process, N real spokes in P simulator processes.
 
     python -m bench.fleet --spokes N [--processes P] [--json FILE] [--idle-seconds 30]
+    python -m bench.fleet --spokes N --hubs K   # K hub replicas on one PostgreSQL
+
+With --hubs K (K >= 2) the hubs are replicas on one throwaway PostgreSQL (tests/pg.py starts
+it), all on one port with --reuse-port, so the kernel spreads the spokes over them; the admin
+calls land on whichever replica the kernel picks. Hub figures are summed over the replicas
+(CPU, RSS, counters), and the reconnect phase kill -9s one replica without restarting it: its
+spokes fail over to the others.
 
 The hub runs as `python -m bench.hubproc` (the code of `argosy hub`, with observers; see there),
 on SQLite in a temporary directory. Spokes run in `python -m bench.simhost` processes, each
@@ -38,6 +45,7 @@ import grpc
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from bench.control import Child, cpu_seconds, raise_fd_limit, rss_bytes, socket_fds
+from tests.pg import _bin_dir, _start, _stop  # --hubs: the pg test fixture's throwaway server
 
 T = TypeVar("T")
 
@@ -81,6 +89,7 @@ class Options:
     pin: bool
     keep: bool
     profile: Path | None
+    hubs: int = 1
 
 
 # --- bundles ---------------------------------------------------------------------------------
@@ -207,15 +216,30 @@ class Bench:
         self.hub_cpus = "0" if pin else ""
         self.other_cpus = ",".join(str(c) for c in range(1, ncpu)) if pin else ""
         self.hub: Child | None = None
+        # --hubs K: replicas 2..K, beside self.hub, on one PostgreSQL and one port.
+        self.replicas: list[Child] = []
+        self.pg: Any = None
+        self.store = ""
+        self.hub_argv: list[str] = []
+        if opts.hubs > 1:
+            # One CPU per replica when there are enough; else nothing is pinned.
+            pin = opts.pin and ncpu > opts.hubs
+            self.hub_cpus = "0" if pin else ""
+            self.other_cpus = ",".join(str(c) for c in range(opts.hubs, ncpu)) if pin else ""
         self.hosts: list[Child] = []
         self.port = 0
         self.r: dict[str, Any] = {"spokes": opts.spokes, "processes": opts.processes}
+        if opts.hubs > 1:
+            self.r["hubs"] = opts.hubs
 
     async def start_hub(self) -> Child:
         argv = [sys.executable, "-m", "bench.hubproc", "--cpus", self.hub_cpus, "--"]
         argv += ["--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}"]
         # Plaintext, as the issue's reference figures were measured; TLS costs extra CPU.
         argv += ["--log-level", "WARNING", "--insecure"]
+        if self.store:
+            argv += ["--store", self.store, "--reuse-port"]
+        self.hub_argv = argv
         hub = await Child.start("hub", argv, stderr_path=str(self.logs / "hub.log"))
         ready = await hub.event(120)
         if ready.get("event") != "ready":
@@ -223,22 +247,53 @@ class Bench:
         self.port = int(ready["port"])
         return hub
 
+    async def start_replicas(self) -> None:
+        """Hubs 2..K: the same command on the first hub's port (SO_REUSEPORT), own data dirs."""
+        for i in range(1, self.o.hubs):
+            argv = list(self.hub_argv)
+            argv[argv.index("--cpus") + 1] = str(i) if self.hub_cpus else ""
+            argv[argv.index("--data-dir") + 1] = str(self.tmp / f"hub{i}")
+            argv[argv.index("--listen") + 1] = f"127.0.0.1:{self.port}"
+            log = self.logs / f"hub{i}.log"
+            hub = await Child.start(f"hub{i}", argv, stderr_path=str(log))
+            ready = await hub.event(120)
+            if ready.get("event") != "ready":
+                raise RuntimeError(f"hub replica {i} did not start; see {log}")
+            self.replicas.append(hub)
+
+    async def start_postgresql(self) -> None:
+        # The test fixture's server: initdb in a temp dir, 127.0.0.1, stopped at the end.
+        bin_dir = _bin_dir()
+        if bin_dir is None:
+            raise RuntimeError("--hubs needs PostgreSQL (initdb, pg_ctl); see docs/postgresql.md")
+        server, owner = await asyncio.to_thread(_start, bin_dir)
+        self.pg = (bin_dir, server, owner)
+        self.store = await server.create_database()
+        say(f"PostgreSQL on port {server.port} for {self.o.hubs} hub replicas")
+
+    def all_hubs(self) -> list[Child]:
+        return [h for h in (self.hub, *self.replicas) if h is not None]
+
     async def run(self) -> dict[str, Any]:
         o, r = self.o, self.r
         r["machine"] = machine()
         r["pinned"] = {"hub": self.hub_cpus or "any", "others": self.other_cpus or "any"}
+        if o.hubs > 1:
+            await self.start_postgresql()
         self.hub = await self.start_hub()
+        await self.start_replicas()
         address = f"127.0.0.1:{self.port}"
-        say(f"hub pid {self.hub.pid} on {address}; logs in {self.logs}")
+        pids = ", ".join(str(h.pid) for h in self.all_hubs())
+        say(f"hub pid {pids} on {address}; logs in {self.logs}")
         async with grpc.aio.insecure_channel(address) as channel:
             stub = fleet_pb2_grpc.FleetServiceStub(channel)
             token = (await stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=10)).token
             await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=10)
-            rss_before = rss_bytes(self.hub.pid)
+            rss_before = self.hubs_rss()
             r["hub_rss_before_bytes"] = rss_before
             await self.start_hosts(address, token)
             await self.connect()
-            r["hub_rss_connected_bytes"] = rss_bytes(self.hub.pid)
+            r["hub_rss_connected_bytes"] = self.hubs_rss()
             r["hub_rss_bytes_per_spoke_connected_only"] = round(
                 (r["hub_rss_connected_bytes"] - rss_before) / o.spokes
             )
@@ -319,12 +374,20 @@ class Bench:
 
     def cpu(self) -> tuple[float, float]:
         """CPU seconds used so far by the hub, and by all simulator processes together."""
-        assert self.hub is not None
-        return cpu_seconds(self.hub.pid), sum(cpu_seconds(h.pid) for h in self.hosts)
+        return self.hubs_cpu(), sum(cpu_seconds(h.pid) for h in self.hosts)
+
+    def hubs_cpu(self) -> float:
+        """CPU seconds of every hub process together (one, or the replicas)."""
+        return sum(cpu_seconds(h.pid) for h in self.all_hubs())
+
+    def hubs_rss(self) -> int:
+        return sum(rss_bytes(h.pid) for h in self.all_hubs())
 
     async def hub_call(self, cmd: str, **args: Any) -> dict[str, Any]:
         assert self.hub is not None
-        return await self.hub.call(cmd, **args)
+        if not self.replicas:
+            return await self.hub.call(cmd, **args)
+        return combine(cmd, await asyncio.gather(*(h.call(cmd, **args) for h in self.all_hubs())))
 
     async def connect(self) -> None:
         assert self.hub is not None
@@ -346,7 +409,7 @@ class Bench:
         self.r["spokes_connected"] = state["connected"]
         hosts = await self.hosts_status()
         self.r["connect_failures"] = hosts["connect_failures"]
-        self.r["hub_socket_fds"] = socket_fds(self.hub.pid)
+        self.r["hub_socket_fds"] = sum(socket_fds(h.pid) for h in self.all_hubs())
         say(f"  {state['connected']}/{n} connected in {self.r['connect_seconds']} s")
         if not ok:
             say("  not all spokes connected before the deadline; continuing with those that did")
@@ -432,10 +495,10 @@ class Bench:
         assert self.hub is not None
         secs = self.o.idle_seconds
         say(f"idle: hub CPU over {secs:g} s with every spoke connected, nothing changing ...")
-        rss = rss_bytes(self.hub.pid)
-        cpu = cpu_seconds(self.hub.pid)
+        rss = self.hubs_rss()
+        cpu = self.hubs_cpu()
         await asyncio.sleep(secs)
-        used = cpu_seconds(self.hub.pid) - cpu
+        used = self.hubs_cpu() - cpu
         r = self.r
         r["hub_rss_connected_idle_bytes"] = rss
         r["hub_rss_bytes_per_spoke"] = round((rss - rss_before) / max(1, self.o.spokes))
@@ -449,7 +512,7 @@ class Bench:
         say(f"drift: every spoke reports drift, {o.drift_rounds} rounds {o.drift_interval} s apart")
         sent0 = (await self.hosts_status())["reports_sent"]
         await self.hub_call("reset_status")
-        cpu, started = cpu_seconds(self.hub.pid), time.monotonic()
+        cpu, started = self.hubs_cpu(), time.monotonic()
         await asyncio.gather(
             *(
                 h.call(
@@ -466,7 +529,7 @@ class Bench:
         await self.settle(quiet=1.0)
         stats = await self.hub_call("stats")
         wall = time.monotonic() - started
-        used = cpu_seconds(self.hub.pid) - cpu
+        used = self.hubs_cpu() - cpu
         sent = (await self.hosts_status())["reports_sent"] - sent0
         span = stats["status_last"] - stats["status_first"]
         r = self.r
@@ -482,6 +545,9 @@ class Bench:
         )
 
     async def reconnect(self) -> None:
+        if self.replicas:
+            await self.failover()
+            return
         assert self.hub is not None
         n = self.r["spokes_connected"]
         say("reconnect: kill -9 the hub, restart it on the same data dir and port ...")
@@ -523,9 +589,51 @@ class Bench:
         if not ok:
             say("  not all spokes were back in sync before the deadline")
 
+    async def failover(self) -> None:
+        """--hubs K: kill -9 one replica, not restarted; its spokes move to the others."""
+        n = self.r["spokes_connected"]
+        victim = self.replicas.pop()
+        lost = (await victim.call("sync"))["connected"]
+        say(f"failover: kill -9 one of {self.o.hubs} replicas ({lost} spokes on it) ...")
+        await asyncio.gather(*(h.call("mark") for h in self.hosts))
+        opened0 = (await self.hosts_status())["streams_opened"]
+        sends0 = (await self.hub_call("stats"))["sends"]
+        await victim.kill()
+        killed = time.monotonic()
+        state, ok = await until(
+            lambda: self.hub_call("sync", bundles=[PROPAGATE, DIFF]),
+            lambda s: s["in_sync"] >= n,
+            timeout=max(120.0, n / 50),
+            interval=0.2,
+        )
+        self.r["reconnect_seconds"] = round(time.monotonic() - killed, 2)
+        self.r["reconnected_in_sync"] = state["in_sync"]
+        self.r["failover_spokes_moved"] = lost
+        hosts, _ = await until(
+            self.hosts_status,
+            lambda h: h["streams_opened"] - opened0 >= lost,
+            timeout=max(60.0, n / 100),
+            interval=0.5,
+        )
+        await asyncio.sleep(1.0)  # anything resent arrives within this
+        hosts = await self.hosts_status()
+        sends = (await self.hub_call("stats"))["sends"]
+        full = sends["full"] - sends0["full"]
+        self.r["reconnect_full_resends"] = max(hosts["full"], full)
+        self.r["reconnect_diff_resends"] = hosts["diff"]
+        self.r["reconnect_streams_opened"] = hosts["streams_opened"] - opened0
+        say(
+            f"  {state['in_sync']}/{n} in sync on the survivors in "
+            f"{self.r['reconnect_seconds']} s, {self.r['reconnect_full_resends']} full resends"
+        )
+        if not ok:
+            say("  not all spokes were back in sync before the deadline")
+
     async def stop_all(self) -> None:
         await asyncio.gather(*(h.stop() for h in self.hosts))
         self.hosts = []
+        await asyncio.gather(*(h.stop() for h in self.replicas))
+        self.replicas = []
         if self.hub is not None:
             await self.hub.stop()
             self.hub = None
@@ -575,8 +683,34 @@ class Bench:
             await h.kill()
         if self.hub is not None:
             await self.hub.kill()
+        for h in self.replicas:
+            await h.kill()
+        if self.pg is not None:
+            await asyncio.to_thread(_stop, *self.pg)
         if not self.o.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def combine(cmd: str, docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One answer from every replica's: counts summed, times merged, spans widened."""
+    out: dict[str, Any] = {}
+    for d in docs:
+        for k, v in d.items():
+            if isinstance(v, dict):
+                inner = out.setdefault(k, {})
+                for ik, iv in v.items():
+                    inner[ik] = inner.get(ik, 0) + iv
+            elif isinstance(v, list):
+                out[k] = sorted([*out.get(k, []), *v])
+            elif k == "status_first":
+                out[k] = min((x for x in (out.get(k, 0), v) if x), default=0)
+            elif k == "status_last":
+                out[k] = max(out.get(k, 0), v)
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                out[k] = out.get(k, 0) + v
+            else:
+                out[k] = v
+    return out
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -605,6 +739,8 @@ ROWS = [
 def table(r: Mapping[str, Any]) -> str:
     goals = {name: (text, check) for name, text, check in GOALS}
     lines = [f"N = {r['spokes']:,} spokes in {r['processes']} simulator processes"]
+    if r.get("hubs"):
+        lines[0] += f", {r['hubs']} hub replicas on one PostgreSQL (figures summed over them)"
     lines.append(f"{'figure':<44} {'value':>12}  {'goal (N=10,000)':<22} {'met'}")
     lines.append("-" * 86)
     for key, label, unit in ROWS:
@@ -639,6 +775,12 @@ def parse(argv: Sequence[str] | None) -> Options:
     p.add_argument("--no-pin", action="store_true", help="do not pin the hub to CPU 0")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, database)")
     p.add_argument(
+        "--hubs",
+        type=int,
+        default=1,
+        help="hub replicas on one PostgreSQL, sharing a port (--reuse-port); default 1 (SQLite)",
+    )
+    p.add_argument(
         "--profile",
         type=Path,
         default=None,
@@ -648,6 +790,8 @@ def parse(argv: Sequence[str] | None) -> Options:
     a = p.parse_args(argv)
     if a.spokes < 1:
         p.error("--spokes must be at least 1")
+    if a.hubs < 1:
+        p.error("--hubs must be at least 1")
     processes = a.processes or max(1, math.ceil(a.spokes / SPOKES_PER_PROCESS))
     return Options(
         spokes=a.spokes,
@@ -661,6 +805,7 @@ def parse(argv: Sequence[str] | None) -> Options:
         pin=not a.no_pin,
         keep=a.keep,
         profile=a.profile,
+        hubs=a.hubs,
     )
 
 

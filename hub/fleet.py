@@ -1235,6 +1235,14 @@ class Fleet:
         self._rollout_dirty.update(n for n in self._bundles if self._gated(n))
         self._rollout_wake.set()
 
+    async def refresh_cluster(self, cluster_id: str) -> bool:
+        """Re-read a cluster a spoke claims to be, when this replica does not know it (yet):
+        it may have registered on another replica a moment ago. False for a lone hub."""
+        if self.peers is None or not cluster_id:
+            return False
+        await self.reload_cluster(cluster_id)
+        return True
+
     def attached_here(self) -> list[str]:
         """The clusters whose stream this replica holds."""
         return list(self._listeners)

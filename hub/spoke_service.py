@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from argosy import pki
 from argosy.api.v1 import spoke_pb2
-from argosy.errors import ArgosyError, InvalidInput
+from argosy.errors import ArgosyError, InvalidInput, Unauthenticated
 from hub import auth
 from hub.errors import grpc_errors, status_for
 from hub.fleet import Fleet
@@ -88,9 +88,25 @@ class SpokeService:
         cluster_id = str(common_names[0].value) if common_names else ""
         return self._fleet.authenticate_certificate(cluster_id, format(cert.serial_number, "x"))
 
+    @staticmethod
+    def _claimed_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        """The cluster id the caller claims to be (before it is authenticated)."""
+        pem = next(iter(context.auth_context().get("x509_pem_cert") or ()), b"")
+        if not pem:
+            return auth.credential_cluster_id(auth.bearer(context.invocation_metadata())) or ""
+        names = pki.load_cert(pem).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[0].value) if names else ""
+
     async def Connect(self, requests: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         try:
-            cluster = self._caller(context)
+            try:
+                cluster = self._caller(context)
+            except Unauthenticated:
+                # Hub replicas: the cluster may have registered (or renewed) on another
+                # replica a moment ago, its notification still on the way: re-read it once.
+                if not await self._fleet.refresh_cluster(self._claimed_id(context)):
+                    raise
+                cluster = self._caller(context)
             first = await asyncio.wait_for(anext(aiter(requests)), self._hello_timeout)
             if first.WhichOneof("msg") != "hello":
                 raise InvalidInput("the first message on a stream must be a hello")
