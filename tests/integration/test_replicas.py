@@ -9,20 +9,21 @@ through the other without a full resend.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
-from hub.app import Settings as HubSettings
+from hub.replication import MAX_PAYLOAD, Replication, encode
 from spoke.app import Settings as SpokeSettings
 from spoke.app import Spoke
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
@@ -38,8 +39,6 @@ metadata:
 data:
   v: "1"
 """
-# Plaintext, while the hub also speaks TLS: this test is about replication, not transport.
-INSECURE = "insecure" in {f.name for f in fields(HubSettings)}
 
 
 def _free_port() -> int:
@@ -61,7 +60,8 @@ async def hub_process(dsn: str, data_dir: Path) -> AsyncIterator[HubProcess]:
     """`python -m hub --store DSN` on a port of its own, killed at the end if still alive."""
     port = _free_port()
     argv = ["--store", dsn, "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir)]
-    argv += ["--insecure"] if INSECURE else []
+    # Plaintext (--insecure): this test is about replication, not transport.
+    argv += ["--insecure"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARGOSY_HUB_")}
     log = (data_dir.parent / f"{data_dir.name}.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
@@ -93,7 +93,6 @@ class SpokeUnderTest:
 def start_spoke(name: str, hubs: list[str], token: str, data_dir: Path) -> SpokeUnderTest:
     cluster = SimulatedCluster(SimulationSettings(ready_delay=0.05), name=name)
     received: list[tuple[float, spoke_pb2.ConnectResponse]] = []
-    extra = {"insecure": True} if INSECURE else {}
     spoke = Spoke(
         SpokeSettings(
             hub=",".join(hubs),
@@ -102,7 +101,7 @@ def start_spoke(name: str, hubs: list[str], token: str, data_dir: Path) -> Spoke
             token=token,
             data_dir=data_dir,
             report_window=0.02,
-            **extra,  # type: ignore[arg-type]
+            insecure=True,
         ),
         backend=cluster,
         on_message=lambda m: received.append((time.monotonic(), m)),
@@ -227,3 +226,32 @@ async def until(
         return await probe(stub) == expected
 
     await eventually(check, timeout=timeout, what=what)
+
+
+@pytest.mark.pg
+async def test_one_replica_at_a_time_decides_a_rollout(pg_server: PgServer) -> None:  # noqa: F811
+    """The rollout lease: pg_try_advisory_lock per bundle, freed when its holder's connection
+    ends, so two replicas never release from the same budget at once."""
+    dsn = await pg_server.create_database()
+    one, two = Replication(dsn), Replication(dsn)
+    await one.open()
+    await two.open()
+    try:
+        assert await one.lead("web")
+        assert not await two.lead("web")
+        assert await two.lead("api")  # leases are per bundle
+        assert await one.lead("web")  # held: no second round trip, still ours
+        await one.close()  # a dead replica: PostgreSQL frees its locks with the connection
+        await eventually(lambda: two.lead("web"), what="the lease passes to the survivor")
+    finally:
+        await one.close()
+        await two.close()
+
+
+def test_a_large_change_is_split_under_the_notify_limit() -> None:
+    ids = [f"bundle-{i}/c-{i:08x}" for i in range(5000)]
+    payloads = encode("origin", "deployments", "", "", ids)
+    assert len(payloads) > 1
+    assert all(len(p.encode()) <= MAX_PAYLOAD for p in payloads)
+    assert [i for p in payloads for i in json.loads(p)["ids"]] == ids
+    assert [json.loads(p)["ids"] for p in encode("o", "alive", "", "", [])] == [[]]
