@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
+import json
 import logging
 from pathlib import Path
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 FIELD_MANAGER = "argosy-credential"
+KEY = "credential.json"
 
 
 def own_namespace(default: str = "argosy-system") -> str:
@@ -58,16 +61,14 @@ class SecretCredentialStore(CredentialStore):
             if exc.status != 404:
                 log.warning("cannot read credential Secret %s: %s", self._secret_path, exc)
             return
-        data = secret.get("data") or {}
         try:
-            fields = {
-                k: base64.b64decode(data[k]).decode() for k in ("clusterId", "credential", "name")
-            }
-        except (KeyError, ValueError):
+            doc = json.loads(base64.b64decode((secret.get("data") or {})[KEY]))
+            known = {f.name for f in dataclasses.fields(Credential)}
+            cred = Credential(**{k: v for k, v in doc.items() if k in known})
+        except (KeyError, ValueError, TypeError) as exc:
+            log.warning("credential Secret %s is unusable: %s", self._secret_path, exc)
             return
-        CredentialStore.save(
-            self, Credential(fields["clusterId"], fields["credential"], fields["name"])
-        )
+        CredentialStore.save(self, cred)  # not dirty: the Secret already holds it
         log.info("restored the cluster credential from Secret %s/%s", self._namespace, self._name)
 
     def save(self, cred: Credential) -> None:
@@ -115,11 +116,8 @@ class SecretCredentialStore(CredentialStore):
                     "labels": {"app.kubernetes.io/part-of": "argosy"},
                 },
                 "type": "Opaque",
-                "stringData": {
-                    "clusterId": cred.cluster_id,
-                    "credential": cred.credential,
-                    "name": cred.name,
-                },
+                # One JSON document: every field of the credential, whatever it holds.
+                "stringData": {KEY: json.dumps(dataclasses.asdict(cred), sort_keys=True)},
             },
             content_type="application/apply-patch+yaml",
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import inspect
 import json
 import logging
 import os
@@ -188,6 +189,7 @@ class KubernetesBackend:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._api is not None:
             api, self._api = self._api, None
+            await _abort_connections(api)
             await api.close()
 
     async def __aenter__(self) -> KubernetesBackend:
@@ -597,14 +599,42 @@ class KubernetesBackend:
             if not 200 <= response.status < 300:
                 message, reason = _status_message(response.status, await response.read())
                 raise ApiError(response.status, message, reason)
-            while line := await response.content.readline():
-                if not line.strip():
-                    continue
-                event = json.loads(line)
-                obj = event.get("object") or {}
-                if event.get("type") == "ERROR" and obj.get("code") != 410:
-                    raise ApiError(int(obj.get("code") or 500), str(obj.get("message")))
-                yield str(event.get("type")), obj
+            try:
+                while line := await response.content.readline():
+                    if not line.strip():
+                        continue
+                    event = json.loads(line)
+                    obj = event.get("object") or {}
+                    if event.get("type") == "ERROR" and obj.get("code") != 410:
+                        raise ApiError(int(obj.get("code") or 500), str(obj.get("message")))
+                    yield str(event.get("type")), obj
+            finally:
+                if not response.content.at_eof():
+                    _abort(response)
+
+
+async def _abort_connections(api: k8s_client.ApiClient) -> None:
+    """Drop the client's open connections without the TLS goodbye (see _abort)."""
+    session = getattr(getattr(api, "rest_client", None), "pool_manager", None)
+    connector = getattr(session, "connector", None)
+    if (
+        isinstance(connector, aiohttp.BaseConnector)
+        and not connector.closed
+        and "abort_ssl" in inspect.signature(connector.close).parameters
+    ):
+        await connector.close(abort_ssl=True)
+
+
+def _abort(response: aiohttp.ClientResponse) -> None:
+    """Drop a half-read watch connection without the TLS goodbye.
+
+    Closing it politely waits for the server's close_notify, which a streaming API server may
+    never send; before Python 3.12.7 asyncio then leaks the TLS transport (and its socket).
+    The connection cannot be reused anyway.
+    """
+    connection = response.connection
+    if connection is not None and connection.transport is not None:
+        connection.transport.abort()
 
 
 def _established(crd: Obj | None) -> bool:

@@ -180,7 +180,7 @@ async def test_credential_in_a_secret_keeps_a_new_agent_pod_registered(
                     data = (await kube.request("GET", path)).get("data") or {}
                 except ApiError:
                     return False
-                return set(data) == {"clusterId", "credential", "name"}
+                return set(data) == {"credential.json"}
 
             await eventually(secret_written, what="credential Secret written")
         finally:

@@ -21,6 +21,7 @@ from tests.k8s.conftest import ApiServer
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="argosy")
     parser.add_argument("--hub")
+    parser.add_argument("--config", type=Path, default=None)  # cli.main's global flags
     install.add_parser(parser.add_subparsers(dest="command", required=True))
     return parser.parse_args(argv)
 
