@@ -158,6 +158,10 @@ async def run_once(workdir: Path) -> float:
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
         async with hub_process(data, port):
+            # A fresh channel: the old one may still believe in the killed hub's socket.
+            await channel.close()
+            channel = grpc.aio.insecure_channel(address)
+            stub = fleet_pb2_grpc.FleetServiceStub(channel)
             await asyncio.wait_for(channel.channel_ready(), 30)
             bundles = (await stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=5)).bundles
             assert [b.spec.name for b in bundles] == ["web"], bundles
