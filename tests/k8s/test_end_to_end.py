@@ -13,7 +13,14 @@ from argosy.api.v1 import fleet_pb2, spoke_pb2
 from spoke.app import Settings as SpokeSettings
 from spoke.app import Spoke
 from spoke.backends.kubernetes import ApiError, KubernetesBackend, KubeSettings
-from tests.harness import bundle_spec, bundle_status, eventually, running_hub, start_spoke
+from tests.harness import (
+    RunningHub,
+    bundle_spec,
+    bundle_status,
+    eventually,
+    running_hub,
+    start_spoke,
+)
 from tests.k8s.conftest import ApiServer
 from tests.k8s.kubeutil import make_pods_ready, merge_patch
 
@@ -70,6 +77,8 @@ async def test_one_bundle_on_a_real_and_a_simulated_cluster(
                 token=token,
                 data_dir=tmp_path / "real",
                 report_window=0.02,
+                ca=hub.ca_path,
+                insecure=hub.insecure,
             ),
             backend=KubernetesBackend(KubeSettings(kubeconfig=str(apiserver.kubeconfig))),
         )
@@ -131,6 +140,8 @@ async def test_one_bundle_on_a_real_and_a_simulated_cluster(
                     name="real",
                     data_dir=tmp_path / "real",
                     report_window=0.02,
+                    ca=hub.ca_path,
+                    insecure=hub.insecure,
                 ),
                 backend=backend,
                 on_message=received.append,
@@ -154,22 +165,24 @@ async def test_credential_in_a_secret_keeps_a_new_agent_pod_registered(
 ) -> None:
     secret = f"default/cred-{uuid.uuid4().hex[:6]}"
 
-    def agent(data_dir: Path, token: str, address: str) -> Spoke:
+    def agent(data_dir: Path, token: str, hub: RunningHub) -> Spoke:
         return Spoke(
             SpokeSettings(
-                hub=address,
+                hub=hub.address,
                 name="edge",
                 token=token,
                 data_dir=data_dir,
                 credential_secret=secret,
                 report_window=0.02,
+                ca=hub.ca_path,
+                insecure=hub.insecure,
             ),
             backend=KubernetesBackend(KubeSettings(kubeconfig=str(apiserver.kubeconfig))),
         )
 
     async with running_hub(tmp_path / "hub") as hub:
         token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
-        first = agent(tmp_path / "pod1", token, hub.address)
+        first = agent(tmp_path / "pod1", token, hub)
         task = asyncio.create_task(first.run(), name="agent-1")
         try:
             await eventually(first.link.connected.is_set, what="first pod connected")
@@ -189,7 +202,7 @@ async def test_credential_in_a_secret_keeps_a_new_agent_pod_registered(
                 await task
 
         # A new pod: empty data dir, and no token (it was single-use, or has expired).
-        second = agent(tmp_path / "pod2", "", hub.address)
+        second = agent(tmp_path / "pod2", "", hub)
         task = asyncio.create_task(second.run(), name="agent-2")
         try:
             await eventually(second.link.connected.is_set, what="new pod connected")

@@ -129,11 +129,17 @@ async def test_install_agent_token_is_accepted_by_the_apiserver(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     async with running_hub(tmp_path / "hub") as hub:
-        args = parse(["install", "agent-token", "--hub", hub.address, "--name", "edge-1"])
+        args = parse(
+            [
+                *("--config", str(hub.config_path)),  # the hub's CA and an admin token
+                *("install", "agent-token", "--hub", hub.address, "--name", "edge-1"),
+            ]
+        )
         await install.run(args)
     text = capsys.readouterr().out
     secret = next(d for d in docs(text) if d["kind"] == "Secret")
     assert secret["stringData"]["token"]  # minted by the hub's CreateToken
+    assert secret["stringData"]["caPem"].startswith("-----BEGIN CERTIFICATE-----")
     await ensure_namespace(kube, "argosy-system")
     code, out = await dry_run(apiserver, text)
     assert code == 0, out
