@@ -23,7 +23,7 @@ from argosy.bundle import Cluster, load_bundle, read_bundle_dirs, render, target
 from argosy.errors import ArgosyError
 from argosy.names import parse_labels
 from argosy.selectors import LabelSelector, Requirement, parse_selector
-from cli import output
+from cli import install, output
 from cli.client import DEFAULT_HUB, Target, UserError, config_path, explain, fleet_stub, resolve
 from cli.watch import watch_status
 
@@ -46,6 +46,9 @@ commands:
   argosy cluster revoke NAME                                cut a cluster off (certificate refused)
   argosy admin-token create [--role admin|viewer] [-o json] an admin API token
   argosy login --token T [--ca FILE] [--context NAME]       save a context; context use|list
+  argosy install agent-token --name N [--labels k=v] [--token T] [--agent-hub ADDR]
+                                                            YAML that registers this cluster
+  argosy install hub [--image IMG] [--namespace NS]         YAML for a hub: PVC, Deployment, Service
   argosy demo [--clusters N] [--keep]                       hub + simulated clusters + examples
 
 Contexts (--config FILE, $ARGOSY_CONFIG, ~/.config/argosy/config.yaml) hold the hub address, its
@@ -175,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", choices=["text", "json", "yaml"], default="text"
     )
     group.add_parser("delete", help="delete a group").add_argument("name")
+
+    install.add_parser(sub)
 
     demo = sub.add_parser("demo", help="run a hub and simulated clusters, apply examples/")
     demo.add_argument("--clusters", type=int, default=5, help="number of simulated clusters")
@@ -553,6 +558,8 @@ async def dispatch(args: argparse.Namespace) -> None:
         await cmd_cluster(args, hub)
     elif command == "group":
         await cmd_group(args, hub)
+    elif command == "install":
+        await install.run(args)
     elif command == "admin-token":
         await cmd_admin_token(args, hub)
     elif command == "login":

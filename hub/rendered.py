@@ -22,14 +22,22 @@ class ApplyOptions:
     keep_resources: bool = False
     force: bool = False
     correct_drift: bool = False
+    compare_patches_json: str = ""
+    ignore_conditions_json: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "defaultNamespace": self.default_namespace,
             "keepResources": self.keep_resources,
             "force": self.force,
             "correctDrift": self.correct_drift,
         }
+        # Only when set, so revisions made before these existed stay the same.
+        if self.compare_patches_json:
+            out["comparePatches"] = self.compare_patches_json
+        if self.ignore_conditions_json:
+            out["ignoreConditions"] = self.ignore_conditions_json
+        return out
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class Rendered:
                 keep_resources=opts["keepResources"],
                 force=opts["force"],
                 correct_drift=opts["correctDrift"],
+                compare_patches_json=opts.get("comparePatches", ""),
+                ignore_conditions_json=opts.get("ignoreConditions", ""),
             ),
         )
 

@@ -61,6 +61,8 @@ class Renderer:
                     keep_resources=o.keep_resources,
                     force=o.force,
                     correct_drift=o.correct_drift,
+                    compare_patches_json=o.compare_patches_json,
+                    ignore_conditions_json=o.ignore_conditions_json,
                 ),
             )
             self._cache.put(target.render_key, rendered)

@@ -100,6 +100,8 @@ def encode_upsert(
                     keep_resources=opts.keep_resources,
                     force=opts.force,
                     correct_drift=opts.correct_drift,
+                    compare_patches_json=opts.compare_patches_json,
+                    ignore_conditions_json=opts.ignore_conditions_json,
                 ),
                 chunk_index=i,
                 chunk_count=len(groups),

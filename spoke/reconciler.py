@@ -17,7 +17,7 @@ from typing import Any
 from argosy.api.v1 import resources_pb2, spoke_pb2
 from argosy.manifests import describe_key, resource_key
 from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership
-from spoke.drift import drift
+from spoke.drift import drift, ignored_paths
 from spoke.readiness import readiness
 from spoke.state import Held, LocalState
 
@@ -72,6 +72,8 @@ class Reconciler:
         self._managed: dict[str, Managed] = {}
         self._by_bundle: dict[str, dict[str, Managed]] = {}
         self._lock = asyncio.Lock()
+        # Each bundle's apply options (comparePatches, ignore.conditions), as last received.
+        self._options: dict[str, dict[str, Any]] = {}
 
     # --- desired state ---------------------------------------------------------------------------
 
@@ -112,6 +114,7 @@ class Reconciler:
     async def start(self) -> None:
         """Index what the local state holds and judge it against the live cluster."""
         for held in self._state.deployments.values():
+            self._options[held.bundle] = held.options
             index = self._index(held)
             self._by_bundle[held.bundle] = index
             self._managed.update(index)
@@ -152,7 +155,10 @@ class Reconciler:
             "keepResources": o.keep_resources,
             "force": o.force,
             "correctDrift": o.correct_drift,
+            "comparePatches": json.loads(o.compare_patches_json or "[]"),
+            "ignoreConditions": json.loads(o.ignore_conditions_json or "[]"),
         }
+        self._options[msg.bundle] = options
         new = Held(msg.bundle, msg.revision, resources, options)
         index = self._index(new)
         changed_hub_keys = {r.key for r in msg.upserts}
@@ -180,6 +186,7 @@ class Reconciler:
     async def delete(self, bundle: str) -> spoke_pb2.Ack:
         async with self._lock:
             held = self._state.deployments.pop(bundle, None)
+            self._options.pop(bundle, None)
             index = self._by_bundle.pop(bundle, {})
             errors: list[str] = []
             if held is not None and not held.options.get("keepResources"):
@@ -238,8 +245,13 @@ class Reconciler:
         if live is None:
             state = ResourceState(False, True, True, "missing")
         else:
-            ready, why = readiness(live)
-            patch = drift(managed.obj, live)
+            opts = self._options.get(managed.bundle, {})
+            ready, why = readiness(live, ignore_conditions=opts.get("ignoreConditions") or ())
+            patch = drift(
+                managed.obj,
+                live,
+                ignore=ignored_paths(opts.get("comparePatches") or (), managed.obj),
+            )
             state = ResourceState(
                 ready=ready,
                 modified=patch is not None,
@@ -267,11 +279,10 @@ class Reconciler:
             ):
                 async with self._lock:
                     log.info("correcting drift of %s", describe_key(event.key))
+                    # With force, as Fleet does: the edit took ownership of the fields it
+                    # changed, and without force the correction would only conflict.
                     await self._apply(
-                        managed.bundle,
-                        self._by_bundle[managed.bundle],
-                        [event.key],
-                        force=bool(held.options.get("force")),
+                        managed.bundle, self._by_bundle[managed.bundle], [event.key], force=True
                     )
 
     def status(self, bundle: str) -> spoke_pb2.DeploymentStatus:

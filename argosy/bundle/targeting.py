@@ -13,6 +13,7 @@ byte-identical renders, so the hub renders once per key, never once per cluster.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,9 @@ class SpokeOptions:
     keep_resources: bool = False
     force: bool = False
     correct_drift: bool = False
+    # JSON lists in fleet.yaml's shape ("" when unset), for the spoke's drift and readiness.
+    compare_patches_json: str = ""
+    ignore_conditions_json: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,29 @@ def spoke_options(options: DeploymentOptions) -> SpokeOptions:
         keep_resources=options.keep_resources,
         force=bool(options.helm and options.helm.force),
         correct_drift=bool(drift and drift.enabled),
+        compare_patches_json=_json_list(
+            [
+                {
+                    k: v
+                    for k, v in (
+                        ("apiVersion", p.api_version),
+                        ("kind", p.kind),
+                        ("name", p.name),
+                        ("namespace", p.namespace),
+                        ("jsonPointers", list(p.json_pointers)),
+                        ("operations", [dict(o) for o in p.operations]),
+                    )
+                    if v
+                }
+                for p in options.compare_patches or ()
+            ]
+        ),
+        ignore_conditions_json=_json_list([dict(c) for c in options.ignore_conditions]),
     )
+
+
+def _json_list(items: list[Any]) -> str:
+    return json.dumps(items, sort_keys=True, separators=(",", ":")) if items else ""
 
 
 def cluster_groups(

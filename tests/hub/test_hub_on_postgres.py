@@ -32,10 +32,10 @@ data:
 
 @pytest.mark.pg
 async def test_hub_on_postgresql_keeps_everything_across_a_restart(
-    tmp_path: Path, unused_tcp_port: int, pg_server: PgServer
+    tmp_path: Path, hub_port: int, pg_server: PgServer
 ) -> None:
     dsn = await pg_server.create_database()
-    async with running_hub(tmp_path / "hub1", port=unused_tcp_port, store=dsn) as hub:
+    async with running_hub(tmp_path / "hub1", port=hub_port, store=dsn) as hub:
         token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
         spare = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
         await hub.stub.CreateGroup(
@@ -65,7 +65,7 @@ async def test_hub_on_postgresql_keeps_everything_across_a_restart(
         assert not (tmp_path / "hub1" / "argosy.db").exists(), "SQLite was used, not PostgreSQL"
         await eventually(lambda: not spoke.spoke.link.connected.is_set(), what="stream down")
         seen = len(spoke.received)
-        async with running_hub(tmp_path / "hub2", port=unused_tcp_port, store=dsn) as hub:
+        async with running_hub(tmp_path / "hub2", port=hub_port, store=dsn) as hub:
             bundles = await hub.stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=5)
             assert [b.spec.name for b in bundles.bundles] == ["web"]
             clusters = await hub.stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=5)

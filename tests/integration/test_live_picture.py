@@ -269,3 +269,34 @@ async def test_watch_sees_drift_within_a_second(tmp_path: Path) -> None:
             )
         finally:
             await spoke.stop()
+
+
+COMPARE = """\
+diff:
+  comparePatches:
+  - apiVersion: v1
+    kind: ConfigMap
+    name: app
+    operations:
+    - {op: remove, path: /data/tuned}
+"""
+
+
+async def test_compare_patches_hide_the_fields_they_name(tmp_path: Path) -> None:
+    async with running_hub(tmp_path / "hub") as hub:
+        token = await token_of(hub)
+        spoke = start_spoke(hub=hub, name="c0", labels={}, token=token, data_dir=tmp_path / "c")
+        try:
+            await eventually(spoke.spoke.link.connected.is_set)
+            cm = (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata: {v: '1', tuned: a}\n"
+            )
+            await apply(hub, "web", {"fleet.yaml": COMPARE, "cm.yaml": cm})
+            await eventually(lambda: _state_count(hub, "web", "Ready", 1))
+            spoke.cluster.inject_drift("/ConfigMap/default/app", {"data": {"tuned": "b"}})
+            await asyncio.sleep(0.5)  # give a wrong Modified every chance to show up
+            assert await _state_count(hub, "web", "Ready", 1)
+            spoke.cluster.inject_drift("/ConfigMap/default/app", {"data": {"v": "2"}})
+            await eventually(lambda: _state_count(hub, "web", "Modified", 1))
+        finally:
+            await spoke.stop()

@@ -242,10 +242,10 @@ async def test_wrong_token_is_unauthenticated_and_registers_nothing(tmp_path: Pa
 
 
 async def test_spokes_ride_out_a_hub_restart_without_full_resend(
-    tmp_path: Path, unused_tcp_port: int
+    tmp_path: Path, hub_port: int
 ) -> None:
     data = tmp_path / "hub"
-    async with running_hub(data, port=unused_tcp_port) as hub:
+    async with running_hub(data, port=hub_port) as hub:
         token = await new_token(hub)
         spokes = [
             start_spoke(
@@ -259,7 +259,7 @@ async def test_spokes_ride_out_a_hub_restart_without_full_resend(
             lambda: not any(s.spoke.link.connected.is_set() for s in spokes), what="streams down"
         )
         seen = [len(s.received) for s in spokes]
-        async with running_hub(data, port=unused_tcp_port) as hub:
+        async with running_hub(data, port=hub_port) as hub:
             await eventually(
                 lambda: all(s.spoke.link.streams_opened == 2 for s in spokes),
                 timeout=20,

@@ -162,16 +162,20 @@ class DeploymentUpsert(_message.Message):
     def __init__(self, bundle: _Optional[str] = ..., revision: _Optional[str] = ..., base_revision: _Optional[str] = ..., upserts: _Optional[_Iterable[_Union[_resources_pb2.Resource, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., resource_count: _Optional[int] = ..., options: _Optional[_Union[DeploymentOptions, _Mapping]] = ..., chunk_index: _Optional[int] = ..., chunk_count: _Optional[int] = ...) -> None: ...
 
 class DeploymentOptions(_message.Message):
-    __slots__ = ("default_namespace", "keep_resources", "force", "correct_drift")
+    __slots__ = ("default_namespace", "keep_resources", "force", "correct_drift", "compare_patches_json", "ignore_conditions_json")
     DEFAULT_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     KEEP_RESOURCES_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
     CORRECT_DRIFT_FIELD_NUMBER: _ClassVar[int]
+    COMPARE_PATCHES_JSON_FIELD_NUMBER: _ClassVar[int]
+    IGNORE_CONDITIONS_JSON_FIELD_NUMBER: _ClassVar[int]
     default_namespace: str
     keep_resources: bool
     force: bool
     correct_drift: bool
-    def __init__(self, default_namespace: _Optional[str] = ..., keep_resources: _Optional[bool] = ..., force: _Optional[bool] = ..., correct_drift: _Optional[bool] = ...) -> None: ...
+    compare_patches_json: str
+    ignore_conditions_json: str
+    def __init__(self, default_namespace: _Optional[str] = ..., keep_resources: _Optional[bool] = ..., force: _Optional[bool] = ..., correct_drift: _Optional[bool] = ..., compare_patches_json: _Optional[str] = ..., ignore_conditions_json: _Optional[str] = ...) -> None: ...
 
 class DeploymentDelete(_message.Message):
     __slots__ = ("bundle",)
