@@ -77,19 +77,40 @@ class Reconciler:
 
     # --- desired state ---------------------------------------------------------------------------
 
-    def _normalize(self, manifest: bytes, options: Mapping[str, Any]) -> dict[str, Any]:
+    def _normalize(
+        self,
+        manifest: bytes,
+        options: Mapping[str, Any],
+        scopes: Mapping[tuple[str, str], bool],
+    ) -> dict[str, Any]:
         obj: dict[str, Any] = json.loads(manifest)
         meta = obj.setdefault("metadata", {})
-        if not meta.get("namespace") and self._backend.is_namespaced(
-            str(obj.get("apiVersion")), str(obj.get("kind"))
-        ):
+        api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
+        # A CRD in the same bundle says its kinds' scope before the cluster can.
+        namespaced = scopes.get((api_version.rpartition("/")[0], kind))
+        if namespaced is None:
+            namespaced = self._backend.is_namespaced(api_version, kind)
+        if not meta.get("namespace") and namespaced:
             meta["namespace"] = options.get("defaultNamespace") or self._default_namespace
         return obj
+
+    @staticmethod
+    def _crd_scopes(held: Held) -> dict[tuple[str, str], bool]:
+        """(group, kind) -> namespaced, for the custom resources the bundle's CRDs define."""
+        scopes = {}
+        for hub_key, (_, manifest) in held.resources.items():
+            if hub_key.split("/", 2)[1] != "CustomResourceDefinition":
+                continue
+            spec = json.loads(manifest).get("spec") or {}
+            kind = (spec.get("names") or {}).get("kind", "")
+            scopes[(str(spec.get("group", "")), str(kind))] = spec.get("scope") != "Cluster"
+        return scopes
 
     def _index(self, held: Held) -> dict[str, Managed]:
         old = self._by_bundle.get(held.bundle, {})
         by_hub_key = {m.hub_key: m for m in old.values()}
         default_ns = str(held.options.get("defaultNamespace") or "")
+        scopes = self._crd_scopes(held)
         index = {}
         for hub_key, (digest, manifest) in held.resources.items():
             prev = by_hub_key.get(hub_key)
@@ -98,7 +119,7 @@ class Reconciler:
                 # that dominates a spoke; the previous object is still exactly right.
                 index[resource_key(prev.obj)] = prev
                 continue
-            obj = self._normalize(manifest, held.options)
+            obj = self._normalize(manifest, held.options, scopes)
             key = resource_key(obj)
             previous = old.get(key)
             index[key] = Managed(

@@ -449,3 +449,31 @@ async def test_server_canonicalised_fields_are_not_drift(apiserver: ApiServer) -
         await eventually(lambda: spoke.backend.watch_events >= 3, what="watch events")
         assert not any(r.modified for r in spoke.reconciler.status(bundle).resources)
         assert spoke.backend.apply_calls == applied
+
+
+async def test_cluster_scoped_custom_resource_with_its_crd_in_the_bundle(
+    apiserver: ApiServer, kube: KubernetesBackend
+) -> None:
+    """The CRD in the bundle, not the (not yet served) kind, says the CR has no namespace."""
+    group, bundle = f"{unique('cs')}.example.com", unique("b")
+    definition = crd(group)
+    definition["spec"]["scope"] = "Cluster"
+    gadget = {
+        "apiVersion": f"{group}/v1",
+        "kind": "Widget",
+        "metadata": {"name": "g1"},
+        "spec": {"size": 1},
+    }
+    async with LocalSpoke(str(apiserver.kubeconfig)) as spoke:
+        ack = await spoke.reconciler.upsert(upsert(bundle, [gadget, definition]))
+        assert ack.error == "", ack.error
+        assert await get(kube, f"/apis/{group}/v1/widgets/g1") is not None
+        await eventually(lambda: spoke.reconciler.status(bundle).ready, what="Ready")
+        assert spoke.reconciler.status(bundle).resources == []
+        # Its watch events match its key (no namespace): an edit shows as drift.
+        await merge_patch(kube, f"/apis/{group}/v1/widgets/g1", {"spec": {"size": 2}})
+
+        def modified() -> bool:
+            return any(r.modified for r in spoke.reconciler.status(bundle).resources)
+
+        await eventually(modified, what="the edit seen as drift")
