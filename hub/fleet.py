@@ -127,15 +127,6 @@ class AppliedBundle:
 
 
 @dataclass(frozen=True)
-class ResourceReport:
-    key: str
-    ready: bool
-    modified: bool
-    missing: bool
-    message: str
-
-
-@dataclass(frozen=True)
 class StatusUpdate:
     """One deployment's state as a spoke reported it."""
 
