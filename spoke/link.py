@@ -94,6 +94,19 @@ class ChunkAssembler:
         return whole
 
 
+def stream_address(hub: str, cred: Credential) -> str:
+    """Where to open the stream when dialling `hub` (pure).
+
+    The registering hub said its spoke port; another replica (a --hub fallback) keeps the same
+    distance between its main and spoke ports, as replicas started alike do.
+    """
+    host, _, port = hub.rpartition(":")
+    if not cred.registered_hub or hub == cred.registered_hub:
+        return f"{host}:{cred.stream_port}"
+    offset = cred.stream_port - int(cred.registered_hub.rpartition(":")[2])
+    return f"{host}:{int(port) + offset}"
+
+
 class Unregistered(Exception):
     """No credential and no usable token: an operator must act."""
 
@@ -143,13 +156,14 @@ class Link:
         if cred is None or not cred.cert_pem:
             creds = grpc.ssl_channel_credentials(root_certificates=self._s.ca_pem)
             return grpc.aio.secure_channel(self._s.hub, creds, options=CHANNEL_OPTIONS)
-        host = self._s.hub.rpartition(":")[0]
         creds = grpc.ssl_channel_credentials(
             root_certificates=cred.ca_pem.encode() or self._s.ca_pem,
             private_key=cred.key_pem.encode(),
             certificate_chain=cred.cert_pem.encode(),
         )
-        return grpc.aio.secure_channel(f"{host}:{cred.stream_port}", creds, options=CHANNEL_OPTIONS)
+        return grpc.aio.secure_channel(
+            stream_address(self._s.hub, cred), creds, options=CHANNEL_OPTIONS
+        )
 
     async def run(self) -> None:
         delays = backoff_delays(initial=self._s.backoff_initial, maximum=self._s.backoff_max)
@@ -224,6 +238,7 @@ class Link:
             ca_pem=resp.ca_pem.decode(),
             stream_port=resp.stream_port,
             received=time.time(),
+            registered_hub=self._s.hub,
         )
         self._credentials.save(cred)
         log.info("registered as cluster %s (%s)", self._s.name, resp.cluster_id)

@@ -81,6 +81,8 @@ class Credential:
     stream_port: int = 0
     # When the certificate was received (unix time), to renew it after 2/3 of its life.
     received: float = 0.0
+    # The hub address it registered through, whose spoke port is stream_port.
+    registered_hub: str = ""
 
 
 class CredentialStore:
@@ -103,6 +105,7 @@ class CredentialStore:
             ca_pem=doc.get("caPem", ""),
             stream_port=int(doc.get("streamPort", 0)),
             received=float(doc.get("received", 0.0)),
+            registered_hub=doc.get("registeredHub", ""),
         )
         return self._memory
 
@@ -125,6 +128,7 @@ class CredentialStore:
                     "caPem": cred.ca_pem,
                     "streamPort": cred.stream_port,
                     "received": cred.received,
+                    "registeredHub": cred.registered_hub,
                 }
             )
         )
