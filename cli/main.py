@@ -44,7 +44,7 @@ commands:
   argosy cluster list|delete NAME
   argosy group create NAME --selector env=prod | list | delete NAME
   argosy cluster revoke NAME                                cut a cluster off (certificate refused)
-  argosy admin-token create [--role admin|viewer] [-o json] an admin API token
+  argosy admin-token create [--role admin|viewer] [-o json] an admin API token; list, revoke ID
   argosy login --token T [--ca FILE] [--context NAME]       save a context; context use|list
   argosy install agent-token --name N [--labels k=v] [--token T] [--agent-hub ADDR]
                                                             YAML that registers this cluster
@@ -156,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     acreate = admin.add_parser("create", help="create an admin API token")
     acreate.add_argument("--role", choices=["admin", "viewer"], default="admin")
     acreate.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    admin.add_parser("list", help="list admin tokens").add_argument(
+        "-o", "--output", choices=["text", "json", "yaml"], default="text"
+    )
+    admin.add_parser("revoke", help="revoke an admin token").add_argument("id")
 
     login = sub.add_parser("login", help="save a context: hub address, CA and token")
     login.add_argument("--token", required=True, help="an admin token")
@@ -445,6 +449,28 @@ async def cmd_cluster(args: argparse.Namespace, hub: Target) -> None:
 
 async def cmd_admin_token(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
+        if args.action == "list":
+            tokens = (
+                await stub.ListAdminTokens(fleet_pb2.ListAdminTokensRequest(), timeout=10)
+            ).tokens
+            data = [
+                {"id": t.id, "role": t.role, "created": t.created_unix, "revoked": t.revoked}
+                for t in tokens
+            ]
+            if args.output == "text":
+                print(
+                    output.table(
+                        ["ID", "ROLE", "REVOKED"],
+                        [[d["id"], d["role"], d["revoked"]] for d in data],
+                    )
+                )
+            else:
+                _print(data, args.output)
+            return
+        if args.action == "revoke":
+            await stub.RevokeAdminToken(fleet_pb2.RevokeAdminTokenRequest(id=args.id), timeout=10)
+            print(f"admin token {args.id} revoked")
+            return
         resp = await stub.CreateAdminToken(
             fleet_pb2.CreateAdminTokenRequest(role=args.role), timeout=10
         )

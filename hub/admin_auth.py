@@ -10,11 +10,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import grpc
 
-from argosy.errors import InvalidInput
+from argosy.errors import InvalidInput, NotFound
 from hub import auth
 from hub.models import AdminTokenRecord
 from hub.store import Store
@@ -49,6 +50,18 @@ class AdminAuth:
         record = AdminTokenRecord(token_id, auth.hash_secret(secret), role, int(time.time()))
         await self._store.put_admin_token(record)
         return record, secret
+
+    async def list(self) -> list[AdminTokenRecord]:
+        return await self._store.list_admin_tokens()
+
+    async def revoke(self, token_id: str) -> None:
+        for record in await self._store.list_admin_tokens():
+            if record.id == token_id:
+                await self._store.put_admin_token(replace(record, revoked=True))
+                # Effective at once here; other replicas drop it within CACHE_SECONDS.
+                self._cache.clear()
+                return
+        raise NotFound(f"admin token {token_id!r} not found")
 
     async def role_of(self, token: str) -> str | None:
         digest = auth.hash_secret(token)

@@ -212,6 +212,30 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
         return fleet_pb2.CreateAdminTokenResponse(token=secret, id=record.id)
 
     @grpc_errors
+    async def ListAdminTokens(
+        self, request: fleet_pb2.ListAdminTokensRequest, context: Context
+    ) -> fleet_pb2.ListAdminTokensResponse:
+        if self._admin_auth is None:
+            raise InvalidInput("this hub runs with --insecure: it has no admin tokens")
+        return fleet_pb2.ListAdminTokensResponse(
+            tokens=[
+                fleet_pb2.AdminToken(
+                    id=t.id, role=t.role, created_unix=t.created, revoked=t.revoked
+                )
+                for t in await self._admin_auth.list()
+            ]
+        )
+
+    @grpc_errors
+    async def RevokeAdminToken(
+        self, request: fleet_pb2.RevokeAdminTokenRequest, context: Context
+    ) -> fleet_pb2.RevokeAdminTokenResponse:
+        if self._admin_auth is None:
+            raise InvalidInput("this hub runs with --insecure: it has no admin tokens")
+        await self._admin_auth.revoke(request.id)
+        return fleet_pb2.RevokeAdminTokenResponse()
+
+    @grpc_errors
     async def RevokeCluster(
         self, request: fleet_pb2.RevokeClusterRequest, context: Context
     ) -> fleet_pb2.RevokeClusterResponse:

@@ -66,6 +66,7 @@ class Store(Protocol):
     async def put_bundle_control(self, control: BundleControl) -> None: ...
     async def put_admin_token(self, token: AdminTokenRecord) -> None: ...
     async def get_admin_token(self, secret_hash: str) -> AdminTokenRecord | None: ...
+    async def list_admin_tokens(self) -> list[AdminTokenRecord]: ...
     async def shared_secret(self, name: str, value: bytes) -> bytes:
         """The stored value of a hub-wide secret (the CA): value is kept if there is none yet,
         so replicas starting together agree on one."""
@@ -428,6 +429,18 @@ class SqliteStore:
             return AdminTokenRecord(row[0], row[1], row[2], row[3], bool(row[4]))
 
         return await self._run(get)
+
+    async def list_admin_tokens(self) -> list[AdminTokenRecord]:
+        def list_(conn: sqlite3.Connection) -> list[AdminTokenRecord]:
+            return [
+                AdminTokenRecord(i, h, r, c, bool(rv))
+                for i, h, r, c, rv in conn.execute(
+                    "SELECT id, secret_hash, role, created, revoked FROM admin_tokens "
+                    "ORDER BY created, id"
+                )
+            ]
+
+        return await self._run(list_)
 
     async def shared_secret(self, name: str, value: bytes) -> bytes:
         def get(conn: sqlite3.Connection) -> bytes:

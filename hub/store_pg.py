@@ -599,6 +599,17 @@ class PostgresStore:
             return None
         return AdminTokenRecord(r["id"], r["secret_hash"], r["role"], r["created"], r["revoked"])
 
+    async def list_admin_tokens(self) -> list[AdminTokenRecord]:
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, secret_hash, role, created, revoked FROM admin_tokens "
+                "ORDER BY created, id"
+            )
+        return [
+            AdminTokenRecord(r["id"], r["secret_hash"], r["role"], r["created"], r["revoked"])
+            for r in rows
+        ]
+
     async def shared_secret(self, name: str, value: bytes) -> bytes:
         # Insert-if-absent then read, in one transaction: replicas starting together agree.
         async with self._transaction() as conn:

@@ -514,6 +514,7 @@ async def test_admin_tokens_are_found_by_hash(store: Store) -> None:
     await store.put_admin_token(viewer)
     assert await store.get_admin_token("h-viewer") == viewer
     assert await store.get_admin_token("nope") is None
+    assert await store.list_admin_tokens() == [viewer]
     await store.put_admin_token(AdminTokenRecord("a-1", "h-viewer", "viewer", 3, revoked=True))
     found = await store.get_admin_token("h-viewer")
     assert found is not None and found.revoked

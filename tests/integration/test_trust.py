@@ -192,6 +192,16 @@ async def test_a_viewer_can_watch_but_not_apply_and_no_token_is_refused(tmp_path
                     fleet_pb2.CreateAdminTokenRequest(role="admin"), timeout=5
                 )
             assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        # Revoked, the viewer token is refused at once.
+        listed = await hub.stub.ListAdminTokens(fleet_pb2.ListAdminTokensRequest(), timeout=5)
+        assert sorted(t.role for t in listed.tokens) == ["admin", "viewer"]
+        await hub.stub.RevokeAdminToken(fleet_pb2.RevokeAdminTokenRequest(id=viewer.id), timeout=5)
+        async with hub.admin_channel(viewer.token) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await fleet_pb2_grpc.FleetServiceStub(channel).GetStatus(
+                    fleet_pb2.GetStatusRequest(), timeout=5
+                )
+            assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         async with hub.admin_channel("") as channel:
             with pytest.raises(grpc.aio.AioRpcError) as err:
                 await fleet_pb2_grpc.FleetServiceStub(channel).GetStatus(

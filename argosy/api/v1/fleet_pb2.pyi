@@ -163,6 +163,38 @@ class CreateAdminTokenResponse(_message.Message):
     id: str
     def __init__(self, token: _Optional[str] = ..., id: _Optional[str] = ...) -> None: ...
 
+class AdminToken(_message.Message):
+    __slots__ = ("id", "role", "created_unix", "revoked")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    role: str
+    created_unix: int
+    revoked: bool
+    def __init__(self, id: _Optional[str] = ..., role: _Optional[str] = ..., created_unix: _Optional[int] = ..., revoked: _Optional[bool] = ...) -> None: ...
+
+class ListAdminTokensRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAdminTokensResponse(_message.Message):
+    __slots__ = ("tokens",)
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    tokens: _containers.RepeatedCompositeFieldContainer[AdminToken]
+    def __init__(self, tokens: _Optional[_Iterable[_Union[AdminToken, _Mapping]]] = ...) -> None: ...
+
+class RevokeAdminTokenRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class RevokeAdminTokenResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class LabelSelector(_message.Message):
     __slots__ = ("match_labels", "match_expressions")
     class MatchLabelsEntry(_message.Message):

@@ -105,6 +105,16 @@ class FleetServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenResponse.FromString,
                 _registered_method=True)
+        self.ListAdminTokens = channel.unary_unary(
+                '/argosy.api.v1.FleetService/ListAdminTokens',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListAdminTokensRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListAdminTokensResponse.FromString,
+                _registered_method=True)
+        self.RevokeAdminToken = channel.unary_unary(
+                '/argosy.api.v1.FleetService/RevokeAdminToken',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeAdminTokenRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeAdminTokenResponse.FromString,
+                _registered_method=True)
         self.GetStatus = channel.unary_unary(
                 '/argosy.api.v1.FleetService/GetStatus',
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetStatusRequest.SerializeToString,
@@ -219,6 +229,18 @@ class FleetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAdminTokens(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeAdminToken(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetStatus(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -318,6 +340,16 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.CreateAdminToken,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenResponse.SerializeToString,
+            ),
+            'ListAdminTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAdminTokens,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListAdminTokensRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListAdminTokensResponse.SerializeToString,
+            ),
+            'RevokeAdminToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeAdminToken,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeAdminTokenRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeAdminTokenResponse.SerializeToString,
             ),
             'GetStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStatus,
@@ -719,6 +751,60 @@ class FleetService:
             '/argosy.api.v1.FleetService/CreateAdminToken',
             argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_fleet__pb2.CreateAdminTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAdminTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/ListAdminTokens',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ListAdminTokensRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ListAdminTokensResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeAdminToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/RevokeAdminToken',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeAdminTokenRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.RevokeAdminTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,8 @@ class FleetServiceStub:
     RevokeToken: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.RevokeTokenRequest, _fleet_pb2.RevokeTokenResponse]
     CreateAdminToken: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.CreateAdminTokenRequest, _fleet_pb2.CreateAdminTokenResponse]
     """Admin API bearer tokens, with a role: admin (everything) or viewer (read and watch)."""
+    ListAdminTokens: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListAdminTokensRequest, _fleet_pb2.ListAdminTokensResponse]
+    RevokeAdminToken: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.RevokeAdminTokenRequest, _fleet_pb2.RevokeAdminTokenResponse]
     GetStatus: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetStatusRequest, _fleet_pb2.GetStatusResponse]
     WatchStatus: _grpc.UnaryStreamMultiCallable[_fleet_pb2.WatchStatusRequest, _fleet_pb2.WatchStatusResponse]
     """A snapshot first, then every change, coalesced."""
@@ -84,6 +86,8 @@ class FleetServiceAsyncStub(FleetServiceStub):
     RevokeToken: _aio.UnaryUnaryMultiCallable[_fleet_pb2.RevokeTokenRequest, _fleet_pb2.RevokeTokenResponse]  # type: ignore[assignment]
     CreateAdminToken: _aio.UnaryUnaryMultiCallable[_fleet_pb2.CreateAdminTokenRequest, _fleet_pb2.CreateAdminTokenResponse]  # type: ignore[assignment]
     """Admin API bearer tokens, with a role: admin (everything) or viewer (read and watch)."""
+    ListAdminTokens: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListAdminTokensRequest, _fleet_pb2.ListAdminTokensResponse]  # type: ignore[assignment]
+    RevokeAdminToken: _aio.UnaryUnaryMultiCallable[_fleet_pb2.RevokeAdminTokenRequest, _fleet_pb2.RevokeAdminTokenResponse]  # type: ignore[assignment]
     GetStatus: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetStatusRequest, _fleet_pb2.GetStatusResponse]  # type: ignore[assignment]
     WatchStatus: _aio.UnaryStreamMultiCallable[_fleet_pb2.WatchStatusRequest, _fleet_pb2.WatchStatusResponse]  # type: ignore[assignment]
     """A snapshot first, then every change, coalesced."""
@@ -197,6 +201,20 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.CreateAdminTokenResponse, _abc.Awaitable[_fleet_pb2.CreateAdminTokenResponse]]:
         """Admin API bearer tokens, with a role: admin (everything) or viewer (read and watch)."""
+
+    @_abc_1.abstractmethod
+    def ListAdminTokens(
+        self,
+        request: _fleet_pb2.ListAdminTokensRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.ListAdminTokensResponse, _abc.Awaitable[_fleet_pb2.ListAdminTokensResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RevokeAdminToken(
+        self,
+        request: _fleet_pb2.RevokeAdminTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.RevokeAdminTokenResponse, _abc.Awaitable[_fleet_pb2.RevokeAdminTokenResponse]]: ...
 
     @_abc_1.abstractmethod
     def GetStatus(
