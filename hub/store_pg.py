@@ -283,17 +283,7 @@ class PostgresStore:
                 )
             ]
             deployments = [
-                DeploymentRecord(
-                    r["bundle"],
-                    r["cluster_id"],
-                    r["desired"],
-                    r["acked"],
-                    r["error"],
-                    r["status_revision"],
-                    r["ready"],
-                    _resources_from_json(r["resources"]),
-                    r["released"],
-                )
+                _deployment(r)
                 for r in await conn.fetch(
                     "SELECT bundle, cluster_id, desired, acked, error, status_revision, ready, "
                     "resources::text, released FROM deployments"
@@ -377,20 +367,7 @@ class PostgresStore:
                 [b for b, _ in keys],
                 [c for _, c in keys],
             )
-        return [
-            DeploymentRecord(
-                r["bundle"],
-                r["cluster_id"],
-                r["desired"],
-                r["acked"],
-                r["error"],
-                r["status_revision"],
-                r["ready"],
-                _resources_from_json(r["resources"]),
-                r["released"],
-            )
-            for r in rows
-        ]
+        return [_deployment(r) for r in rows]
 
     async def put_bundles(
         self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
@@ -631,6 +608,20 @@ async def _insert_resource_sets(conn: Connection, resource_sets: Mapping[str, by
         "SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (revision) DO NOTHING",
         list(resource_sets),
         [bytes(v) for v in resource_sets.values()],
+    )
+
+
+def _deployment(r: asyncpg.Record) -> DeploymentRecord:
+    return DeploymentRecord(
+        r["bundle"],
+        r["cluster_id"],
+        r["desired"],
+        r["acked"],
+        r["error"],
+        r["status_revision"],
+        r["ready"],
+        _resources_from_json(r["resources"]),
+        r["released"],
     )
 
 
