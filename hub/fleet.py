@@ -100,10 +100,6 @@ class Deployment:
             offline=offline,
         )
 
-    @property
-    def up_to_date(self) -> bool:
-        return deployment_state(self.facts()) == READY
-
     def record(self) -> DeploymentRecord:
         return DeploymentRecord(
             bundle=self.bundle,
@@ -192,6 +188,9 @@ class Fleet:
         self._by_bundle: dict[str, set[str]] = {}
         self._dependents: dict[str, set[str]] = {}
         self._rollout_dirty: set[str] = set()
+        # Gated bundles with everything released: only a new input (revision, pause, resume,
+        # membership) makes them worth gating again.
+        self._settled: set[str] = set()
         self._rollout_wake = asyncio.Event()
         self._wake_at: dict[str, float] = {}
         # Replicas (set by hub.app with a shared store): which remote replica holds each
@@ -255,8 +254,7 @@ class Fleet:
             self._live[rendered.revision] = rendered
             self._changed(dep)
         self._refresh_dependents()
-        self._rollout_dirty.update(n for n in self._bundles if self._gated(n))
-        self._rollout_wake.set()
+        self._regate(*self._bundles)
         # Rows of pairs that no longer exist; a pair whose render failed keeps its row.
         self._deleted.update(
             (b, c)
@@ -314,11 +312,24 @@ class Fleet:
             self._dirty.add((dep.bundle, dep.cluster_id))
             self._flush_wake.set()
         if old != state:
-            # A state change can free this bundle's rollout or a dependent bundle's gate.
+            # A state change can free this bundle's rollout or a dependent bundle's gate; a
+            # settled bundle has nothing left to release, so status churn costs it nothing.
             for name in (dep.bundle, *self._dependents.get(dep.bundle, ())):
-                if self._gated(name):
+                if name not in self._settled and self._gated(name):
                     self._rollout_dirty.add(name)
                     self._rollout_wake.set()
+
+    def _regate(self, *names: str, ungated_too: bool = False) -> None:
+        """Look at these bundles' rollouts again (their inputs changed), settled or not.
+
+        ungated_too: a bundle that just stopped being gated (unpaused, resumed) still has to
+        have what it held back released, once.
+        """
+        for name in names:
+            self._settled.discard(name)
+            if ungated_too or self._gated(name):
+                self._rollout_dirty.add(name)
+        self._rollout_wake.set()
 
     # --- targeting ----------------------------------------------------------------------------
 
@@ -426,8 +437,7 @@ class Fleet:
                 continue
             dep.desired = rendered.revision
             if self._gated(name):
-                self._rollout_dirty.add(name)
-                self._rollout_wake.set()
+                self._regate(name)
             else:
                 dep.released, dep.released_at, dep.held = dep.desired, time.monotonic(), ""
             self._changed(dep)
@@ -500,9 +510,9 @@ class Fleet:
                 dependents.setdefault(dep_name, set()).add(name)
         self._dependents = dependents
 
-    def _blocked(self, name: str, cluster_id: str) -> str:
+    def _blocked(self, dependencies: list[tuple[str, tuple[str, ...]]], cluster_id: str) -> str:
         waiting = []
-        for dep_name, accepted in self._dependencies(name):
+        for dep_name, accepted in dependencies:
             state = self.status.state_of(dep_name, cluster_id)
             if state not in accepted:
                 waiting.append(f"{dep_name} ({state or 'not deployed here'})")
@@ -539,6 +549,7 @@ class Fleet:
         strategy = self._options(name).rollout_strategy
         deadline = strategy.progress_deadline_seconds if strategy else 0
         control = self._controls.get(name, BundleControl(name))
+        dependencies = self._dependencies(name)
         candidates = []
         deps: dict[str, Deployment] = {}
         for cluster_id in self._by_bundle.get(name, ()):
@@ -566,14 +577,18 @@ class Fleet:
                     and dep.ready
                     and not dep.error,
                     failed=failed,
-                    blocked=self._blocked(name, cluster_id),
+                    blocked=self._blocked(dependencies, cluster_id),
                     ready_since=dep.ready_since,
                 )
             )
         plan = plan_rollout(
             strategy, candidates, now=now, paused=self._paused(name), halted=control.halted
         )
-        self._rollouts[name] = plan
+        # An ungated bundle is only here to release what a gate held back: it shows no rollout.
+        if self._gated(name):
+            self._rollouts[name] = plan
+        else:
+            self._rollouts.pop(name, None)
         release = plan.release if decide else frozenset()
         if plan.halt and decide:
             limit = strategy.max_failures if strategy else 0
@@ -603,6 +618,10 @@ class Fleet:
             listener = self._listeners.get(cluster_id)
             if listener is not None:
                 listener.notify([name])
+        if all(d.released == d.desired for d in deps.values()):
+            self._settled.add(name)
+        else:
+            self._settled.discard(name)
         if touched and self.peers is not None:
             self.peers.publish("released", name, ids=[f"{c}/{deps[c].released}" for c in touched])
         self.status.touch_bundle(name)
@@ -620,8 +639,7 @@ class Fleet:
         control = BundleControl(name, paused, control.halted)
         await self._store.put_bundle_control(control)
         self._controls[name] = control
-        self._rollout_dirty.add(name)
-        self._rollout_wake.set()
+        self._regate(name, ungated_too=True)
 
     async def resume_rollout(self, name: str) -> None:
         if name not in self._bundles:
@@ -630,8 +648,7 @@ class Fleet:
         control = BundleControl(name, control.paused, "")
         await self._store.put_bundle_control(control)
         self._controls[name] = control
-        self._rollout_dirty.add(name)
-        self._rollout_wake.set()
+        self._regate(name, ungated_too=True)
 
     def _explain(self, name: str, cluster_id: str) -> str:
         """One line on what is wrong with a deployment, for the bundle summary."""
@@ -738,6 +755,9 @@ class Fleet:
                 self.status.add_bundle(name)
             self._refresh_dependents()
             self._commit(plan)
+            # A bundle that stopped being gated (fleet.yaml lost `paused`, say) releases what
+            # it held back even when its revision did not change.
+            self._regate(*records, ungated_too=True)
             return results
 
     async def delete_bundle(self, name: str) -> None:
@@ -870,9 +890,7 @@ class Fleet:
         for bundle in self._deployments.pop(cluster_id, {}):
             self._dirty.discard((bundle, cluster_id))
             self._by_bundle.get(bundle, set()).discard(cluster_id)
-            if self._gated(bundle):
-                self._rollout_dirty.add(bundle)
-                self._rollout_wake.set()
+            self._regate(bundle)
         self._down_since.pop(cluster_id, None)
         self._offline.discard(cluster_id)
         self._remote.pop(cluster_id, None)
@@ -1103,6 +1121,7 @@ class Fleet:
             self.status.add_bundle(name)
             self._refresh_dependents()
             self._commit(plan)
+            self._regate(name, ungated_too=True)
 
     async def reload_cluster(self, cluster_id: str) -> None:
         """Another replica registered, renewed, revoked or deleted a cluster."""
@@ -1164,8 +1183,7 @@ class Fleet:
             self._controls.pop(name, None)
         else:
             self._controls[name] = control
-        self._rollout_dirty.add(name)
-        self._rollout_wake.set()
+        self._regate(name, ungated_too=True)
 
     async def import_deployments(self, keys: Sequence[tuple[str, str]]) -> None:
         """Another replica wrote what its spokes reported: show it here too."""
@@ -1223,8 +1241,7 @@ class Fleet:
         self.remote_attached(
             origin, [c for c, o in self._remote.items() if o == origin], attached=False
         )
-        self._rollout_dirty.update(n for n in self._bundles if self._gated(n))
-        self._rollout_wake.set()
+        self._regate(*self._bundles)
 
     async def refresh_cluster(self, cluster_id: str) -> bool:
         """Re-read a cluster a spoke claims to be, when this replica does not know it (yet):
@@ -1259,5 +1276,4 @@ class Fleet:
             if controls.get(name) != self._controls.get(name):
                 await self.reload_control(name)
         self._import_rows(snap.deployments)
-        self._rollout_dirty.update(n for n in self._bundles if self._gated(n))
-        self._rollout_wake.set()
+        self._regate(*self._bundles)

@@ -300,3 +300,28 @@ async def test_compare_patches_hide_the_fields_they_name(tmp_path: Path) -> None
             await eventually(lambda: _state_count(hub, "web", "Modified", 1))
         finally:
             await spoke.stop()
+
+
+async def test_dropping_paused_from_fleet_yaml_releases_what_it_held(tmp_path: Path) -> None:
+    """The rendered revision does not change with `paused`, yet the held deployment must go."""
+    async with running_hub(tmp_path / "hub") as hub:
+        token = await token_of(hub)
+        spoke = start_spoke(hub=hub, name="c0", labels={}, token=token, data_dir=tmp_path / "c")
+        try:
+            await eventually(spoke.spoke.link.connected.is_set)
+            cm = CM.format(name="app", v="1")
+            await apply(hub, "web", {"fleet.yaml": "paused: true\n", "cm.yaml": cm})
+            await eventually(lambda: _state_count(hub, "web", "OutOfSync", 1))
+
+            async def paused() -> bool:
+                b = await bundle_status(hub.stub, "web")
+                return b is not None and b.rollout.state == "Paused"
+
+            await eventually(paused, what="the gate ran and held it")
+            assert "/ConfigMap/default/app" not in spoke.cluster.objects
+            await apply(hub, "web", {"cm.yaml": cm})
+            await eventually(lambda: _state_count(hub, "web", "Ready", 1))
+            b = await bundle_status(hub.stub, "web")
+            assert b is not None and not b.paused and list(b.rollout.partitions) == []
+        finally:
+            await spoke.stop()
