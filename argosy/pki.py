@@ -174,7 +174,3 @@ def sign_cluster_csr(ca: KeyPair, csr_pem: bytes, *, cluster_id: str, days: floa
 
 def not_after(pem: bytes) -> dt.datetime:
     return load_cert(pem).not_valid_after_utc
-
-
-def not_before(pem: bytes) -> dt.datetime:
-    return load_cert(pem).not_valid_before_utc

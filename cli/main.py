@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -202,6 +202,19 @@ def _print(data: Any, fmt: str) -> None:
     print(output.dump(data, fmt))
 
 
+def _show(
+    data: list[dict[str, Any]],
+    fmt: str,
+    headers: list[str],
+    row: Callable[[dict[str, Any]], list[Any]],
+) -> None:
+    """A listing: a table for people, the same data as JSON or YAML for programs."""
+    if fmt == "text":
+        print(output.table(headers, [row(d) for d in data]))
+    else:
+        _print(data, fmt)
+
+
 async def cmd_token(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
         if args.action == "create":
@@ -228,15 +241,12 @@ async def cmd_token(args: argparse.Namespace, hub: Target) -> None:
                 }
                 for t in tokens
             ]
-            if args.output == "text":
-                print(
-                    output.table(
-                        ["ID", "USES", "REVOKED", "EXPIRES"],
-                        [[d["id"], d["uses"], d["revoked"], d["expires"] or "never"] for d in data],
-                    )
-                )
-            else:
-                _print(data, args.output)
+            _show(
+                data,
+                args.output,
+                ["ID", "USES", "REVOKED", "EXPIRES"],
+                lambda d: [d["id"], d["uses"], d["revoked"], d["expires"] or "never"],
+            )
         else:
             await stub.RevokeToken(fleet_pb2.RevokeTokenRequest(id=args.id), timeout=10)
             print(f"token {args.id} revoked")
@@ -365,15 +375,12 @@ async def cmd_target(args: argparse.Namespace, hub: Target) -> None:
                         "customizations": list(target.customizations),
                     }
                 )
-    if args.output == "text":
-        print(
-            output.table(
-                ["BUNDLE", "CLUSTER", "CUSTOMIZATION"],
-                [[r["bundle"], r["cluster"], ",".join(r["customizations"]) or "-"] for r in rows],
-            )
-        )
-    else:
-        _print(rows, args.output)
+    _show(
+        rows,
+        args.output,
+        ["BUNDLE", "CLUSTER", "CUSTOMIZATION"],
+        lambda r: [r["bundle"], r["cluster"], ",".join(r["customizations"]) or "-"],
+    )
 
 
 async def cmd_bundle(args: argparse.Namespace, hub: Target) -> None:
@@ -389,15 +396,12 @@ async def cmd_bundle(args: argparse.Namespace, hub: Target) -> None:
                 }
                 for b in bundles
             ]
-            if args.output == "text":
-                print(
-                    output.table(
-                        ["NAME", "RESOURCES", "REVISION"],
-                        [[d["name"], d["resources"], d["revision"][:12]] for d in data],
-                    )
-                )
-            else:
-                _print(data, args.output)
+            _show(
+                data,
+                args.output,
+                ["NAME", "RESOURCES", "REVISION"],
+                lambda d: [d["name"], d["resources"], d["revision"][:12]],
+            )
         elif args.action == "get":
             b = (
                 await stub.GetBundle(fleet_pb2.GetBundleRequest(name=args.name), timeout=10)
@@ -427,18 +431,12 @@ async def cmd_cluster(args: argparse.Namespace, hub: Target) -> None:
                 {"name": c.name, "id": c.id, "labels": dict(c.labels), "connected": c.connected}
                 for c in clusters
             ]
-            if args.output == "text":
-                print(
-                    output.table(
-                        ["NAME", "ID", "LABELS", "CONNECTED"],
-                        [
-                            [d["name"], d["id"], output.labels_text(d["labels"]), d["connected"]]
-                            for d in data
-                        ],
-                    )
-                )
-            else:
-                _print(data, args.output)
+            _show(
+                data,
+                args.output,
+                ["NAME", "ID", "LABELS", "CONNECTED"],
+                lambda d: [d["name"], d["id"], output.labels_text(d["labels"]), d["connected"]],
+            )
         elif args.action == "revoke":
             await stub.RevokeCluster(fleet_pb2.RevokeClusterRequest(name=args.name), timeout=30)
             print(f"cluster/{args.name} revoked")
@@ -457,15 +455,12 @@ async def cmd_admin_token(args: argparse.Namespace, hub: Target) -> None:
                 {"id": t.id, "role": t.role, "created": t.created_unix, "revoked": t.revoked}
                 for t in tokens
             ]
-            if args.output == "text":
-                print(
-                    output.table(
-                        ["ID", "ROLE", "REVOKED"],
-                        [[d["id"], d["role"], d["revoked"]] for d in data],
-                    )
-                )
-            else:
-                _print(data, args.output)
+            _show(
+                data,
+                args.output,
+                ["ID", "ROLE", "REVOKED"],
+                lambda d: [d["id"], d["role"], d["revoked"]],
+            )
             return
         if args.action == "revoke":
             await stub.RevokeAdminToken(fleet_pb2.RevokeAdminTokenRequest(id=args.id), timeout=10)
@@ -539,23 +534,17 @@ async def cmd_group(args: argparse.Namespace, hub: Target) -> None:
                 {"name": g.name, "selector": {"matchLabels": dict(g.selector.match_labels)}}
                 for g in groups
             ]
-            if args.output == "text":
-                print(
-                    output.table(
-                        ["NAME", "SELECTOR"],
-                        [
-                            [
-                                d["name"],
-                                output.labels_text(d["selector"]["matchLabels"])
-                                if d["selector"]["matchLabels"]
-                                else "(all)",
-                            ]
-                            for d in data
-                        ],
-                    )
-                )
-            else:
-                _print(data, args.output)
+            _show(
+                data,
+                args.output,
+                ["NAME", "SELECTOR"],
+                lambda d: [
+                    d["name"],
+                    output.labels_text(d["selector"]["matchLabels"])
+                    if d["selector"]["matchLabels"]
+                    else "(all)",
+                ],
+            )
         else:
             await stub.DeleteGroup(fleet_pb2.DeleteGroupRequest(name=args.name), timeout=30)
             print(f"group/{args.name} deleted")

@@ -247,34 +247,12 @@ class PostgresStore:
             for r in await conn.fetch("SELECT bundle, path, content FROM bundle_files"):
                 files.setdefault(r["bundle"], {})[r["path"]] = bytes(r["content"])
             bundles = [
-                BundleRecord(
-                    r["name"],
-                    _json_object(r["labels"]),
-                    dict(sorted(files.get(r["name"], {}).items())),
-                    r["revision"],
-                    r["resource_count"],
-                    r["created"],
-                    r["updated"],
-                )
-                for r in await conn.fetch(
-                    "SELECT name, labels::text, revision, resource_count, created, updated "
-                    "FROM bundles ORDER BY name"
-                )
+                _bundle(r, files.get(r["name"], {}))
+                for r in await conn.fetch(f"SELECT {_BUNDLE_COLUMNS} FROM bundles ORDER BY name")
             ]
             clusters = [
-                ClusterRecord(
-                    r["id"],
-                    r["name"],
-                    _json_object(r["labels"]),
-                    r["credential_hash"],
-                    r["created"],
-                    r["last_seen"],
-                    r["revoked"],
-                )
-                for r in await conn.fetch(
-                    "SELECT id, name, labels::text, credential_hash, created, last_seen, revoked "
-                    "FROM clusters ORDER BY name"
-                )
+                _cluster(r)
+                for r in await conn.fetch(f"SELECT {_CLUSTER_COLUMNS} FROM clusters ORDER BY name")
             ]
             groups = [
                 GroupRecord(r["name"], _selector_from_json(r["selector"]))
@@ -300,8 +278,7 @@ class PostgresStore:
     async def load_bundle(self, name: str) -> BundleRecord | None:
         async with self._transaction(isolation="repeatable_read", readonly=True) as conn:
             r = await conn.fetchrow(
-                "SELECT name, labels::text, revision, resource_count, created, updated "
-                "FROM bundles WHERE name = $1",
+                f"SELECT {_BUNDLE_COLUMNS} FROM bundles WHERE name = $1",
                 name,
             )
             if r is None:
@@ -312,34 +289,17 @@ class PostgresStore:
                     "SELECT path, content FROM bundle_files WHERE bundle = $1 ORDER BY path", name
                 )
             }
-        return BundleRecord(
-            r["name"],
-            _json_object(r["labels"]),
-            files,
-            r["revision"],
-            r["resource_count"],
-            r["created"],
-            r["updated"],
-        )
+        return _bundle(r, files)
 
     async def load_cluster(self, cluster_id: str) -> ClusterRecord | None:
         async with self._acquire() as conn:
             r = await conn.fetchrow(
-                "SELECT id, name, labels::text, credential_hash, created, last_seen, revoked "
-                "FROM clusters WHERE id = $1",
+                f"SELECT {_CLUSTER_COLUMNS} FROM clusters WHERE id = $1",
                 cluster_id,
             )
         if r is None:
             return None
-        return ClusterRecord(
-            r["id"],
-            r["name"],
-            _json_object(r["labels"]),
-            r["credential_hash"],
-            r["created"],
-            r["last_seen"],
-            r["revoked"],
-        )
+        return _cluster(r)
 
     async def load_group(self, name: str) -> GroupRecord | None:
         async with self._acquire() as conn:
@@ -608,6 +568,34 @@ async def _insert_resource_sets(conn: Connection, resource_sets: Mapping[str, by
         "SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (revision) DO NOTHING",
         list(resource_sets),
         [bytes(v) for v in resource_sets.values()],
+    )
+
+
+_BUNDLE_COLUMNS = "name, labels::text, revision, resource_count, created, updated"
+_CLUSTER_COLUMNS = "id, name, labels::text, credential_hash, created, last_seen, revoked"
+
+
+def _bundle(r: asyncpg.Record, files: Mapping[str, bytes]) -> BundleRecord:
+    return BundleRecord(
+        r["name"],
+        _json_object(r["labels"]),
+        dict(sorted(files.items())),
+        r["revision"],
+        r["resource_count"],
+        r["created"],
+        r["updated"],
+    )
+
+
+def _cluster(r: asyncpg.Record) -> ClusterRecord:
+    return ClusterRecord(
+        r["id"],
+        r["name"],
+        _json_object(r["labels"]),
+        r["credential_hash"],
+        r["created"],
+        r["last_seen"],
+        r["revoked"],
     )
 
 

@@ -35,7 +35,8 @@ class StatusReporter(StatusSink):
             self._wake.clear()
             dirty, self._dirty = self._dirty, set()
             # A bundle deleted meanwhile has nothing to report; the hub already forgot it.
-            statuses = [reconciler.status(b) for b in sorted(dirty) if b in reconciler.bundles()]
+            present = set(reconciler.bundles())
+            statuses = [reconciler.status(b) for b in sorted(dirty) if b in present]
             if not statuses:
                 continue
             try:

@@ -79,9 +79,6 @@ class SimulatedCluster:
         del api_version
         return kind not in CLUSTER_SCOPED
 
-    def set_fail_pattern(self, pattern: str) -> None:
-        self._fail = re.compile(pattern) if pattern else None
-
     async def apply(
         self, objs: Sequence[Obj], *, owner: Ownership, force: bool
     ) -> list[ApplyResult]:
@@ -242,9 +239,6 @@ class SimulatedCluster:
         self._store(key, obj)
         if "spec" in patch and _controlled(obj):
             self._start_rollout(key)
-
-    async def delete_externally(self, key: str) -> None:
-        await self.delete([key])
 
 
 def _controlled(obj: Mapping[str, Any]) -> bool:
