@@ -118,16 +118,18 @@ class Heartbeat(_message.Message):
     def __init__(self) -> None: ...
 
 class ConnectResponse(_message.Message):
-    __slots__ = ("upsert", "delete", "ping", "welcome")
+    __slots__ = ("upsert", "delete", "ping", "welcome", "retry")
     UPSERT_FIELD_NUMBER: _ClassVar[int]
     DELETE_FIELD_NUMBER: _ClassVar[int]
     PING_FIELD_NUMBER: _ClassVar[int]
     WELCOME_FIELD_NUMBER: _ClassVar[int]
+    RETRY_FIELD_NUMBER: _ClassVar[int]
     upsert: DeploymentUpsert
     delete: DeploymentDelete
     ping: Ping
     welcome: Welcome
-    def __init__(self, upsert: _Optional[_Union[DeploymentUpsert, _Mapping]] = ..., delete: _Optional[_Union[DeploymentDelete, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ...) -> None: ...
+    retry: DeploymentRetry
+    def __init__(self, upsert: _Optional[_Union[DeploymentUpsert, _Mapping]] = ..., delete: _Optional[_Union[DeploymentDelete, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., retry: _Optional[_Union[DeploymentRetry, _Mapping]] = ...) -> None: ...
 
 class Welcome(_message.Message):
     __slots__ = ("cluster_id", "cluster_name", "heartbeat_seconds")
@@ -162,20 +164,52 @@ class DeploymentUpsert(_message.Message):
     def __init__(self, bundle: _Optional[str] = ..., revision: _Optional[str] = ..., base_revision: _Optional[str] = ..., upserts: _Optional[_Iterable[_Union[_resources_pb2.Resource, _Mapping]]] = ..., removed: _Optional[_Iterable[str]] = ..., resource_count: _Optional[int] = ..., options: _Optional[_Union[DeploymentOptions, _Mapping]] = ..., chunk_index: _Optional[int] = ..., chunk_count: _Optional[int] = ...) -> None: ...
 
 class DeploymentOptions(_message.Message):
-    __slots__ = ("default_namespace", "keep_resources", "force", "correct_drift", "compare_patches_json", "ignore_conditions_json")
+    __slots__ = ("default_namespace", "keep_resources", "force", "correct_drift", "compare_patches_json", "ignore_conditions_json", "force_sync_generation", "take_ownership", "service_account", "namespace_labels", "namespace_annotations", "delete_namespace")
+    class NamespaceLabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class NamespaceAnnotationsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     DEFAULT_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     KEEP_RESOURCES_FIELD_NUMBER: _ClassVar[int]
     FORCE_FIELD_NUMBER: _ClassVar[int]
     CORRECT_DRIFT_FIELD_NUMBER: _ClassVar[int]
     COMPARE_PATCHES_JSON_FIELD_NUMBER: _ClassVar[int]
     IGNORE_CONDITIONS_JSON_FIELD_NUMBER: _ClassVar[int]
+    FORCE_SYNC_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    TAKE_OWNERSHIP_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_LABELS_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
+    DELETE_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     default_namespace: str
     keep_resources: bool
     force: bool
     correct_drift: bool
     compare_patches_json: str
     ignore_conditions_json: str
-    def __init__(self, default_namespace: _Optional[str] = ..., keep_resources: _Optional[bool] = ..., force: _Optional[bool] = ..., correct_drift: _Optional[bool] = ..., compare_patches_json: _Optional[str] = ..., ignore_conditions_json: _Optional[str] = ...) -> None: ...
+    force_sync_generation: int
+    take_ownership: bool
+    service_account: str
+    namespace_labels: _containers.ScalarMap[str, str]
+    namespace_annotations: _containers.ScalarMap[str, str]
+    delete_namespace: bool
+    def __init__(self, default_namespace: _Optional[str] = ..., keep_resources: _Optional[bool] = ..., force: _Optional[bool] = ..., correct_drift: _Optional[bool] = ..., compare_patches_json: _Optional[str] = ..., ignore_conditions_json: _Optional[str] = ..., force_sync_generation: _Optional[int] = ..., take_ownership: _Optional[bool] = ..., service_account: _Optional[str] = ..., namespace_labels: _Optional[_Mapping[str, str]] = ..., namespace_annotations: _Optional[_Mapping[str, str]] = ..., delete_namespace: _Optional[bool] = ...) -> None: ...
+
+class DeploymentRetry(_message.Message):
+    __slots__ = ("bundle",)
+    BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    bundle: str
+    def __init__(self, bundle: _Optional[str] = ...) -> None: ...
 
 class DeploymentDelete(_message.Message):
     __slots__ = ("bundle",)
