@@ -15,8 +15,8 @@ from argosy.errors import InvalidInput
 from argosy.names import check_name, parse_labels
 from argosy.runtime import install_stop_signals, setup_logging, supervise
 from spoke.backends.base import Backend
-from spoke.backends.kube_credentials import SecretCredentialStore, own_namespace
-from spoke.backends.kubernetes import KubernetesBackend, KubeSettings
+from spoke.backends.kube_credentials import SecretCredentialStore
+from spoke.backends.kubernetes import KubernetesBackend, KubeSettings, own_namespace
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings
 from spoke.reconciler import Reconciler
