@@ -181,8 +181,13 @@ def decide(
     """Whether the bundle targets the cluster, and the merged options there."""
     member_of = cluster_groups(cluster, groups)
     glabels = group_labels or {}
-    if options.targets:
-        chosen = next((t for t in options.targets if matches(t, cluster, member_of, glabels)), None)
+    overrides = options.override_targets
+    if overrides and not any(matches(t, cluster, member_of, glabels) for t in overrides):
+        # Fleet's target restrictions: overrideTargets bound where the bundle may go at all.
+        return Decision(targeted=False)
+    targets = options.targets + overrides
+    if targets:
+        chosen = next((t for t in targets if matches(t, cluster, member_of, glabels)), None)
         if chosen is None:
             return Decision(targeted=False)
         if chosen.do_not_deploy:
