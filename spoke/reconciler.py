@@ -311,11 +311,12 @@ class Reconciler:
     async def _delete_namespace(self, bundle: str, options: Mapping[str, Any]) -> list[str]:
         """fleet.yaml deleteNamespace: the deployment's namespace goes with the bundle.
 
-        Never a namespace Fleet also spares (default, kube-*), nor the spoke's default, nor one
-        where another bundle still has objects: deleting it would delete those too.
+        Never a namespace Fleet also spares (default, kube-*), nor the spoke's default or its own,
+        nor one where another bundle still has objects: deleting it would delete those too.
         """
         namespace = self._target_namespace(options)
-        if namespace in ("default", self._default_namespace) or namespace.startswith("kube-"):
+        spared = ("default", self._default_namespace, self._backend.agent_namespace)
+        if namespace in spared or namespace.startswith("kube-"):
             log.info("bundle %s: deleteNamespace never deletes namespace %s", bundle, namespace)
             return []
         users = sorted(

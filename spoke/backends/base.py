@@ -52,6 +52,9 @@ def namespace_field_manager(bundle: str) -> str:
 
 
 class Backend(Protocol):
+    # The namespace the agent runs in: where fleet.yaml serviceAccount names an account.
+    agent_namespace: str
+
     def is_namespaced(self, api_version: str, kind: str) -> bool:
         """Whether objects of this kind live in a namespace."""
         ...

@@ -177,9 +177,10 @@ class SimulatedCluster:
     ) -> ApplyResult:
         key = f"/Namespace//{name}"
         self.actors[key] = self._user(service_account)
-        live = self.objects.get(key)
-        if live is None:
-            return ApplyResult(key, f'namespaces "{name}" not found')
+        if key not in self.objects:
+            # As server-side apply does on a real cluster: the namespace is created.
+            await self.ensure_namespaces([name], service_account=service_account)
+        live = self.objects[key]
         obj = copy.deepcopy(live)
         meta = obj["metadata"]
         manager = (name, namespace_field_manager(bundle))

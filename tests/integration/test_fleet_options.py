@@ -3,6 +3,7 @@ forceSyncGeneration, serviceAccount, namespaceLabels/namespaceAnnotations, delet
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -81,6 +82,16 @@ async def apply_ready(hub: RunningHub, name: str, files: dict[str, str]) -> str:
     return revision
 
 
+def holds(s: RunningSpoke, name: str, *, force_sync_generation: int) -> bool:
+    last = s.upserts()[-1]
+    held = s.spoke.state.deployments.get(name)
+    return (
+        held is not None
+        and held.revision == last.revision
+        and last.options.force_sync_generation == force_sync_generation
+    )
+
+
 def bundle(fleet_yaml: str) -> dict[str, str]:
     return {
         "fleet.yaml": fleet_yaml,
@@ -100,10 +111,7 @@ async def test_a_new_force_sync_generation_reapplies_every_object(
     assert second != first
     for s, n in zip(spokes, before, strict=True):
         await eventually(
-            lambda s=s: (
-                s.spoke.state.deployments["web"].revision == s.upserts()[-1].revision
-                and s.upserts()[-1].options.force_sync_generation == 2
-            ),
+            functools.partial(holds, s, "web", force_sync_generation=2),
             what="the new revision held by the spoke",
         )
         # Nothing in the objects changed, yet all three were applied again.
@@ -173,6 +181,8 @@ async def test_delete_namespace_deletes_the_deployment_namespace_with_the_bundle
     await apply_ready(hub, "gone", bundle("namespace: scratch\ndeleteNamespace: true\n"))
     await apply_ready(hub, "kept", bundle("namespace: stays\n"))
     await apply_ready(hub, "dflt", {"fleet.yaml": "deleteNamespace: true\n", "c.yaml": CONFIG})
+    agent = {"fleet.yaml": "namespace: argosy-system\ndeleteNamespace: true\n", "c.yaml": CONFIG}
+    await apply_ready(hub, "agent", agent)
     for s in spokes:
         assert "/Namespace//scratch" in s.cluster.objects
         s.cluster.objects["/Namespace//default"] = {
@@ -180,7 +190,7 @@ async def test_delete_namespace_deletes_the_deployment_namespace_with_the_bundle
             "kind": "Namespace",
             "metadata": {"name": "default"},
         }
-    for name in ("gone", "kept", "dflt"):
+    for name in ("gone", "kept", "dflt", "agent"):
         await hub.stub.DeleteBundle(fleet_pb2.DeleteBundleRequest(name=name), timeout=5)
     await eventually(
         lambda: all(
@@ -192,9 +202,11 @@ async def test_delete_namespace_deletes_the_deployment_namespace_with_the_bundle
         what="bundles deleted",
     )
     for s in spokes:
-        # Without deleteNamespace the namespace stays; `default` is never deleted.
+        # Without deleteNamespace the namespace stays; `default` and the agent's own namespace
+        # are never deleted.
         assert "/Namespace//stays" in s.cluster.objects
         assert "/Namespace//default" in s.cluster.objects
+        assert "/Namespace//argosy-system" in s.cluster.objects
 
 
 async def test_delete_namespace_spares_a_namespace_another_bundle_uses(
