@@ -7,6 +7,7 @@ only; deciding what applies to a cluster is targeting's job, rendering is render
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -424,6 +425,8 @@ def _targets(items: Any, *, key: str, where: _Where) -> tuple[TargetMatch, ...]:
 
 
 POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
+# A Kubernetes object name (DNS subdomain): the account is named in a request header.
+_SA_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 # fleet.yaml keys whose Fleet meaning Argosy cannot carry out. Set to anything but their default
 # they are an error naming the key, never silently ignored. (dotted key, "is set", why)
@@ -503,6 +506,13 @@ def _check_supported(
         if is_set(_dig(data, key)):
             fld = f"{prefix}.{key}" if prefix else key
             raise InvalidInput(f"{where.at(fld)} is not supported: {why}")
+    account = data.get("serviceAccount")
+    if isinstance(account, str) and account not in ("", "-") and not _SA_NAME.match(account):
+        fld = f"{prefix}.serviceAccount" if prefix else "serviceAccount"
+        raise InvalidInput(
+            f"{where.at(fld)}: {account!r} is not a service account name (lowercase letters, "
+            "digits, '-' and '.', at most 253 characters)"
+        )
     labels = _m(data, "namespaceLabels")
     allowed = allow_pod_security or bool(data.get("allowPodSecurityNamespaceLabels"))
     for label in labels:

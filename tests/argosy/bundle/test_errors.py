@@ -131,3 +131,9 @@ def test_pod_security_namespace_labels_need_allow_pod_security_namespace_labels(
     assert bundle.options.deployment.namespace_labels == {
         "pod-security.kubernetes.io/enforce": "privileged"
     }
+
+
+def test_service_account_must_be_a_kubernetes_name() -> None:
+    files = {"fleet.yaml": b"namespace: a\nserviceAccount: 'Bad Name'\n", "cm.yaml": CM}
+    with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: serviceAccount: 'Bad Name' is not a"):
+        load_bundle(BundleSource("b", files))
