@@ -13,6 +13,10 @@ It talks to the API server over kubernetes_asyncio's ApiClient.call_api, asking 
   Argosy applies or reads an object of it, so a restarted spoke follows what it held before.
 - API errors (422 invalid, 403 forbidden, 409 conflict, ...) become ApplyResult.error carrying
   the server's own message; they never escape to the caller.
+- A deployment with fleet.yaml serviceAccount makes its writes (namespace get/create/label,
+  apply, delete) with Impersonate-User system:serviceaccount:<agent namespace>:<name>, as
+  Fleet's helm deployer does, so that account's RBAC bounds the bundle. Watches and status
+  reads stay the agent's own: status has to see every object, whoever may write it.
 """
 
 from __future__ import annotations
