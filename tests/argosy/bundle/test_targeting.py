@@ -213,3 +213,18 @@ overrideTargets:
     # A fleet.yaml target alone is not enough once overrideTargets restrict the bundle.
     assert not decide(options, Cluster("d", {"env": "dev"}), groups).targeted
     assert not decide(options, Cluster("other"), groups).targeted
+
+
+def test_a_customization_may_ask_for_delete_namespace() -> None:
+    fleet = """\
+namespace: shop
+targetCustomizations:
+- clusterSelector: {matchLabels: {env: dev}}
+  deleteNamespace: true
+"""
+    bundle = load_bundle(BundleSource("b", {"fleet.yaml": fleet.encode(), "cm.yaml": DEPLOY}))
+    dev = target_for(bundle, Cluster("dev", {"env": "dev"}), {})
+    prod = target_for(bundle, Cluster("prod", {"env": "prod"}), {})
+    assert dev is not None and prod is not None
+    assert dev.spoke_options.delete_namespace is True
+    assert prod.spoke_options.delete_namespace is False
