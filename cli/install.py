@@ -107,6 +107,9 @@ def agent_docs(
                     "resources": ["clusterroles", "roles"],
                     "verbs": ["escalate", "bind"],
                 },
+                # fleet.yaml serviceAccount: the agent applies such a bundle as that account
+                # (impersonation), so the account's RBAC, not this role, bounds the bundle.
+                {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"]},
                 {"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*"], "verbs": ["get"]},
             ],
         },

@@ -63,6 +63,12 @@ class Renderer:
                     correct_drift=o.correct_drift,
                     compare_patches_json=o.compare_patches_json,
                     ignore_conditions_json=o.ignore_conditions_json,
+                    force_sync_generation=o.force_sync_generation,
+                    take_ownership=o.take_ownership,
+                    service_account=o.service_account,
+                    namespace_labels=o.namespace_labels,
+                    namespace_annotations=o.namespace_annotations,
+                    delete_namespace=o.delete_namespace,
                 ),
             )
             self._cache.put(target.render_key, rendered)

@@ -15,8 +15,8 @@ from argosy.errors import InvalidInput
 from argosy.names import check_name, parse_labels
 from argosy.runtime import install_stop_signals, setup_logging, supervise
 from spoke.backends.base import Backend
-from spoke.backends.kube_credentials import SecretCredentialStore, own_namespace
-from spoke.backends.kubernetes import KubernetesBackend, KubeSettings
+from spoke.backends.kube_credentials import SecretCredentialStore
+from spoke.backends.kubernetes import KubernetesBackend, KubeSettings, own_namespace
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings
 from spoke.reconciler import Reconciler
@@ -51,6 +51,10 @@ class Settings:
     """Also keep the cluster credential in this Secret, NAME or NAMESPACE/NAME (default namespace:
     the pod's own), so a new agent pod stays registered (--credential-secret,
     ARGOSY_SPOKE_CREDENTIAL_SECRET); Kubernetes backend only."""
+    agent_namespace: str = ""
+    """Namespace of the service accounts fleet.yaml serviceAccount names (--agent-namespace,
+    ARGOSY_SPOKE_AGENT_NAMESPACE); empty: the pod's own, else argosy-system. Never deleted by
+    deleteNamespace."""
     ready_delay: float = 0.5
     """Simulated workloads become ready after this many seconds."""
     fail_pattern: str = ""
@@ -67,6 +71,8 @@ class Settings:
         if not self.hub or ":" not in self.hub:
             raise InvalidInput(f"--hub / ARGOSY_HUB: {self.hub!r} is not HOST:PORT")
         check_name(self.name, what="--name")
+        if self.agent_namespace:
+            check_name(self.agent_namespace, what="--agent-namespace")
         if self.ca is not None and not self.ca.is_file():
             raise InvalidInput(f"--ca: {self.ca} is not a file")
 
@@ -84,12 +90,16 @@ class Spoke:
         self.settings = settings
         s = settings
         if backend is None and not s.simulate:
-            backend = KubernetesBackend(KubeSettings(kubeconfig=s.kubeconfig))
+            backend = KubernetesBackend(
+                KubeSettings(kubeconfig=s.kubeconfig, agent_namespace=s.agent_namespace)
+            )
         elif backend is None:
             backend = SimulatedCluster(
                 SimulationSettings(ready_delay=s.ready_delay, fail_pattern=s.fail_pattern),
                 name=s.name,
             )
+            if s.agent_namespace:
+                backend.agent_namespace = s.agent_namespace
         self.backend = backend
         if s.data_dir is not None:
             s.data_dir.mkdir(parents=True, exist_ok=True)
@@ -187,6 +197,12 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         help="also keep the cluster credential in this Secret (in-cluster agents)",
     )
     p.add_argument(
+        "--agent-namespace",
+        default=env.get("ARGOSY_SPOKE_AGENT_NAMESPACE", ""),
+        help="namespace of the accounts fleet.yaml serviceAccount names (default: the pod's "
+        "own, else argosy-system)",
+    )
+    p.add_argument(
         "--ca",
         type=Path,
         default=Path(env["ARGOSY_SPOKE_CA"]) if env.get("ARGOSY_SPOKE_CA") else None,
@@ -215,6 +231,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             simulate=args.simulate,
             kubeconfig=args.kubeconfig,
             credential_secret=args.credential_secret,
+            agent_namespace=args.agent_namespace,
             ready_delay=args.simulate_ready_delay,
             fail_pattern=args.simulate_fail,
             log_level=args.log_level,

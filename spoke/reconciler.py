@@ -178,6 +178,12 @@ class Reconciler:
             "correctDrift": o.correct_drift,
             "comparePatches": json.loads(o.compare_patches_json or "[]"),
             "ignoreConditions": json.loads(o.ignore_conditions_json or "[]"),
+            "forceSyncGeneration": o.force_sync_generation,
+            "takeOwnership": o.take_ownership,
+            "serviceAccount": o.service_account,
+            "namespaceLabels": dict(o.namespace_labels),
+            "namespaceAnnotations": dict(o.namespace_annotations),
+            "deleteNamespace": o.delete_namespace,
         }
         self._options[msg.bundle] = options
         new = Held(msg.bundle, msg.revision, resources, options)
@@ -187,6 +193,7 @@ class Reconciler:
             changed_hub_keys = set(resources)
         to_apply = [k for k, m in index.items() if m.hub_key in changed_hub_keys]
         errors = await self._apply(msg.bundle, index, to_apply, force=o.force)
+        errors += await self._label_namespace(msg.bundle, options, held.options if held else {})
         old_index = self._by_bundle.get(msg.bundle, {})
         gone = [k for k in old_index if k not in index]
         if gone and not o.keep_resources:
@@ -207,13 +214,15 @@ class Reconciler:
     async def delete(self, bundle: str) -> spoke_pb2.Ack:
         async with self._lock:
             held = self._state.deployments.pop(bundle, None)
-            self._options.pop(bundle, None)
             index = self._by_bundle.pop(bundle, {})
             errors: list[str] = []
             if held is not None and not held.options.get("keepResources"):
                 errors = await self._prune(bundle, list(index))
             for key in index:
                 self._managed.pop(key, None)
+            if held is not None and held.options.get("deleteNamespace"):
+                errors += await self._delete_namespace(bundle, held.options)
+            self._options.pop(bundle, None)
             self._state.save()
             if errors:
                 log.warning("bundle %s: delete left errors: %s", bundle, _summarize(errors))
@@ -234,10 +243,16 @@ class Reconciler:
         )
         errors = [
             f"namespace {r.key}: {r.error}"
-            for r in await self._backend.ensure_namespaces(namespaces)
+            for r in await self._backend.ensure_namespaces(
+                namespaces, service_account=self._service_account(bundle)
+            )
             if r.error
         ]
-        owner = Ownership(bundle=bundle, deployment=f"{bundle}/{self._cluster_name}")
+        owner = Ownership(
+            bundle=bundle,
+            deployment=f"{bundle}/{self._cluster_name}",
+            service_account=self._service_account(bundle),
+        )
         results = await self._backend.apply([index[k].obj for k in keys], owner=owner, force=force)
         for key, result in zip(keys, results, strict=True):
             if result.error:
@@ -255,9 +270,74 @@ class Reconciler:
             labels = ((live or {}).get("metadata") or {}).get("labels") or {}
             if live is not None and labels.get(OWNER_LABEL) == bundle:
                 ours.append(key)
+        sa = self._service_account(bundle)
         return [
-            f"{describe_key(r.key)}: {r.error}" for r in await self._backend.delete(ours) if r.error
+            f"{describe_key(r.key)}: {r.error}"
+            for r in await self._backend.delete(ours, service_account=sa)
+            if r.error
         ]
+
+    def _service_account(self, bundle: str) -> str:
+        return str(self._options.get(bundle, {}).get("serviceAccount") or "")
+
+    def _target_namespace(self, options: Mapping[str, Any]) -> str:
+        return str(options.get("defaultNamespace") or self._default_namespace)
+
+    async def _label_namespace(
+        self, bundle: str, options: Mapping[str, Any], previous: Mapping[str, Any]
+    ) -> list[str]:
+        """fleet.yaml namespaceLabels/namespaceAnnotations, onto the deployment's namespace.
+
+        Also when they were just removed from fleet.yaml, so that they go away.
+        """
+        labels = options.get("namespaceLabels") or {}
+        annotations = options.get("namespaceAnnotations") or {}
+        had = previous.get("namespaceLabels") or previous.get("namespaceAnnotations")
+        if not (labels or annotations or had):
+            return []
+        result = await self._backend.set_namespace_metadata(
+            self._target_namespace(options),
+            labels=labels,
+            annotations=annotations,
+            bundle=bundle,
+            service_account=self._service_account(bundle),
+        )
+        return (
+            [f"namespace labels on {describe_key(result.key)}: {result.error}"]
+            if result.error
+            else []
+        )
+
+    async def _delete_namespace(self, bundle: str, options: Mapping[str, Any]) -> list[str]:
+        """fleet.yaml deleteNamespace: the deployment's namespace goes with the bundle.
+
+        Never a namespace Fleet also spares (default, kube-*), nor the spoke's default or its own,
+        nor one where another bundle still has objects: deleting it would delete those too.
+        """
+        namespace = self._target_namespace(options)
+        spared = ("default", self._default_namespace, self._backend.agent_namespace)
+        if namespace in spared or namespace.startswith("kube-"):
+            log.info("bundle %s: deleteNamespace never deletes namespace %s", bundle, namespace)
+            return []
+        users = sorted(
+            {
+                m.bundle
+                for m in self._managed.values()
+                if m.obj["metadata"].get("namespace") == namespace
+            }
+        )
+        if users:
+            log.warning(
+                "bundle %s: namespace %s not deleted: bundles %s still use it",
+                bundle,
+                namespace,
+                ", ".join(users),
+            )
+            return []
+        results = await self._backend.delete(
+            [f"/Namespace//{namespace}"], service_account=self._service_account(bundle)
+        )
+        return [f"{describe_key(r.key)}: {r.error}" for r in results if r.error]
 
     # --- live state ------------------------------------------------------------------------------
 

@@ -118,6 +118,9 @@ def merge_options(base: DeploymentOptions, custom: DeploymentOptions) -> Deploym
         namespace=_string(base.namespace, custom.namespace),
         service_account=_string(base.service_account, custom.service_account),
         keep_resources=base.keep_resources or custom.keep_resources,
+        # Fleet's merge drops a customization's deleteNamespace; here it counts, like
+        # keepResources, rather than being accepted and ignored.
+        delete_namespace=base.delete_namespace or custom.delete_namespace,
         force_sync_generation=custom.force_sync_generation or base.force_sync_generation,
         namespace_labels={**base.namespace_labels, **custom.namespace_labels},
         namespace_annotations={**base.namespace_annotations, **custom.namespace_annotations},

@@ -7,7 +7,8 @@ only; deciding what applies to a cluster is targeting's job, rendering is render
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -173,6 +174,8 @@ class BundleOptions:
     target_customization_mode: str = FIRST_MATCH
     targets: tuple[TargetMatch, ...] = ()
     target_customizations: tuple[TargetMatch, ...] = ()
+    # Fleet's overrideTargets: added to targets, and a cluster must match one of them.
+    override_targets: tuple[TargetMatch, ...] = ()
     depends_on: tuple[BundleRef, ...] = ()
     # Line of each dotted field in fleet.yaml, for errors found later (load checks, render).
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -421,7 +424,124 @@ def _targets(items: Any, *, key: str, where: _Where) -> tuple[TargetMatch, ...]:
     return tuple(out)
 
 
+POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
+# A Kubernetes object name (DNS subdomain): the account is named in a request header.
+_SA_NAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+# fleet.yaml keys whose Fleet meaning Argosy cannot carry out. Set to anything but their default
+# they are an error naming the key, never silently ignored. (dotted key, "is set", why)
+UNSUPPORTED: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    (
+        "helm.atomic",
+        bool,
+        "Argosy applies rendered objects with server-side apply; there is no Helm release "
+        "to roll back when an upgrade fails",
+    ),
+    (
+        "helm.valuesFrom",
+        bool,
+        "charts are rendered on the hub, which cannot read ConfigMaps or Secrets of the "
+        "downstream clusters; use helm.values or helm.valuesFiles",
+    ),
+    (
+        "helm.skipSchemaValidation",
+        bool,
+        "charts are always rendered with their values.schema.json checked",
+    ),
+    (
+        "createNamespace",
+        lambda v: v is False,
+        "the spoke always creates the namespaces a deployment needs",
+    ),
+    (
+        "correctDrift.force",
+        bool,
+        "drift is corrected by a forced server-side apply of the desired fields; objects are "
+        "never deleted and recreated as helm rollback --force does",
+    ),
+    (
+        "correctDrift.keepFailHistory",
+        bool,
+        "there is no Helm release history to keep failed rollbacks in",
+    ),
+    (
+        "downstreamResources",
+        bool,
+        "there is no upstream namespace to copy Secrets or ConfigMaps from",
+    ),
+)
+TOP_LEVEL_UNSUPPORTED: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    (
+        "imageScans",
+        bool,
+        "Argosy does not scan image registries or commit new tags to Git",
+    ),
+    (
+        "rolloutStrategy.maxNew",
+        lambda v: v is not None,
+        "new deployments are all staged at once; pace a rollout with rolloutStrategy "
+        "partitions and maxUnavailable",
+    ),
+)
+
+
+def _dig(data: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _check_supported(
+    data: Mapping[str, Any],
+    rules: tuple[tuple[str, Callable[[Any], bool], str], ...],
+    *,
+    prefix: str,
+    where: _Where,
+    allow_pod_security: bool,
+) -> None:
+    for key, is_set, why in rules:
+        if is_set(_dig(data, key)):
+            fld = f"{prefix}.{key}" if prefix else key
+            raise InvalidInput(f"{where.at(fld)} is not supported: {why}")
+    account = data.get("serviceAccount")
+    if isinstance(account, str) and account not in ("", "-") and not _SA_NAME.match(account):
+        fld = f"{prefix}.serviceAccount" if prefix else "serviceAccount"
+        raise InvalidInput(
+            f"{where.at(fld)}: {account!r} is not a service account name (lowercase letters, "
+            "digits, '-' and '.', at most 253 characters)"
+        )
+    labels = _m(data, "namespaceLabels")
+    allowed = allow_pod_security or bool(data.get("allowPodSecurityNamespaceLabels"))
+    for label in labels:
+        if str(label).startswith(POD_SECURITY_PREFIX) and not allowed:
+            fld = f"{prefix}.namespaceLabels" if prefix else "namespaceLabels"
+            raise InvalidInput(
+                f"{where.at(fld)}: {label} changes the namespace's Pod Security admission; "
+                "set allowPodSecurityNamespaceLabels: true to allow it"
+            )
+
+
 def _bundle_options(data: Mapping[str, Any], where: _Where) -> BundleOptions:
+    allow_ps = bool(data.get("allowPodSecurityNamespaceLabels"))
+    _check_supported(
+        data,
+        UNSUPPORTED + TOP_LEVEL_UNSUPPORTED,
+        prefix="",
+        where=where,
+        allow_pod_security=allow_ps,
+    )
+    for key in ("targets", "targetCustomizations"):
+        for i, item in enumerate(data.get(key) or ()):
+            _check_supported(
+                item or {},
+                UNSUPPORTED,
+                prefix=f"{key}[{i}]",
+                where=where,
+                allow_pod_security=allow_ps,
+            )
     mode = data.get("targetCustomizationMode") or FIRST_MATCH
     if mode not in (FIRST_MATCH, ALL_MATCHES):
         raise InvalidInput(
@@ -459,6 +579,7 @@ def _bundle_options(data: Mapping[str, Any], where: _Where) -> BundleOptions:
         target_customizations=_targets(
             data.get("targetCustomizations"), key="targetCustomizations", where=where
         ),
+        override_targets=_targets(data.get("overrideTargets"), key="overrideTargets", where=where),
         depends_on=tuple(depends),
     )
 

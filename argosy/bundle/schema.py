@@ -2,8 +2,10 @@
 
 The field names and types follow Fleet's published schema (schemas/fleet.yaml.json), so a
 fleet.yaml Fleet accepts is one Argosy accepts. Fleet silently drops unknown keys; Argosy refuses
-them, because a typo ('namespce') that is silently ignored deploys to the wrong namespace. Checking
-happens on the composed YAML nodes rather than on loaded data, so every error names a line.
+them, because a typo ('namespce') that is silently ignored deploys to the wrong namespace. For
+the same reason a known key Argosy cannot carry out is refused when set (fleetyaml.UNSUPPORTED).
+Checking happens on the composed YAML nodes rather than on loaded data, so every error names a
+line.
 """
 
 from __future__ import annotations
@@ -169,7 +171,8 @@ FLEET_YAML = Obj(
         "dependsOn": ListOf(
             Obj({"name": STR, "selector": SELECTOR, "acceptedStates": ListOf(STR)})
         ),
-        # Accepted so that Fleet repositories load unchanged; Argosy does not act on them.
+        # Loaded so that an empty list in a Fleet repository is fine; a non-empty one is refused
+        # in fleetyaml.py (Argosy does not scan images).
         "imageScans": ListOf(AnyValue()),
         "overrideTargets": ListOf(Obj(dict(MATCH_FIELDS))),
     }

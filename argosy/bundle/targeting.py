@@ -67,6 +67,14 @@ class SpokeOptions:
     # JSON lists in fleet.yaml's shape ("" when unset), for the spoke's drift and readiness.
     compare_patches_json: str = ""
     ignore_conditions_json: str = ""
+    # A new value makes a new revision, so the spoke applies every object again.
+    force_sync_generation: int = 0
+    take_ownership: bool = False
+    # Applied as system:serviceaccount:<the spoke's namespace>:<this>, as Fleet's agent does.
+    service_account: str = ""
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    namespace_annotations: Mapping[str, str] = field(default_factory=dict)
+    delete_namespace: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,13 @@ def spoke_options(options: DeploymentOptions) -> SpokeOptions:
             ]
         ),
         ignore_conditions_json=_json_list([dict(c) for c in options.ignore_conditions]),
+        force_sync_generation=options.force_sync_generation,
+        take_ownership=bool(options.helm and options.helm.take_ownership),
+        service_account=options.service_account,
+        namespace_labels=dict(options.namespace_labels),
+        namespace_annotations=dict(options.namespace_annotations),
+        # Fleet keeps the namespace whenever it keeps the resources.
+        delete_namespace=options.delete_namespace and not options.keep_resources,
     )
 
 
@@ -166,8 +181,13 @@ def decide(
     """Whether the bundle targets the cluster, and the merged options there."""
     member_of = cluster_groups(cluster, groups)
     glabels = group_labels or {}
-    if options.targets:
-        chosen = next((t for t in options.targets if matches(t, cluster, member_of, glabels)), None)
+    overrides = options.override_targets
+    if overrides and not any(matches(t, cluster, member_of, glabels) for t in overrides):
+        # Fleet's target restrictions: overrideTargets bound where the bundle may go at all.
+        return Decision(targeted=False)
+    targets = options.targets + overrides
+    if targets:
+        chosen = next((t for t in targets if matches(t, cluster, member_of, glabels)), None)
         if chosen is None:
             return Decision(targeted=False)
         if chosen.do_not_deploy:
@@ -241,9 +261,19 @@ def _render_inputs(options: DeploymentOptions) -> dict[str, Any]:
 
 
 def render_key(revision: str, options: DeploymentOptions, context: Mapping[str, Any]) -> str:
+    """Equal keys: equal resources *and* equal apply options, since a render carries both.
+
+    Two clusters whose customizations differ only in apply options (serviceAccount,
+    namespaceLabels, correctDrift...) render the same objects but must not share one result.
+    """
     return sha256_hex(
         canonical_json(
-            {"revision": revision, "options": _render_inputs(options), "context": context}
+            {
+                "revision": revision,
+                "options": _render_inputs(options),
+                "context": context,
+                "apply": asdict(spoke_options(options)),
+            }
         )
     )
 

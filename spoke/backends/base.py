@@ -35,13 +35,26 @@ class WatchEvent:
 
 @dataclass(frozen=True)
 class Ownership:
-    """Who an applied object belongs to; written into its labels and annotations."""
+    """Who an applied object belongs to (written into its labels and annotations), and who
+    applies it."""
 
     bundle: str
     deployment: str
+    # fleet.yaml serviceAccount: requests are made as this account of the spoke's namespace
+    # (Kubernetes impersonation), so the cluster's RBAC for it bounds what the bundle may do.
+    service_account: str = ""
+
+
+def namespace_field_manager(bundle: str) -> str:
+    """The field manager of a bundle's namespaceLabels/namespaceAnnotations: one per bundle, so
+    bundles sharing a namespace keep each other's labels, and a label a bundle drops goes away."""
+    return f"argosy-namespace-{bundle}"[:128]
 
 
 class Backend(Protocol):
+    # The namespace the agent runs in: where fleet.yaml serviceAccount names an account.
+    agent_namespace: str
+
     def is_namespaced(self, api_version: str, kind: str) -> bool:
         """Whether objects of this kind live in a namespace."""
         ...
@@ -52,12 +65,27 @@ class Backend(Protocol):
         """Server-side apply, in dependency order; one result per object, in input order."""
         ...
 
-    async def delete(self, keys: Sequence[str]) -> list[ApplyResult]:
+    async def delete(self, keys: Sequence[str], *, service_account: str = "") -> list[ApplyResult]:
         """Delete objects by key; a missing object is not an error."""
         ...
 
-    async def ensure_namespaces(self, names: Sequence[str]) -> list[ApplyResult]:
+    async def ensure_namespaces(
+        self, names: Sequence[str], *, service_account: str = ""
+    ) -> list[ApplyResult]:
         """Create these namespaces if they are missing (not owned: never pruned)."""
+        ...
+
+    async def set_namespace_metadata(
+        self,
+        name: str,
+        *,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str],
+        bundle: str,
+        service_account: str = "",
+    ) -> ApplyResult:
+        """Make the bundle's labels and annotations on the namespace exactly these: others'
+        stay, the ones this bundle set before and no longer lists are removed."""
         ...
 
     async def get(self, key: str) -> Obj | None: ...

@@ -23,17 +23,8 @@ from spoke.state import Credential, CredentialStore
 
 log = logging.getLogger(__name__)
 
-SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 FIELD_MANAGER = "argosy-credential"
 KEY = "credential.json"
-
-
-def own_namespace(default: str = "argosy-system") -> str:
-    """The namespace this pod runs in, or default outside a cluster."""
-    try:
-        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or default
-    except OSError:
-        return default
 
 
 class SecretCredentialStore(CredentialStore):

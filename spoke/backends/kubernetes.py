@@ -13,6 +13,10 @@ It talks to the API server over kubernetes_asyncio's ApiClient.call_api, asking 
   Argosy applies or reads an object of it, so a restarted spoke follows what it held before.
 - API errors (422 invalid, 403 forbidden, 409 conflict, ...) become ApplyResult.error carrying
   the server's own message; they never escape to the caller.
+- A deployment with fleet.yaml serviceAccount makes its writes (namespace get/create/label,
+  apply, delete) with Impersonate-User system:serviceaccount:<agent namespace>:<name>, as
+  Fleet's helm deployer does, so that account's RBAC bounds the bundle. Watches and status
+  reads stay the agent's own: status has to see every object, whoever may write it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +47,7 @@ from spoke.backends.base import (
     Obj,
     Ownership,
     WatchEvent,
+    namespace_field_manager,
 )
 from spoke.backends.kube_discovery import (
     ApiResource,
@@ -63,6 +68,15 @@ ORDER = {"Namespace": 0, "CustomResourceDefinition": 1}
 UNKNOWN_KIND_REFRESH_INTERVAL = 5.0
 # Written by the API server; sending them back in an apply would be rejected or meaningless.
 _SERVER_METADATA = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields")
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+def own_namespace(default: str = "argosy-system") -> str:
+    """The namespace this pod runs in, or default outside a cluster."""
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or default
+    except OSError:
+        return default
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,9 @@ class KubeSettings:
     """How long custom resources wait for a CRD applied with them to become Established."""
     concurrency: int = 8
     """Objects of the same apply phase sent at once."""
+    agent_namespace: str = ""
+    """Where the service accounts fleet.yaml's serviceAccount names live, as Fleet looks them
+    up in its agent's namespace; empty: the pod's own namespace, else argosy-system."""
 
 
 class ApiError(Exception):
@@ -123,6 +140,7 @@ class KubernetesBackend:
 
     def __init__(self, settings: KubeSettings | None = None) -> None:
         self.settings = settings or KubeSettings()
+        self.agent_namespace = self.settings.agent_namespace or own_namespace()
         self.discovery = Discovery()
         self._api: k8s_client.ApiClient | None = None
         self._in_use: dict[tuple[str, str], ApiResource] = {}
@@ -210,15 +228,21 @@ class KubernetesBackend:
         body: Any = None,
         content_type: str = "application/json",
         timeout: float | aiohttp.ClientTimeout | None = None,
+        service_account: str = "",
     ) -> aiohttp.ClientResponse:
         api = self._api
         if api is None:
             raise RuntimeError("KubernetesBackend.connect() was not called")
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        if service_account:
+            # The API server authorizes the request as this account (the agent needs the
+            # `impersonate` verb on serviceaccounts), exactly as Fleet's helm deployer does.
+            headers["Impersonate-User"] = self.impersonated_user(service_account)
         response: aiohttp.ClientResponse = await api.call_api(
             path,
             method,
             query_params=list(query),
-            header_params={"Accept": "application/json", "Content-Type": content_type},
+            header_params=headers,
             body=body,
             auth_settings=["BearerToken"],
             _preload_content=False,
@@ -234,9 +258,17 @@ class KubernetesBackend:
         query: Sequence[tuple[str, str]] = (),
         body: Any = None,
         content_type: str = "application/json",
+        service_account: str = "",
     ) -> dict[str, Any]:
         """One API call; the decoded JSON answer, or ApiError with the server's message."""
-        response = await self._send(method, path, query=query, body=body, content_type=content_type)
+        response = await self._send(
+            method,
+            path,
+            query=query,
+            body=body,
+            content_type=content_type,
+            service_account=service_account,
+        )
         async with response:
             data = await response.read()
             if not 200 <= response.status < 300:
@@ -244,6 +276,9 @@ class KubernetesBackend:
                 raise ApiError(response.status, message, reason)
         doc = json.loads(data) if data else {}
         return doc if isinstance(doc, dict) else {}
+
+    def impersonated_user(self, service_account: str) -> str:
+        return f"system:serviceaccount:{self.agent_namespace}:{service_account}"
 
     async def refresh_discovery(self) -> None:
         """Read the API server's discovery documents into the kind table."""
@@ -340,6 +375,7 @@ class KubernetesBackend:
                 ],
                 body=body,
                 content_type=APPLY_PATCH,
+                service_account=owner.service_account,
             )
         except ApiError as exc:
             return ApplyResult(key, str(exc))
@@ -405,17 +441,17 @@ class KubernetesBackend:
 
     # --- Backend: delete, namespaces, get --------------------------------------------------------
 
-    async def delete(self, keys: Sequence[str]) -> list[ApplyResult]:
+    async def delete(self, keys: Sequence[str], *, service_account: str = "") -> list[ApplyResult]:
         # Dependents first: custom resources and namespaced objects, then CRDs, then namespaces.
         order = sorted(
             range(len(keys)), key=lambda i: -ORDER.get(keys[i].split("/")[1], len(ORDER))
         )
         results: dict[int, ApplyResult] = {}
         for i in order:
-            results[i] = await self._delete_one(keys[i])
+            results[i] = await self._delete_one(keys[i], service_account=service_account)
         return [results[i] for i in range(len(keys))]
 
-    async def _delete_one(self, key: str) -> ApplyResult:
+    async def _delete_one(self, key: str, *, service_account: str) -> ApplyResult:
         group, kind, namespace, name = key.split("/", 3)
         res = self.discovery.for_group_kind(group, kind)
         if res is None:
@@ -429,6 +465,7 @@ class KubernetesBackend:
                     "apiVersion": "v1",
                     "propagationPolicy": "Background",
                 },
+                service_account=service_account,
             )
         except ApiError as exc:
             if exc.status != 404:
@@ -437,32 +474,70 @@ class KubernetesBackend:
             return ApplyResult(key, f"API server unreachable: {exc or type(exc).__name__}")
         return ApplyResult(key)
 
-    async def ensure_namespaces(self, names: Sequence[str]) -> list[ApplyResult]:
-        res = self.discovery.for_group_kind("", "Namespace") or ApiResource(
+    def _namespaces(self) -> ApiResource:
+        return self.discovery.for_group_kind("", "Namespace") or ApiResource(
             "", "v1", "Namespace", "namespaces", False
         )
+
+    async def ensure_namespaces(
+        self, names: Sequence[str], *, service_account: str = ""
+    ) -> list[ApplyResult]:
+        res = self._namespaces()
+        sa = service_account
         out = []
         for name in names:
             key = f"/Namespace//{name}"
             try:
                 try:
-                    live = await self.request("GET", res.path(name=name))
+                    live = await self.request("GET", res.path(name=name), service_account=sa)
                 except ApiError as exc:
                     if exc.status != 404:
                         raise
                     body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
                     try:
-                        live = await self.request("POST", res.path(), body=body)
+                        live = await self.request("POST", res.path(), body=body, service_account=sa)
                     except ApiError as exc2:
                         if exc2.status != 409:
                             raise
-                        live = await self.request("GET", res.path(name=name))
+                        live = await self.request("GET", res.path(name=name), service_account=sa)
                 out.append(ApplyResult(key, obj=live))
             except ApiError as exc:
                 out.append(ApplyResult(key, str(exc)))
             except (aiohttp.ClientError, TimeoutError) as exc:
                 out.append(ApplyResult(key, f"API server unreachable: {exc or type(exc).__name__}"))
         return out
+
+    async def set_namespace_metadata(
+        self,
+        name: str,
+        *,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str],
+        bundle: str,
+        service_account: str = "",
+    ) -> ApplyResult:
+        # Server-side apply under a field manager of the bundle's own: labels others set stay,
+        # labels this bundle set before and no longer lists are removed by the server.
+        key = f"/Namespace//{name}"
+        body = {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": name, "labels": dict(labels), "annotations": dict(annotations)},
+        }
+        try:
+            live = await self.request(
+                "PATCH",
+                self._namespaces().path(name=name),
+                query=[("fieldManager", namespace_field_manager(bundle)), ("force", "true")],
+                body=body,
+                content_type=APPLY_PATCH,
+                service_account=service_account,
+            )
+        except ApiError as exc:
+            return ApplyResult(key, str(exc))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return ApplyResult(key, f"API server unreachable: {exc or type(exc).__name__}")
+        return ApplyResult(key, obj=live)
 
     async def get(self, key: str) -> Obj | None:
         group, kind, namespace, name = key.split("/", 3)

@@ -27,6 +27,7 @@ from spoke.backends.base import (
     Obj,
     Ownership,
     WatchEvent,
+    namespace_field_manager,
 )
 
 # Kinds that live outside namespaces; everything else, custom kinds included, is namespaced.
@@ -72,6 +73,12 @@ class SimulatedCluster:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._fail = re.compile(self.settings.fail_pattern) if self.settings.fail_pattern else None
         self.apply_calls = 0
+        # Who made the last write to each key ("" for the agent itself, else the impersonated
+        # user), so tests see a serviceAccount arrive without a real API server.
+        self.actors: dict[str, str] = {}
+        self.agent_namespace = "argosy-system"
+        # (namespace, field manager) -> the label and annotation keys it set.
+        self._namespace_fields: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
 
     # --- the API-server side -------------------------------------------------------------------
 
@@ -89,9 +96,15 @@ class SimulatedCluster:
             results[i] = self._apply_one(objs[i], owner)
         return [results[i] for i in range(len(objs))]
 
+    def _user(self, service_account: str) -> str:
+        if not service_account:
+            return ""
+        return f"system:serviceaccount:{self.agent_namespace}:{service_account}"
+
     def _apply_one(self, desired: Obj, owner: Ownership) -> ApplyResult:
         self.apply_calls += 1
         key = resource_key(desired)
+        self.actors[key] = self._user(owner.service_account)
         meta = desired.get("metadata") or {}
         if self._fail is not None and self._fail.search(str(meta.get("name", ""))):
             return ApplyResult(key, f"simulated apply error for {key}: injected failure")
@@ -137,17 +150,61 @@ class SimulatedCluster:
         for queue in self._watchers:
             queue.put_nowait(event)
 
-    async def delete(self, keys: Sequence[str]) -> list[ApplyResult]:
+    async def delete(self, keys: Sequence[str], *, service_account: str = "") -> list[ApplyResult]:
         for key in keys:
-            if self.objects.pop(key, None) is not None:
-                self._cancel_timer(key)
-                self._emit(WatchEvent(key, None))
+            self.actors[key] = self._user(service_account)
+            if key.startswith("/Namespace//"):
+                # The namespace controller: what lived in the namespace goes with it.
+                namespace = key.rpartition("/")[2]
+                for other in [k for k in self.objects if k.split("/", 3)[2] == namespace]:
+                    self._drop(other)
+            self._drop(key)
         return [ApplyResult(k) for k in keys]
 
-    async def ensure_namespaces(self, names: Sequence[str]) -> list[ApplyResult]:
+    def _drop(self, key: str) -> None:
+        if self.objects.pop(key, None) is not None:
+            self._cancel_timer(key)
+            self._emit(WatchEvent(key, None))
+
+    async def set_namespace_metadata(
+        self,
+        name: str,
+        *,
+        labels: Mapping[str, str],
+        annotations: Mapping[str, str],
+        bundle: str,
+        service_account: str = "",
+    ) -> ApplyResult:
+        key = f"/Namespace//{name}"
+        self.actors[key] = self._user(service_account)
+        if key not in self.objects:
+            # As server-side apply does on a real cluster: the namespace is created.
+            await self.ensure_namespaces([name], service_account=service_account)
+        live = self.objects[key]
+        obj = copy.deepcopy(live)
+        meta = obj["metadata"]
+        manager = (name, namespace_field_manager(bundle))
+        old_labels, old_annotations = self._namespace_fields.get(manager, (set(), set()))
+        for field_name, old, new in (
+            ("labels", old_labels, labels),
+            ("annotations", old_annotations, annotations),
+        ):
+            values = meta.setdefault(field_name, {})
+            for gone in old - set(new):
+                values.pop(gone, None)
+            values.update(new)
+        self._namespace_fields[manager] = (set(labels), set(annotations))
+        if obj != live:
+            self._store(key, obj)
+        return ApplyResult(key, obj=self.objects[key])
+
+    async def ensure_namespaces(
+        self, names: Sequence[str], *, service_account: str = ""
+    ) -> list[ApplyResult]:
         out = []
         for name in names:
             key = f"/Namespace//{name}"
+            self.actors.setdefault(key, self._user(service_account))
             if key not in self.objects:
                 meta = {"name": name, "uid": str(uuid.uuid4()), "generation": 1}
                 obj: dict[str, Any] = {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}

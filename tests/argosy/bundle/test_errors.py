@@ -75,3 +75,65 @@ def test_remote_chart_is_refused_with_advice() -> None:
     files = {"fleet.yaml": b"helm:\n  chart: oci://example.com/c\n", "cm.yaml": CM}
     with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: remote charts"):
         load_bundle(BundleSource("b", files))
+
+
+@pytest.mark.parametrize(
+    ("fleet", "line", "key"),
+    [
+        ("helm:\n  atomic: true\n", 2, "helm.atomic"),
+        ("helm:\n  valuesFrom:\n  - configMapKeyRef: {name: v, key: k}\n", 2, "helm.valuesFrom"),
+        ("helm:\n  skipSchemaValidation: true\n", 2, "helm.skipSchemaValidation"),
+        ("createNamespace: false\n", 1, "createNamespace"),
+        ("correctDrift:\n  enabled: true\n  force: true\n", 3, "correctDrift.force"),
+        ("correctDrift:\n  keepFailHistory: true\n", 2, "correctDrift.keepFailHistory"),
+        ("downstreamResources:\n- {kind: Secret, name: s}\n", 1, "downstreamResources"),
+        ("imageScans:\n- {image: x}\n", 1, "imageScans"),
+        ("rolloutStrategy:\n  maxNew: 5\n", 2, "rolloutStrategy.maxNew"),
+        (
+            "targetCustomizations:\n- name: a\n  clusterName: a\n  helm:\n    atomic: true\n",
+            5,
+            r"targetCustomizations\[0\]\.helm\.atomic",
+        ),
+    ],
+)
+def test_options_argosy_cannot_carry_out_are_errors_naming_the_key(
+    fleet: str, line: int, key: str
+) -> None:
+    files = {"fleet.yaml": fleet.encode(), "cm.yaml": CM}
+    with pytest.raises(InvalidInput, match=rf"^fleet\.yaml:{line}: {key} is not supported: \w"):
+        load_bundle(BundleSource("b", files))
+
+
+@pytest.mark.parametrize(
+    "fleet",
+    [
+        # Their default values, as Fleet's own examples write them, are fine.
+        "helm:\n  atomic: false\n  valuesFrom: []\n  skipSchemaValidation: false\n",
+        "createNamespace: true\ncorrectDrift: {enabled: true, force: false}\nimageScans: []\n",
+        "helm:\n  timeoutSeconds: 0\n  maxHistory: 5\n  waitForJobs: true\n  disableDNS: true\n",
+        "helm:\n  disableDependencyUpdate: true\n  force: false\ndeleteCRDResources: true\n",
+    ],
+)
+def test_default_or_honoured_values_load(fleet: str) -> None:
+    load_bundle(BundleSource("b", {"fleet.yaml": fleet.encode(), "cm.yaml": CM}))
+
+
+def test_pod_security_namespace_labels_need_allow_pod_security_namespace_labels() -> None:
+    fleet = b"namespace: a\nnamespaceLabels:\n  pod-security.kubernetes.io/enforce: privileged\n"
+    with pytest.raises(
+        InvalidInput,
+        match=r"fleet\.yaml:2: namespaceLabels: pod-security\.kubernetes\.io/enforce .*"
+        r"allowPodSecurityNamespaceLabels: true",
+    ):
+        load_bundle(BundleSource("b", {"fleet.yaml": fleet, "cm.yaml": CM}))
+    allowed = fleet + b"allowPodSecurityNamespaceLabels: true\n"
+    bundle = load_bundle(BundleSource("b", {"fleet.yaml": allowed, "cm.yaml": CM}))
+    assert bundle.options.deployment.namespace_labels == {
+        "pod-security.kubernetes.io/enforce": "privileged"
+    }
+
+
+def test_service_account_must_be_a_kubernetes_name() -> None:
+    files = {"fleet.yaml": b"namespace: a\nserviceAccount: 'Bad Name'\n", "cm.yaml": CM}
+    with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: serviceAccount: 'Bad Name' is not a"):
+        load_bundle(BundleSource("b", files))

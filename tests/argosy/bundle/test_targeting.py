@@ -159,3 +159,72 @@ def test_spoke_options() -> None:
     opts = target.spoke_options
     assert (opts.default_namespace, opts.keep_resources, opts.correct_drift) == ("apps", True, True)
     assert opts.force is False
+
+
+def test_spoke_options_carry_the_deployment_options_after_customization() -> None:
+    fleet = """\
+namespace: shop
+forceSyncGeneration: 3
+serviceAccount: deployer
+namespaceLabels: {team: shop}
+namespaceAnnotations: {owner: alice}
+deleteNamespace: true
+helm: {takeOwnership: true}
+targetCustomizations:
+- clusterSelector: {matchLabels: {env: prod}}
+  serviceAccount: prod-deployer
+  forceSyncGeneration: 4
+  namespaceLabels: {env: prod}
+"""
+    bundle = load_bundle(BundleSource("b", {"fleet.yaml": fleet.encode(), "cm.yaml": DEPLOY}))
+    dev = target_for(bundle, Cluster("dev", {"env": "dev"}), {})
+    prod = target_for(bundle, Cluster("prod", {"env": "prod"}), {})
+    assert dev is not None and prod is not None
+    d, p = dev.spoke_options, prod.spoke_options
+    assert (d.force_sync_generation, d.service_account, d.take_ownership) == (3, "deployer", True)
+    assert d.namespace_labels == {"team": "shop"}
+    assert d.namespace_annotations == {"owner": "alice"}
+    assert d.delete_namespace is True
+    assert (p.force_sync_generation, p.service_account) == (4, "prod-deployer")
+    assert p.namespace_labels == {"team": "shop", "env": "prod"}
+    # Same objects, different apply options: two render keys, so neither gets the other's.
+    assert dev.render_key != prod.render_key
+
+
+def test_keep_resources_keeps_the_namespace_too() -> None:
+    fleet = "namespace: shop\ndeleteNamespace: true\nkeepResources: true\n"
+    bundle = load_bundle(BundleSource("b", {"fleet.yaml": fleet.encode(), "cm.yaml": DEPLOY}))
+    target = target_for(bundle, Cluster("a"), {})
+    assert target is not None and target.spoke_options.delete_namespace is False
+
+
+def test_override_targets_add_targets_and_restrict_them() -> None:
+    fleet = """\
+targets:
+- clusterSelector: {matchLabels: {env: dev}}
+overrideTargets:
+- clusterSelector: {matchLabels: {env: prod}}
+- clusterName: special
+"""
+    options = parse_fleet_yaml(fleet)
+    groups: dict[str, LabelSelector] = {}
+    assert decide(options, Cluster("p", {"env": "prod"}), groups).deploys
+    assert decide(options, Cluster("special", {"env": "dev"}), groups).deploys
+    # A fleet.yaml target alone is not enough once overrideTargets restrict the bundle.
+    assert not decide(options, Cluster("d", {"env": "dev"}), groups).targeted
+    assert not decide(options, Cluster("other"), groups).targeted
+
+
+def test_a_customization_may_ask_for_delete_namespace() -> None:
+    fleet = """\
+namespace: shop
+targetCustomizations:
+- clusterSelector: {matchLabels: {env: dev}}
+  deleteNamespace: true
+"""
+    bundle = load_bundle(BundleSource("b", {"fleet.yaml": fleet.encode(), "cm.yaml": DEPLOY}))
+    dev = target_for(bundle, Cluster("dev", {"env": "dev"}), {})
+    prod = target_for(bundle, Cluster("prod", {"env": "prod"}), {})
+    assert dev is not None and prod is not None
+    assert dev.spoke_options.delete_namespace is True
+    assert prod.spoke_options.delete_namespace is False
