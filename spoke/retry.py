@@ -59,6 +59,11 @@ class Retrier(RetrySink):
         # Objects it owned are free now: a bundle refused them may take them.
         self.retry_errored()
 
+    def seconds_to_retry(self, bundle: str) -> float | None:
+        """How long until the bundle is applied again; None when it is not in error."""
+        due = self._due.get(bundle)
+        return None if due is None else max(0.0, due - _now())
+
     # --- causes to retry now ---------------------------------------------------------------------
 
     def retry_errored(self) -> None:
