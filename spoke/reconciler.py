@@ -171,6 +171,9 @@ class Reconciler:
                 live = await self._backend.get(key)
                 labels = ((live or {}).get("metadata") or {}).get("labels") or {}
                 owner = str(labels.get(OWNER_LABEL) or "")
+                if not owner and key in self._managed:
+                    # Gone, and wanted by two bundles: the first to claim it keeps it.
+                    owner = self._managed[key].bundle
                 if owner and owner != held.bundle:
                     _refuse(managed, owner)
                 else:

@@ -337,3 +337,22 @@ async def test_an_object_labelled_by_a_bundle_this_spoke_does_not_hold_is_refuse
         ack = await s.reconciler.upsert(upsert("mine", [configmap("x", v="1")]))
         assert ack.error == "configmap default/x is owned by bundle elsewhere"
         assert cluster.objects[X]["data"] == {"v": "0"}
+
+
+async def test_a_restarted_spoke_keeps_refusing_an_object_another_bundle_owns(
+    tmp_path: Path,
+) -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    state_path = tmp_path / "deployments.json"
+    async with local_spoke(cluster, state_path=state_path) as s:
+        await s.reconciler.upsert(upsert("dup-one", [configmap("x", v="1")]))
+        assert (await s.reconciler.upsert(upsert("dup-two", [configmap("x", v="2")]))).error
+    async with local_spoke(cluster, state_path=state_path) as s:
+        # The restart retries dup-two (it held an error): refused again, x untouched.
+        await eventually(lambda: s.retrier.retries >= 1, what="the retry at start")
+        assert s.status("dup-two").apply_error == "configmap default/x is owned by bundle dup-one"
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-one", {"v": "1"})
+        await eventually(lambda: s.ready("dup-one"), what="dup-one ready")
+        await s.reconciler.delete("dup-one")
+        await eventually(lambda: s.ready("dup-two"), what="dup-two took the freed object")
