@@ -21,6 +21,7 @@ from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings
 from spoke.reconciler import Reconciler
 from spoke.reporter import StatusReporter
+from spoke.retry import Retrier, RetrySettings
 from spoke.state import CredentialStore, LocalState
 
 log = logging.getLogger("spoke")
@@ -61,6 +62,8 @@ class Settings:
     """Simulated applies of objects whose name matches this regex fail."""
     report_window: float = 0.1
     """Status changes within this window go to the hub as one report."""
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    """Backoff of retries of failed applies."""
     ca: Path | None = None
     """PEM of the hub CA (--ca); a registered spoke also keeps the CA the hub sent."""
     insecure: bool = False
@@ -78,7 +81,8 @@ class Settings:
 
 
 class Spoke:
-    """One spoke: a Link to the hub, a Reconciler on a backend, and a StatusReporter."""
+    """One spoke: a Link to the hub, a Reconciler on a backend, a StatusReporter, and a
+    Retrier for failed applies."""
 
     def __init__(
         self,
@@ -105,8 +109,13 @@ class Spoke:
             s.data_dir.mkdir(parents=True, exist_ok=True)
         self.state = LocalState(s.data_dir / "deployments.json" if s.data_dir else None)
         self.reporter = StatusReporter(window=s.report_window)
+        self.retrier = Retrier(s.retry)
         self.reconciler = Reconciler(
-            backend=backend, state=self.state, sink=self.reporter, cluster_name=s.name
+            backend=backend,
+            state=self.state,
+            sink=self.reporter,
+            retries=self.retrier,
+            cluster_name=s.name,
         )
         credential_path = s.data_dir / "credential.json" if s.data_dir else None
         self.credentials: CredentialStore = CredentialStore(credential_path)
@@ -161,6 +170,14 @@ class Spoke:
                 )
             tasks.create_task(
                 supervise("reconciler-watch", self.reconciler.run, log=log), name="watch"
+            )
+            tasks.create_task(
+                supervise(
+                    "apply-retry",
+                    lambda: self.retrier.run(self.reconciler, self.backend.kinds),
+                    log=log,
+                ),
+                name="apply-retry",
             )
             tasks.create_task(
                 supervise(

@@ -341,6 +341,10 @@ class Link:
             elif kind == "delete":
                 ack = await self._reconciler.delete(msg.delete.bundle)
                 await queue.put(spoke_pb2.ConnectRequest(ack=ack))
+            elif kind == "retry":
+                # The hub learns the outcome from the status report the retry marks; no ack,
+                # as no new revision was sent.
+                await self._reconciler.retry(msg.retry.bundle, reset_backoff=True)
 
     @staticmethod
     async def _write(call: Any, queue: asyncio.Queue[spoke_pb2.ConnectRequest]) -> None:

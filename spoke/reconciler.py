@@ -3,6 +3,11 @@
 It keeps, per managed object, the desired manifest and the last state it reported, and turns
 backend watch events into resource-state changes. Only changes go to the reporter, which
 coalesces them; nothing here polls.
+
+Every apply of a bundle (a new revision or a retry) applies its whole desired set, so an object
+deleted by hand comes back, and every outcome goes to the Retrier, which retries failed ones.
+An object another bundle owns (OWNER_LABEL) is refused, not taken, unless the bundle says
+takeOwnership: two bundles must not silently fight over one object.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class Managed:
     # The manifest hash and default namespace obj was made from, to reuse it when unchanged.
     hash: str = ""
     default_namespace: str = ""
+    # The other bundle that owns this object, when this bundle was refused it.
+    refused_by: str = ""
 
 
 class StatusSink:
@@ -54,6 +61,16 @@ class StatusSink:
         raise NotImplementedError
 
 
+class RetrySink:
+    """Where the reconciler says how applying a bundle went (the Retrier); here, nowhere."""
+
+    def applied(self, bundle: str, error: str, *, reset: bool = False) -> None:
+        """A bundle was applied (error empty: fully). reset: start its backoff afresh."""
+
+    def deleted(self, bundle: str) -> None:
+        """A bundle is gone: forget it, and what it owned is free for others to take."""
+
+
 class Reconciler:
     def __init__(
         self,
@@ -61,12 +78,14 @@ class Reconciler:
         backend: Backend,
         state: LocalState,
         sink: StatusSink,
+        retries: RetrySink | None = None,
         cluster_name: str = "",
         default_namespace: str = "default",
     ) -> None:
         self._backend = backend
         self._state = state
         self._sink = sink
+        self._retries = retries or RetrySink()
         self._cluster_name = cluster_name
         self._default_namespace = default_namespace
         self._managed: dict[str, Managed] = {}
@@ -106,9 +125,14 @@ class Reconciler:
             scopes[(str(spec.get("group", "")), str(kind))] = spec.get("scope") != "Cluster"
         return scopes
 
-    def _index(self, held: Held) -> dict[str, Managed]:
+    def _index(self, held: Held, *, reuse: bool = True) -> dict[str, Managed]:
+        """Live key -> Managed for a held deployment.
+
+        reuse=False parses every manifest again: a retry after the cluster learnt a kind may
+        place an object differently (a cluster-scoped custom kind loses its namespace).
+        """
         old = self._by_bundle.get(held.bundle, {})
-        by_hub_key = {m.hub_key: m for m in old.values()}
+        by_hub_key = {m.hub_key: m for m in old.values()} if reuse else {}
         default_ns = str(held.options.get("defaultNamespace") or "")
         scopes = self._crd_scopes(held)
         index = {}
@@ -129,19 +153,35 @@ class Reconciler:
                 previous.state if previous else None,
                 hash=digest,
                 default_namespace=default_ns,
+                refused_by=previous.refused_by if previous else "",
             )
         return index
 
     async def start(self) -> None:
-        """Index what the local state holds and judge it against the live cluster."""
+        """Index what the local state holds and judge it against the live cluster.
+
+        Errored deployments go to the Retrier: a restarted spoke tries them again rather
+        than keep reporting an error the cluster may no longer have.
+        """
         for held in self._state.deployments.values():
             self._options[held.bundle] = held.options
             index = self._index(held)
             self._by_bundle[held.bundle] = index
-            self._managed.update(index)
             for key, managed in index.items():
-                self._judge(key, managed, await self._backend.get(key))
+                live = await self._backend.get(key)
+                labels = ((live or {}).get("metadata") or {}).get("labels") or {}
+                owner = str(labels.get(OWNER_LABEL) or "")
+                if not owner and key in self._managed:
+                    # Gone, and wanted by two bundles: the first to claim it keeps it.
+                    owner = self._managed[key].bundle
+                if owner and owner != held.bundle:
+                    _refuse(managed, owner)
+                else:
+                    managed.refused_by = ""
+                    self._managed[key] = managed
+                    self._judge(key, managed, live)
             self._sink.mark(held.bundle)
+            self._retries.applied(held.bundle, held.error)
 
     def applied(self) -> dict[str, str]:
         return self._state.applied()
@@ -188,28 +228,62 @@ class Reconciler:
         self._options[msg.bundle] = options
         new = Held(msg.bundle, msg.revision, resources, options)
         index = self._index(new)
-        changed_hub_keys = {r.key for r in msg.upserts}
-        if held is not None and held.options != options:
-            changed_hub_keys = set(resources)
-        to_apply = [k for k, m in index.items() if m.hub_key in changed_hub_keys]
-        errors = await self._apply(msg.bundle, index, to_apply, force=o.force)
+        # The whole desired set, not only what changed: an object deleted by hand comes back
+        # with the next revision, and server-side apply of an unchanged object is cheap.
+        errors = await self._apply(msg.bundle, index, list(index), options=options)
         errors += await self._label_namespace(msg.bundle, options, held.options if held else {})
-        old_index = self._by_bundle.get(msg.bundle, {})
-        gone = [k for k in old_index if k not in index]
+        gone = [k for k in self._by_bundle.get(msg.bundle, {}) if k not in index]
         if gone and not o.keep_resources:
             errors += await self._prune(msg.bundle, gone)
+        await self._settle(new, index, errors, gone=gone)
+        return spoke_pb2.Ack(bundle=msg.bundle, revision=msg.revision, error=new.error)
+
+    async def retry(self, bundle: str, *, reset_backoff: bool = False) -> str | None:
+        """Apply again the whole desired set held for a bundle; its new error ("" when it
+        applied), or None when the bundle is not held."""
+        async with self._lock:
+            held = self._state.deployments.get(bundle)
+            if held is None:
+                return None
+            log.info("bundle %s: applying again (was: %s)", bundle, held.error or "applied")
+            index = self._index(held, reuse=False)
+            errors = await self._apply(bundle, index, list(index), options=held.options)
+            errors += await self._label_namespace(bundle, held.options, held.options)
+            gone = [k for k in self._by_bundle.get(bundle, {}) if k not in index]
+            await self._settle(held, index, errors, gone=gone, reset_backoff=reset_backoff)
+            return held.error
+
+    async def _settle(
+        self,
+        held: Held,
+        index: dict[str, Managed],
+        errors: list[str],
+        *,
+        gone: list[str],
+        reset_backoff: bool = False,
+    ) -> None:
+        """Record an apply of a bundle: its error, its index, its state, and who to tell."""
+        bundle = held.bundle
         for key in gone:
-            self._managed.pop(key, None)
-        new.error = _summarize(errors)
-        self._state.deployments[msg.bundle] = new
+            self._release(bundle, key)
+        held.error = _summarize(errors)
+        self._state.deployments[bundle] = held
         self._state.save()
-        self._by_bundle[msg.bundle] = index
-        self._managed.update(index)
+        self._by_bundle[bundle] = index
+        for key, managed in index.items():
+            if not managed.refused_by:
+                self._managed[key] = managed
         for key, managed in index.items():
             if managed.state is None:
                 self._judge(key, managed, await self._backend.get(key))
-        self._sink.mark(msg.bundle)
-        return spoke_pb2.Ack(bundle=msg.bundle, revision=msg.revision, error=new.error)
+        self._sink.mark(bundle)
+        self._retries.applied(bundle, held.error, reset=reset_backoff)
+
+    def _release(self, bundle: str, key: str) -> None:
+        """Stop following key for bundle, unless another bundle has taken it over."""
+        managed = self._managed.get(key)
+        if managed is not None and managed.bundle == bundle:
+            del self._managed[key]
 
     async def delete(self, bundle: str) -> spoke_pb2.Ack:
         async with self._lock:
@@ -219,20 +293,36 @@ class Reconciler:
             if held is not None and not held.options.get("keepResources"):
                 errors = await self._prune(bundle, list(index))
             for key in index:
-                self._managed.pop(key, None)
+                self._release(bundle, key)
             if held is not None and held.options.get("deleteNamespace"):
                 errors += await self._delete_namespace(bundle, held.options)
             self._options.pop(bundle, None)
             self._state.save()
             if errors:
                 log.warning("bundle %s: delete left errors: %s", bundle, _summarize(errors))
+            self._retries.deleted(bundle)
             return spoke_pb2.Ack(bundle=bundle, revision="")
 
     async def _apply(
-        self, bundle: str, index: Mapping[str, Managed], keys: list[str], *, force: bool
+        self,
+        bundle: str,
+        index: Mapping[str, Managed],
+        keys: list[str],
+        *,
+        options: Mapping[str, Any],
+        force: bool | None = None,
     ) -> list[str]:
         if not keys:
             return []
+        errors = []
+        if not options.get("takeOwnership"):
+            refused = await self._owned_elsewhere(bundle, keys)
+            for key, other in refused.items():
+                errors.append(f"{describe_key(key)} is owned by bundle {other}")
+                _refuse(index[key], other)
+            keys = [k for k in keys if k not in refused]
+        for key in keys:
+            index[key].refused_by = ""
         namespaces = sorted(
             {
                 ns
@@ -241,18 +331,22 @@ class Reconciler:
                 and f"/Namespace//{ns}" not in index
             }
         )
-        errors = [
+        errors += [
             f"namespace {r.key}: {r.error}"
             for r in await self._backend.ensure_namespaces(
                 namespaces, service_account=self._service_account(bundle)
             )
             if r.error
         ]
+        if not keys:
+            return errors
         owner = Ownership(
             bundle=bundle,
             deployment=f"{bundle}/{self._cluster_name}",
             service_account=self._service_account(bundle),
         )
+        if force is None:
+            force = bool(options.get("force"))
         results = await self._backend.apply([index[k].obj for k in keys], owner=owner, force=force)
         for key, result in zip(keys, results, strict=True):
             if result.error:
@@ -261,6 +355,26 @@ class Reconciler:
             else:
                 self._judge(key, index[key], result.obj)
         return errors
+
+    async def _owned_elsewhere(self, bundle: str, keys: list[str]) -> dict[str, str]:
+        """key -> the other bundle owning it, for the keys this bundle must not take.
+
+        This spoke's own index answers for what it manages; only keys nobody here manages
+        (new to this bundle, or refused before) are read from the cluster.
+        """
+        refused = {}
+        unknown = []
+        for key in keys:
+            managed = self._managed.get(key)
+            if managed is None:
+                unknown.append(key)
+            elif managed.bundle != bundle:
+                refused[key] = managed.bundle
+        if unknown:
+            for key, owner in (await self._backend.owners(unknown)).items():
+                if owner != bundle:
+                    refused[key] = owner
+        return refused
 
     async def _prune(self, bundle: str, keys: list[str]) -> list[str]:
         """Delete objects this bundle applied; anything not labelled as ours is left alone."""
@@ -383,7 +497,11 @@ class Reconciler:
                     # With force, as Fleet does: the edit took ownership of the fields it
                     # changed, and without force the correction would only conflict.
                     await self._apply(
-                        managed.bundle, self._by_bundle[managed.bundle], [event.key], force=True
+                        managed.bundle,
+                        self._by_bundle[managed.bundle],
+                        [event.key],
+                        options=held.options,
+                        force=True,
                     )
 
     def status(self, bundle: str) -> spoke_pb2.DeploymentStatus:
@@ -413,6 +531,11 @@ class Reconciler:
 
     def bundles(self) -> list[str]:
         return list(self._state.deployments)
+
+
+def _refuse(managed: Managed, owner: str) -> None:
+    managed.refused_by = owner
+    managed.state = ResourceState(False, False, False, f"owned by bundle {owner}")
 
 
 def _summarize(errors: list[str]) -> str:

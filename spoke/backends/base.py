@@ -6,6 +6,7 @@ interchangeable, and anything the reconciler relies on has to be true of both.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -51,9 +52,36 @@ def namespace_field_manager(bundle: str) -> str:
     return f"argosy-namespace-{bundle}"[:128]
 
 
+class ChangeCounter:
+    """A count that only grows, and a way to wait until it passes a value one has seen.
+
+    Waiters compare counts instead of sharing an event, so a bump that happens while a waiter
+    is busy elsewhere is not lost, and any number of waiters can follow it.
+    """
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._bumped = asyncio.Event()
+
+    def bump(self) -> None:
+        self.value += 1
+        # A fresh event per bump: whoever waits next waits for the next bump.
+        bumped, self._bumped = self._bumped, asyncio.Event()
+        bumped.set()
+
+    async def wait_past(self, seen: int) -> int:
+        """The current count, once it is greater than seen."""
+        while self.value <= seen:
+            await self._bumped.wait()
+        return self.value
+
+
 class Backend(Protocol):
     # The namespace the agent runs in: where fleet.yaml serviceAccount names an account.
     agent_namespace: str
+    kinds: ChangeCounter
+    """Bumped whenever the kinds the cluster serves change (discovery learnt or lost one):
+    an apply that failed for want of a kind may now succeed."""
 
     def is_namespaced(self, api_version: str, kind: str) -> bool:
         """Whether objects of this kind live in a namespace."""
@@ -89,6 +117,10 @@ class Backend(Protocol):
         ...
 
     async def get(self, key: str) -> Obj | None: ...
+
+    async def owners(self, keys: Sequence[str]) -> dict[str, str]:
+        """The OWNER_LABEL of each of these objects that exists and carries one."""
+        ...
 
     def watch(self) -> AsyncIterator[WatchEvent]:
         """Every change to objects Argosy manages, from now on, until cancelled."""

@@ -8,7 +8,7 @@ Parsing is pure; the backend does the fetching.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -88,26 +88,37 @@ def resources_of_crd(crd: Mapping[str, Any]) -> list[ApiResource]:
 class Discovery:
     """The table of served kinds. Lookups are synchronous; filling it is the backend's job."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, on_change: Callable[[], None] | None = None) -> None:
         self._exact: dict[tuple[str, str, str], ApiResource] = {}
         self._preferred: dict[tuple[str, str], ApiResource] = {}
+        # Called when the table gains or loses a kind (or a kind changes scope): applies
+        # that failed for want of it may now succeed.
+        self._on_change = on_change
 
     def replace(self, resources: Iterable[ApiResource], preferred: Mapping[str, str]) -> None:
         """Install a full discovery result; CRD-taught entries not in it are kept."""
         exact = dict(self._exact)
         for r in resources:
             exact[(r.group, r.version, r.kind)] = r
+        changed = exact != self._exact
         self._exact = exact
         self._preferred = {}
         for r in exact.values():
             current = self._preferred.get((r.group, r.kind))
             if current is None or preferred.get(r.group) == r.version:
                 self._preferred[(r.group, r.kind)] = r
+        if changed and self._on_change is not None:
+            self._on_change()
 
     def learn(self, resources: Iterable[ApiResource]) -> None:
+        changed = False
         for r in resources:
-            self._exact[(r.group, r.version, r.kind)] = r
+            key = (r.group, r.version, r.kind)
+            changed = changed or self._exact.get(key) != r
+            self._exact[key] = r
             self._preferred.setdefault((r.group, r.kind), r)
+        if changed and self._on_change is not None:
+            self._on_change()
 
     def lookup(self, api_version: str, kind: str) -> ApiResource | None:
         group, version = split_api_version(api_version)

@@ -44,6 +44,7 @@ from spoke.backends.base import (
     DEPLOYMENT_ANNOTATION,
     OWNER_LABEL,
     ApplyResult,
+    ChangeCounter,
     Obj,
     Ownership,
     WatchEvent,
@@ -141,7 +142,8 @@ class KubernetesBackend:
     def __init__(self, settings: KubeSettings | None = None) -> None:
         self.settings = settings or KubeSettings()
         self.agent_namespace = self.settings.agent_namespace or own_namespace()
-        self.discovery = Discovery()
+        self.kinds = ChangeCounter()
+        self.discovery = Discovery(on_change=self.kinds.bump)
         self._api: k8s_client.ApiClient | None = None
         self._in_use: dict[tuple[str, str], ApiResource] = {}
         self._subscribers: list[Callable[[ApiResource], None]] = []
@@ -555,6 +557,18 @@ class KubernetesBackend:
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("reading %s failed: %s", key, exc or type(exc).__name__)
             return None
+
+    async def owners(self, keys: Sequence[str]) -> dict[str, str]:
+        limit = asyncio.Semaphore(self.settings.concurrency)
+
+        async def owner(key: str) -> str:
+            async with limit:
+                live = await self.get(key)
+            labels = ((live or {}).get("metadata") or {}).get("labels") or {}
+            return str(labels.get(OWNER_LABEL, ""))
+
+        found = await asyncio.gather(*(owner(k) for k in keys))
+        return {k: o for k, o in zip(keys, found, strict=True) if o}
 
     # --- Backend: watch --------------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ controllers: Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs roll ou
 and LoadBalancer Services get an address after a configurable delay, by having their *status*
 written, so the spoke judges
 readiness with the same rules it uses on a real cluster. Tests and the demo can inject drift,
-external deletes and apply errors.
+external deletes and apply errors. With require_crds it serves a custom kind only once a CRD
+defining it is applied, as an API server does, and says so through `kinds`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from spoke.backends.base import (
     DEPLOYMENT_ANNOTATION,
     OWNER_LABEL,
     ApplyResult,
+    ChangeCounter,
     Obj,
     Ownership,
     WatchEvent,
@@ -59,6 +61,9 @@ class SimulationSettings:
     """Seconds until a workload reports ready."""
     fail_pattern: str = ""
     """Applying an object whose name matches this regex fails with an error."""
+    require_crds: bool = False
+    """Serve custom kinds (groups other than the built-in ones) only once a CRD defining them
+    is applied; off, every kind is served."""
 
 
 class SimulatedCluster:
@@ -79,6 +84,13 @@ class SimulatedCluster:
         self.agent_namespace = "argosy-system"
         # (namespace, field manager) -> the label and annotation keys it set.
         self._namespace_fields: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+        self.kinds = ChangeCounter()
+        # (group, kind) -> the name of the CRD defining it.
+        self._custom_kinds: dict[tuple[str, str], str] = {}
+        # key -> (the desired object last applied, its deployment, the live resourceVersion
+        # it produced): re-applying an unchanged object to an untouched one is a no-op, and
+        # every new revision re-applies everything, so that check has to be cheap.
+        self._last_applied: dict[str, tuple[Obj, str, str]] = {}
 
     # --- the API-server side -------------------------------------------------------------------
 
@@ -108,12 +120,34 @@ class SimulatedCluster:
         meta = desired.get("metadata") or {}
         if self._fail is not None and self._fail.search(str(meta.get("name", ""))):
             return ApplyResult(key, f"simulated apply error for {key}: injected failure")
+        live = self.objects.get(key)
+        last = self._last_applied.get(key)
+        if (
+            last is not None
+            and live is not None
+            and last[1:] == (owner.deployment, live["metadata"]["resourceVersion"])
+            # The reconciler hands the same dict back for an unchanged object, so this
+            # compares by identity, value by value, without walking the object.
+            and last[0] == desired
+        ):
+            return ApplyResult(key, obj=live)
+        api_version, kind = str(desired.get("apiVersion", "")), str(desired.get("kind", ""))
+        group = api_version.rpartition("/")[0]
+        if (
+            self.settings.require_crds
+            and _custom(group)
+            and (group, kind) not in self._custom_kinds
+        ):
+            return ApplyResult(
+                key,
+                f'the server does not serve kind "{kind}" in "{api_version}" '
+                "(is its CustomResourceDefinition installed and established?)",
+            )
         namespace = meta.get("namespace")
         if namespace and self.is_namespaced("", str(desired.get("kind"))):
             ns_key = f"/Namespace//{namespace}"
             if ns_key not in self.objects:
                 return ApplyResult(key, f'namespaces "{namespace}" not found')
-        live = self.objects.get(key)
         obj = copy.deepcopy(dict(desired))
         obj.pop("status", None)
         new_meta = obj.setdefault("metadata", {})
@@ -129,11 +163,31 @@ class SimulatedCluster:
             new_meta["generation"] = live["metadata"]["generation"] + int(changed)
             obj["status"] = copy.deepcopy(live.get("status", {}))
             if self._without_rv(obj) == self._without_rv(live):
+                self._last_applied[key] = (desired, owner.deployment, live_rv(live))
                 return ApplyResult(key, obj=live)
         self._store(key, obj)
         if changed and _controlled(obj):
             self._start_rollout(key)
-        return ApplyResult(key, obj=self.objects[key])
+        if kind == "CustomResourceDefinition":
+            self._serve(obj)
+        live = self.objects[key]
+        self._last_applied[key] = (desired, owner.deployment, live_rv(live))
+        return ApplyResult(key, obj=live)
+
+    def _serve(self, crd: Mapping[str, Any]) -> None:
+        spec = crd.get("spec") or {}
+        kind = str((spec.get("names") or {}).get("kind", ""))
+        served = (str(spec.get("group", "")), kind)
+        if kind and served not in self._custom_kinds:
+            self._custom_kinds[served] = crd["metadata"]["name"]
+            self.kinds.bump()
+
+    def _unserve(self, crd_name: str) -> None:
+        gone = [gk for gk, name in self._custom_kinds.items() if name == crd_name]
+        for gk in gone:
+            del self._custom_kinds[gk]
+        if gone:
+            self.kinds.bump()
 
     @staticmethod
     def _without_rv(obj: Mapping[str, Any]) -> Any:
@@ -157,14 +211,18 @@ class SimulatedCluster:
                 # The namespace controller: what lived in the namespace goes with it.
                 namespace = key.rpartition("/")[2]
                 for other in [k for k in self.objects if k.split("/", 3)[2] == namespace]:
-                    self._drop(other)
-            self._drop(key)
+                    self.remove(other)
+            self.remove(key)
         return [ApplyResult(k) for k in keys]
 
-    def _drop(self, key: str) -> None:
+    def remove(self, key: str) -> None:
+        """Delete one object (also what `kubectl delete` behind the spoke's back does)."""
         if self.objects.pop(key, None) is not None:
+            self._last_applied.pop(key, None)
             self._cancel_timer(key)
             self._emit(WatchEvent(key, None))
+            if key.startswith("apiextensions.k8s.io/CustomResourceDefinition/"):
+                self._unserve(key.rsplit("/", 1)[1])
 
     async def set_namespace_metadata(
         self,
@@ -215,6 +273,15 @@ class SimulatedCluster:
     async def get(self, key: str) -> Obj | None:
         obj = self.objects.get(key)
         return copy.deepcopy(obj) if obj is not None else None
+
+    async def owners(self, keys: Sequence[str]) -> dict[str, str]:
+        out = {}
+        for key in keys:
+            obj = self.objects.get(key)
+            owner = ((obj or {}).get("metadata", {}).get("labels") or {}).get(OWNER_LABEL)
+            if owner:
+                out[key] = str(owner)
+        return out
 
     async def watch(self) -> AsyncIterator[WatchEvent]:
         queue: asyncio.Queue[WatchEvent] = asyncio.Queue()
@@ -296,6 +363,15 @@ class SimulatedCluster:
         self._store(key, obj)
         if "spec" in patch and _controlled(obj):
             self._start_rollout(key)
+
+
+def live_rv(obj: Mapping[str, Any]) -> str:
+    return str(obj["metadata"]["resourceVersion"])
+
+
+def _custom(group: str) -> bool:
+    """Whether an API group is one a CRD must define (not served by every API server)."""
+    return "." in group and not group.endswith(".k8s.io")
 
 
 def _controlled(obj: Mapping[str, Any]) -> bool:

@@ -70,6 +70,22 @@ def test_a_crd_teaches_its_kind_before_discovery_knows_it() -> None:
     assert d.is_namespaced("fixtures.example.com/v1", "Widget") is True
 
 
+def test_the_backend_counts_changes_to_the_served_kinds() -> None:
+    """A CRD applied by any bundle, or a discovery refresh that finds new kinds, bumps
+    `kinds`, which makes the spoke retry its errored deployments; nothing new, no bump."""
+    kube = KubernetesBackend()
+    crd = json.loads((FIXTURES / "crd_established.json").read_text())
+    kube.discovery.replace(parse_resource_list(CORE), {})
+    assert kube.kinds.value == 1
+    kube.discovery.replace(parse_resource_list(CORE), {})
+    assert kube.kinds.value == 1
+    kube.discovery.learn(resources_of_crd(crd))
+    assert kube.kinds.value == 2
+    kube.discovery.learn(resources_of_crd(crd))
+    kube.discovery.replace(parse_resource_list(CORE), {})  # keeps what the CRD taught
+    assert kube.kinds.value == 2
+
+
 def test_unknown_kinds_count_as_namespaced() -> None:
     assert KubernetesBackend().is_namespaced("example.com/v1", "Widget") is True
 

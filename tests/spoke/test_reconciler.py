@@ -1,0 +1,358 @@
+"""The reconciler and its Retrier on the simulated cluster, without a hub: retries of failed
+applies, whole-set applies per revision, and objects owned by another bundle."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from argosy.api.v1 import resources_pb2, spoke_pb2
+from argosy.hashing import combine
+from argosy.manifests import Manifest
+from spoke.backends.base import OWNER_LABEL, Ownership
+from spoke.backends.simulated import SimulatedCluster, SimulationSettings
+from spoke.link import Link, LinkSettings, _StreamEnded
+from spoke.reconciler import Reconciler, StatusSink
+from spoke.reporter import StatusReporter
+from spoke.retry import Retrier, RetrySettings
+from spoke.state import CredentialStore, LocalState
+from tests.harness import eventually
+
+GROUP = "example.com"
+GADGET_KEY = f"{GROUP}/Gadget/default/g1"
+# Long enough that only an immediate cause (not the backoff) can make a retry in a test.
+SLOW = RetrySettings(initial=300.0, maximum=300.0)
+
+
+def configmap(name: str, **data: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def gadget_crd() -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"gadgets.{GROUP}"},
+        "spec": {
+            "group": GROUP,
+            "names": {"kind": "Gadget", "plural": "gadgets"},
+            "scope": "Namespaced",
+            "versions": [{"name": "v1", "served": True, "storage": True}],
+        },
+    }
+
+
+def gadget() -> dict[str, Any]:
+    return {"apiVersion": f"{GROUP}/v1", "kind": "Gadget", "metadata": {"name": "g1"}}
+
+
+def upsert(
+    bundle: str,
+    objs: Sequence[Mapping[str, Any]],
+    *,
+    take_ownership: bool = False,
+    base: spoke_pb2.DeploymentUpsert | None = None,
+) -> spoke_pb2.DeploymentUpsert:
+    """A DeploymentUpsert as the hub sends it: whole, or the diff against `base`."""
+    manifests = {m.key: m for m in (Manifest.of(o) for o in objs)}
+    revision = combine(f"{k} {m.hash}" for k, m in sorted(manifests.items()))
+    before = {r.key: r.hash for r in base.upserts} if base is not None else {}
+    return spoke_pb2.DeploymentUpsert(
+        bundle=bundle,
+        revision=revision,
+        base_revision=base.revision if base is not None else "",
+        upserts=[
+            resources_pb2.Resource(key=k, hash=m.hash, manifest=m.manifest)
+            for k, m in manifests.items()
+            if before.get(k) != m.hash
+        ],
+        removed=[k for k in before if k not in manifests],
+        resource_count=len(manifests),
+        options=spoke_pb2.DeploymentOptions(take_ownership=take_ownership),
+    )
+
+
+class Marks(StatusSink):
+    def __init__(self) -> None:
+        self.marked: list[str] = []
+
+    def mark(self, bundle: str) -> None:
+        self.marked.append(bundle)
+
+
+@dataclass
+class Local:
+    cluster: SimulatedCluster
+    state: LocalState
+    marks: Marks
+    retrier: Retrier
+    reconciler: Reconciler
+
+    def status(self, bundle: str) -> spoke_pb2.DeploymentStatus:
+        return self.reconciler.status(bundle)
+
+    def ready(self, bundle: str) -> bool:
+        return self.status(bundle).ready
+
+
+@asynccontextmanager
+async def local_spoke(
+    cluster: SimulatedCluster,
+    *,
+    state_path: Path | None = None,
+    retry: RetrySettings = SLOW,
+    run_retrier: bool = True,
+) -> AsyncIterator[Local]:
+    """A reconciler on `cluster` with its watch and (unless told not to) its Retrier running."""
+    state = LocalState(state_path)
+    state.load()
+    marks = Marks()
+    retrier = Retrier(retry)
+    reconciler = Reconciler(backend=cluster, state=state, sink=marks, retries=retrier)
+    await reconciler.start()
+    tasks = [asyncio.create_task(reconciler.run(), name="test-watch")]
+    if run_retrier:
+        tasks.append(
+            asyncio.create_task(retrier.run(reconciler, cluster.kinds), name="test-retrier")
+        )
+    try:
+        # Changes made behind the spoke's back are seen only once its watch follows them.
+        await eventually(lambda: cluster._watchers, what="the watch started")
+        yield Local(cluster, state, marks, retrier, reconciler)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+
+
+def strict_cluster() -> SimulatedCluster:
+    return SimulatedCluster(SimulationSettings(ready_delay=0.01, require_crds=True))
+
+
+# --- 1. retries -----------------------------------------------------------------------------
+
+
+async def test_a_custom_resource_applied_before_its_crd_applies_once_another_bundle_serves_it() -> (
+    None
+):
+    async with local_spoke(strict_cluster()) as s:
+        ack = await s.reconciler.upsert(upsert("gadgets", [gadget()]))
+        assert 'does not serve kind "Gadget"' in ack.error
+        assert not s.ready("gadgets")
+        # The CRD arrives in another bundle: the served kinds change, and the errored
+        # bundle is applied again at once (the backoff here is 300 s).
+        assert not (await s.reconciler.upsert(upsert("crds", [gadget_crd()]))).error
+        await eventually(lambda: s.ready("gadgets"), what="gadgets ready without user action")
+        assert s.status("gadgets").apply_error == ""
+        assert s.state.deployments["gadgets"].error == ""
+        assert GADGET_KEY in s.cluster.objects
+
+
+async def test_a_restarted_spoke_retries_what_it_held_in_error(tmp_path: Path) -> None:
+    cluster = strict_cluster()
+    state_path = tmp_path / "deployments.json"
+    async with local_spoke(cluster, state_path=state_path, run_retrier=False) as s:
+        assert (await s.reconciler.upsert(upsert("gadgets", [gadget()]))).error
+    # While the spoke is down, someone installs the CRD.
+    await cluster.apply([gadget_crd()], owner=Ownership("by-hand", "by-hand"), force=False)
+    async with local_spoke(cluster, state_path=state_path) as s:
+        await eventually(lambda: s.ready("gadgets"), what="restarted spoke retried")
+        assert s.state.deployments["gadgets"].error == ""
+
+
+async def test_the_hub_asking_for_a_retry_applies_the_held_set_now_and_resets_the_backoff() -> None:
+    cluster = strict_cluster()
+    async with local_spoke(cluster, retry=RetrySettings(initial=1.0, maximum=300.0)) as s:
+        assert (await s.reconciler.upsert(upsert("gadgets", [gadget()]))).error
+        # Failing again and again grows the backoff.
+        for _ in range(8):
+            assert await s.reconciler.retry("gadgets")
+        assert (s.retrier.seconds_to_retry("gadgets") or 0) > 60
+        link = Link(
+            settings=LinkSettings(hub="127.0.0.1:1", name="sim", labels={}, insecure=True),
+            credentials=CredentialStore(None),
+            reconciler=s.reconciler,
+            reporter=StatusReporter(),
+        )
+        applies = cluster.apply_calls
+        await feed(
+            link, spoke_pb2.ConnectResponse(retry=spoke_pb2.DeploymentRetry(bundle="gadgets"))
+        )
+        assert cluster.apply_calls == applies + 1, "the held set was applied again"
+        # Still failing, but the next try comes as soon as a first one would.
+        assert (s.retrier.seconds_to_retry("gadgets") or 300) <= 1.0
+
+
+async def feed(link: Link, *messages: spoke_pb2.ConnectResponse) -> list[spoke_pb2.ConnectRequest]:
+    """Run the link's reader over these messages from the hub; what it answered."""
+
+    class Call:
+        def __init__(self) -> None:
+            self._messages = list(messages)
+
+        async def read(self) -> Any:
+            return self._messages.pop(0) if self._messages else grpc.aio.EOF
+
+    queue: asyncio.Queue[spoke_pb2.ConnectRequest] = asyncio.Queue()
+    with pytest.raises(_StreamEnded):
+        await link._read(Call(), queue)
+    return [queue.get_nowait() for _ in range(queue.qsize())]
+
+
+class ScriptedReconciler:
+    """Stands for the reconciler: each retry fails until `fixed`, and says so to the retrier."""
+
+    def __init__(self, retrier: Retrier) -> None:
+        self.retrier = retrier
+        self.fixed = False
+        self.tries = 0
+        self.tried = asyncio.Event()
+
+    async def retry(self, bundle: str, *, reset_backoff: bool = False) -> str | None:
+        self.tries += 1
+        self.tried.set()
+        error = "" if self.fixed else "still broken"
+        self.retrier.applied(bundle, error, reset=reset_backoff)
+        return error
+
+
+async def test_retries_back_off_exponentially_and_stop_once_applied() -> None:
+    retrier = Retrier(RetrySettings(initial=0.02, maximum=0.16))
+    fake = ScriptedReconciler(retrier)
+    kinds = SimulatedCluster().kinds
+    retrier.applied("b", "broken")
+    delays = []
+    for _ in range(6):
+        delays.append(retrier.seconds_to_retry("b"))
+        retrier.applied("b", "broken")
+    # Full jitter within [ceiling/2, ceiling], the ceiling doubling up to the cap.
+    for delay, ceiling in zip(delays, (0.02, 0.04, 0.08, 0.16, 0.16, 0.16), strict=True):
+        assert delay is not None and ceiling / 2 - 0.01 <= delay <= ceiling
+    task = asyncio.create_task(retrier.run(fake, kinds), name="test-retrier")  # type: ignore[arg-type]
+    try:
+        await eventually(lambda: fake.tries >= 3, what="several retries")
+        fake.fixed = True
+        await eventually(lambda: retrier.seconds_to_retry("b") is None, what="retries stop")
+        tries = fake.tries
+        fake.tried.clear()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.5):
+                await fake.tried.wait()
+        assert fake.tries == tries
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+# --- 2. a new revision applies the whole desired set ------------------------------------------
+
+
+async def test_a_new_revision_restores_an_object_deleted_by_hand() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        v1 = upsert("web", [configmap("a", v="1"), configmap("b", v="1")])
+        assert not (await s.reconciler.upsert(v1)).error
+        cluster.remove("/ConfigMap/default/a")
+        await eventually(lambda: not s.ready("web"), what="the delete is seen")
+        b_before = cluster.objects["/ConfigMap/default/b"]["metadata"]["resourceVersion"]
+        # v2 changes b only; the hub sends only b.
+        v2 = upsert("web", [configmap("a", v="1"), configmap("b", v="2")], base=v1)
+        assert [r.key for r in v2.upserts] == ["/ConfigMap//b"]
+        assert not (await s.reconciler.upsert(v2)).error
+        assert "/ConfigMap/default/a" in cluster.objects
+        assert cluster.objects["/ConfigMap/default/b"]["data"] == {"v": "2"}
+        assert cluster.objects["/ConfigMap/default/b"]["metadata"]["resourceVersion"] != b_before
+        await eventually(lambda: s.ready("web"), what="web ready again")
+        # Re-applying what is unchanged writes nothing.
+        a_rv = cluster.objects["/ConfigMap/default/a"]["metadata"]["resourceVersion"]
+        v3 = upsert("web", [configmap("a", v="1"), configmap("b", v="3")], base=v2)
+        await s.reconciler.upsert(v3)
+        assert cluster.objects["/ConfigMap/default/a"]["metadata"]["resourceVersion"] == a_rv
+
+
+# --- 3. objects owned by another bundle -------------------------------------------------------
+
+X = "/ConfigMap/default/x"
+
+
+async def test_an_object_owned_by_another_bundle_is_refused_then_taken_once_it_is_free() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        assert not (await s.reconciler.upsert(upsert("dup-one", [configmap("x", v="1")]))).error
+        ack = await s.reconciler.upsert(upsert("dup-two", [configmap("x", v="2")]))
+        assert ack.error == "configmap default/x is owned by bundle dup-one"
+        assert s.status("dup-two").apply_error == ack.error
+        assert not s.ready("dup-two")
+        # Refused means untouched.
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-one", {"v": "1"})
+        await eventually(lambda: s.ready("dup-one"), what="dup-one stays ready")
+        # Deleting the refused bundle leaves the owner's object alone.
+        await s.reconciler.delete("dup-two")
+        assert X in cluster.objects
+        assert s.ready("dup-one")
+        # Deleting the owner frees the object: the refused bundle takes it (no user action).
+        await s.reconciler.upsert(upsert("dup-two", [configmap("x", v="2")]))
+        assert not s.ready("dup-two")
+        await s.reconciler.delete("dup-one")
+        await eventually(lambda: s.ready("dup-two"), what="dup-two took the freed object")
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-two", {"v": "2"})
+
+
+async def test_take_ownership_takes_an_object_owned_by_another_bundle() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        await s.reconciler.upsert(upsert("dup-one", [configmap("x", v="1")]))
+        new = upsert("dup-two", [configmap("x", v="2")], take_ownership=True)
+        assert not (await s.reconciler.upsert(new)).error
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-two", {"v": "2"})
+        await eventually(lambda: s.ready("dup-two"), what="dup-two ready")
+        # Deleting the old owner does not delete what dup-two now owns.
+        await s.reconciler.delete("dup-one")
+        assert X in cluster.objects
+
+
+async def test_an_object_labelled_by_a_bundle_this_spoke_does_not_hold_is_refused() -> None:
+    """For a key this spoke does not manage, the live object's owner label decides."""
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    await cluster.ensure_namespaces(["default"])
+    await cluster.apply(
+        [{**configmap("x", v="0"), "metadata": {"name": "x", "namespace": "default"}}],
+        owner=Ownership("elsewhere", "elsewhere/other-spoke"),
+        force=False,
+    )
+    async with local_spoke(cluster) as s:
+        ack = await s.reconciler.upsert(upsert("mine", [configmap("x", v="1")]))
+        assert ack.error == "configmap default/x is owned by bundle elsewhere"
+        assert cluster.objects[X]["data"] == {"v": "0"}
+
+
+async def test_a_restarted_spoke_keeps_refusing_an_object_another_bundle_owns(
+    tmp_path: Path,
+) -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    state_path = tmp_path / "deployments.json"
+    async with local_spoke(cluster, state_path=state_path) as s:
+        await s.reconciler.upsert(upsert("dup-one", [configmap("x", v="1")]))
+        assert (await s.reconciler.upsert(upsert("dup-two", [configmap("x", v="2")]))).error
+    async with local_spoke(cluster, state_path=state_path) as s:
+        # The restart retries dup-two (it held an error): refused again, x untouched.
+        await eventually(lambda: s.retrier.retries >= 1, what="the retry at start")
+        assert s.status("dup-two").apply_error == "configmap default/x is owned by bundle dup-one"
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-one", {"v": "1"})
+        await eventually(lambda: s.ready("dup-one"), what="dup-one ready")
+        await s.reconciler.delete("dup-one")
+        await eventually(lambda: s.ready("dup-two"), what="dup-two took the freed object")
