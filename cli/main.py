@@ -22,6 +22,7 @@ import yaml
 from argosy import config
 from argosy.api.v1 import fleet_pb2, resources_pb2
 from argosy.bundle import (
+    Bundle,
     BundleSource,
     Cluster,
     load_bundle,
@@ -271,23 +272,28 @@ def bundle_specs(
     specs = []
     problems = Problems()
     for source in read_bundle_dirs(dirs, name=name):
-        try:
-            load_bundle(source, labels=labels)
-        except InvalidInput as exc:
-            problems.found.extend(_located(p, source) for p in exc.problems)
-            continue
-        specs.append(
-            fleet_pb2.BundleSpec(
-                name=source.name,
-                labels=labels,
-                files=[
-                    resources_pb2.BundleFile(path=p, content=c)
-                    for p, c in sorted(source.files.items())
-                ],
+        with problems.check():
+            load_local(source, labels=labels)
+            specs.append(
+                fleet_pb2.BundleSpec(
+                    name=source.name,
+                    labels=labels,
+                    files=[
+                        resources_pb2.BundleFile(path=p, content=c)
+                        for p, c in sorted(source.files.items())
+                    ],
+                )
             )
-        )
     problems.raise_any()
     return specs
+
+
+def load_local(source: BundleSource, *, labels: dict[str, str] | None = None) -> Bundle:
+    """load_bundle, with each problem naming its file by the path the user gave."""
+    try:
+        return load_bundle(source, labels=labels)
+    except InvalidInput as exc:
+        raise InvalidInput.of(_located(p, source) for p in exc.problems) from None
 
 
 def _located(problem: str, source: BundleSource) -> str:
@@ -368,7 +374,7 @@ async def cmd_render(args: argparse.Namespace) -> None:
     cluster = Cluster(name=args.cluster_name, labels=labels)
     docs: list[Any] = []
     for source in read_bundle_dirs([args.dir]):
-        bundle = load_bundle(source)
+        bundle = load_local(source)
         target = target_for(bundle, cluster, groups)
         if target is None:
             print(f"# bundle {bundle.name}: not deployed to this cluster", file=sys.stderr)
@@ -394,7 +400,7 @@ async def cmd_target(args: argparse.Namespace, hub: Target) -> None:
     }
     rows = []
     for source in read_bundle_dirs([args.dir]):
-        bundle = load_bundle(source)
+        bundle = load_local(source)
         for c in clusters:
             target = target_for(bundle, Cluster(name=c.name, labels=dict(c.labels)), groups)
             if target is not None:

@@ -102,25 +102,24 @@ def _sources_in(root: Path) -> list[BundleSource]:
             elif is_manifest_file(name):
                 plain.setdefault(directory, {})[name] = (root / rel).read_bytes()
     sources = []
-    problems = Problems()
     for directory, files in sorted({**plain, **grouped}.items()):
-        name = derive_name("-".join([base, *([directory] if directory else [])]))
-        if FLEET_YAML in files:
-            with problems.check():
-                name = _fleet_yaml_name(files[FLEET_YAML], root / directory / FLEET_YAML) or name
+        derived = derive_name("-".join([base, *([directory] if directory else [])]))
+        name = _fleet_yaml_name(files[FLEET_YAML]) if FLEET_YAML in files else ""
         sources.append(
-            BundleSource(name=name, files=dict(sorted(files.items())), origin=str(root / directory))
+            BundleSource(
+                name=name or derived, files=dict(sorted(files.items())), origin=str(root / directory)
+            )
         )
-    problems.raise_any()
     return sources
 
 
-def _fleet_yaml_name(data: bytes, where: Path) -> str:
+def _fleet_yaml_name(data: bytes) -> str:
+    """fleet.yaml's `name`. A fleet.yaml that does not parse names nothing here: loading the
+    bundle reports it, together with the problems of every other bundle."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{where}: not UTF-8 text") from None
-    return parse_fleet_yaml(text, path=str(where)).name
+        return parse_fleet_yaml(data.decode("utf-8")).name
+    except (UnicodeDecodeError, InvalidInput):
+        return ""
 
 
 def _sources_of_root(root: Path) -> list[BundleSource]:
