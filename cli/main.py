@@ -653,6 +653,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         asyncio.run(dispatch(args))
+        # Inside the try: a pipe closed early fails here, not in Python's flush at exit.
+        sys.stdout.flush()
     except BrokenPipeError:
         quiet_broken_pipe()
     except InvalidInput as exc:

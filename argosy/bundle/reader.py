@@ -107,7 +107,9 @@ def _sources_in(root: Path) -> list[BundleSource]:
         name = _fleet_yaml_name(files[FLEET_YAML]) if FLEET_YAML in files else ""
         sources.append(
             BundleSource(
-                name=name or derived, files=dict(sorted(files.items())), origin=str(root / directory)
+                name=name or derived,
+                files=dict(sorted(files.items())),
+                origin=str(root / directory),
             )
         )
     return sources

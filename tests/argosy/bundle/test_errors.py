@@ -86,7 +86,10 @@ def big_configmap(name: str, size: int, namespace: str = "default") -> bytes:
 
 
 def test_object_over_the_api_server_limit_names_file_and_object() -> None:
-    files = {"ok.yaml": big_configmap("fits", 1_500_000), "cm.yaml": big_configmap("huge", 1_600_000)}
+    files = {
+        "ok.yaml": big_configmap("fits", 1_500_000),
+        "cm.yaml": big_configmap("huge", 1_600_000),
+    }
     with pytest.raises(
         InvalidInput,
         match=r"^cm\.yaml:1: ConfigMap default/huge is 1,600,\d{3} bytes; the Kubernetes API "
@@ -116,7 +119,7 @@ def test_every_bad_file_of_a_bundle_is_reported() -> None:
 async def test_rendered_object_over_the_limit_names_bundle_and_object() -> None:
     template = (
         b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n"
-        b"data:\n  blob: {{ repeat (int .Values.size) \"x\" | quote }}\n"
+        b'data:\n  blob: {{ repeat (int .Values.size) "x" | quote }}\n'
     )
     files = {
         "Chart.yaml": CHART,
