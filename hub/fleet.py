@@ -374,7 +374,7 @@ class Fleet:
         """
         groups = self._selectors()
         plan: dict[tuple[str, str], Rendered | None] = {}
-        failed = Problems()
+        refused = Problems()
         for name, bundle in bundles.items():
             for cluster_id, cluster in clusters.items():
                 target = target_for(bundle, cluster, groups)
@@ -390,12 +390,12 @@ class Fleet:
                             # One failure per bundle is reported, every bundle's: rendering
                             # on for its other clusters would only repeat it, maybe 10,000 times.
                             where = f"bundle {name} for cluster {cluster.name}"
-                            failed.found.extend(f"{where}: {p}" for p in exc.problems)
+                            refused.found.extend(f"{where}: {p}" for p in exc.problems)
                             break
                         log.error("bundle %s for cluster %s: %s", name, cluster.name, exc)
                         continue
                 plan[(cluster_id, name)] = rendered
-        failed.raise_any()
+        refused.raise_any()
         return plan
 
     async def _probe(self, bundle: Bundle) -> Rendered:
@@ -745,14 +745,16 @@ class Fleet:
             # be refused now, not stored to fail on the first cluster that matches later.
             problems = Problems()
             probes: dict[str, int] = {}
+            reached = {n for (_, n), r in plan.items() if isinstance(r, Rendered)}
             for bundle in loaded:
-                if not any(n == bundle.name and r for (_, n), r in plan.items()):
+                if bundle.name not in reached:
                     with problems.check():
                         probes[bundle.name] = len((await self._probe(bundle)).resources)
             problems.raise_any()
             for bundle in loaded:
                 sizes = [len(r.resources) for (_, n), r in plan.items() if n == bundle.name and r]
-                sizes = sizes or [probes[bundle.name]]
+                if not sizes:
+                    sizes = [probes[bundle.name]]
                 if max(sizes) > self._limits.max_resources:
                     raise InvalidInput(
                         f"bundle {bundle.name} renders {max(sizes)} resources; the hub's limit is "
