@@ -20,6 +20,7 @@ import pytest
 
 from argosy.api.v1 import fleet_pb2
 from cli.demo import _progress
+from cli.watch import CLEAR, snapshot_text
 from tests.cli.test_cli import ROOT
 from tests.harness import running_hub
 
@@ -198,3 +199,11 @@ async def test_readme_grpcurl_command_works_against_the_default_tls_hub(tmp_path
             out, err = await asyncio.wait_for(proc.communicate(), 30)
             assert proc.returncode == 0, (command, err.decode())
             assert "argosy.api.v1.FleetService" in out.decode().split(), command
+
+
+def test_watch_redraws_a_terminal_and_only_a_terminal() -> None:
+    status = fleet_pb2.GetStatusResponse(bundles=[_bundle("web", 1, 1)])
+    on_screen = snapshot_text(status, address="h:1", tty=True)
+    assert on_screen.startswith(CLEAR) and "web" in on_screen
+    piped = snapshot_text(status, address="h:1", tty=False)
+    assert "\x1b" not in piped and piped.startswith("# ") and piped.endswith("\n\n")
