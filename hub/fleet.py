@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from argosy.bundle import Bundle, BundleOptions, BundleSource, base_target, load_bundle
+from argosy.bundle import Bundle, BundleOptions, BundleSource, load_bundle
 from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems, Unauthenticated
 from argosy.manifests import describe_key
 from argosy.names import check_labels, check_name
@@ -32,7 +32,7 @@ from hub.models import (
     TokenRecord,
 )
 from hub.rendered import LruCache, Rendered
-from hub.rendering import PROBE_CLUSTER, Renderer, target_for
+from hub.rendering import PROBE_CLUSTER, Renderer, base_target, target_for
 from hub.rollout import Candidate, RolloutPlan, plan_rollout
 from hub.states import READY, DeploymentFacts, deployment_state
 from hub.status import ClusterInfo, StatusBook

@@ -272,17 +272,3 @@ def target_for(
         else render_key(bundle.revision, options, context),
         error=error,
     )
-
-
-def base_target(bundle: Bundle) -> Target:
-    """The bundle with its own options, for no cluster: what apply renders to check a bundle
-    that no cluster receives yet. `${ }` value templates are left as written."""
-    options = bundle.options.deployment
-    return Target(
-        bundle=bundle.name,
-        cluster="",
-        customizations=(),
-        options=options,
-        context={},
-        render_key=render_key(bundle.revision, options, {}),
-    )
