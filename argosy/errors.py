@@ -7,6 +7,9 @@ gRPC status code, in one place (hub/errors.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
 
 class ArgosyError(Exception):
     """Base of every error Argosy raises on purpose."""
@@ -25,7 +28,40 @@ class TemporaryError(ArgosyError):
 
 
 class InvalidInput(PermanentError):
-    """The user's input is wrong. The message names the file, line or field."""
+    """The user's input is wrong. The message names the file, line or field.
+
+    One error may carry several problems (`problems`, one message each), so that a user fixes
+    everything wrong with an apply at once instead of one mistake per attempt.
+    """
+
+    def __init__(self, message: str, *, problems: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[str, ...] = tuple(problems) or (message,)
+
+    @classmethod
+    def of(cls, problems: Iterable[str]) -> InvalidInput:
+        """One error for many problems: its message lists them, one per line."""
+        listed = tuple(problems)
+        return cls("\n".join(listed), problems=listed)
+
+
+class Problems:
+    """Collects the InvalidInput of independent checks, to raise them all together."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    @contextmanager
+    def check(self, prefix: str = "") -> Iterator[None]:
+        """Run a check; an InvalidInput it raises is recorded (each problem after prefix)."""
+        try:
+            yield
+        except InvalidInput as exc:
+            self.found.extend(p if p.startswith(prefix) else prefix + p for p in exc.problems)
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise InvalidInput.of(self.found)
 
 
 class NotFound(PermanentError):

@@ -13,8 +13,12 @@ from typing import Any
 
 import yaml
 
-from argosy.errors import InvalidInput
+from argosy.errors import InvalidInput, Problems
 from argosy.hashing import canonical_json, combine, sha256_hex
+
+# etcd's request limit as the API server enforces it on one object (its JSON); a bigger one is
+# refused on every cluster ("Request entity too large"), so it is refused before it is stored.
+MAX_OBJECT_BYTES = 1_572_864
 
 
 @dataclass(frozen=True)
@@ -139,16 +143,34 @@ def parse_manifests(text: str, *, path: str) -> list[tuple[dict[str, Any], Sourc
     return out
 
 
+def describe_object(obj: Mapping[str, Any]) -> str:
+    """'ConfigMap default/huge' (or 'ConfigMap huge' without a namespace), for messages."""
+    meta = obj.get("metadata") or {}
+    namespace, name = meta.get("namespace") or "", meta.get("name", "")
+    return f"{obj.get('kind', '')} {namespace}/{name}" if namespace else f"{obj.get('kind')} {name}"
+
+
 def build_resource_set(objects: Iterable[tuple[Mapping[str, Any], Source]]) -> ResourceSet:
-    """A ResourceSet, refusing two objects with the same identity."""
+    """A ResourceSet, refusing two objects with the same identity and objects too big to store.
+
+    Every such problem is reported, not only the first.
+    """
+    problems = Problems()
     seen: dict[str, Source] = {}
     manifests = []
     for obj, where in objects:
         m = Manifest.of(obj)
         if m.key in seen:
-            raise InvalidInput(
+            problems.found.append(
                 f"{where}: {describe_key(m.key)} is defined twice (first at {seen[m.key]})"
+            )
+            continue
+        if len(m.manifest) > MAX_OBJECT_BYTES:
+            problems.found.append(
+                f"{where}: {describe_object(obj)} is {len(m.manifest):,} bytes; the Kubernetes "
+                f"API server takes at most {MAX_OBJECT_BYTES:,} per object"
             )
         seen[m.key] = where
         manifests.append(m)
+    problems.raise_any()
     return ResourceSet.of(manifests)

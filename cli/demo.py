@@ -60,19 +60,33 @@ async def _stop(procs: list[asyncio.subprocess.Process]) -> None:
             await proc.wait()
 
 
-def _progress(status: fleet_pb2.GetStatusResponse, started: float) -> str:
+def _bundle_ready(b: fleet_pb2.BundleStatus) -> bool:
+    # A bundle that no cluster has yet is not ready: 0/0 says nothing has happened.
+    return b.clusters_desired > 0 and b.clusters_ready == b.clusters_desired
+
+
+def _partition_text(p: fleet_pb2.PartitionStatus) -> str:
+    # An empty partition is "Complete" to the gate (nothing holds the next one back), which
+    # reads as "rolled out" here; say what it is instead.
+    if p.count == 0:
+        return f"{p.name} (no clusters)"
+    return f"{p.name} {p.count - p.unavailable}/{p.count} {p.state}"
+
+
+def _progress(status: fleet_pb2.GetStatusResponse, started: float, clusters: int) -> str:
     ready = sum(b.clusters_ready for b in status.bundles)
     desired = sum(b.clusters_desired for b in status.bundles)
-    bundles_ready = sum(1 for b in status.bundles if b.clusters_ready == b.clusters_desired)
+    bundles_ready = sum(1 for b in status.bundles if _bundle_ready(b))
     connected = sum(1 for c in status.clusters if c.connected)
+    # Partitions in the hub's order, which is the rollout order of fleet.yaml.
     rollouts = [
-        f"{b.name} rollout " + " → ".join(f"{p.name} {p.state}" for p in b.rollout.partitions)
+        f"{b.name} rollout " + " → ".join(map(_partition_text, b.rollout.partitions))
         for b in status.bundles
         if len(b.rollout.partitions) > 1
     ]
     return (
         f"[{time.monotonic() - started:5.1f}s] clusters connected {connected}/"
-        f"{len(status.clusters)} · deployments ready {ready}/{desired} · "
+        f"{clusters} · deployments ready {ready}/{desired} · "
         f"bundles ready {bundles_ready}/{len(status.bundles)}"
         + "".join(f" · {r}" for r in rollouts)
     )
@@ -82,10 +96,7 @@ def _all_ready(status: fleet_pb2.GetStatusResponse, clusters: int, bundles: int)
     return (
         len(status.bundles) == bundles
         and sum(1 for c in status.clusters if c.connected) == clusters
-        and all(
-            b.clusters_desired > 0 and b.clusters_ready == b.clusters_desired
-            for b in status.bundles
-        )
+        and all(map(_bundle_ready, status.bundles))
     )
 
 
@@ -176,7 +187,7 @@ async def _wait_ready(
         nonlocal last
         async for live in follow(hub):
             status = live.as_response()
-            line = _progress(status, started)
+            line = _progress(status, started, clusters)
             if line.split("] ", 1)[1] != last.split("] ", 1)[-1]:
                 print(line, flush=True)
                 last = line

@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 import yaml
 
 from argosy import config
 from argosy.api.v1 import fleet_pb2, resources_pb2
-from argosy.bundle import Cluster, load_bundle, read_bundle_dirs, render, target_for
-from argosy.errors import ArgosyError
+from argosy.bundle import (
+    Bundle,
+    BundleSource,
+    Cluster,
+    load_bundle,
+    read_bundle_dirs,
+    render,
+    target_for,
+)
+from argosy.errors import ArgosyError, InvalidInput, Problems
 from argosy.names import parse_labels
 from argosy.selectors import LabelSelector, Requirement, parse_selector
 from cli import install, output
@@ -255,21 +265,47 @@ async def cmd_token(args: argparse.Namespace, hub: Target) -> None:
 def bundle_specs(
     dirs: Sequence[str], *, name: str | None, labels: dict[str, str]
 ) -> list[fleet_pb2.BundleSpec]:
-    """Read and check bundle dirs locally: errors name the file and line before anything is sent."""
+    """Read and check bundle dirs locally: errors name the file and line before anything is sent.
+
+    Every bundle is checked, and every problem found is reported together.
+    """
     specs = []
+    problems = Problems()
     for source in read_bundle_dirs(dirs, name=name):
-        load_bundle(source, labels=labels)
-        specs.append(
-            fleet_pb2.BundleSpec(
-                name=source.name,
-                labels=labels,
-                files=[
-                    resources_pb2.BundleFile(path=p, content=c)
-                    for p, c in sorted(source.files.items())
-                ],
+        with problems.check():
+            load_local(source, labels=labels)
+            specs.append(
+                fleet_pb2.BundleSpec(
+                    name=source.name,
+                    labels=labels,
+                    files=[
+                        resources_pb2.BundleFile(path=p, content=c)
+                        for p, c in sorted(source.files.items())
+                    ],
+                )
             )
-        )
+    problems.raise_any()
     return specs
+
+
+def load_local(source: BundleSource, *, labels: dict[str, str] | None = None) -> Bundle:
+    """load_bundle, with each problem naming its file by the path the user gave."""
+    try:
+        return load_bundle(source, labels=labels)
+    except InvalidInput as exc:
+        raise InvalidInput.of(_located(p, source) for p in exc.problems) from None
+
+
+def _located(problem: str, source: BundleSource) -> str:
+    """A problem found in a bundle, with paths as the user wrote them: 'big/cm.yaml:1: ...'.
+
+    load_bundle names files relative to the bundle; the user knows the directory they passed.
+    """
+    if not source.origin:
+        return problem
+    if problem.split(":", 1)[0] in source.files:
+        return f"{source.origin.rstrip('/')}/{problem}"
+    return f"{source.origin}: {problem}"
 
 
 async def cmd_apply(args: argparse.Namespace, hub: Target) -> None:
@@ -338,7 +374,7 @@ async def cmd_render(args: argparse.Namespace) -> None:
     cluster = Cluster(name=args.cluster_name, labels=labels)
     docs: list[Any] = []
     for source in read_bundle_dirs([args.dir]):
-        bundle = load_bundle(source)
+        bundle = load_local(source)
         target = target_for(bundle, cluster, groups)
         if target is None:
             print(f"# bundle {bundle.name}: not deployed to this cluster", file=sys.stderr)
@@ -364,7 +400,7 @@ async def cmd_target(args: argparse.Namespace, hub: Target) -> None:
     }
     rows = []
     for source in read_bundle_dirs([args.dir]):
-        bundle = load_bundle(source)
+        bundle = load_local(source)
         for c in clusters:
             target = target_for(bundle, Cluster(name=c.name, labels=dict(c.labels)), groups)
             if target is not None:
@@ -587,6 +623,18 @@ async def dispatch(args: argparse.Namespace) -> None:
         await run_demo(args)
 
 
+def quiet_broken_pipe() -> NoReturn:
+    """`argosy status | head`: the reader left, so stop quietly, as Unix tools do on SIGPIPE.
+
+    stdout is pointed at /dev/null first, or Python's own flush at exit would fail again and
+    print "Exception ignored ... BrokenPipeError".
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise SystemExit(128 + signal.SIGPIPE)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `argosy [--hub X] hub|spoke ...`: the rest of the line belongs to the hub or the spoke.
@@ -605,6 +653,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         asyncio.run(dispatch(args))
+        # Inside the try: a pipe closed early fails here, not in Python's flush at exit.
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_broken_pipe()
+    except InvalidInput as exc:
+        for problem in exc.problems:
+            print(f"argosy: error: {problem}", file=sys.stderr)
+        raise SystemExit(1) from None
     except (UserError, ArgosyError) as exc:
         print(f"argosy: error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

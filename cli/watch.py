@@ -54,13 +54,22 @@ async def follow(hub: Target, *, bundle: str = "", cluster: str = "") -> AsyncIt
             yield live
 
 
+def snapshot_text(status: fleet_pb2.GetStatusResponse, *, address: str, tty: bool) -> str:
+    """One redraw of the text view. A terminal is cleared first; a pipe or a file gets plain
+    snapshots with no escape codes, each under a timestamp header, a blank line between them."""
+    stamp = time.strftime("%H:%M:%S")
+    tables = output.status_tables(status)
+    if tty:
+        return f"{CLEAR}Every change · {address} · {stamp}\n\n{tables}\n"
+    return f"# {stamp} · {address}\n{tables}\n\n"
+
+
 async def watch_status(hub: Target, *, fmt: str, bundle: str = "", cluster: str = "") -> None:
+    tty = sys.stdout.isatty()
     async for live in follow(hub, bundle=bundle, cluster=cluster):
         status = live.as_response()
         if fmt == "text":
-            stamp = time.strftime("%H:%M:%S")
-            sys.stdout.write(f"{CLEAR}Every change · {hub.address} · {stamp}\n\n")
-            sys.stdout.write(output.status_tables(status) + "\n")
+            sys.stdout.write(snapshot_text(status, address=hub.address, tty=tty))
         else:
             sys.stdout.write(output.dump(output.status_dict(status), fmt) + "\n---\n")
         sys.stdout.flush()

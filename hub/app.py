@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import os
-from collections.abc import Sequence
+import socket
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +129,48 @@ SERVER_OPTIONS = [
 # would let a second hub start on a busy port and silently take half its connections.
 
 
+class ListenError(OSError):
+    """An address the hub cannot listen on: its port is taken, or the host is not this one."""
+
+
+def check_listen(address: str, *, reuse_port: bool) -> None:
+    """Refuse, in one line, an address gRPC could not bind (it would log and raise instead).
+
+    gRPC binds every address the host resolves to and fails only if none binds; so does this.
+    A taken port can still be lost in the moment after this check; binding then raises too.
+    """
+    host, _, port_text = address.rpartition(":")
+    port = int(port_text)
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {address}: {exc.strerror or exc}") from None
+    reason = ""
+    for family, kind, proto, _, sockaddr in infos:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            try:
+                sock.bind(sockaddr)
+            except OSError as exc:
+                reason = reason or str(exc.strerror or exc)
+                continue
+        return
+    raise ListenError(f"cannot listen on {address}: {reason.lower() or 'no address to bind'}")
+
+
+def _bind(add_port: Callable[[], int], address: str) -> int:
+    try:
+        return add_port()
+    except RuntimeError:
+        raise ListenError(f"cannot listen on {address}") from None
+
+
 class Hub:
     """One hub process. `run()` serves until `stop` is set, then shuts down in order."""
 
@@ -142,6 +186,10 @@ class Hub:
 
     async def run(self) -> None:
         s = self.settings
+        # Before anything else, so that a taken port is one line, not a traceback after logs.
+        check_listen(s.listen, reuse_port=s.reuse_port)
+        if not s.insecure:
+            check_listen(s.spoke_address(0), reuse_port=s.reuse_port)
         # SQLite would make it; hub.addr needs it whichever store holds the state.
         s.data_dir.mkdir(parents=True, exist_ok=True)
         store = make_store(s)
@@ -216,12 +264,11 @@ class Hub:
             )
             servers = [server]
             if tls is None:
-                self.port = server.add_insecure_port(s.listen)
+                self.port = _bind(lambda: server.add_insecure_port(s.listen), s.listen)
                 spoke_service.stream_port = self.spoke_port = self.port
             else:
-                self.port = server.add_secure_port(
-                    s.listen, tls.credentials(require_client_auth=False)
-                )
+                main_creds = tls.credentials(require_client_auth=False)
+                self.port = _bind(lambda: server.add_secure_port(s.listen, main_creds), s.listen)
                 # The spoke port: Connect and renewal, only with a client certificate the hub
                 # CA signed. gRPC cannot ask for a client certificate without requiring one,
                 # so registration (which has none yet) lives on the main port.
@@ -230,8 +277,10 @@ class Hub:
                 )
                 spoke_server.add_generic_rpc_handlers((handler(spoke_service),))
                 health_pb2_grpc.add_HealthServicer_to_server(health_servicer, spoke_server)
-                self.spoke_port = spoke_server.add_secure_port(
-                    s.spoke_address(self.port), tls.credentials(require_client_auth=True)
+                spoke_address = s.spoke_address(self.port)
+                spoke_creds = tls.credentials(require_client_auth=True)
+                self.spoke_port = _bind(
+                    lambda: spoke_server.add_secure_port(spoke_address, spoke_creds), spoke_address
                 )
                 spoke_service.stream_port = self.spoke_port
                 servers.append(spoke_server)
@@ -398,4 +447,8 @@ async def serve(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     settings = parse_settings(argv)
     setup_logging(settings.log_level)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except ListenError as exc:
+        print(f"argosy hub: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None

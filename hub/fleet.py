@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from argosy.bundle import Bundle, BundleOptions, BundleSource, load_bundle
-from argosy.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
+from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems, Unauthenticated
 from argosy.manifests import describe_key
 from argosy.names import check_labels, check_name
 from argosy.selectors import LabelSelector
@@ -32,7 +32,7 @@ from hub.models import (
     TokenRecord,
 )
 from hub.rendered import LruCache, Rendered
-from hub.rendering import PROBE_CLUSTER, Renderer, target_for
+from hub.rendering import PROBE_CLUSTER, Renderer, base_target, target_for
 from hub.rollout import Candidate, RolloutPlan, plan_rollout
 from hub.states import READY, DeploymentFacts, deployment_state
 from hub.status import ClusterInfo, StatusBook
@@ -131,6 +131,17 @@ class StatusUpdate:
     ready: bool
     apply_error: str
     resources: tuple[ResourceStateRecord, ...] = field(default=())
+
+
+def _load_all(sources: Sequence[tuple[BundleSource, Mapping[str, str]]]) -> list[Bundle]:
+    """Load every bundle of an apply, reporting the problems of all of them, not the first."""
+    problems = Problems()
+    loaded = []
+    for source, labels in sources:
+        with problems.check(f"bundle {source.name}: "):
+            loaded.append(load_bundle(source, labels=labels))
+    problems.raise_any()
+    return loaded
 
 
 def _now() -> int:
@@ -363,6 +374,7 @@ class Fleet:
         """
         groups = self._selectors()
         plan: dict[tuple[str, str], Rendered | None] = {}
+        refused = Problems()
         for name, bundle in bundles.items():
             for cluster_id, cluster in clusters.items():
                 target = target_for(bundle, cluster, groups)
@@ -375,19 +387,24 @@ class Fleet:
                         rendered = await self._renderer.render(bundle, target)
                     except InvalidInput as exc:
                         if strict:
-                            raise InvalidInput(
-                                f"bundle {name} for cluster {cluster.name}: {exc}"
-                            ) from None
+                            # One failure per bundle is reported, every bundle's: rendering
+                            # on for its other clusters would only repeat it, maybe 10,000 times.
+                            where = f"bundle {name} for cluster {cluster.name}"
+                            refused.found.extend(f"{where}: {p}" for p in exc.problems)
+                            break
                         log.error("bundle %s for cluster %s: %s", name, cluster.name, exc)
                         continue
                 plan[(cluster_id, name)] = rendered
+        refused.raise_any()
         return plan
 
-    async def _probe(self, bundle: Bundle) -> Rendered | None:
-        """Render a bundle for a cluster with no labels, to refuse a broken one before storing."""
+    async def _probe(self, bundle: Bundle) -> Rendered:
+        """Render a bundle that reaches no cluster yet, to refuse a broken one before storing:
+        as a cluster with no labels would get it, else (targets that such a cluster misses,
+        templates that read its labels) with the bundle's own options."""
         target = target_for(bundle, PROBE_CLUSTER, {DEFAULT_GROUP: LabelSelector()})
         if target is None or target.error:
-            return None
+            target = base_target(bundle)
         return await self._renderer.render(bundle, target)
 
     def _unstored(self, plan: Mapping[tuple[str, str], Rendered | None]) -> dict[str, bytes]:
@@ -714,9 +731,7 @@ class Fleet:
                     f"{self._limits.max_bundle_bytes / 2**20:.1f} MiB "
                     "(argosy hub --max-bundle-bytes)"
                 )
-        loaded = await asyncio.to_thread(
-            lambda: [load_bundle(src, labels=labels) for src, labels in sources]
-        )
+        loaded = await asyncio.to_thread(_load_all, sources)
         async with self._lock:
             now = _now()
             records: dict[str, tuple[BundleRecord, Bundle]] = {}
@@ -726,11 +741,20 @@ class Fleet:
                 self._clusters,
                 strict=True,
             )
+            # A bundle no cluster receives today is rendered all the same: a broken chart must
+            # be refused now, not stored to fail on the first cluster that matches later.
+            problems = Problems()
+            probes: dict[str, int] = {}
+            reached = {n for (_, n), r in plan.items() if isinstance(r, Rendered)}
+            for bundle in loaded:
+                if bundle.name not in reached:
+                    with problems.check():
+                        probes[bundle.name] = len((await self._probe(bundle)).resources)
+            problems.raise_any()
             for bundle in loaded:
                 sizes = [len(r.resources) for (_, n), r in plan.items() if n == bundle.name and r]
                 if not sizes:
-                    probe = await self._probe(bundle)
-                    sizes = [len(probe.resources)] if probe else [len(bundle.resources)]
+                    sizes = [probes[bundle.name]]
                 if max(sizes) > self._limits.max_resources:
                     raise InvalidInput(
                         f"bundle {bundle.name} renders {max(sizes)} resources; the hub's limit is "

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from argosy import bundle as bundles
 from argosy.bundle import Bundle, Target
+from argosy.bundle.targeting import render_key
 from argosy.selectors import LabelSelector
 from hub.models import ClusterRecord
 from hub.rendered import ApplyOptions, LruCache, Rendered
@@ -26,6 +27,20 @@ def target_for(
     """Whether bundle reaches cluster, and with which render input (pure)."""
     return bundles.target_for(
         bundle, bundles.Cluster(name=cluster.name, labels=dict(cluster.labels)), groups
+    )
+
+
+def base_target(bundle: Bundle) -> Target:
+    """The bundle with its own options, for no cluster: what apply renders to check a bundle
+    that no cluster receives yet. `${ }` value templates are left as written (pure)."""
+    options = bundle.options.deployment
+    return Target(
+        bundle=bundle.name,
+        cluster="",
+        customizations=(),
+        options=options,
+        context={},
+        render_key=render_key(bundle.revision, options, {}),
     )
 
 

@@ -29,7 +29,7 @@ from argosy.bundle.fleetyaml import (
 from argosy.bundle.overlays import OVERLAYS, overlay_names
 from argosy.bundle.reader import BundleSource
 from argosy.bundle.scope import force_namespace
-from argosy.errors import InvalidInput
+from argosy.errors import InvalidInput, Problems
 from argosy.hashing import canonical_json, combine, sha256_hex
 from argosy.manifests import (
     ResourceSet,
@@ -80,31 +80,44 @@ def release_name(bundle_name: str, options: DeploymentOptions) -> str:
 
 
 def raw_objects(
-    files: Mapping[str, bytes], *, exclude: Iterable[str] = ()
+    files: Mapping[str, bytes], *, exclude: Iterable[str] = (), problems: Problems | None = None
 ) -> list[tuple[dict[str, Any], Source]]:
     """The Kubernetes objects in a raw-YAML bundle's manifest files.
 
     A document with neither apiVersion nor kind is not a Kubernetes object and is skipped, as
-    Fleet does; one with only one of them is a mistake and an error.
+    Fleet does; one with only one of them is a mistake and an error. Every bad file and document
+    is reported, not only the first: into problems when given (returning the good objects, so
+    that later checks run on them too), else raised together.
     """
+    own = problems is None
+    problems = Problems() if problems is None else problems
     objects: list[tuple[dict[str, Any], Source]] = []
     for path in layout.raw_manifest_paths(files, exclude=set(exclude)):
         try:
             text = files[path].decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput(f"{path}: not UTF-8 text") from None
-        for doc, line in load_yaml_documents(text, path=path):
-            where = Source(path, line)
-            if isinstance(doc, dict) and "apiVersion" not in doc and "kind" not in doc:
-                continue
-            if isinstance(doc, dict) and doc.get("kind") == "List" and "items" in doc:
-                items = doc["items"] or []
-                if not isinstance(items, list):
-                    raise InvalidInput(f"{where}: List 'items' must be a sequence")
-                objects.extend((check_object(item, where), where) for item in items)
-            else:
-                objects.append((check_object(doc, where), where))
+            problems.found.append(f"{path}: not UTF-8 text")
+            continue
+        documents: list[tuple[Any, int]] = []
+        with problems.check():
+            documents = load_yaml_documents(text, path=path)
+        for doc, line in documents:
+            with problems.check():
+                objects.extend(_objects_of(doc, Source(path, line)))
+    if own:
+        problems.raise_any()
     return objects
+
+
+def _objects_of(doc: Any, where: Source) -> list[tuple[dict[str, Any], Source]]:
+    if isinstance(doc, dict) and "apiVersion" not in doc and "kind" not in doc:
+        return []
+    if isinstance(doc, dict) and doc.get("kind") == "List" and "items" in doc:
+        items = doc["items"] or []
+        if not isinstance(items, list):
+            raise InvalidInput(f"{where}: List 'items' must be a sequence")
+        return [(check_object(item, where), where) for item in items]
+    return [(check_object(doc, where), where)]
 
 
 def _option_sets(options: BundleOptions) -> list[tuple[str, DeploymentOptions]]:
@@ -211,18 +224,23 @@ def load_bundle(source: BundleSource, *, labels: Mapping[str, str] | None = None
     all_labels = {**options.labels, **(labels or {})}
     check_labels(all_labels, what=f"bundle {source.name} labels")
     files = dict(source.files)
+    problems = Problems()
     for prefix, opts in _option_sets(options):
-        _check_paths(options, opts, prefix, files)
+        with problems.check():
+            _check_paths(options, opts, prefix, files)
+    problems.raise_any()
     options = _with_values_files(options, files)
     values_files = frozenset(layout.values_files(o for _, o in _option_sets(options)))
     style = layout.style_of(files, options.deployment)
     resources = ResourceSet.of([])
     if style.raw:
-        objects = raw_objects(files, exclude=values_files)
+        objects = raw_objects(files, exclude=values_files, problems=problems)
         has_overlays = any(o.yaml and o.yaml.overlays for _, o in _option_sets(options))
-        if not objects and not has_overlays:
+        if not objects and not has_overlays and not problems.found:
             raise InvalidInput(f"bundle {source.name}: no Kubernetes objects in its files")
-        resources = build_resource_set(force_namespace(objects, options.namespace))
+        with problems.check():
+            resources = build_resource_set(force_namespace(objects, options.namespace))
+        problems.raise_any()
     # Without fleet.yaml the objects are the whole content: keep their revision, so formatting
     # and comments change nothing. Otherwise options, overlays and charts count too.
     revision = (

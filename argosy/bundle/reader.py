@@ -17,7 +17,7 @@ from pathlib import Path
 
 from argosy.bundle.fleetyaml import FLEET_YAML, parse_fleet_yaml
 from argosy.bundle.ignore import FLEETIGNORE, Rule, is_ignored, parse_rules
-from argosy.errors import InvalidInput
+from argosy.errors import InvalidInput, Problems
 from argosy.names import check_name, derive_name
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -104,18 +104,35 @@ def _sources_in(root: Path) -> list[BundleSource]:
     sources = []
     for directory, files in sorted({**plain, **grouped}.items()):
         derived = derive_name("-".join([base, *([directory] if directory else [])]))
-        name = derived
-        if FLEET_YAML in files:
-            where = str(root / directory / FLEET_YAML) if directory else str(root / FLEET_YAML)
-            try:
-                text = files[FLEET_YAML].decode("utf-8")
-            except UnicodeDecodeError:
-                raise InvalidInput(f"{where}: not UTF-8 text") from None
-            name = parse_fleet_yaml(text, path=where).name or derived
+        name = _fleet_yaml_name(files[FLEET_YAML]) if FLEET_YAML in files else ""
         sources.append(
-            BundleSource(name=name, files=dict(sorted(files.items())), origin=str(root / directory))
+            BundleSource(
+                name=name or derived,
+                files=dict(sorted(files.items())),
+                origin=str(root / directory),
+            )
         )
     return sources
+
+
+def _fleet_yaml_name(data: bytes) -> str:
+    """fleet.yaml's `name`. A fleet.yaml that does not parse names nothing here: loading the
+    bundle reports it, together with the problems of every other bundle."""
+    try:
+        return parse_fleet_yaml(data.decode("utf-8")).name
+    except (UnicodeDecodeError, InvalidInput):
+        return ""
+
+
+def _sources_of_root(root: Path) -> list[BundleSource]:
+    if not root.is_dir():
+        raise InvalidInput(f"{root}: not a directory")
+    found = _sources_in(root)
+    if not found:
+        raise InvalidInput(
+            f"{root}: no fleet.yaml and no Kubernetes YAML files (.yaml, .yml, .json) found"
+        )
+    return found
 
 
 def read_bundle_dirs(roots: Sequence[str | Path], *, name: str | None = None) -> list[BundleSource]:
@@ -125,16 +142,11 @@ def read_bundle_dirs(roots: Sequence[str | Path], *, name: str | None = None) ->
     the subdirectories), or after `name`: exactly, when there is one bundle, else as a prefix.
     """
     sources: list[BundleSource] = []
+    problems = Problems()
     for root_arg in roots:
-        root = Path(root_arg)
-        if not root.is_dir():
-            raise InvalidInput(f"{root}: not a directory")
-        found = _sources_in(root)
-        if not found:
-            raise InvalidInput(
-                f"{root}: no fleet.yaml and no Kubernetes YAML files (.yaml, .yml, .json) found"
-            )
-        sources.extend(found)
+        with problems.check():
+            sources.extend(_sources_of_root(Path(root_arg)))
+    problems.raise_any()
     if name is not None:
         check_name(name, what="--name")
         if len(sources) == 1:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from argosy.errors import InvalidInput
+from argosy.errors import Problems
 from argosy.manifests import Source
 
 # (API group, kind) of the cluster-scoped built-in kinds; "" is the core group.
@@ -74,15 +74,18 @@ def force_namespace(
     if not namespace:
         return list(objects)
     scoped = cluster_scoped_kinds(obj for obj, _ in objects)
+    problems = Problems()
     out = []
     for obj, where in objects:
         if group_kind(obj) in scoped:
             name = (obj.get("metadata") or {}).get("name", "")
-            raise InvalidInput(
+            problems.found.append(
                 f"{where}: {obj.get('kind')} {name!r} is cluster-scoped, but the bundle sets "
                 f"namespace {namespace!r}; use defaultNamespace instead"
             )
+            continue
         meta = dict(obj.get("metadata") or {})
         meta["namespace"] = namespace
         out.append(({**obj, "metadata": meta}, where))
+    problems.raise_any()
     return out

@@ -7,6 +7,7 @@ import pytest
 from argosy.bundle import Cluster, load_bundle, render, target_for
 from argosy.bundle.reader import BundleSource
 from argosy.errors import InvalidInput
+from argosy.selectors import LabelSelector
 
 CHART = b"apiVersion: v2\nname: demo\nversion: 0.1.0\n"
 CM = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
@@ -137,3 +138,65 @@ def test_service_account_must_be_a_kubernetes_name() -> None:
     files = {"fleet.yaml": b"namespace: a\nserviceAccount: 'Bad Name'\n", "cm.yaml": CM}
     with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: serviceAccount: 'Bad Name' is not a"):
         load_bundle(BundleSource("b", files))
+
+
+def big_configmap(name: str, size: int, namespace: str = "default") -> bytes:
+    return (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
+        f"data: {{blob: '{'x' * size}'}}\n"
+    ).encode()
+
+
+def test_object_over_the_api_server_limit_names_file_and_object() -> None:
+    files = {
+        "ok.yaml": big_configmap("fits", 1_500_000),
+        "cm.yaml": big_configmap("huge", 1_600_000),
+    }
+    with pytest.raises(
+        InvalidInput,
+        match=r"^cm\.yaml:1: ConfigMap default/huge is 1,600,\d{3} bytes; the Kubernetes API "
+        r"server takes at most 1,572,864 per object$",
+    ):
+        load_bundle(BundleSource("b", files))
+    assert len(load_bundle(BundleSource("b", {"ok.yaml": files["ok.yaml"]})).resources) == 1
+
+
+def test_every_bad_file_of_a_bundle_is_reported() -> None:
+    files = {
+        "a.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n",
+        "b.yaml": b"apiVersion: v1\nmetadata: {name: b}\n",
+        "c.yaml": big_configmap("huge", 1_600_000),
+        "d.yaml": CM,
+    }
+    with pytest.raises(InvalidInput) as err:
+        load_bundle(BundleSource("b", files))
+    problems = err.value.problems
+    assert [p.split(":", 1)[0] for p in problems] == ["a.yaml", "b.yaml", "c.yaml"], problems
+    assert "invalid YAML" in problems[0]
+    assert "missing or empty 'kind'" in problems[1]
+    assert "ConfigMap default/huge is 1,600," in problems[2]
+    assert str(err.value) == "\n".join(problems)
+
+
+async def test_rendered_object_over_the_limit_names_bundle_and_object() -> None:
+    template = (
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n"
+        b'data:\n  blob: {{ repeat (int .Values.size) "x" | quote }}\n'
+    )
+    files = {
+        "Chart.yaml": CHART,
+        "values.yaml": b"size: 10\n",
+        "templates/cm.yaml": template,
+        "fleet.yaml": b"targetCustomizations:\n- name: prod\n  clusterSelector:\n"
+        b"    matchLabels: {env: prod}\n  helm:\n    values:\n      size: 1600000\n",
+    }
+    bundle = load_bundle(BundleSource("fat", files))
+    groups = {"default": LabelSelector()}
+    dev = target_for(bundle, Cluster("dev", {"env": "dev"}), groups)
+    assert dev is not None and len(await render(bundle, dev)) == 1
+    prod = target_for(bundle, Cluster("prod", {"env": "prod"}), groups)
+    assert prod is not None
+    with pytest.raises(
+        InvalidInput, match=r"^fat \(helm output 0\):\d+: ConfigMap big is 1,600,\d{3} bytes"
+    ):
+        await render(bundle, prod)
