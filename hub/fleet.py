@@ -33,14 +33,17 @@ from hub.models import (
 )
 from hub.rendered import LruCache, Rendered
 from hub.rendering import PROBE_CLUSTER, Renderer, target_for
-from hub.rollout import Candidate, RolloutPlan, plan_rollout
-from hub.states import READY, DeploymentFacts, deployment_state
+from hub.rollout import Candidate, Progress, RolloutPlan, plan_rollout
+from hub.states import ERR_APPLIED, READY, DeploymentFacts, deployment_state
 from hub.status import ClusterInfo, StatusBook
 from hub.store import Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_GROUP = "default"
+# States in which a released deployment is still on its way to Ready: past
+# progressDeadlineSeconds in one of these, it counts as a failure of the rollout.
+STALLED = frozenset({"WaitApplied", "NotReady"})
 
 
 class Listener(Protocol):
@@ -85,6 +88,14 @@ class Deployment:
     held_by_dependency: bool = False
     # When it became Ready at the desired revision (monotonic), for bakeSeconds.
     ready_since: float | None = None
+    # When it last stopped being Ready (monotonic), for progressDeadlineSeconds.
+    left_ready_at: float = 0.0
+
+    def stalled_since(self, state: str | None) -> float | None:
+        """Since when a released deployment has been applying or NotReady (None: it is not)."""
+        if self.released != self.desired or state not in STALLED:
+            return None
+        return max(self.released_at, self.left_ready_at)
 
     def facts(self, *, offline: bool = False) -> DeploymentFacts:
         return DeploymentFacts(
@@ -188,9 +199,10 @@ class Fleet:
         self._by_bundle: dict[str, set[str]] = {}
         self._dependents: dict[str, set[str]] = {}
         self._rollout_dirty: set[str] = set()
-        # Gated bundles with everything released: only a new input (revision, pause, resume,
-        # membership) makes them worth gating again.
-        self._settled: set[str] = set()
+        # Gated bundles with everything released, with live per-partition counts: only a new
+        # input (revision, pause, resume, membership), a partition becoming or ceasing to be
+        # wholly Ready, a failure or a timer makes them worth gating again.
+        self._settled: dict[str, Progress] = {}
         self._rollout_wake = asyncio.Event()
         self._wake_at: dict[str, float] = {}
         # Replicas (set by hub.app with a shared store): which remote replica holds each
@@ -247,6 +259,8 @@ class Fleet:
                     row.resources,
                 )
                 dep.released = row.released
+                # The deadline of a revision released before the restart starts again now.
+                dep.released_at = time.monotonic()
             if not self._gated(name):
                 dep.released = dep.desired
             self._deployments[cluster_id][name] = dep
@@ -305,6 +319,8 @@ class Fleet:
         if state == READY and dep.ready_since is None:
             dep.ready_since = time.monotonic()
         elif state != READY:
+            if dep.ready_since is not None:
+                dep.left_ready_at = time.monotonic()
             dep.ready_since = None
         old = self.status.state_of(dep.bundle, dep.cluster_id)
         self.status.set_state(dep.bundle, dep.cluster_id, state)
@@ -312,12 +328,34 @@ class Fleet:
             self._dirty.add((dep.bundle, dep.cluster_id))
             self._flush_wake.set()
         if old != state:
-            # A state change can free this bundle's rollout or a dependent bundle's gate; a
-            # settled bundle has nothing left to release, so status churn costs it nothing.
+            # A state change can free this bundle's rollout or a dependent bundle's gate. A
+            # settled bundle has nothing left to release: it is re-gated only when the change
+            # completes (or reopens) a partition or is a failure, so status churn costs O(1).
+            progress = self._settled.get(dep.bundle)
+            if progress is not None and (
+                progress.move(dep.cluster_id, was_ready=old == READY, is_ready=state == READY)
+                or ERR_APPLIED in (old, state)
+            ):
+                self._regate(dep.bundle)
             for name in (dep.bundle, *self._dependents.get(dep.bundle, ())):
                 if name not in self._settled and self._gated(name):
                     self._rollout_dirty.add(name)
                     self._rollout_wake.set()
+            self._watch_deadline(dep, state)
+
+    def _watch_deadline(self, dep: Deployment, state: str) -> None:
+        """Wake the gate when this deployment's progress deadline passes: time alone turns a
+        slow cluster into a failure, and no report may ever come to say so."""
+        since = dep.stalled_since(state)
+        if since is None or not self._gated(dep.bundle):
+            return
+        strategy = self._options(dep.bundle).rollout_strategy
+        if strategy is None or not strategy.progress_deadline_seconds:
+            return
+        at = since + strategy.progress_deadline_seconds
+        if at < self._wake_at.get(dep.bundle, float("inf")):
+            self._wake_at[dep.bundle] = at
+            self._rollout_wake.set()
 
     def _regate(self, *names: str, ungated_too: bool = False) -> None:
         """Look at these bundles' rollouts again (their inputs changed), settled or not.
@@ -326,7 +364,7 @@ class Fleet:
         have what it held back released, once.
         """
         for name in names:
-            self._settled.discard(name)
+            self._settled.pop(name, None)
             if ungated_too or self._gated(name):
                 self._rollout_dirty.add(name)
         self._rollout_wake.set()
@@ -545,9 +583,10 @@ class Fleet:
         decide=False (a replica without the lease) only refreshes what status shows; the
         lease holder's releases arrive through `remote_released`.
         """
+        # Changes made while this runs must re-gate it, not move counts about to be replaced.
+        self._settled.pop(name, None)
         now = time.monotonic()
         strategy = self._options(name).rollout_strategy
-        deadline = strategy.progress_deadline_seconds if strategy else 0
         control = self._controls.get(name, BundleControl(name))
         dependencies = self._dependencies(name)
         candidates = []
@@ -559,10 +598,7 @@ class Fleet:
             offline = cluster_id in self._offline
             state = self.status.state_of(name, cluster_id)
             released = dep.released == dep.desired
-            failed = released and (
-                (dep.acked == dep.desired and bool(dep.error))
-                or bool(deadline and state == "NotReady" and now - dep.released_at > deadline)
-            )
+            failed = released and dep.acked == dep.desired and bool(dep.error)
             candidates.append(
                 Candidate(
                     cluster_id=cluster_id,
@@ -577,6 +613,8 @@ class Fleet:
                     and dep.ready
                     and not dep.error,
                     failed=failed,
+                    failure=f"ErrApplied: {dep.error}" if failed else "",
+                    stalled_since=dep.stalled_since(state),
                     blocked=self._blocked(dependencies, cluster_id),
                     ready_since=dep.ready_since,
                 )
@@ -591,8 +629,7 @@ class Fleet:
             self._rollouts.pop(name, None)
         release = plan.release if decide else frozenset()
         if plan.halt and decide:
-            limit = strategy.max_failures if strategy else 0
-            reason = f"{plan.failures} cluster(s) failed (maxFailures {limit})"
+            reason = plan.halt_reason
             control = BundleControl(name, control.paused, reason)
             self._controls[name] = control
             await self._store.put_bundle_control(control)
@@ -619,15 +656,17 @@ class Fleet:
             if listener is not None:
                 listener.notify([name])
         if all(d.released == d.desired for d in deps.values()):
-            self._settled.add(name)
-        else:
-            self._settled.discard(name)
+            self._settled[name] = Progress.of(plan)
         if touched and self.peers is not None:
             self.peers.publish("released", name, ids=[f"{c}/{deps[c].released}" for c in touched])
         self.status.touch_bundle(name)
 
     def rollout(self, name: str) -> RolloutPlan | None:
-        return self._rollouts.get(name)
+        plan = self._rollouts.get(name)
+        progress = self._settled.get(name)
+        if plan is None or progress is None:
+            return plan
+        return replace(plan, partitions=progress.views(plan))
 
     def paused(self, name: str) -> bool:
         return name in self._bundles and self._paused(name)
@@ -775,6 +814,7 @@ class Fleet:
         self._rollouts.pop(name, None)
         self._by_bundle.pop(name, None)
         self._wake_at.pop(name, None)
+        self._settled.pop(name, None)
         self._refresh_dependents()
 
     def bundles(self) -> list[BundleRecord]:

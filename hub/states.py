@@ -18,6 +18,7 @@ STATES = (
 )
 RANK = {state: i for i, state in enumerate(STATES)}
 READY = "Ready"
+ERR_APPLIED = "ErrApplied"
 
 
 @dataclass(frozen=True)

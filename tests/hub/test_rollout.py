@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argosy.bundle.fleetyaml import Partition, RolloutStrategy
 from argosy.selectors import LabelSelector
-from hub.rollout import Candidate, limit, partition, plan_rollout
+from hub.rollout import Candidate, Progress, limit, partition, plan_rollout
 
 
 def fleet(n_per: int = 3, parts: int = 3, **state: object) -> list[Candidate]:
@@ -145,3 +145,47 @@ def test_auto_partitions_only_from_the_threshold() -> None:
         "Partition 100 - 150",
         "Partition 150 - 200",
     ]
+
+
+def test_progress_deadline_fails_a_stalled_cluster_and_halts_naming_it() -> None:
+    strategy = RolloutStrategy(partitions=PARTS, progress_deadline_seconds=5, bake_seconds=1)
+    cands = [
+        Candidate(
+            **{
+                **c.__dict__,
+                "released": True,
+                "up_to_date": c.name != "p1-1",
+                "available": c.name != "p1-1",
+                "stalled_since": 10.0 if c.name == "p1-1" else None,
+                "ready_since": 10.0 if c.name != "p1-1" else None,
+            }
+        )
+        if c.name.startswith("p1")
+        else c
+        for c in fleet()
+    ]
+    # Before the deadline: no failure, and a timer for when it passes (no polling).
+    plan = plan_rollout(strategy, cands, now=12)
+    assert not plan.halt and plan.failures == 0 and plan.wake_at == 15.0
+    # At the deadline, with no report in between: it fails, and with no maxFailures given
+    # the first failure halts.
+    plan = plan_rollout(strategy, cands, now=15)
+    assert plan.halt and plan.state == "Halted" and plan.release == frozenset()
+    assert plan.halt_reason == (
+        "1 cluster(s) failed, maxFailures is 1 "
+        "(p1-1: not Ready within progressDeadlineSeconds (5s))"
+    )
+
+
+def test_progress_counts_a_settled_rollout_and_flags_only_partition_flips() -> None:
+    strategy = RolloutStrategy(partitions=PARTS)
+    cands = fleet(n_per=2, released=True, up_to_date=False, available=False)
+    plan = plan_rollout(strategy, cands, now=0)
+    progress = Progress.of(plan)
+    assert progress.behind == [2, 2, 2]
+    assert not progress.move("id-p3-0", was_ready=False, is_ready=True)
+    assert progress.move("id-p3-1", was_ready=False, is_ready=True)  # p3 wholly Ready
+    assert not progress.move("id-p3-1", was_ready=True, is_ready=True)  # no change
+    assert [v.unavailable for v in progress.views(plan)] == [2, 2, 0]
+    assert progress.move("id-p3-0", was_ready=True, is_ready=False)  # p3 reopened
+    assert not progress.move("unknown", was_ready=False, is_ready=True)
