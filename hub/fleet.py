@@ -90,6 +90,9 @@ class Deployment:
     ready_since: float | None = None
     # When it last stopped being Ready (monotonic), for progressDeadlineSeconds.
     left_ready_at: float = 0.0
+    # Why the bundle cannot be rendered for this cluster now ('' when it can); the cluster
+    # keeps what it holds meanwhile.
+    render_error: str = ""
 
     def stalled_since(self, state: str | None) -> float | None:
         """Since when a released deployment has been applying or NotReady (None: it is not)."""
@@ -109,6 +112,7 @@ class Deployment:
             released=self.released,
             held_by_dependency=self.held_by_dependency,
             offline=offline,
+            render_error=self.render_error,
         )
 
     def record(self) -> DeploymentRecord:
@@ -123,6 +127,17 @@ class Deployment:
             resources=self.resources,
             released=self.released,
         )
+
+
+@dataclass(frozen=True)
+class Unrendered:
+    """A pair the bundle targets but cannot be rendered for (a template reads a label the
+    cluster lacks, say): a deployment in error, shown, never left out."""
+
+    error: str
+
+
+Plan = dict[tuple[str, str], Rendered | Unrendered | None]
 
 
 @dataclass(frozen=True)
@@ -250,7 +265,13 @@ class Fleet:
             row = reported.pop((cluster_id, name), None)
             if rendered is None:
                 continue
-            dep = Deployment(name, cluster_id, rendered.revision)
+            if isinstance(rendered, Unrendered):
+                # The cluster keeps what it was last given, from the store when it is sent.
+                dep = Deployment(name, cluster_id, row.desired if row else "")
+                dep.render_error = rendered.error
+            else:
+                dep = Deployment(name, cluster_id, rendered.revision)
+                self._live[rendered.revision] = rendered
             if row is not None:
                 dep.acked, dep.error = row.acked, row.error
                 dep.status_revision, dep.ready, dep.resources = (
@@ -265,16 +286,11 @@ class Fleet:
                 dep.released = dep.desired
             self._deployments[cluster_id][name] = dep
             self._by_bundle.setdefault(name, set()).add(cluster_id)
-            self._live[rendered.revision] = rendered
             self._changed(dep)
         self._refresh_dependents()
         self._regate(*self._bundles)
-        # Rows of pairs that no longer exist; a pair whose render failed keeps its row.
-        self._deleted.update(
-            (b, c)
-            for c, b in reported
-            if b not in self._bundles or c not in self._clusters or (c, b) in plan
-        )
+        # Rows of pairs that no longer exist.
+        self._deleted.update((b, c) for c, b in reported)
         await self._store.put_resource_sets({r.revision: r.encode() for r in self._live.values()})
         log.info(
             "loaded %d bundles, %d clusters, %d groups",
@@ -393,22 +409,28 @@ class Fleet:
         clusters: Mapping[str, ClusterRecord],
         *,
         strict: bool = False,
-    ) -> dict[tuple[str, str], Rendered | None]:
+    ) -> Plan:
         """What each (cluster, bundle) pair should hold; None where the bundle does not reach.
 
-        A pair whose render fails is left out (its deployment keeps what it had), unless
-        strict, when the failure is the caller's error: nothing of the change is stored.
+        A pair that cannot be rendered is Unrendered: a cluster lacking what a template reads
+        is that cluster's problem, never the apply's. Any other render failure is too, unless
+        strict, when it is the caller's error: nothing of the change is stored.
         """
         groups = self._selectors()
-        plan: dict[tuple[str, str], Rendered | None] = {}
+        plan: Plan = {}
+        failed: dict[str, str] = {}  # render key -> error, so a failing input renders once
         for name, bundle in bundles.items():
             for cluster_id, cluster in clusters.items():
                 target = target_for(bundle, cluster, groups)
                 if target is None:
                     plan[(cluster_id, name)] = None
                     continue
+                if target.error:
+                    plan[(cluster_id, name)] = Unrendered(target.error)
+                    continue
                 rendered = self._renderer.cached(target)
-                if rendered is None:
+                error = failed.get(target.render_key)
+                if rendered is None and error is None:
                     try:
                         rendered = await self._renderer.render(bundle, target)
                     except InvalidInput as exc:
@@ -417,8 +439,8 @@ class Fleet:
                                 f"bundle {name} for cluster {cluster.name}: {exc}"
                             ) from None
                         log.error("bundle %s for cluster %s: %s", name, cluster.name, exc)
-                        continue
-                plan[(cluster_id, name)] = rendered
+                        error = failed[target.render_key] = str(exc)
+                plan[(cluster_id, name)] = rendered or Unrendered(error or "render failed")
         return plan
 
     async def _probe(self, bundle: Bundle) -> Rendered | None:
@@ -428,17 +450,17 @@ class Fleet:
             return None
         return await self._renderer.render(bundle, target)
 
-    def _unstored(self, plan: Mapping[tuple[str, str], Rendered | None]) -> dict[str, bytes]:
+    def _unstored(self, plan: Plan) -> dict[str, bytes]:
         """Rendered revisions of plan that the store does not hold yet."""
         return {
             r.revision: r.encode()
             for r in plan.values()
-            if r is not None and r.revision not in self._live and self._old.get(r.revision) is None
+            if isinstance(r, Rendered)
+            and r.revision not in self._live
+            and self._old.get(r.revision) is None
         }
 
-    async def _commit_stored(
-        self, plan: Mapping[tuple[str, str], Rendered | None], *, prune: bool = True
-    ) -> None:
+    async def _commit_stored(self, plan: Plan, *, prune: bool = True) -> None:
         """Store the plan's new revisions, then commit it: a crash never leaves a deployment
         pointing at a revision the store cannot give back."""
         fresh = self._unstored(plan)
@@ -446,9 +468,7 @@ class Fleet:
             await self._store.put_resource_sets(fresh)
         self._commit(plan, prune=prune)
 
-    def _commit(
-        self, plan: Mapping[tuple[str, str], Rendered | None], *, prune: bool = True
-    ) -> None:
+    def _commit(self, plan: Plan, *, prune: bool = True) -> None:
         """Make the plan the desired state, and tell the sessions whose clusters it touched.
 
         prune=False skips the O(deployments) sweep of unreferenced revisions: a plan for one
@@ -466,13 +486,27 @@ class Fleet:
                     self._deleted.add((name, cluster_id))
                     touched.setdefault(cluster_id, []).append(name)
                 continue
+            if isinstance(rendered, Unrendered):
+                # Shown as an error; the cluster keeps what it holds, nothing is sent.
+                if dep is None:
+                    dep = deps[name] = Deployment(name, cluster_id, "")
+                    self._by_bundle.setdefault(name, set()).add(cluster_id)
+                    self._deleted.discard((name, cluster_id))
+                elif dep.render_error == rendered.error:
+                    continue
+                dep.render_error = rendered.error
+                if self._gated(name):
+                    self._regate(name)
+                self._changed(dep)
+                continue
             self._live[rendered.revision] = rendered
             if dep is None:
                 dep = deps[name] = Deployment(name, cluster_id, rendered.revision)
                 self._by_bundle.setdefault(name, set()).add(cluster_id)
                 self._deleted.discard((name, cluster_id))
-            elif dep.desired == rendered.revision:
+            elif dep.desired == rendered.revision and not dep.render_error:
                 continue
+            dep.render_error = ""
             dep.desired = rendered.revision
             if self._gated(name):
                 self._regate(name)
@@ -598,7 +632,9 @@ class Fleet:
             offline = cluster_id in self._offline
             state = self.status.state_of(name, cluster_id)
             released = dep.released == dep.desired
-            failed = released and dep.acked == dep.desired and bool(dep.error)
+            failed = bool(dep.render_error) or (
+                released and dep.acked == dep.desired and bool(dep.error)
+            )
             candidates.append(
                 Candidate(
                     cluster_id=cluster_id,
@@ -613,7 +649,7 @@ class Fleet:
                     and dep.ready
                     and not dep.error,
                     failed=failed,
-                    failure=f"ErrApplied: {dep.error}" if failed else "",
+                    failure=dep.render_error or (f"ErrApplied: {dep.error}" if failed else ""),
                     stalled_since=dep.stalled_since(state),
                     blocked=self._blocked(dependencies, cluster_id),
                     ready_since=dep.ready_since,
@@ -694,6 +730,8 @@ class Fleet:
         dep = self._deployments.get(cluster_id, {}).get(name)
         if dep is None:
             return ""
+        if dep.render_error:
+            return dep.render_error
         if cluster_id in self._offline:
             return "cluster offline; last report is stale"
         if dep.held:
@@ -766,7 +804,11 @@ class Fleet:
                 strict=True,
             )
             for bundle in loaded:
-                sizes = [len(r.resources) for (_, n), r in plan.items() if n == bundle.name and r]
+                sizes = [
+                    len(r.resources)
+                    for (_, n), r in plan.items()
+                    if n == bundle.name and isinstance(r, Rendered)
+                ]
                 if not sizes:
                     probe = await self._probe(bundle)
                     sizes = [len(probe.resources)] if probe else [len(bundle.resources)]
