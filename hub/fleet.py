@@ -50,6 +50,7 @@ class Listener(Protocol):
     """A connected spoke's session, as the fleet sees it."""
 
     def notify(self, bundles: Iterable[str]) -> None: ...
+    def retry(self, bundles: Iterable[str]) -> None: ...
     def close(self, reason: str) -> None: ...
 
 
@@ -839,7 +840,36 @@ class Fleet:
             # A bundle that stopped being gated (fleet.yaml lost `paused`, say) releases what
             # it held back even when its revision did not change.
             self._regate(*records, ungated_too=True)
+            self._retry_failed(records)
             return results
+
+    def _retry_failed(self, names: Iterable[str]) -> None:
+        """Have every spoke whose apply of these bundles failed apply it again now.
+
+        Applying unchanged content is how a user says "try again" (the CRD a custom resource
+        needed is there now, say). Only deployments with nothing new on its way: a new
+        revision is an apply of its own. O(clusters of the bundle), on an admin call.
+        """
+        for name in names:
+            remote = []
+            for cluster_id in self._by_bundle.get(name, ()):
+                dep = self._deployments[cluster_id][name]
+                if not dep.error or dep.render_error or dep.acked != dep.released:
+                    continue
+                listener = self._listeners.get(cluster_id)
+                if listener is not None:
+                    listener.retry([name])
+                elif cluster_id in self._remote:
+                    remote.append(cluster_id)
+            if remote and self.peers is not None:
+                self.peers.publish("retry", name, ids=remote)
+
+    def remote_retry(self, bundle: str, cluster_ids: Iterable[str]) -> None:
+        """Another replica was asked to retry these clusters' failed deployment of bundle."""
+        for cluster_id in cluster_ids:
+            listener = self._listeners.get(cluster_id)
+            if listener is not None:
+                listener.retry([bundle])
 
     async def delete_bundle(self, name: str) -> None:
         async with self._lock:
