@@ -29,6 +29,7 @@ from hub.models import (
     DeploymentRecord,
     GroupRecord,
     ResourceStateRecord,
+    RevokedName,
     TokenRecord,
 )
 from hub.rendered import LruCache, Rendered
@@ -918,7 +919,15 @@ class Fleet:
         known = self.cluster_by_name(name)
         if known is not None and known.revoked:
             raise PermissionDenied(
-                f"cluster {name} is revoked; `argosy cluster delete {name}` lets it register again"
+                f"cluster {name} is revoked; to let it back, `argosy cluster delete {name}`, "
+                "then register it with a token created after that (argosy token create)"
+            )
+        # Checked before the token is used, so a refused attempt costs the token no use.
+        revoked = None if known is not None else await self._store.get_revoked_name(name)
+        if revoked is not None and auth.token_id(token) in revoked.token_ids:
+            raise PermissionDenied(
+                f"cluster {name} was revoked; it may register again only with a registration "
+                "token created after its revocation (argosy token create)"
             )
         if await self._store.use_token(auth.hash_secret(token), now=_now()) is None:
             raise Unauthenticated("the registration token is unknown, expired, used up or revoked")
@@ -942,6 +951,9 @@ class Fleet:
                 last_seen=old.last_seen if old else 0,
             )
             await self._store.put_cluster(record)
+            if revoked is not None:
+                # Registered anew with a new token: a later revocation starts a new record.
+                await self._store.forget_revoked_name(name)
             self._clusters[cluster_id] = record
             self._cluster_ids[name] = cluster_id
             info = ClusterInfo(name, record.labels)
@@ -972,11 +984,24 @@ class Fleet:
             return certificate
 
     async def revoke_cluster(self, name: str) -> None:
-        """Refuse the cluster's certificate from now on and cut its open stream at once."""
+        """Refuse the cluster's certificate from now on and cut its open stream at once.
+
+        The name stays refused to every registration token usable now, even once the cluster
+        is deleted: the revoked spoke still holds the token it registered with, and would
+        otherwise come straight back. Written before the cluster is marked revoked, so no
+        crash leaves a revoked cluster without it.
+        """
         async with self._lock:
             cluster = self.cluster_by_name(name)
             if cluster is None:
                 raise NotFound(f"cluster {name!r} not found")
+            now = _now()
+            usable = tuple(
+                t.id
+                for t in await self._store.list_tokens()
+                if not t.revoked and (not t.expires or t.expires > now)
+            )
+            await self._store.put_revoked_name(RevokedName(name, now, usable))
             record = replace(cluster, credential_hash="", revoked=True)
             await self._store.put_cluster(record)
             self._clusters[cluster.id] = record
@@ -992,6 +1017,9 @@ class Fleet:
             cluster_id = self._cluster_ids.get(name)
             if cluster_id is None:
                 raise NotFound(f"cluster {name!r} not found")
+            if not self._clusters[cluster_id].revoked:
+                # Only a revocation interrupted before it marked the cluster leaves one here.
+                await self._store.forget_revoked_name(name)
             await self._store.delete_cluster(cluster_id)
             self._drop_cluster(cluster_id)
 
