@@ -351,10 +351,17 @@ class Fleet:
             # completes (or reopens) a partition or is a failure, so status churn costs O(1).
             progress = self._settled.get(dep.bundle)
             if progress is not None and (
-                progress.move(dep.cluster_id, was_ready=old == READY, is_ready=state == READY)
+                progress.move(
+                    dep.cluster_id,
+                    was_ready=old == READY,
+                    is_ready=state == READY,
+                    now=time.monotonic(),
+                )
                 or ERR_APPLIED in (old, state)
             ):
-                self._regate(dep.bundle)
+                # Kept (reads stay exact) while the gate looks again for failures and timers.
+                self._rollout_dirty.add(dep.bundle)
+                self._rollout_wake.set()
             for name in (dep.bundle, *self._dependents.get(dep.bundle, ())):
                 if name not in self._settled and self._gated(name):
                     self._rollout_dirty.add(name)
@@ -704,7 +711,9 @@ class Fleet:
         progress = self._settled.get(name)
         if plan is None or progress is None:
             return plan
-        return replace(plan, partitions=progress.views(plan))
+        strategy = self._options(name).rollout_strategy
+        bake = strategy.bake_seconds if strategy else 0
+        return progress.current(plan, now=time.monotonic(), bake_seconds=bake)
 
     def paused(self, name: str) -> bool:
         return name in self._bundles and self._paused(name)

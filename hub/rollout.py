@@ -85,6 +85,8 @@ class PartitionView:
     unavailable: int
     max_unavailable: int
     state: str
+    ready_at: float = 0.0
+    """When its last member became Ready at the new revision (for bakeSeconds)."""
 
 
 @dataclass(frozen=True)
@@ -108,31 +110,56 @@ class RolloutPlan:
 class Progress:
     """A settled rollout (everything released) kept current without re-gating on every report.
 
-    Only a partition becoming, or ceasing to be, wholly Ready changes the plan, so each state
-    change costs O(1) here and the caller re-gates (O(clusters)) only on such a flip.
+    With nothing left to release, only whether each partition is wholly Ready (and baked)
+    changes: each state change costs O(1) here, the view is exact at any read, and the caller
+    re-gates (O(clusters)) only when a partition flips, for failures and timers.
     """
 
     partition_of: Mapping[str, int]
     behind: list[int]
     """Per partition, how many members are not Ready at the new revision."""
+    ready_at: list[float]
+    """Per partition, when a member last became Ready."""
 
     @classmethod
     def of(cls, plan: RolloutPlan) -> Progress:
-        return cls(plan.partition_of, [p.unavailable for p in plan.partitions])
+        return cls(
+            plan.partition_of,
+            [p.unavailable for p in plan.partitions],
+            [p.ready_at for p in plan.partitions],
+        )
 
-    def move(self, cluster_id: str, *, was_ready: bool, is_ready: bool) -> bool:
+    def move(self, cluster_id: str, *, was_ready: bool, is_ready: bool, now: float) -> bool:
         """Count one cluster's change; True when its partition's completeness flipped."""
         i = self.partition_of.get(cluster_id)
         if i is None or was_ready == is_ready:
             return False
         before = self.behind[i]
         self.behind[i] = max(0, before + (-1 if is_ready else 1))
+        if is_ready:
+            self.ready_at[i] = max(self.ready_at[i], now)
         return (before == 0) != (self.behind[i] == 0)
 
-    def views(self, plan: RolloutPlan) -> tuple[PartitionView, ...]:
-        """The plan's partitions with their current counts."""
-        return tuple(
-            replace(v, unavailable=n) for v, n in zip(plan.partitions, self.behind, strict=True)
+    def current(self, plan: RolloutPlan, *, now: float, bake_seconds: float) -> RolloutPlan:
+        """The plan as it stands now: partition counts and states, and Complete once all
+        are Ready (what plan_rollout would say, without its O(clusters) pass)."""
+        views = []
+        for v, behind, ready_at in zip(plan.partitions, self.behind, self.ready_at, strict=True):
+            if behind:
+                state = "Progressing"
+            elif bake_seconds > 0 and now < ready_at + bake_seconds:
+                state = "Baking"
+            else:
+                state = "Complete"
+            views.append(replace(v, unavailable=behind, state=state, ready_at=ready_at))
+        if plan.state not in (PROGRESSING, COMPLETE):
+            return replace(plan, partitions=tuple(views))  # paused or halted stays so
+        done = not any(self.behind)
+        return replace(
+            plan,
+            partitions=tuple(views),
+            state=COMPLETE if done else PROGRESSING,
+            reason="" if done else plan.reason,
         )
 
 
@@ -260,7 +287,7 @@ def plan_rollout(
             state = "Progressing"
         else:
             state = "Pending"
-        views.append(PartitionView(name, len(members), len(behind), p_max, state))
+        views.append(PartitionView(name, len(members), len(behind), p_max, state, baked_at))
         # With a bake time, the next partition waits for this one to be wholly Ready and baked.
         if len(behind) > p_max or (strategy.bake_seconds > 0 and state != "Complete"):
             unavailable_partitions += 1

@@ -178,14 +178,33 @@ def test_progress_deadline_fails_a_stalled_cluster_and_halts_naming_it() -> None
 
 
 def test_progress_counts_a_settled_rollout_and_flags_only_partition_flips() -> None:
-    strategy = RolloutStrategy(partitions=PARTS)
+    strategy = RolloutStrategy(partitions=PARTS, bake_seconds=10)
     cands = fleet(n_per=2, released=True, up_to_date=False, available=False)
     plan = plan_rollout(strategy, cands, now=0)
     progress = Progress.of(plan)
     assert progress.behind == [2, 2, 2]
-    assert not progress.move("id-p3-0", was_ready=False, is_ready=True)
-    assert progress.move("id-p3-1", was_ready=False, is_ready=True)  # p3 wholly Ready
-    assert not progress.move("id-p3-1", was_ready=True, is_ready=True)  # no change
-    assert [v.unavailable for v in progress.views(plan)] == [2, 2, 0]
-    assert progress.move("id-p3-0", was_ready=True, is_ready=False)  # p3 reopened
-    assert not progress.move("unknown", was_ready=False, is_ready=True)
+    moves = [
+        ("id-p3-0", False, True, 1.0, False),
+        ("id-p3-1", False, True, 2.0, True),  # p3 wholly Ready: a flip
+        ("id-p3-1", True, True, 3.0, False),  # no change
+    ]
+    for cluster_id, was, now_ready, at, flipped in moves:
+        assert progress.move(cluster_id, was_ready=was, is_ready=now_ready, now=at) is flipped
+    view = progress.current(plan, now=5, bake_seconds=10)
+    assert [(v.state, v.unavailable) for v in view.partitions] == [
+        ("Progressing", 2),
+        ("Progressing", 2),
+        ("Baking", 0),
+    ]
+    assert view.state == "Progressing"
+    for i, cluster_id in enumerate(("id-p1-0", "id-p1-1", "id-p2-0", "id-p2-1")):
+        progress.move(cluster_id, was_ready=False, is_ready=True, now=4.0 + i)
+    # Everything Ready is a Complete rollout at once, whatever its partitions still bake.
+    view = progress.current(plan, now=8, bake_seconds=10)
+    assert view.state == "Complete" and view.reason == ""
+    assert [v.state for v in view.partitions] == ["Baking", "Baking", "Baking"]
+    view = progress.current(plan, now=30, bake_seconds=10)
+    assert [v.state for v in view.partitions] == ["Complete", "Complete", "Complete"]
+    assert progress.move("id-p3-0", was_ready=True, is_ready=False, now=31)  # p3 reopened
+    assert progress.current(plan, now=32, bake_seconds=10).state == "Progressing"
+    assert not progress.move("unknown", was_ready=False, is_ready=True, now=33)
