@@ -282,8 +282,8 @@ class Fleet:
                     row.resources,
                 )
                 dep.released = row.released
-                # The deadline of a revision released before the restart starts again now.
-                dep.released_at = time.monotonic()
+            # The deadline of a revision released before the restart starts again now.
+            dep.released_at = time.monotonic()
             if not self._gated(name):
                 dep.released = dep.desired
             self._deployments[cluster_id][name] = dep
