@@ -233,6 +233,32 @@ async def test_progress_deadline_halts_a_rollout_with_a_stuck_cluster(tmp_path: 
             await stop_all(spokes)
 
 
+async def test_a_complete_rollout_halts_when_a_cluster_stays_not_ready_past_the_deadline(
+    tmp_path: Path,
+) -> None:
+    """Everything released and Ready, then one cluster's workload stops being ready: once the
+    deadline passes with no further report, the rollout halts naming it."""
+    async with running_hub(tmp_path / "hub") as hub:
+        token = await token_of(hub)
+        spoke = start_spoke(hub=hub, name="c0", labels={}, token=token, data_dir=tmp_path / "c")
+        try:
+            await eventually(spoke.spoke.link.connected.is_set)
+            strategy = "rolloutStrategy:\n  progressDeadlineSeconds: 1\n"
+            files = {"fleet.yaml": strategy, "app.yaml": DEPLOY.format(name="app", v="1")}
+            await apply(hub, "web", files)
+            await eventually(lambda: _rollout_state(hub, "Complete"), what="Complete")
+            spoke.cluster.inject_drift(
+                "apps/Deployment/default/app", {"status": {"readyReplicas": 0}}
+            )
+            await eventually(lambda: _state_count(hub, "web", "NotReady", 1), what="NotReady")
+            await eventually(lambda: _rollout_state(hub, "Halted"), timeout=10, what="halted")
+            b = await bundle_status(hub.stub, "web")
+            assert b is not None
+            assert "c0: not Ready within progressDeadlineSeconds (1s)" in b.rollout.reason
+        finally:
+            await spoke.stop()
+
+
 async def test_depends_on_holds_b_until_a_is_ready_on_that_cluster(tmp_path: Path) -> None:
     violations: list[str] = []
     async with running_hub(tmp_path / "hub") as hub:
