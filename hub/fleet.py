@@ -700,7 +700,7 @@ class Fleet:
             listener = self._listeners.get(cluster_id)
             if listener is not None:
                 listener.notify([name])
-        if all(d.released == d.desired for d in deps.values()):
+        if self._gated(name) and all(d.released == d.desired for d in deps.values()):
             self._settled[name] = Progress.of(plan)
         if touched and self.peers is not None:
             self.peers.publish("released", name, ids=[f"{c}/{deps[c].released}" for c in touched])
