@@ -157,7 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cluster.add_parser("delete", help="forget a cluster").add_argument("name")
     cluster.add_parser(
-        "revoke", help="refuse a cluster's certificate and cut its stream now"
+        "revoke",
+        help="refuse a cluster's certificate and cut its stream now",
+        description="Refuse the cluster's certificate and cut its stream now. Revocation "
+        "outlives `argosy cluster delete`: the hub keeps the name (a tombstone) and refuses it "
+        "to every registration token that existed when it was revoked, so the spoke cannot "
+        "come back with the token it holds. To let the cluster back: `argosy cluster delete "
+        "NAME`, then register it with a token created after the revocation (`argosy token "
+        "create`); other tokens stay valid for other clusters.",
     ).add_argument("name")
 
     admin = sub.add_parser("admin-token", help="admin API tokens").add_subparsers(

@@ -27,6 +27,14 @@ def new_token(token_id: str) -> str:
     return f"{TOKEN_PREFIX}{token_id}.{secrets.token_urlsafe(24)}"
 
 
+def token_id(token: str) -> str | None:
+    """The token id a registration token claims, or None when it is not of Argosy's form."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    found, sep, _ = token[len(TOKEN_PREFIX) :].partition(".")
+    return found if sep and found else None
+
+
 def new_credential(cluster_id: str) -> str:
     return f"{CREDENTIAL_PREFIX}{cluster_id}.{secrets.token_urlsafe(32)}"
 

@@ -29,24 +29,29 @@ from hub.models import (
     DeploymentRecord,
     GroupRecord,
     ResourceStateRecord,
+    RevokedName,
     TokenRecord,
 )
 from hub.rendered import LruCache, Rendered
 from hub.rendering import PROBE_CLUSTER, Renderer, base_target, target_for
-from hub.rollout import Candidate, RolloutPlan, plan_rollout
-from hub.states import READY, DeploymentFacts, deployment_state
+from hub.rollout import Candidate, Progress, RolloutPlan, plan_rollout
+from hub.states import ERR_APPLIED, READY, DeploymentFacts, deployment_state
 from hub.status import ClusterInfo, StatusBook
 from hub.store import Store
 
 log = logging.getLogger(__name__)
 
 DEFAULT_GROUP = "default"
+# States in which a released deployment is still on its way to Ready: past
+# progressDeadlineSeconds in one of these, it counts as a failure of the rollout.
+STALLED = frozenset({"WaitApplied", "NotReady"})
 
 
 class Listener(Protocol):
     """A connected spoke's session, as the fleet sees it."""
 
     def notify(self, bundles: Iterable[str]) -> None: ...
+    def retry(self, bundles: Iterable[str]) -> None: ...
     def close(self, reason: str) -> None: ...
 
 
@@ -85,6 +90,17 @@ class Deployment:
     held_by_dependency: bool = False
     # When it became Ready at the desired revision (monotonic), for bakeSeconds.
     ready_since: float | None = None
+    # When it last stopped being Ready (monotonic), for progressDeadlineSeconds.
+    left_ready_at: float = 0.0
+    # Why the bundle cannot be rendered for this cluster now ('' when it can); the cluster
+    # keeps what it holds meanwhile.
+    render_error: str = ""
+
+    def stalled_since(self, state: str | None) -> float | None:
+        """Since when a released deployment has been applying or NotReady (None: it is not)."""
+        if self.released != self.desired or state not in STALLED:
+            return None
+        return max(self.released_at, self.left_ready_at)
 
     def facts(self, *, offline: bool = False) -> DeploymentFacts:
         return DeploymentFacts(
@@ -98,6 +114,7 @@ class Deployment:
             released=self.released,
             held_by_dependency=self.held_by_dependency,
             offline=offline,
+            render_error=self.render_error,
         )
 
     def record(self) -> DeploymentRecord:
@@ -112,6 +129,17 @@ class Deployment:
             resources=self.resources,
             released=self.released,
         )
+
+
+@dataclass(frozen=True)
+class Unrendered:
+    """A pair the bundle targets but cannot be rendered for (a template reads a label the
+    cluster lacks, say): a deployment in error, shown, never left out."""
+
+    error: str
+
+
+Plan = dict[tuple[str, str], Rendered | Unrendered | None]
 
 
 @dataclass(frozen=True)
@@ -199,9 +227,10 @@ class Fleet:
         self._by_bundle: dict[str, set[str]] = {}
         self._dependents: dict[str, set[str]] = {}
         self._rollout_dirty: set[str] = set()
-        # Gated bundles with everything released: only a new input (revision, pause, resume,
-        # membership) makes them worth gating again.
-        self._settled: set[str] = set()
+        # Gated bundles with everything released, with live per-partition counts: only a new
+        # input (revision, pause, resume, membership), a partition becoming or ceasing to be
+        # wholly Ready, a failure or a timer makes them worth gating again.
+        self._settled: dict[str, Progress] = {}
         self._rollout_wake = asyncio.Event()
         self._wake_at: dict[str, float] = {}
         # Replicas (set by hub.app with a shared store): which remote replica holds each
@@ -249,7 +278,13 @@ class Fleet:
             row = reported.pop((cluster_id, name), None)
             if rendered is None:
                 continue
-            dep = Deployment(name, cluster_id, rendered.revision)
+            if isinstance(rendered, Unrendered):
+                # The cluster keeps what it was last given, from the store when it is sent.
+                dep = Deployment(name, cluster_id, row.desired if row else "")
+                dep.render_error = rendered.error
+            else:
+                dep = Deployment(name, cluster_id, rendered.revision)
+                self._live[rendered.revision] = rendered
             if row is not None:
                 dep.acked, dep.error = row.acked, row.error
                 dep.status_revision, dep.ready, dep.resources = (
@@ -258,20 +293,17 @@ class Fleet:
                     row.resources,
                 )
                 dep.released = row.released
+            # The deadline of a revision released before the restart starts again now.
+            dep.released_at = time.monotonic()
             if not self._gated(name):
                 dep.released = dep.desired
             self._deployments[cluster_id][name] = dep
             self._by_bundle.setdefault(name, set()).add(cluster_id)
-            self._live[rendered.revision] = rendered
             self._changed(dep)
         self._refresh_dependents()
         self._regate(*self._bundles)
-        # Rows of pairs that no longer exist; a pair whose render failed keeps its row.
-        self._deleted.update(
-            (b, c)
-            for c, b in reported
-            if b not in self._bundles or c not in self._clusters or (c, b) in plan
-        )
+        # Rows of pairs that no longer exist.
+        self._deleted.update((b, c) for c, b in reported)
         await self._store.put_resource_sets({r.revision: r.encode() for r in self._live.values()})
         log.info(
             "loaded %d bundles, %d clusters, %d groups",
@@ -316,6 +348,8 @@ class Fleet:
         if state == READY and dep.ready_since is None:
             dep.ready_since = time.monotonic()
         elif state != READY:
+            if dep.ready_since is not None:
+                dep.left_ready_at = time.monotonic()
             dep.ready_since = None
         old = self.status.state_of(dep.bundle, dep.cluster_id)
         self.status.set_state(dep.bundle, dep.cluster_id, state)
@@ -323,12 +357,41 @@ class Fleet:
             self._dirty.add((dep.bundle, dep.cluster_id))
             self._flush_wake.set()
         if old != state:
-            # A state change can free this bundle's rollout or a dependent bundle's gate; a
-            # settled bundle has nothing left to release, so status churn costs it nothing.
+            # A state change can free this bundle's rollout or a dependent bundle's gate. A
+            # settled bundle has nothing left to release: it is re-gated only when the change
+            # completes (or reopens) a partition or is a failure, so status churn costs O(1).
+            progress = self._settled.get(dep.bundle)
+            if progress is not None and (
+                progress.move(
+                    dep.cluster_id,
+                    was_ready=old == READY,
+                    is_ready=state == READY,
+                    now=time.monotonic(),
+                )
+                or ERR_APPLIED in (old, state)
+            ):
+                # Kept (reads stay exact) while the gate looks again for failures and timers.
+                self._rollout_dirty.add(dep.bundle)
+                self._rollout_wake.set()
             for name in (dep.bundle, *self._dependents.get(dep.bundle, ())):
                 if name not in self._settled and self._gated(name):
                     self._rollout_dirty.add(name)
                     self._rollout_wake.set()
+            self._watch_deadline(dep, state)
+
+    def _watch_deadline(self, dep: Deployment, state: str) -> None:
+        """Wake the gate when this deployment's progress deadline passes: time alone turns a
+        slow cluster into a failure, and no report may ever come to say so."""
+        since = dep.stalled_since(state)
+        if since is None or not self._gated(dep.bundle):
+            return
+        strategy = self._options(dep.bundle).rollout_strategy
+        if strategy is None or not strategy.progress_deadline_seconds:
+            return
+        at = since + strategy.progress_deadline_seconds
+        if at < self._wake_at.get(dep.bundle, float("inf")):
+            self._wake_at[dep.bundle] = at
+            self._rollout_wake.set()
 
     def _regate(self, *names: str, ungated_too: bool = False) -> None:
         """Look at these bundles' rollouts again (their inputs changed), settled or not.
@@ -337,7 +400,7 @@ class Fleet:
         have what it held back released, once.
         """
         for name in names:
-            self._settled.discard(name)
+            self._settled.pop(name, None)
             if ungated_too or self._gated(name):
                 self._rollout_dirty.add(name)
         self._rollout_wake.set()
@@ -366,23 +429,29 @@ class Fleet:
         clusters: Mapping[str, ClusterRecord],
         *,
         strict: bool = False,
-    ) -> dict[tuple[str, str], Rendered | None]:
+    ) -> Plan:
         """What each (cluster, bundle) pair should hold; None where the bundle does not reach.
 
-        A pair whose render fails is left out (its deployment keeps what it had), unless
-        strict, when the failure is the caller's error: nothing of the change is stored.
+        A pair that cannot be rendered is Unrendered: a cluster lacking what a template reads
+        is that cluster's problem, never the apply's. Any other render failure is too, unless
+        strict, when it is the caller's error: nothing of the change is stored.
         """
         groups = self._selectors()
-        plan: dict[tuple[str, str], Rendered | None] = {}
+        plan: Plan = {}
         refused = Problems()
+        failed: dict[str, str] = {}  # render key -> error, so a failing input renders once
         for name, bundle in bundles.items():
             for cluster_id, cluster in clusters.items():
                 target = target_for(bundle, cluster, groups)
                 if target is None:
                     plan[(cluster_id, name)] = None
                     continue
+                if target.error:
+                    plan[(cluster_id, name)] = Unrendered(target.error)
+                    continue
                 rendered = self._renderer.cached(target)
-                if rendered is None:
+                error = failed.get(target.render_key)
+                if rendered is None and error is None:
                     try:
                         rendered = await self._renderer.render(bundle, target)
                     except InvalidInput as exc:
@@ -393,8 +462,8 @@ class Fleet:
                             refused.found.extend(f"{where}: {p}" for p in exc.problems)
                             break
                         log.error("bundle %s for cluster %s: %s", name, cluster.name, exc)
-                        continue
-                plan[(cluster_id, name)] = rendered
+                        error = failed[target.render_key] = str(exc)
+                plan[(cluster_id, name)] = rendered or Unrendered(error or "render failed")
         refused.raise_any()
         return plan
 
@@ -407,17 +476,17 @@ class Fleet:
             target = base_target(bundle)
         return await self._renderer.render(bundle, target)
 
-    def _unstored(self, plan: Mapping[tuple[str, str], Rendered | None]) -> dict[str, bytes]:
+    def _unstored(self, plan: Plan) -> dict[str, bytes]:
         """Rendered revisions of plan that the store does not hold yet."""
         return {
             r.revision: r.encode()
             for r in plan.values()
-            if r is not None and r.revision not in self._live and self._old.get(r.revision) is None
+            if isinstance(r, Rendered)
+            and r.revision not in self._live
+            and self._old.get(r.revision) is None
         }
 
-    async def _commit_stored(
-        self, plan: Mapping[tuple[str, str], Rendered | None], *, prune: bool = True
-    ) -> None:
+    async def _commit_stored(self, plan: Plan, *, prune: bool = True) -> None:
         """Store the plan's new revisions, then commit it: a crash never leaves a deployment
         pointing at a revision the store cannot give back."""
         fresh = self._unstored(plan)
@@ -425,9 +494,7 @@ class Fleet:
             await self._store.put_resource_sets(fresh)
         self._commit(plan, prune=prune)
 
-    def _commit(
-        self, plan: Mapping[tuple[str, str], Rendered | None], *, prune: bool = True
-    ) -> None:
+    def _commit(self, plan: Plan, *, prune: bool = True) -> None:
         """Make the plan the desired state, and tell the sessions whose clusters it touched.
 
         prune=False skips the O(deployments) sweep of unreferenced revisions: a plan for one
@@ -445,13 +512,27 @@ class Fleet:
                     self._deleted.add((name, cluster_id))
                     touched.setdefault(cluster_id, []).append(name)
                 continue
+            if isinstance(rendered, Unrendered):
+                # Shown as an error; the cluster keeps what it holds, nothing is sent.
+                if dep is None:
+                    dep = deps[name] = Deployment(name, cluster_id, "")
+                    self._by_bundle.setdefault(name, set()).add(cluster_id)
+                    self._deleted.discard((name, cluster_id))
+                elif dep.render_error == rendered.error:
+                    continue
+                dep.render_error = rendered.error
+                if self._gated(name):
+                    self._regate(name)
+                self._changed(dep)
+                continue
             self._live[rendered.revision] = rendered
             if dep is None:
                 dep = deps[name] = Deployment(name, cluster_id, rendered.revision)
                 self._by_bundle.setdefault(name, set()).add(cluster_id)
                 self._deleted.discard((name, cluster_id))
-            elif dep.desired == rendered.revision:
+            elif dep.desired == rendered.revision and not dep.render_error:
                 continue
+            dep.render_error = ""
             dep.desired = rendered.revision
             if self._gated(name):
                 self._regate(name)
@@ -562,9 +643,10 @@ class Fleet:
         decide=False (a replica without the lease) only refreshes what status shows; the
         lease holder's releases arrive through `remote_released`.
         """
+        # Changes made while this runs must re-gate it, not move counts about to be replaced.
+        self._settled.pop(name, None)
         now = time.monotonic()
         strategy = self._options(name).rollout_strategy
-        deadline = strategy.progress_deadline_seconds if strategy else 0
         control = self._controls.get(name, BundleControl(name))
         dependencies = self._dependencies(name)
         candidates = []
@@ -576,9 +658,8 @@ class Fleet:
             offline = cluster_id in self._offline
             state = self.status.state_of(name, cluster_id)
             released = dep.released == dep.desired
-            failed = released and (
-                (dep.acked == dep.desired and bool(dep.error))
-                or bool(deadline and state == "NotReady" and now - dep.released_at > deadline)
+            failed = bool(dep.render_error) or (
+                released and dep.acked == dep.desired and bool(dep.error)
             )
             candidates.append(
                 Candidate(
@@ -594,6 +675,8 @@ class Fleet:
                     and dep.ready
                     and not dep.error,
                     failed=failed,
+                    failure=dep.render_error or (f"ErrApplied: {dep.error}" if failed else ""),
+                    stalled_since=dep.stalled_since(state),
                     blocked=self._blocked(dependencies, cluster_id),
                     ready_since=dep.ready_since,
                 )
@@ -608,8 +691,7 @@ class Fleet:
             self._rollouts.pop(name, None)
         release = plan.release if decide else frozenset()
         if plan.halt and decide:
-            limit = strategy.max_failures if strategy else 0
-            reason = f"{plan.failures} cluster(s) failed (maxFailures {limit})"
+            reason = plan.halt_reason
             control = BundleControl(name, control.paused, reason)
             self._controls[name] = control
             await self._store.put_bundle_control(control)
@@ -635,16 +717,20 @@ class Fleet:
             listener = self._listeners.get(cluster_id)
             if listener is not None:
                 listener.notify([name])
-        if all(d.released == d.desired for d in deps.values()):
-            self._settled.add(name)
-        else:
-            self._settled.discard(name)
+        if self._gated(name) and all(d.released == d.desired for d in deps.values()):
+            self._settled[name] = Progress.of(plan)
         if touched and self.peers is not None:
             self.peers.publish("released", name, ids=[f"{c}/{deps[c].released}" for c in touched])
         self.status.touch_bundle(name)
 
     def rollout(self, name: str) -> RolloutPlan | None:
-        return self._rollouts.get(name)
+        plan = self._rollouts.get(name)
+        progress = self._settled.get(name)
+        if plan is None or progress is None:
+            return plan
+        strategy = self._options(name).rollout_strategy
+        bake = strategy.bake_seconds if strategy else 0
+        return progress.current(plan, now=time.monotonic(), bake_seconds=bake)
 
     def paused(self, name: str) -> bool:
         return name in self._bundles and self._paused(name)
@@ -672,6 +758,8 @@ class Fleet:
         dep = self._deployments.get(cluster_id, {}).get(name)
         if dep is None:
             return ""
+        if dep.render_error:
+            return dep.render_error
         if cluster_id in self._offline:
             return "cluster offline; last report is stale"
         if dep.held:
@@ -752,7 +840,11 @@ class Fleet:
                         probes[bundle.name] = len((await self._probe(bundle)).resources)
             problems.raise_any()
             for bundle in loaded:
-                sizes = [len(r.resources) for (_, n), r in plan.items() if n == bundle.name and r]
+                sizes = [
+                    len(r.resources)
+                    for (_, n), r in plan.items()
+                    if n == bundle.name and isinstance(r, Rendered)
+                ]
                 if not sizes:
                     sizes = [probes[bundle.name]]
                 if max(sizes) > self._limits.max_resources:
@@ -782,7 +874,36 @@ class Fleet:
             # A bundle that stopped being gated (fleet.yaml lost `paused`, say) releases what
             # it held back even when its revision did not change.
             self._regate(*records, ungated_too=True)
+            self._retry_failed(records)
             return results
+
+    def _retry_failed(self, names: Iterable[str]) -> None:
+        """Have every spoke whose apply of these bundles failed apply it again now.
+
+        Applying unchanged content is how a user says "try again" (the CRD a custom resource
+        needed is there now, say). Only deployments with nothing new on its way: a new
+        revision is an apply of its own. O(clusters of the bundle), on an admin call.
+        """
+        for name in names:
+            remote = []
+            for cluster_id in self._by_bundle.get(name, ()):
+                dep = self._deployments[cluster_id][name]
+                if not dep.error or dep.render_error or dep.acked != dep.released:
+                    continue
+                listener = self._listeners.get(cluster_id)
+                if listener is not None:
+                    listener.retry([name])
+                elif cluster_id in self._remote:
+                    remote.append(cluster_id)
+            if remote and self.peers is not None:
+                self.peers.publish("retry", name, ids=remote)
+
+    def remote_retry(self, bundle: str, cluster_ids: Iterable[str]) -> None:
+        """Another replica was asked to retry these clusters' failed deployment of bundle."""
+        for cluster_id in cluster_ids:
+            listener = self._listeners.get(cluster_id)
+            if listener is not None:
+                listener.retry([bundle])
 
     async def delete_bundle(self, name: str) -> None:
         async with self._lock:
@@ -799,6 +920,7 @@ class Fleet:
         self._rollouts.pop(name, None)
         self._by_bundle.pop(name, None)
         self._wake_at.pop(name, None)
+        self._settled.pop(name, None)
         self._refresh_dependents()
 
     def bundles(self) -> list[BundleRecord]:
@@ -830,7 +952,15 @@ class Fleet:
         known = self.cluster_by_name(name)
         if known is not None and known.revoked:
             raise PermissionDenied(
-                f"cluster {name} is revoked; `argosy cluster delete {name}` lets it register again"
+                f"cluster {name} is revoked; to let it back, `argosy cluster delete {name}`, "
+                "then register it with a token created after that (argosy token create)"
+            )
+        # Checked before the token is used, so a refused attempt costs the token no use.
+        revoked = None if known is not None else await self._store.get_revoked_name(name)
+        if revoked is not None and auth.token_id(token) in revoked.token_ids:
+            raise PermissionDenied(
+                f"cluster {name} was revoked; it may register again only with a registration "
+                "token created after its revocation (argosy token create)"
             )
         if await self._store.use_token(auth.hash_secret(token), now=_now()) is None:
             raise Unauthenticated("the registration token is unknown, expired, used up or revoked")
@@ -854,6 +984,9 @@ class Fleet:
                 last_seen=old.last_seen if old else 0,
             )
             await self._store.put_cluster(record)
+            if revoked is not None:
+                # Registered anew with a new token: a later revocation starts a new record.
+                await self._store.forget_revoked_name(name)
             self._clusters[cluster_id] = record
             self._cluster_ids[name] = cluster_id
             info = ClusterInfo(name, record.labels)
@@ -884,11 +1017,24 @@ class Fleet:
             return certificate
 
     async def revoke_cluster(self, name: str) -> None:
-        """Refuse the cluster's certificate from now on and cut its open stream at once."""
+        """Refuse the cluster's certificate from now on and cut its open stream at once.
+
+        The name stays refused to every registration token usable now, even once the cluster
+        is deleted: the revoked spoke still holds the token it registered with, and would
+        otherwise come straight back. Written before the cluster is marked revoked, so no
+        crash leaves a revoked cluster without it.
+        """
         async with self._lock:
             cluster = self.cluster_by_name(name)
             if cluster is None:
                 raise NotFound(f"cluster {name!r} not found")
+            now = _now()
+            usable = tuple(
+                t.id
+                for t in await self._store.list_tokens()
+                if not t.revoked and (not t.expires or t.expires > now)
+            )
+            await self._store.put_revoked_name(RevokedName(name, now, usable))
             record = replace(cluster, credential_hash="", revoked=True)
             await self._store.put_cluster(record)
             self._clusters[cluster.id] = record
@@ -904,6 +1050,9 @@ class Fleet:
             cluster_id = self._cluster_ids.get(name)
             if cluster_id is None:
                 raise NotFound(f"cluster {name!r} not found")
+            if not self._clusters[cluster_id].revoked:
+                # Only a revocation interrupted before it marked the cluster leaves one here.
+                await self._store.forget_revoked_name(name)
             await self._store.delete_cluster(cluster_id)
             self._drop_cluster(cluster_id)
 

@@ -327,7 +327,7 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
             held=dep.held,
             revision=dep.desired,
             applied_revision=dep.acked,
-            message=dep.error,
+            message=dep.render_error or dep.error,
             resources=[
                 resources_pb2.ResourceState(
                     key=r.key,

@@ -36,6 +36,19 @@ class ClusterRecord:
 
 
 @dataclass(frozen=True)
+class RevokedName:
+    """A revoked cluster's name, kept after the cluster is deleted.
+
+    The registration tokens usable when it was revoked may never register that name again (the
+    revoked spoke holds one of them); a token created after the revocation may.
+    """
+
+    name: str
+    revoked: int
+    token_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GroupRecord:
     name: str
     selector: LabelSelector

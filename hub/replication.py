@@ -252,6 +252,8 @@ class Replication:
             await fleet.import_deployments([_pair(i) for i in ids])
         elif kind == "released":
             fleet.remote_released(name, [_pair(i) for i in ids])
+        elif kind == "retry":
+            fleet.remote_retry(name, ids)
         elif kind in ("attach", "detach"):
             fleet.remote_attached(origin, ids, attached=kind == "attach")
         elif kind != "alive":

@@ -12,7 +12,11 @@ Beyond Fleet:
 - `bakeSeconds`: a partition counts as unavailable until every cluster in it has been Ready at
   the new revision for this long, so the next partition starts only after it.
 - `maxFailures`: the rollout halts (nothing more is released) once this many released clusters
-  are ErrApplied, or NotReady past `progressDeadlineSeconds`. A halt sticks until resumed.
+  are ErrApplied, or still not Ready `progressDeadlineSeconds` after their release (or after
+  they last left Ready). A halt sticks until resumed. `progressDeadlineSeconds` without
+  `maxFailures` halts at the first failure: a deadline that never acts would be a lie.
+- Time-based changes (a bake ending, a deadline passing) come back as `wake_at`: the caller
+  sets a timer instead of polling.
 - Offline clusters count as unavailable.
 - Clusters that match no manual partition form a last partition, "unpartitioned", instead of
   never being updated.
@@ -21,7 +25,7 @@ Beyond Fleet:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from argosy.bundle.fleetyaml import Partition, RolloutStrategy
 from argosy.selectors import LabelSelector
@@ -62,7 +66,12 @@ class Candidate:
     available: bool = True
     """Whatever revision it holds is applied and Ready, and the cluster is online."""
     failed: bool = False
-    """Released and ErrApplied, or NotReady past the progress deadline."""
+    """Released and ErrApplied (or its render failed)."""
+    failure: str = ""
+    """Why it failed, for the halt reason."""
+    stalled_since: float | None = None
+    """Released and applying or NotReady since then (None when Ready or not released): it
+    fails once this is older than `progressDeadlineSeconds`."""
     blocked: str = ""
     """Why it may not be released whatever the budgets say (dependsOn), or ''."""
     ready_since: float | None = None
@@ -76,6 +85,8 @@ class PartitionView:
     unavailable: int
     max_unavailable: int
     state: str
+    ready_at: float = 0.0
+    """When its last member became Ready at the new revision (for bakeSeconds)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +98,69 @@ class RolloutPlan:
     failures: int = 0
     halt: bool = False
     """The plan halts the rollout now (maxFailures reached)."""
+    halt_reason: str = ""
+    """Why it halts now, naming the failed clusters (with halt)."""
     wake_at: float | None = None
-    """When to look again even if nothing changes (a bake ends)."""
+    """When to look again even if nothing changes (a bake ends, a deadline passes)."""
+    partition_of: Mapping[str, int] = field(default_factory=dict)
+    """Each candidate's partition (an index into `partitions`)."""
+
+
+@dataclass
+class Progress:
+    """A settled rollout (everything released) kept current without re-gating on every report.
+
+    With nothing left to release, only whether each partition is wholly Ready (and baked)
+    changes: each state change costs O(1) here, the view is exact at any read, and the caller
+    re-gates (O(clusters)) only when a partition flips, for failures and timers.
+    """
+
+    partition_of: Mapping[str, int]
+    behind: list[int]
+    """Per partition, how many members are not Ready at the new revision."""
+    ready_at: list[float]
+    """Per partition, when a member last became Ready."""
+
+    @classmethod
+    def of(cls, plan: RolloutPlan) -> Progress:
+        return cls(
+            plan.partition_of,
+            [p.unavailable for p in plan.partitions],
+            [p.ready_at for p in plan.partitions],
+        )
+
+    def move(self, cluster_id: str, *, was_ready: bool, is_ready: bool, now: float) -> bool:
+        """Count one cluster's change; True when its partition's completeness flipped."""
+        i = self.partition_of.get(cluster_id)
+        if i is None or was_ready == is_ready:
+            return False
+        before = self.behind[i]
+        self.behind[i] = max(0, before + (-1 if is_ready else 1))
+        if is_ready:
+            self.ready_at[i] = max(self.ready_at[i], now)
+        return (before == 0) != (self.behind[i] == 0)
+
+    def current(self, plan: RolloutPlan, *, now: float, bake_seconds: float) -> RolloutPlan:
+        """The plan as it stands now: partition counts and states, and Complete once all
+        are Ready (what plan_rollout would say, without its O(clusters) pass)."""
+        views = []
+        for v, behind, ready_at in zip(plan.partitions, self.behind, self.ready_at, strict=True):
+            if behind:
+                state = "Progressing"
+            elif bake_seconds > 0 and now < ready_at + bake_seconds:
+                state = "Baking"
+            else:
+                state = "Complete"
+            views.append(replace(v, unavailable=behind, state=state, ready_at=ready_at))
+        if plan.state not in (PROGRESSING, COMPLETE):
+            return replace(plan, partitions=tuple(views))  # paused or halted stays so
+        done = not any(self.behind)
+        return replace(
+            plan,
+            partitions=tuple(views),
+            state=COMPLETE if done else PROGRESSING,
+            reason="" if done else plan.reason,
+        )
 
 
 def _matches(p: Partition, c: Candidate) -> bool:
@@ -157,10 +229,25 @@ def plan_rollout(
 ) -> RolloutPlan:
     """Which clusters to release now, and the rollout's state, from the current states alone."""
     strategy = strategy or RolloutStrategy()
-    failures = sum(1 for c in candidates if c.released and c.failed)
-    halt = bool(strategy.max_failures) and failures >= strategy.max_failures and not halted
+    deadline = strategy.progress_deadline_seconds
+    failed: list[str] = []
+    wake_at: float | None = None
+    for c in sorted(candidates, key=lambda c: c.name):
+        if not c.released:
+            continue
+        if c.failed:
+            failed.append(f"{c.name}: {c.failure or 'ErrApplied'}")
+        elif deadline and c.stalled_since is not None:
+            if now >= c.stalled_since + deadline:
+                failed.append(f"{c.name}: not Ready within progressDeadlineSeconds ({deadline}s)")
+            else:
+                wake_at = min(wake_at or float("inf"), c.stalled_since + deadline)
+    failures = len(failed)
+    max_failures = strategy.max_failures or (1 if deadline else 0)
+    halt = bool(max_failures) and failures >= max_failures and not halted
     if halt:
-        halted = f"{failures} cluster(s) failed, maxFailures is {strategy.max_failures}"
+        shown = "; ".join(failed[:3]) + (f"; +{failures - 3} more" if failures > 3 else "")
+        halted = f"{failures} cluster(s) failed, maxFailures is {max_failures} ({shown})"
     parts = partition(strategy, candidates)
     g_max = limit(len(candidates), strategy.max_unavailable)
     g_unavailable = sum(1 for c in candidates if not c.available)
@@ -168,7 +255,6 @@ def plan_rollout(
     release: set[str] = set()
     views: list[PartitionView] = []
     unavailable_partitions = 0
-    wake_at: float | None = None
     stopped = bool(paused or halted)
     for name, members, p_max in parts:
         p_unavailable = sum(1 for c in members if not c.available)
@@ -201,7 +287,7 @@ def plan_rollout(
             state = "Progressing"
         else:
             state = "Pending"
-        views.append(PartitionView(name, len(members), len(behind), p_max, state))
+        views.append(PartitionView(name, len(members), len(behind), p_max, state, baked_at))
         # With a bake time, the next partition waits for this one to be wholly Ready and baked.
         if len(behind) > p_max or (strategy.bake_seconds > 0 and state != "Complete"):
             unavailable_partitions += 1
@@ -226,5 +312,7 @@ def plan_rollout(
         reason=reason,
         failures=failures,
         halt=halt,
+        halt_reason=halted if halt else "",
         wake_at=wake_at,
+        partition_of={c.cluster_id: i for i, (_, members, _) in enumerate(parts) for c in members},
     )

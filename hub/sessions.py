@@ -2,8 +2,9 @@
 
 A session's queue is the set of bundles to look at again, keyed by bundle: bounded by the number
 of bundles, and a newer revision overwrites an unsent older one (coalescing), so a slow spoke
-never makes the hub hold intermediate revisions for it. What to send is decided when the stream
-can take it, from the fleet's desired state and the revision the spoke holds.
+never makes the hub hold intermediate revisions for it. What to send is decided when the
+stream can take it, from the fleet's desired state and the revision the spoke holds. A request
+to apply a bundle again (a retry) rides in the same entry, and gives way to a new revision.
 
 A payload is serialised once per (bundle, base revision, target revision) and the same bytes go
 to every spoke that needs them.
@@ -30,6 +31,7 @@ class SendCounters:
     full: int = 0
     diff: int = 0
     deletes: int = 0
+    retries: int = 0
     bytes: int = 0
 
 
@@ -141,7 +143,8 @@ class SpokeSession:
         self._send_deadline = send_deadline
         # bundle -> revision the spoke will hold once it has processed everything we sent.
         self._held = held
-        self._pending: dict[str, None] = {}
+        # bundle -> whether the spoke is also to apply it again (a retry), in arrival order.
+        self._pending: dict[str, bool] = {}
         self._wake = asyncio.Event()
         self._closed: str | None = None
         # The spoke stopped reading: nothing more, not even a status, can be written to it.
@@ -149,7 +152,13 @@ class SpokeSession:
 
     def notify(self, bundles: Iterable[str]) -> None:
         for bundle in bundles:
-            self._pending[bundle] = None
+            self._pending.setdefault(bundle, False)
+        self._wake.set()
+
+    def retry(self, bundles: Iterable[str]) -> None:
+        """Have the spoke apply what it holds of these bundles again, now."""
+        for bundle in bundles:
+            self._pending[bundle] = True
         self._wake.set()
 
     def close(self, reason: str) -> None:
@@ -165,9 +174,9 @@ class SpokeSession:
             if self._closed is not None:
                 raise SessionClosed(self._closed)
             while self._pending and self._closed is None:
-                bundle = next(iter(self._pending))
+                bundle, retry = next(iter(self._pending.items()))
                 del self._pending[bundle]
-                await self._send(bundle)
+                await self._send(bundle, retry=retry)
             if self._closed is not None:
                 raise SessionClosed(self._closed)
 
@@ -187,7 +196,7 @@ class SpokeSession:
                 f"the spoke did not read its stream for {self._send_deadline:g}s"
             ) from None
 
-    async def _send(self, bundle: str) -> None:
+    async def _send(self, bundle: str, *, retry: bool = False) -> None:
         dep = self._fleet.desired(self.cluster.id).get(bundle)
         held = self._held.get(bundle, "")
         counters = self._payloads.counters
@@ -203,6 +212,13 @@ class SpokeSession:
             return
         target = dep.released  # the rollout may hold the desired revision back
         if not target or target == held:
+            if retry and held:
+                data = spoke_pb2.ConnectResponse(
+                    retry=spoke_pb2.DeploymentRetry(bundle=bundle)
+                ).SerializeToString()
+                await self._write(data)
+                counters.retries += 1
+                counters.bytes += len(data)
             return
         try:
             chunks, full = await self._payloads.upsert(bundle, held, target)

@@ -18,6 +18,7 @@ STATES = (
 )
 RANK = {state: i for i, state in enumerate(STATES)}
 READY = "Ready"
+ERR_APPLIED = "ErrApplied"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class DeploymentFacts:
     """What the rollout lets through; the desired revision unless held back."""
     held_by_dependency: bool = False
     offline: bool = False
+    render_error: str = ""
+    """Why the hub cannot render the bundle for this cluster now."""
 
 
 def deployment_state(f: DeploymentFacts) -> str:
@@ -44,8 +47,11 @@ def deployment_state(f: DeploymentFacts) -> str:
     OutOfSync: held back by the rollout or a pause. WaitApplied: sent, not yet acked.
     ErrApplied: the spoke failed to apply it. NotReady: applied, not (yet) reported ready.
     Modified: the live objects differ from the desired ones. Offline: the cluster's stream
-    has been down past the grace period; its last known state is stale.
+    has been down past the grace period; its last known state is stale. A render error is the
+    hub's own finding, whatever the cluster says: ErrApplied, as nothing can be applied.
     """
+    if f.render_error:
+        return ERR_APPLIED
     if f.offline:
         return "Offline"
     if f.released != f.desired:
@@ -53,7 +59,7 @@ def deployment_state(f: DeploymentFacts) -> str:
     if f.acked != f.desired:
         return "WaitApplied" if f.sent == f.desired else "Pending"
     if f.error:
-        return "ErrApplied"
+        return ERR_APPLIED
     if f.status_revision != f.desired:
         return "NotReady"
     if f.modified:

@@ -25,6 +25,7 @@ from hub.models import (
     DeploymentRecord,
     GroupRecord,
     ResourceStateRecord,
+    RevokedName,
     TokenRecord,
 )
 
@@ -55,6 +56,9 @@ class Store(Protocol):
     async def put_cluster(self, cluster: ClusterRecord) -> None: ...
     async def delete_cluster(self, cluster_id: str) -> None: ...
     async def touch_clusters(self, last_seen: Mapping[str, int]) -> None: ...
+    async def put_revoked_name(self, revoked: RevokedName) -> None: ...
+    async def get_revoked_name(self, name: str) -> RevokedName | None: ...
+    async def forget_revoked_name(self, name: str) -> None: ...
     async def put_group(self, group: GroupRecord) -> None: ...
     async def delete_group(self, name: str) -> None: ...
     async def put_token(self, token: TokenRecord) -> None: ...
@@ -107,6 +111,8 @@ CREATE TABLE IF NOT EXISTS deployments (
     resources TEXT NOT NULL, released TEXT NOT NULL, PRIMARY KEY (bundle, cluster_id));
 CREATE TABLE IF NOT EXISTS bundle_control (
     name TEXT PRIMARY KEY, paused INTEGER, halted TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_names (
+    name TEXT PRIMARY KEY, revoked INTEGER NOT NULL, token_ids TEXT NOT NULL);
 """
 
 
@@ -321,6 +327,34 @@ class SqliteStore:
                 conn.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
 
         await self._run(delete)
+
+    async def put_revoked_name(self, revoked: RevokedName) -> None:
+        def put(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute(
+                    "INSERT INTO revoked_names(name, revoked, token_ids) VALUES (?, ?, ?) "
+                    "ON CONFLICT(name) DO UPDATE SET revoked=excluded.revoked, "
+                    "token_ids=excluded.token_ids",
+                    (revoked.name, revoked.revoked, json.dumps(list(revoked.token_ids))),
+                )
+
+        await self._run(put)
+
+    async def get_revoked_name(self, name: str) -> RevokedName | None:
+        def get(conn: sqlite3.Connection) -> RevokedName | None:
+            row = conn.execute(
+                "SELECT name, revoked, token_ids FROM revoked_names WHERE name = ?", (name,)
+            ).fetchone()
+            return None if row is None else RevokedName(row[0], row[1], tuple(json.loads(row[2])))
+
+        return await self._run(get)
+
+    async def forget_revoked_name(self, name: str) -> None:
+        def forget(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute("DELETE FROM revoked_names WHERE name = ?", (name,))
+
+        await self._run(forget)
 
     async def touch_clusters(self, last_seen: Mapping[str, int]) -> None:
         def touch(conn: sqlite3.Connection) -> None:

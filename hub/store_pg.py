@@ -31,6 +31,7 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    RevokedName,
     TokenRecord,
 )
 from hub.store import (
@@ -128,6 +129,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             revoked BOOLEAN NOT NULL
         );
         CREATE TABLE secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
+        """,
+    ),
+    Migration(
+        3,
+        "revoked cluster names outlive the cluster",
+        """
+        CREATE TABLE revoked_names (
+            name TEXT PRIMARY KEY,
+            revoked BIGINT NOT NULL,
+            token_ids TEXT[] NOT NULL
+        );
         """,
     ),
 )
@@ -395,6 +407,30 @@ class PostgresStore:
         async with self._transaction() as conn:
             await conn.execute("DELETE FROM deployments WHERE cluster_id = $1", cluster_id)
             await conn.execute("DELETE FROM clusters WHERE id = $1", cluster_id)
+
+    async def put_revoked_name(self, revoked: RevokedName) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO revoked_names (name, revoked, token_ids) VALUES ($1, $2, $3) "
+                "ON CONFLICT (name) DO UPDATE SET revoked = excluded.revoked, "
+                "token_ids = excluded.token_ids",
+                revoked.name,
+                revoked.revoked,
+                list(revoked.token_ids),
+            )
+
+    async def get_revoked_name(self, name: str) -> RevokedName | None:
+        async with self._acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT name, revoked, token_ids FROM revoked_names WHERE name = $1", name
+            )
+        if row is None:
+            return None
+        return RevokedName(row["name"], row["revoked"], tuple(row["token_ids"]))
+
+    async def forget_revoked_name(self, name: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute("DELETE FROM revoked_names WHERE name = $1", name)
 
     async def touch_clusters(self, last_seen: Mapping[str, int]) -> None:
         if not last_seen:

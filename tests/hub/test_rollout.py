@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from argosy.bundle.fleetyaml import Partition, RolloutStrategy
 from argosy.selectors import LabelSelector
-from hub.rollout import Candidate, limit, partition, plan_rollout
+from hub.rollout import Candidate, Progress, limit, partition, plan_rollout
 
 
 def fleet(n_per: int = 3, parts: int = 3, **state: object) -> list[Candidate]:
@@ -145,3 +145,66 @@ def test_auto_partitions_only_from_the_threshold() -> None:
         "Partition 100 - 150",
         "Partition 150 - 200",
     ]
+
+
+def test_progress_deadline_fails_a_stalled_cluster_and_halts_naming_it() -> None:
+    strategy = RolloutStrategy(partitions=PARTS, progress_deadline_seconds=5, bake_seconds=1)
+    cands = [
+        Candidate(
+            **{
+                **c.__dict__,
+                "released": True,
+                "up_to_date": c.name != "p1-1",
+                "available": c.name != "p1-1",
+                "stalled_since": 10.0 if c.name == "p1-1" else None,
+                "ready_since": 10.0 if c.name != "p1-1" else None,
+            }
+        )
+        if c.name.startswith("p1")
+        else c
+        for c in fleet()
+    ]
+    # Before the deadline: no failure, and a timer for when it passes (no polling).
+    plan = plan_rollout(strategy, cands, now=12)
+    assert not plan.halt and plan.failures == 0 and plan.wake_at == 15.0
+    # At the deadline, with no report in between: it fails, and with no maxFailures given
+    # the first failure halts.
+    plan = plan_rollout(strategy, cands, now=15)
+    assert plan.halt and plan.state == "Halted" and plan.release == frozenset()
+    assert plan.halt_reason == (
+        "1 cluster(s) failed, maxFailures is 1 "
+        "(p1-1: not Ready within progressDeadlineSeconds (5s))"
+    )
+
+
+def test_progress_counts_a_settled_rollout_and_flags_only_partition_flips() -> None:
+    strategy = RolloutStrategy(partitions=PARTS, bake_seconds=10)
+    cands = fleet(n_per=2, released=True, up_to_date=False, available=False)
+    plan = plan_rollout(strategy, cands, now=0)
+    progress = Progress.of(plan)
+    assert progress.behind == [2, 2, 2]
+    moves = [
+        ("id-p3-0", False, True, 1.0, False),
+        ("id-p3-1", False, True, 2.0, True),  # p3 wholly Ready: a flip
+        ("id-p3-1", True, True, 3.0, False),  # no change
+    ]
+    for cluster_id, was, now_ready, at, flipped in moves:
+        assert progress.move(cluster_id, was_ready=was, is_ready=now_ready, now=at) is flipped
+    view = progress.current(plan, now=5, bake_seconds=10)
+    assert [(v.state, v.unavailable) for v in view.partitions] == [
+        ("Progressing", 2),
+        ("Progressing", 2),
+        ("Baking", 0),
+    ]
+    assert view.state == "Progressing"
+    for i, cluster_id in enumerate(("id-p1-0", "id-p1-1", "id-p2-0", "id-p2-1")):
+        progress.move(cluster_id, was_ready=False, is_ready=True, now=4.0 + i)
+    # Everything Ready is a Complete rollout at once, whatever its partitions still bake.
+    view = progress.current(plan, now=8, bake_seconds=10)
+    assert view.state == "Complete" and view.reason == ""
+    assert [v.state for v in view.partitions] == ["Baking", "Baking", "Baking"]
+    view = progress.current(plan, now=30, bake_seconds=10)
+    assert [v.state for v in view.partitions] == ["Complete", "Complete", "Complete"]
+    assert progress.move("id-p3-0", was_ready=True, is_ready=False, now=31)  # p3 reopened
+    assert progress.current(plan, now=32, bake_seconds=10).state == "Progressing"
+    assert not progress.move("unknown", was_ready=False, is_ready=True, now=33)

@@ -43,6 +43,11 @@ def facts(**kw: object) -> DeploymentFacts:
         ("waiting for a dependency", facts(released="", held_by_dependency=True), "Pending"),
         ("cluster offline: never a false Ready", facts(offline=True), "Offline"),
         ("offline hides stale data, errors included", facts(offline=True, error="x"), "Offline"),
+        (
+            "the hub cannot render it for this cluster: an error, even when offline",
+            facts(desired="", released="", render_error="no label", offline=True),
+            "ErrApplied",
+        ),
     ],
 )
 def test_deployment_state(case: str, f: DeploymentFacts, state: str) -> None:

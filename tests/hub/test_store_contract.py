@@ -26,6 +26,7 @@ from hub.models import (
     DeploymentRecord,
     GroupRecord,
     ResourceStateRecord,
+    RevokedName,
     TokenRecord,
 )
 from hub.store import Snapshot, SqliteStore, Store
@@ -505,6 +506,28 @@ async def test_a_revoked_cluster_stays_revoked(make_store: MakeStore, store: Sto
     store = await reopened(make_store, store)
     try:
         assert (await store.load()).clusters == [cluster]
+    finally:
+        await store.close()
+
+
+async def test_revoked_names_outlive_their_cluster_until_forgotten(
+    make_store: MakeStore, store: Store
+) -> None:
+    assert await store.get_revoked_name("gone") is None
+    cluster = ClusterRecord("c-g", "gone", {}, "serial", 1, 0, revoked=True)
+    await store.put_cluster(cluster)
+    await store.put_revoked_name(RevokedName("gone", 5, ("t-1", "t-2")))
+    await store.delete_cluster("c-g")
+    store = await reopened(make_store, store)
+    try:
+        assert (await store.load()).clusters == []
+        assert await store.get_revoked_name("gone") == RevokedName("gone", 5, ("t-1", "t-2"))
+        # Revoked again (a later registration under a new token): the newer record wins.
+        await store.put_revoked_name(RevokedName("gone", 9, ()))
+        assert await store.get_revoked_name("gone") == RevokedName("gone", 9, ())
+        await store.forget_revoked_name("gone")
+        await store.forget_revoked_name("never-revoked")  # forgetting nothing is fine
+        assert await store.get_revoked_name("gone") is None
     finally:
         await store.close()
 

@@ -141,6 +141,124 @@ async def test_partitioned_rollout_halts_on_failure_then_resumes(tmp_path: Path)
             await stop_all(spokes)
 
 
+PARTITIONS_ONLY = """\
+rolloutStrategy:
+  partitions:
+  - {name: p1, clusterSelector: {matchLabels: {part: "1"}}}
+  - {name: p2, clusterSelector: {matchLabels: {part: "2"}}}
+  - {name: p3, clusterSelector: {matchLabels: {part: "3"}}}
+"""
+
+
+async def test_rollout_completes_when_the_last_partition_becomes_ready(tmp_path: Path) -> None:
+    """Everything is released at once (no bake, 100% budgets); the clusters become Ready well
+    after the last gate ran. The rollout must still say Complete, partition by partition."""
+    async with running_hub(tmp_path / "hub") as hub:
+        token = await token_of(hub)
+        spokes = [
+            start_spoke(
+                hub=hub,
+                name=f"p{part}",
+                labels={"part": str(part)},
+                token=token,
+                data_dir=tmp_path / f"p{part}",
+                ready_delay=0.2 + 0.4 * part,
+            )
+            for part in (1, 2, 3)
+        ]
+        try:
+            await eventually(lambda: all(s.spoke.link.connected.is_set() for s in spokes))
+            files = {"fleet.yaml": PARTITIONS_ONLY, "app.yaml": DEPLOY.format(name="app", v="1")}
+            await apply(hub, "web", files)
+
+            async def rollout() -> fleet_pb2.RolloutStatus | None:
+                b = await bundle_status(hub.stub, "web")
+                return b.rollout if b is not None and b.clusters_ready == 3 else None
+
+            await eventually(rollout, what="all Ready")
+            # Complete as soon as everything is Ready: never a stale Progressing in between.
+            r = await rollout()
+            assert r is not None and r.state == "Complete"
+            assert [(p.name, p.state, p.unavailable) for p in r.partitions] == [
+                ("p1", "Complete", 0),
+                ("p2", "Complete", 0),
+                ("p3", "Complete", 0),
+            ]
+        finally:
+            await stop_all(spokes)
+
+
+async def _rollout_state(hub: RunningHub, state: str) -> bool:
+    b = await bundle_status(hub.stub, "web")
+    return b is not None and b.rollout.state == state
+
+
+async def test_progress_deadline_halts_a_rollout_with_a_stuck_cluster(tmp_path: Path) -> None:
+    """A cluster that never becomes Ready fails once progressDeadlineSeconds passes, with no
+    report to trigger it: the rollout halts, naming it, and the next partition never starts."""
+    async with running_hub(tmp_path / "hub") as hub:
+        token = await token_of(hub)
+        spokes = [
+            start_spoke(
+                hub=hub,
+                name=name,
+                labels={"part": part},
+                token=token,
+                data_dir=tmp_path / name,
+                ready_delay=3600 if name == "stuck" else 0.05,
+            )
+            for name, part in (("ok", "1"), ("stuck", "1"), ("later", "2"))
+        ]
+        try:
+            await eventually(lambda: all(s.spoke.link.connected.is_set() for s in spokes))
+            strategy = (
+                "rolloutStrategy:\n  progressDeadlineSeconds: 1\n  bakeSeconds: 1\n"
+                "  partitions:\n"
+                '  - {name: first, clusterSelector: {matchLabels: {part: "1"}}}\n'
+                '  - {name: second, clusterSelector: {matchLabels: {part: "2"}}}\n'
+            )
+            files = {"fleet.yaml": strategy, "app.yaml": DEPLOY.format(name="app", v="1")}
+            await apply(hub, "web", files)
+            await eventually(lambda: _rollout_state(hub, "Halted"), timeout=10, what="halted")
+            b = await bundle_status(hub.stub, "web")
+            assert b is not None
+            assert "stuck: not Ready within progressDeadlineSeconds (1s)" in b.rollout.reason
+            assert b.rollout.failures == 1
+            assert [(p.name, p.state) for p in b.rollout.partitions] == [
+                ("first", "Progressing"),
+                ("second", "Pending"),
+            ]
+            assert "web" not in spokes[2].spoke.state.deployments
+        finally:
+            await stop_all(spokes)
+
+
+async def test_a_complete_rollout_halts_when_a_cluster_stays_not_ready_past_the_deadline(
+    tmp_path: Path,
+) -> None:
+    """Everything released and Ready, then one cluster's workload stops being ready: once the
+    deadline passes with no further report, the rollout halts naming it."""
+    async with running_hub(tmp_path / "hub") as hub:
+        token = await token_of(hub)
+        spoke = start_spoke(hub=hub, name="c0", labels={}, token=token, data_dir=tmp_path / "c")
+        try:
+            await eventually(spoke.spoke.link.connected.is_set)
+            strategy = "rolloutStrategy:\n  progressDeadlineSeconds: 1\n"
+            files = {"fleet.yaml": strategy, "app.yaml": DEPLOY.format(name="app", v="1")}
+            await apply(hub, "web", files)
+            await eventually(lambda: _rollout_state(hub, "Complete"), what="Complete")
+            spoke.cluster.inject_drift(
+                "apps/Deployment/default/app", {"status": {"readyReplicas": 0}}
+            )
+            await eventually(lambda: _state_count(hub, "web", "NotReady", 1), what="NotReady")
+            await eventually(lambda: _rollout_state(hub, "Halted"), timeout=10, what="halted")
+            b = await bundle_status(hub.stub, "web")
+            assert b is not None
+            assert "c0: not Ready within progressDeadlineSeconds (1s)" in b.rollout.reason
+        finally:
+            await spoke.stop()
+
+
 async def test_depends_on_holds_b_until_a_is_ready_on_that_cluster(tmp_path: Path) -> None:
     violations: list[str] = []
     async with running_hub(tmp_path / "hub") as hub:

@@ -240,3 +240,33 @@ async def test_certificates_rotate_before_expiry_without_dropping_the_stream(
                 assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
         finally:
             await spoke.stop()
+
+
+async def test_a_revoked_then_deleted_cluster_cannot_come_back_with_its_token(
+    tmp_path: Path,
+) -> None:
+    async with running_hub(tmp_path / "hub") as hub:
+        token = await token_of(hub)
+        spoke = start_spoke(hub=hub, name="gone", labels={}, token=token, data_dir=tmp_path / "s")
+        try:
+            await eventually(spoke.spoke.link.connected.is_set)
+            await hub.stub.RevokeCluster(fleet_pb2.RevokeClusterRequest(name="gone"), timeout=5)
+            await hub.stub.DeleteCluster(fleet_pb2.DeleteClusterRequest(name="gone"), timeout=5)
+            deleted = time.monotonic()
+            # The spoke keeps trying with the token it holds: it never gets back in.
+            await eventually(lambda: time.monotonic() - deleted > 3, timeout=5)
+            assert await cluster_names(hub) == []
+        finally:
+            await spoke.stop()
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await registered(hub, "gone", token)
+        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "token created after its revocation" in (refused.value.details() or "")
+        # The token itself is not revoked: another cluster may still use it.
+        await registered(hub, "other", token)
+    async with running_hub(tmp_path / "hub") as hub:
+        # The refusal outlives a restart; a token created after the revocation lets it back.
+        with pytest.raises(grpc.aio.AioRpcError):
+            await registered(hub, "gone", token)
+        await registered(hub, "gone", await token_of(hub))
+        assert await cluster_names(hub) == ["gone", "other"]
