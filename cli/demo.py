@@ -93,11 +93,30 @@ def _progress(status: fleet_pb2.GetStatusResponse, started: float, clusters: int
 
 
 def _all_ready(status: fleet_pb2.GetStatusResponse, clusters: int, bundles: int) -> bool:
+    # A rollout still baking is not finished, even with every cluster Ready.
     return (
         len(status.bundles) == bundles
         and sum(1 for c in status.clusters if c.connected) == clusters
         and all(map(_bundle_ready, status.bundles))
+        and all(b.rollout.state in ("", "Complete") for b in status.bundles)
+        and all(p.state == "Complete" for b in status.bundles for p in b.rollout.partitions)
     )
+
+
+async def _wait_connected(hub: Target, clusters: int, timeout: float) -> None:
+    """Until every spoke has its stream: a partitioned rollout then shows its real order
+    (dev, test, prod) instead of the order in which the spokes happened to connect."""
+
+    async def watch() -> None:
+        async for live in follow(hub):
+            status = live.as_response()
+            if sum(1 for c in status.clusters if c.connected) == clusters:
+                return
+
+    try:
+        await asyncio.wait_for(watch(), timeout)
+    except TimeoutError:
+        raise UserError(f"not every spoke connected within {timeout:.0f}s") from None
 
 
 async def run_demo(args: argparse.Namespace) -> None:
@@ -154,6 +173,8 @@ async def run_demo(args: argparse.Namespace) -> None:
                     )
                 )
             print(f"spokes: {args.clusters} simulated clusters labelled env=dev|test|prod")
+            await _wait_connected(hub, args.clusters, args.timeout)
+            print(f"[{time.monotonic() - started:5.1f}s] all {args.clusters} spokes connected")
             resp = await stub.ApplyBundles(
                 fleet_pb2.ApplyBundlesRequest(bundles=specs), timeout=120
             )
