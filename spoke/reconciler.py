@@ -246,6 +246,8 @@ class Reconciler:
             if held is None:
                 return None
             log.info("bundle %s: applying again (was: %s)", bundle, held.error or "applied")
+            if reset_backoff:
+                self._backend.rediscover_soon()
             index = self._index(held, reuse=False)
             errors = await self._apply(bundle, index, list(index), options=held.options)
             errors += await self._label_namespace(bundle, held.options, held.options)

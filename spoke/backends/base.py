@@ -83,6 +83,11 @@ class Backend(Protocol):
     """Bumped whenever the kinds the cluster serves change (discovery learnt or lost one):
     an apply that failed for want of a kind may now succeed."""
 
+    def rediscover_soon(self) -> None:
+        """Let the next apply that meets an unknown kind re-read discovery at once, whatever
+        its rate limit: a user asked for this retry, maybe right after installing a CRD."""
+        ...
+
     def is_namespaced(self, api_version: str, kind: str) -> bool:
         """Whether objects of this kind live in a namespace."""
         ...

@@ -341,6 +341,9 @@ class KubernetesBackend:
     def _resource_for(self, obj: Obj) -> ApiResource | None:
         return self.discovery.lookup(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
 
+    def rediscover_soon(self) -> None:
+        self._last_refresh = float("-inf")
+
     async def _refresh_quietly(self) -> None:
         """Re-read discovery for an unknown kind, at most every few seconds."""
         now = time.monotonic()

@@ -94,6 +94,9 @@ class SimulatedCluster:
 
     # --- the API-server side -------------------------------------------------------------------
 
+    def rediscover_soon(self) -> None:
+        """Nothing to do: the simulated cluster's kinds are always current."""
+
     def is_namespaced(self, api_version: str, kind: str) -> bool:
         del api_version
         return kind not in CLUSTER_SCOPED

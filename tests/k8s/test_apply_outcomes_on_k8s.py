@@ -4,6 +4,7 @@ object."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -96,6 +97,40 @@ async def test_cr_bundle_applied_before_its_crd_bundle_becomes_ready_without_use
         assert spoke.reconciler.status("gadgets").apply_error == ""
         live = await get(kube, f"/apis/{group}/v1/namespaces/{ns}/gadgets/g1")
         assert live is not None and live["metadata"]["labels"][OWNER_LABEL] == "gadgets"
+
+
+async def test_a_retry_the_hub_asks_for_sees_a_crd_installed_by_hand_at_once(
+    apiserver: ApiServer, kube: KubernetesBackend
+) -> None:
+    """`argosy apply` of unchanged content on an errored bundle: the spoke re-reads discovery
+    for it, even when it did a moment ago, so a CRD installed with kubectl counts at once."""
+    ns, group = unique("byhand"), f"{unique('g')}.example.com"
+    async with LocalSpoke(str(apiserver.kubeconfig)) as spoke:
+        ack = await spoke.reconciler.upsert(upsert("gadgets", [namespace(ns), gadget(group, ns)]))
+        assert 'does not serve kind "Gadget"' in ack.error
+        await kube.request(
+            "POST",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            body=gadget_crd(group),
+        )
+
+        async def established() -> bool:
+            crd = await get(
+                kube, f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.{group}"
+            )
+            conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+            return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+        for _ in range(100):
+            if await established():
+                break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the CRD never became Established")
+        # The apply above re-read discovery a moment ago, so an ordinary retry would not look
+        # again yet; the one the hub asks for must.
+        assert await spoke.reconciler.retry("gadgets", reset_backoff=True) == ""
+        assert await get(kube, f"/apis/{group}/v1/namespaces/{ns}/gadgets/g1") is not None
 
 
 async def test_a_new_revision_restores_an_object_deleted_by_hand(
