@@ -323,6 +323,8 @@ async def cmd_apply(args: argparse.Namespace, hub: Target) -> None:
         verb = "configured" if b.changed else "unchanged"
         count = f"{b.resource_count} resources" if b.resource_count else "rendered per cluster"
         print(f"bundle/{b.name} {verb} ({count}, revision {b.revision[:12]})")
+        for warning in b.warnings:
+            print(f"argosy: warning: bundle/{b.name}: {warning}", file=sys.stderr)
 
 
 async def cmd_status(args: argparse.Namespace, hub: Target) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -32,6 +32,7 @@ from hub.models import (
     RevokedName,
     TokenRecord,
 )
+from hub.overlaps import by_cluster, overlap_warnings
 from hub.rendered import LruCache, Rendered
 from hub.rendering import PROBE_CLUSTER, Renderer, base_target, target_for
 from hub.rollout import Candidate, Progress, RolloutPlan, plan_rollout
@@ -148,6 +149,7 @@ class AppliedBundle:
     revision: str
     changed: bool
     resource_count: int
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -839,6 +841,7 @@ class Fleet:
                     with problems.check():
                         probes[bundle.name] = len((await self._probe(bundle)).resources)
             problems.raise_any()
+            warnings = overlap_warnings(self._overlapping(plan))
             for bundle in loaded:
                 sizes = [
                     len(r.resources)
@@ -864,7 +867,15 @@ class Fleet:
                     updated=now if changed or old is None else old[0].updated,
                 )
                 records[bundle.name] = (record, bundle)
-                results.append(AppliedBundle(bundle.name, bundle.revision, changed, max(sizes)))
+                results.append(
+                    AppliedBundle(
+                        bundle.name,
+                        bundle.revision,
+                        changed,
+                        max(sizes),
+                        tuple(warnings.get(bundle.name, ())),
+                    )
+                )
             await self._store.put_bundles([r for r, _ in records.values()], self._unstored(plan))
             for name, entry in records.items():
                 self._bundles[name] = entry
@@ -876,6 +887,22 @@ class Fleet:
             self._regate(*records, ungated_too=True)
             self._retry_failed(records)
             return results
+
+    def _overlapping(self, plan: Plan) -> Iterator[tuple[str, str, Rendered, str, Rendered]]:
+        """(cluster, applied bundle, its render, other bundle, its render) on every cluster the
+        plan reaches: what overlap_warnings compares. O(bundles on those clusters), at apply."""
+        for cluster_id, mine in by_cluster(plan).items():
+            cluster = self._clusters.get(cluster_id)
+            others = {
+                other: rendered
+                for other, dep in self._deployments.get(cluster_id, {}).items()
+                if other not in mine and (rendered := self.live_rendered(dep.desired)) is not None
+            }
+            others.update(mine)
+            for name, rendered in mine.items():
+                for other, theirs in others.items():
+                    if other != name:
+                        yield cluster.name if cluster else cluster_id, name, rendered, other, theirs
 
     def _retry_failed(self, names: Iterable[str]) -> None:
         """Have every spoke whose apply of these bundles failed apply it again now.

@@ -126,6 +126,7 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
                     revision=a.revision,
                     changed=a.changed,
                     resource_count=a.resource_count,
+                    warnings=a.warnings,
                 )
                 for a in applied
             ]

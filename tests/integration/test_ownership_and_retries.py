@@ -105,3 +105,57 @@ async def test_one_directory_applied_under_two_names_does_not_share_its_objects(
             assert cluster.objects[key]["metadata"]["labels"][OWNER_LABEL] == "dup-two"
         finally:
             await spoke.stop()
+
+
+async def test_apply_warns_of_objects_another_bundle_has_on_the_same_clusters(
+    tmp_path: Path,
+) -> None:
+    async with running_hub(tmp_path / "hub") as hub:
+        token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
+        spokes = [
+            start_spoke(
+                hub=hub, name=n, labels={}, token=token, data_dir=tmp_path / n, ready_delay=0.02
+            )
+            for n in ("c1", "c2")
+        ]
+        try:
+            await eventually(lambda: connected(hub, 2), what="2 spokes connected")
+            first = await hub.stub.ApplyBundles(
+                fleet_pb2.ApplyBundlesRequest(bundles=[bundle_spec("dup-one", {"cm.yaml": CM})]),
+                timeout=30,
+            )
+            assert list(first.bundles[0].warnings) == []
+            # The same object with its namespace written out is still the same object.
+            explicit = CM.replace("{name: x}", "{name: x, namespace: default}")
+            second = await hub.stub.ApplyBundles(
+                fleet_pb2.ApplyBundlesRequest(
+                    bundles=[bundle_spec("dup-two", {"cm.yaml": explicit})]
+                ),
+                timeout=30,
+            )
+            [warning] = second.bundles[0].warnings
+            assert warning.startswith(
+                "1 object (configmap default/x) also in bundle dup-one on 2 clusters (c1, c2)"
+            )
+            assert "helm.takeOwnership" in warning
+            # Taking ownership on purpose is no surprise: no warning.
+            owned = await hub.stub.ApplyBundles(
+                fleet_pb2.ApplyBundlesRequest(
+                    bundles=[
+                        bundle_spec(
+                            "dup-three",
+                            {"cm.yaml": CM, "fleet.yaml": "helm:\n  takeOwnership: true\n"},
+                        )
+                    ]
+                ),
+                timeout=30,
+            )
+            assert list(owned.bundles[0].warnings) == []
+        finally:
+            for s in spokes:
+                await s.stop()
+
+
+async def connected(hub: RunningHub, n: int) -> bool:
+    resp = await hub.stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=5)
+    return sum(1 for c in resp.clusters if c.connected) == n

@@ -51,16 +51,18 @@ class ApplyBundlesResponse(_message.Message):
     def __init__(self, bundles: _Optional[_Iterable[_Union[BundleApplied, _Mapping]]] = ...) -> None: ...
 
 class BundleApplied(_message.Message):
-    __slots__ = ("name", "revision", "changed", "resource_count")
+    __slots__ = ("name", "revision", "changed", "resource_count", "warnings")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     name: str
     revision: str
     changed: bool
     resource_count: int
-    def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., changed: _Optional[bool] = ..., resource_count: _Optional[int] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., changed: _Optional[bool] = ..., resource_count: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetBundleRequest(_message.Message):
     __slots__ = ("name",)
