@@ -30,9 +30,10 @@ from argosy.bundle import (
     render,
     target_for,
 )
+from argosy.convert import selector_from_pb, selector_to_pb
 from argosy.errors import ArgosyError, InvalidInput, Problems
 from argosy.names import parse_labels
-from argosy.selectors import LabelSelector, Requirement, parse_selector
+from argosy.selectors import LabelSelector, parse_selector
 from cli import install, output
 from cli.client import DEFAULT_HUB, Target, UserError, config_path, explain, fleet_stub, resolve
 from cli.watch import watch_status
@@ -397,16 +398,7 @@ async def cmd_target(args: argparse.Namespace, hub: Target) -> None:
     async with fleet_stub(hub) as stub:
         clusters = (await stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=10)).clusters
         groups_pb = (await stub.ListGroups(fleet_pb2.ListGroupsRequest(), timeout=10)).groups
-    groups = {
-        g.name: LabelSelector(
-            dict(g.selector.match_labels),
-            tuple(
-                Requirement(r.key, r.operator, tuple(r.values))
-                for r in g.selector.match_expressions
-            ),
-        )
-        for g in groups_pb
-    }
+    groups = {g.name: selector_from_pb(g.selector) for g in groups_pb}
     rows = []
     for source in read_bundle_dirs([args.dir]):
         bundle = load_local(source)
@@ -559,15 +551,7 @@ async def cmd_group(args: argparse.Namespace, hub: Target) -> None:
                 fleet_pb2.CreateGroupRequest(
                     group=fleet_pb2.ClusterGroup(
                         name=args.name,
-                        selector=fleet_pb2.LabelSelector(
-                            match_labels=dict(sel.match_labels),
-                            match_expressions=[
-                                fleet_pb2.LabelSelectorRequirement(
-                                    key=r.key, operator=r.operator, values=r.values
-                                )
-                                for r in sel.match_expressions
-                            ],
-                        ),
+                        selector=selector_to_pb(sel),
                     )
                 ),
                 timeout=30,

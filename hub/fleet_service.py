@@ -10,8 +10,8 @@ import grpc
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from argosy.bundle import BundleSource
+from argosy.convert import selector_from_pb, selector_to_pb
 from argosy.errors import InvalidInput, NotFound
-from argosy.selectors import LabelSelector, Requirement
 from hub.admin_auth import AdminAuth
 from hub.errors import grpc_errors
 from hub.fleet import Fleet
@@ -37,28 +37,6 @@ def bundle_to_pb(rec: BundleRecord, *, with_files: bool) -> fleet_pb2.Bundle:
         created_unix=rec.created,
         updated_unix=rec.updated,
         resource_count=rec.resource_count,
-    )
-
-
-def selector_to_pb(selector: LabelSelector) -> fleet_pb2.LabelSelector:
-    return fleet_pb2.LabelSelector(
-        match_labels=dict(selector.match_labels),
-        match_expressions=[
-            fleet_pb2.LabelSelectorRequirement(key=r.key, operator=r.operator, values=r.values)
-            for r in selector.match_expressions
-        ],
-    )
-
-
-def selector_from_pb(pb: fleet_pb2.LabelSelector) -> LabelSelector:
-    for r in pb.match_expressions:
-        if r.operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
-            raise InvalidInput(
-                f"selector operator {r.operator!r} is not In, NotIn, Exists or DoesNotExist"
-            )
-    return LabelSelector(
-        dict(pb.match_labels),
-        tuple(Requirement(r.key, r.operator, tuple(r.values)) for r in pb.match_expressions),
     )
 
 

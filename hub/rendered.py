@@ -9,57 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from argosy.hashing import canonical_json, combine
 from argosy.manifests import Manifest, ResourceSet
-
-
-@dataclass(frozen=True)
-class ApplyOptions:
-    default_namespace: str = ""
-    keep_resources: bool = False
-    force: bool = False
-    correct_drift: bool = False
-    compare_patches_json: str = ""
-    ignore_conditions_json: str = ""
-    force_sync_generation: int = 0
-    take_ownership: bool = False
-    service_account: str = ""
-    namespace_labels: Mapping[str, str] = field(default_factory=dict)
-    namespace_annotations: Mapping[str, str] = field(default_factory=dict)
-    delete_namespace: bool = False
-
-    def as_dict(self) -> dict[str, object]:
-        out: dict[str, object] = {
-            "defaultNamespace": self.default_namespace,
-            "keepResources": self.keep_resources,
-            "force": self.force,
-            "correctDrift": self.correct_drift,
-        }
-        # Only when set, so revisions made before these existed stay the same.
-        if self.compare_patches_json:
-            out["comparePatches"] = self.compare_patches_json
-        if self.ignore_conditions_json:
-            out["ignoreConditions"] = self.ignore_conditions_json
-        # Part of the revision, so a new forceSyncGeneration (or any of these) is a new revision
-        # and reaches every spoke, which then applies the whole set again.
-        for name, value in self._extras().items():
-            if value:
-                out[name] = value
-        return out
-
-    def _extras(self) -> dict[str, Any]:
-        return {
-            "forceSyncGeneration": self.force_sync_generation,
-            "takeOwnership": self.take_ownership,
-            "serviceAccount": self.service_account,
-            "namespaceLabels": dict(self.namespace_labels),
-            "namespaceAnnotations": dict(self.namespace_annotations),
-            "deleteNamespace": self.delete_namespace,
-        }
+from argosy.options import ApplyOptions
 
 
 @dataclass(frozen=True)
@@ -93,20 +48,7 @@ class Rendered:
         ]
         return cls.of(
             ResourceSet.of(manifests),
-            ApplyOptions(
-                default_namespace=opts["defaultNamespace"],
-                keep_resources=opts["keepResources"],
-                force=opts["force"],
-                correct_drift=opts["correctDrift"],
-                compare_patches_json=opts.get("comparePatches", ""),
-                ignore_conditions_json=opts.get("ignoreConditions", ""),
-                force_sync_generation=int(opts.get("forceSyncGeneration", 0)),
-                take_ownership=bool(opts.get("takeOwnership", False)),
-                service_account=str(opts.get("serviceAccount", "")),
-                namespace_labels=dict(opts.get("namespaceLabels") or {}),
-                namespace_annotations=dict(opts.get("namespaceAnnotations") or {}),
-                delete_namespace=bool(opts.get("deleteNamespace", False)),
-            ),
+            ApplyOptions.from_dict(opts),
         )
 
 

@@ -15,7 +15,7 @@ from argosy.bundle import Bundle, Target
 from argosy.bundle.targeting import render_key
 from argosy.selectors import LabelSelector
 from hub.models import ClusterRecord
-from hub.rendered import ApplyOptions, LruCache, Rendered
+from hub.rendered import LruCache, Rendered
 
 # Stands for "any cluster" when a bundle is checked before any cluster exists.
 PROBE_CLUSTER = ClusterRecord(id="", name="probe", labels={}, credential_hash="", created=0)
@@ -68,24 +68,7 @@ class Renderer:
         try:
             self.renders += 1
             resources = await bundles.render(bundle, target, time_limit=self._time_limit)
-            o = target.spoke_options
-            rendered = Rendered.of(
-                resources,
-                ApplyOptions(
-                    default_namespace=o.default_namespace,
-                    keep_resources=o.keep_resources,
-                    force=o.force,
-                    correct_drift=o.correct_drift,
-                    compare_patches_json=o.compare_patches_json,
-                    ignore_conditions_json=o.ignore_conditions_json,
-                    force_sync_generation=o.force_sync_generation,
-                    take_ownership=o.take_ownership,
-                    service_account=o.service_account,
-                    namespace_labels=o.namespace_labels,
-                    namespace_annotations=o.namespace_annotations,
-                    delete_namespace=o.delete_namespace,
-                ),
-            )
+            rendered = Rendered.of(resources, target.apply_options)
             self._cache.put(target.render_key, rendered)
             future.set_result(rendered)
             return rendered

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from argosy.api.v1 import resources_pb2, spoke_pb2
+from argosy.convert import options_to_pb
 from hub.diffing import diff_resource_sets
 from hub.fleet import Fleet, StatusUpdate
 from hub.models import ClusterRecord, ResourceStateRecord
@@ -97,20 +98,7 @@ def encode_upsert(
                 upserts=group,
                 removed=list(diff.removed) if last else [],
                 resource_count=len(target.resources),
-                options=spoke_pb2.DeploymentOptions(
-                    default_namespace=opts.default_namespace,
-                    keep_resources=opts.keep_resources,
-                    force=opts.force,
-                    correct_drift=opts.correct_drift,
-                    compare_patches_json=opts.compare_patches_json,
-                    ignore_conditions_json=opts.ignore_conditions_json,
-                    force_sync_generation=opts.force_sync_generation,
-                    take_ownership=opts.take_ownership,
-                    service_account=opts.service_account,
-                    namespace_labels=opts.namespace_labels,
-                    namespace_annotations=opts.namespace_annotations,
-                    delete_namespace=opts.delete_namespace,
-                ),
+                options=options_to_pb(opts),
                 chunk_index=i,
                 chunk_count=len(groups),
             )

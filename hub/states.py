@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-# Worst first: a roll-up shows the worst state present.
-STATES = (
-    "ErrApplied",
-    "Offline",
-    "WaitApplied",
-    "Modified",
-    "OutOfSync",
-    "Pending",
-    "NotReady",
-    "Ready",
-)
-RANK = {state: i for i, state in enumerate(STATES)}
-READY = "Ready"
-ERR_APPLIED = "ErrApplied"
+from argosy.states import ORDER, RANK, State, worst
+
+# Kept for the hub's readers; the list itself lives in argosy.states.
+STATES: tuple[str, ...] = tuple(s.value for s in ORDER)
+READY = State.READY
+ERR_APPLIED = State.ERR_APPLIED
+__all__ = ["ERR_APPLIED", "RANK", "READY", "STATES", "DeploymentFacts", "deployment_state", "worst"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +32,7 @@ class DeploymentFacts:
     """Why the hub cannot render the bundle for this cluster now."""
 
 
-def deployment_state(f: DeploymentFacts) -> str:
+def deployment_state(f: DeploymentFacts) -> State:
     """The state of one deployment.
 
     Pending: nothing of the desired revision sent yet (or waiting for a dependency).
@@ -53,19 +45,15 @@ def deployment_state(f: DeploymentFacts) -> str:
     if f.render_error:
         return ERR_APPLIED
     if f.offline:
-        return "Offline"
+        return State.OFFLINE
     if f.released != f.desired:
-        return "Pending" if f.held_by_dependency else "OutOfSync"
+        return State.PENDING if f.held_by_dependency else State.OUT_OF_SYNC
     if f.acked != f.desired:
-        return "WaitApplied" if f.sent == f.desired else "Pending"
+        return State.WAIT_APPLIED if f.sent == f.desired else State.PENDING
     if f.error:
         return ERR_APPLIED
     if f.status_revision != f.desired:
-        return "NotReady"
+        return State.NOT_READY
     if f.modified:
-        return "Modified"
-    return READY if f.ready else "NotReady"
-
-
-def worst(states: Iterable[str], *, default: str = READY) -> str:
-    return min(states, key=RANK.__getitem__, default=default)
+        return State.MODIFIED
+    return READY if f.ready else State.NOT_READY

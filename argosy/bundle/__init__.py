@@ -13,10 +13,9 @@ from argosy.bundle.render import render
 from argosy.bundle.targeting import (
     Cluster,
     Decision,
-    SpokeOptions,
     Target,
+    apply_options,
     decide,
-    spoke_options,
     target_for,
 )
 
@@ -27,13 +26,12 @@ __all__ = [
     "Cluster",
     "Decision",
     "DeploymentOptions",
-    "SpokeOptions",
     "Target",
+    "apply_options",
     "decide",
     "load_bundle",
     "parse_fleet_yaml",
     "read_bundle_dirs",
     "render",
-    "spoke_options",
     "target_for",
 ]

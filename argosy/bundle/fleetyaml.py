@@ -17,20 +17,11 @@ import yaml
 from argosy.bundle import schema
 from argosy.errors import InvalidInput
 from argosy.selectors import LabelSelector, selector_from_dict
+from argosy.states import BUNDLE_STATES
 
 FLEET_YAML = "fleet.yaml"
 FIRST_MATCH = "FirstMatch"
 ALL_MATCHES = "AllMatches"
-# Fleet's BundleState names (StateRank), the values dependsOn.acceptedStates may use.
-BUNDLE_STATES = (
-    "Ready",
-    "NotReady",
-    "WaitApplied",
-    "ErrApplied",
-    "OutOfSync",
-    "Pending",
-    "Modified",
-)
 
 
 @dataclass(frozen=True)

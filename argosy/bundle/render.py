@@ -4,7 +4,7 @@ The pipeline is Fleet's: raw YAML gets its overlays; a chart is rendered by Helm
 target's values (templated per cluster first); a kustomization is built by Kustomize, over the
 chart's output when both are present; then `namespace` is forced onto every object, refusing
 cluster-scoped ones. `defaultNamespace` is left to the spoke, which alone knows every kind's
-scope (see targeting.SpokeOptions).
+scope (see argosy.options.ApplyOptions).
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ byte-identical renders, so the hub renders once per key, never once per cluster.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from argosy.bundle import values as tv
 from argosy.bundle.customize import merge_options
 from argosy.bundle.fleetyaml import ALL_MATCHES, BundleOptions, DeploymentOptions, TargetMatch
 from argosy.hashing import canonical_json, sha256_hex
+from argosy.options import ApplyOptions, json_list
 from argosy.selectors import LabelSelector
 
 if TYPE_CHECKING:
@@ -57,27 +57,6 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class SpokeOptions:
-    """How the spoke applies a render: fields of the hub's ApplyOptions."""
-
-    default_namespace: str = ""
-    keep_resources: bool = False
-    force: bool = False
-    correct_drift: bool = False
-    # JSON lists in fleet.yaml's shape ("" when unset), for the spoke's drift and readiness.
-    compare_patches_json: str = ""
-    ignore_conditions_json: str = ""
-    # A new value makes a new revision, so the spoke applies every object again.
-    force_sync_generation: int = 0
-    take_ownership: bool = False
-    # Applied as system:serviceaccount:<the spoke's namespace>:<this>, as Fleet's agent does.
-    service_account: str = ""
-    namespace_labels: Mapping[str, str] = field(default_factory=dict)
-    namespace_annotations: Mapping[str, str] = field(default_factory=dict)
-    delete_namespace: bool = False
-
-
-@dataclass(frozen=True)
 class Target:
     """One cluster's render input. Equal render_key means equal render."""
 
@@ -93,18 +72,19 @@ class Target:
     error: str = ""
 
     @property
-    def spoke_options(self) -> SpokeOptions:
-        return spoke_options(self.options)
+    def apply_options(self) -> ApplyOptions:
+        return apply_options(self.options)
 
 
-def spoke_options(options: DeploymentOptions) -> SpokeOptions:
+def apply_options(options: DeploymentOptions) -> ApplyOptions:
+    """What the spoke needs of a cluster's merged fleet.yaml options."""
     drift = options.correct_drift
-    return SpokeOptions(
+    return ApplyOptions(
         default_namespace=options.namespace or options.default_namespace,
         keep_resources=options.keep_resources,
         force=bool(options.helm and options.helm.force),
         correct_drift=bool(drift and drift.enabled),
-        compare_patches_json=_json_list(
+        compare_patches_json=json_list(
             [
                 {
                     k: v
@@ -121,7 +101,7 @@ def spoke_options(options: DeploymentOptions) -> SpokeOptions:
                 for p in options.compare_patches or ()
             ]
         ),
-        ignore_conditions_json=_json_list([dict(c) for c in options.ignore_conditions]),
+        ignore_conditions_json=json_list([dict(c) for c in options.ignore_conditions]),
         force_sync_generation=options.force_sync_generation,
         take_ownership=bool(options.helm and options.helm.take_ownership),
         service_account=options.service_account,
@@ -130,10 +110,6 @@ def spoke_options(options: DeploymentOptions) -> SpokeOptions:
         # Fleet keeps the namespace whenever it keeps the resources.
         delete_namespace=options.delete_namespace and not options.keep_resources,
     )
-
-
-def _json_list(items: list[Any]) -> str:
-    return json.dumps(items, sort_keys=True, separators=(",", ":")) if items else ""
 
 
 def cluster_groups(
@@ -272,7 +248,7 @@ def render_key(revision: str, options: DeploymentOptions, context: Mapping[str, 
                 "revision": revision,
                 "options": _render_inputs(options),
                 "context": context,
-                "apply": asdict(spoke_options(options)),
+                "apply": apply_options(options).as_dict(),
             }
         )
     )

@@ -151,17 +151,17 @@ def test_template_values_key_uses_only_the_labels_read() -> None:
     assert "region" in missing.error
 
 
-def test_spoke_options() -> None:
+def test_apply_options() -> None:
     fleet = "defaultNamespace: apps\nkeepResources: true\ncorrectDrift: {enabled: true}\n"
     bundle = load_bundle(BundleSource("b", {"fleet.yaml": fleet.encode(), "cm.yaml": DEPLOY}))
     target = target_for(bundle, Cluster("a"), {})
     assert target is not None
-    opts = target.spoke_options
+    opts = target.apply_options
     assert (opts.default_namespace, opts.keep_resources, opts.correct_drift) == ("apps", True, True)
     assert opts.force is False
 
 
-def test_spoke_options_carry_the_deployment_options_after_customization() -> None:
+def test_apply_options_carry_the_deployment_options_after_customization() -> None:
     fleet = """\
 namespace: shop
 forceSyncGeneration: 3
@@ -180,7 +180,7 @@ targetCustomizations:
     dev = target_for(bundle, Cluster("dev", {"env": "dev"}), {})
     prod = target_for(bundle, Cluster("prod", {"env": "prod"}), {})
     assert dev is not None and prod is not None
-    d, p = dev.spoke_options, prod.spoke_options
+    d, p = dev.apply_options, prod.apply_options
     assert (d.force_sync_generation, d.service_account, d.take_ownership) == (3, "deployer", True)
     assert d.namespace_labels == {"team": "shop"}
     assert d.namespace_annotations == {"owner": "alice"}
@@ -195,7 +195,7 @@ def test_keep_resources_keeps_the_namespace_too() -> None:
     fleet = "namespace: shop\ndeleteNamespace: true\nkeepResources: true\n"
     bundle = load_bundle(BundleSource("b", {"fleet.yaml": fleet.encode(), "cm.yaml": DEPLOY}))
     target = target_for(bundle, Cluster("a"), {})
-    assert target is not None and target.spoke_options.delete_namespace is False
+    assert target is not None and target.apply_options.delete_namespace is False
 
 
 def test_override_targets_add_targets_and_restrict_them() -> None:
@@ -226,5 +226,5 @@ targetCustomizations:
     dev = target_for(bundle, Cluster("dev", {"env": "dev"}), {})
     prod = target_for(bundle, Cluster("prod", {"env": "prod"}), {})
     assert dev is not None and prod is not None
-    assert dev.spoke_options.delete_namespace is True
-    assert prod.spoke_options.delete_namespace is False
+    assert dev.apply_options.delete_namespace is True
+    assert prod.apply_options.delete_namespace is False
