@@ -32,6 +32,7 @@ from spoke.backends.base import (
     WatchEvent,
     namespace_field_manager,
 )
+from spoke.state import MirroredCredentialStore
 
 # Kinds that live outside namespaces; everything else, custom kinds included, is namespaced.
 CLUSTER_SCOPED = frozenset(
@@ -102,9 +103,12 @@ class SimulatedCluster:
         """Nothing to close: the cluster outlives the spoke (its objects, its rollouts), as a
         real one does, and a restarted spoke enters it again."""
 
-    def credential_mirror(self, path: Path | None, *, secret: str) -> None:
+    def credential_mirror(
+        self, path: Path | None, *, secret: str
+    ) -> MirroredCredentialStore | None:
         """None: a simulated cluster has nowhere to keep a credential beyond the data dir."""
         del path, secret
+        return None
 
     # --- the API-server side -------------------------------------------------------------------
 

@@ -94,4 +94,9 @@ def discovery_server(method: str, path: str, kwargs: dict[str, Any]) -> dict[str
     """An API server's discovery documents (core v1 and autoscaling/v1)."""
     del kwargs
     assert method == "GET"
-    return {"/api/v1": CORE, "/apis": GROUPS, "/apis/autoscaling/v1": AUTOSCALING}[path]
+    documents: dict[str, dict[str, Any]] = {
+        "/api/v1": CORE,
+        "/apis": GROUPS,
+        "/apis/autoscaling/v1": AUTOSCALING,
+    }
+    return documents[path]

@@ -106,13 +106,17 @@ def test_cronjob_init_containers_get_protocols_and_string_quantities() -> None:
 
 
 def test_quantities_of_claims_quotas_and_limit_ranges_become_strings_but_booleans_stay() -> None:
-    claim = {
+    claim: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "spec": {"resources": {"requests": {"storage": 10}}},
     }
-    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "spec": {"hard": {"pods": 4, "x": True}}}
-    limits = {
+    quota: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "spec": {"hard": {"pods": 4, "x": True}},
+    }
+    limits: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "LimitRange",
         "spec": {"limits": [{"max": {"cpu": 2}, "defaultRequest": {"cpu": 0.1}}]},
