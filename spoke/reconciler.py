@@ -2,7 +2,8 @@
 
 It keeps, per managed object, the desired manifest and the last state it reported, and turns
 backend watch events into resource-state changes. Only changes go to the reporter, which
-coalesces them; nothing here polls.
+coalesces them; nothing here polls. What each manifest becomes on the cluster and how a live
+object stands are decided by spoke.desired (pure); this class owns the state and the I/O.
 
 Every apply of a bundle (a new revision or a retry) applies its whole desired set, so an object
 deleted by hand comes back, and every outcome goes to the Retrier, which retries failed ones.
@@ -13,7 +14,6 @@ takeOwnership: two bundles must not silently fight over one object.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,8 +24,7 @@ from argosy.convert import options_from_pb
 from argosy.manifests import describe_key, resource_key
 from argosy.options import ApplyOptions
 from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership
-from spoke.drift import drift, ignored_paths
-from spoke.readiness import readiness
+from spoke.desired import ResourceState, crd_scopes, judge, place
 from spoke.state import Held, LocalState
 
 log = logging.getLogger(__name__)
@@ -33,14 +32,6 @@ log = logging.getLogger(__name__)
 MAX_ERRORS_SHOWN = 3
 # The options of a bundle not (or no longer) held: every one at its default.
 _DEFAULTS = ApplyOptions()
-
-
-@dataclass(frozen=True)
-class ResourceState:
-    ready: bool
-    modified: bool
-    missing: bool
-    message: str
 
 
 @dataclass
@@ -100,35 +91,6 @@ class Reconciler:
 
     # --- desired state ---------------------------------------------------------------------------
 
-    def _normalize(
-        self,
-        manifest: bytes,
-        options: ApplyOptions,
-        scopes: Mapping[tuple[str, str], bool],
-    ) -> dict[str, Any]:
-        obj: dict[str, Any] = json.loads(manifest)
-        meta = obj.setdefault("metadata", {})
-        api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
-        # A CRD in the same bundle says its kinds' scope before the cluster can.
-        namespaced = scopes.get((api_version.rpartition("/")[0], kind))
-        if namespaced is None:
-            namespaced = self._backend.is_namespaced(api_version, kind)
-        if not meta.get("namespace") and namespaced:
-            meta["namespace"] = options.default_namespace or self._default_namespace
-        return obj
-
-    @staticmethod
-    def _crd_scopes(held: Held) -> dict[tuple[str, str], bool]:
-        """(group, kind) -> namespaced, for the custom resources the bundle's CRDs define."""
-        scopes = {}
-        for hub_key, (_, manifest) in held.resources.items():
-            if hub_key.split("/", 2)[1] != "CustomResourceDefinition":
-                continue
-            spec = json.loads(manifest).get("spec") or {}
-            kind = (spec.get("names") or {}).get("kind", "")
-            scopes[(str(spec.get("group", "")), str(kind))] = spec.get("scope") != "Cluster"
-        return scopes
-
     def _index(self, held: Held, *, reuse: bool = True) -> dict[str, Managed]:
         """Live key -> Managed for a held deployment.
 
@@ -138,7 +100,7 @@ class Reconciler:
         old = self._by_bundle.get(held.bundle, {})
         by_hub_key = {m.hub_key: m for m in old.values()} if reuse else {}
         default_ns = held.options.default_namespace
-        scopes = self._crd_scopes(held)
+        scopes = crd_scopes(held.resources)
         index = {}
         for hub_key, (digest, manifest) in held.resources.items():
             prev = by_hub_key.get(hub_key)
@@ -147,7 +109,12 @@ class Reconciler:
                 # that dominates a spoke; the previous object is still exactly right.
                 index[resource_key(prev.obj)] = prev
                 continue
-            obj = self._normalize(manifest, held.options, scopes)
+            obj = place(
+                manifest,
+                default_namespace=default_ns or self._default_namespace,
+                scopes=scopes,
+                is_namespaced=self._backend.is_namespaced,
+            )
             key = resource_key(obj)
             previous = old.get(key)
             index[key] = Managed(
@@ -451,22 +418,7 @@ class Reconciler:
 
     def _judge(self, key: str, managed: Managed, live: Obj | None) -> bool:
         """Recompute one object's state from its live form; True when it changed."""
-        if live is None:
-            state = ResourceState(False, True, True, "missing")
-        else:
-            opts = self._options.get(managed.bundle, _DEFAULTS)
-            ready, why = readiness(live, ignore_conditions=opts.ignore_conditions)
-            patch = drift(
-                managed.obj,
-                live,
-                ignore=ignored_paths(opts.compare_patches, managed.obj),
-            )
-            state = ResourceState(
-                ready=ready,
-                modified=patch is not None,
-                missing=False,
-                message=json.dumps(patch, sort_keys=True, separators=(",", ":")) if patch else why,
-            )
+        state = judge(managed.obj, live, self._options.get(managed.bundle, _DEFAULTS))
         if state == managed.state:
             return False
         managed.state = state
