@@ -127,7 +127,9 @@ class Spoke:
             if s.credential_secret
             else None
         )
-        self.credentials: CredentialStore = self.mirror or CredentialStore(credential_path)
+        self.credentials: CredentialStore = (
+            self.mirror if self.mirror is not None else CredentialStore(credential_path)
+        )
         self.link = Link(
             settings=LinkSettings(
                 hub=s.hub,
