@@ -1,4 +1,8 @@
-"""The spoke's composition root: settings, the backend, and its supervised loops."""
+"""The spoke's composition root: settings, the backend, and its supervised loops.
+
+The backend is used only through the Backend protocol: `async with` it around the loops, and
+ask it for a credential mirror when --credential-secret is set.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,13 @@ from argosy.errors import InvalidInput
 from argosy.names import check_name, parse_labels
 from argosy.runtime import install_stop_signals, setup_logging, supervise
 from spoke.backends.base import Backend
-from spoke.backends.kube_credentials import SecretCredentialStore
-from spoke.backends.kubernetes import KubernetesBackend, KubeSettings, own_namespace
+from spoke.backends.kube import KubernetesBackend, KubeSettings
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings
 from spoke.reconciler import Reconciler
 from spoke.reporter import StatusReporter
 from spoke.retry import Retrier, RetrySettings
-from spoke.state import CredentialStore, LocalState
+from spoke.state import CredentialStore, LocalState, MirroredCredentialStore
 
 log = logging.getLogger("spoke")
 
@@ -118,12 +121,15 @@ class Spoke:
             cluster_name=s.name,
         )
         credential_path = s.data_dir / "credential.json" if s.data_dir else None
-        self.credentials: CredentialStore = CredentialStore(credential_path)
-        if s.credential_secret and isinstance(backend, KubernetesBackend):
-            namespace, _, name = s.credential_secret.rpartition("/")
-            self.credentials = SecretCredentialStore(
-                credential_path, backend=backend, namespace=namespace or own_namespace(), name=name
-            )
+        # A backend without a place for it (the simulated one) ignores --credential-secret.
+        self.mirror: MirroredCredentialStore | None = (
+            backend.credential_mirror(credential_path, secret=s.credential_secret)
+            if s.credential_secret
+            else None
+        )
+        self.credentials: CredentialStore = (
+            self.mirror if self.mirror is not None else CredentialStore(credential_path)
+        )
         self.link = Link(
             settings=LinkSettings(
                 hub=s.hub,
@@ -140,27 +146,20 @@ class Spoke:
         )
 
     async def run(self) -> None:
-        kube = self.backend if isinstance(self.backend, KubernetesBackend) else None
-        if kube is not None:
-            await kube.connect()  # discovery first: indexing asks which kinds are namespaced
-        try:
+        # Connected first: indexing what the state holds asks which kinds are namespaced.
+        async with self.backend:
             await self._run()
-        finally:
-            if kube is not None:
-                await kube.close()
 
     async def _run(self) -> None:
         self.state.load()
         await self.reconciler.start()
-        secret_store = (
-            self.credentials if isinstance(self.credentials, SecretCredentialStore) else None
-        )
-        if secret_store is not None:
-            await secret_store.restore()
+        mirror = self.mirror
+        if mirror is not None:
+            await mirror.restore()
         async with asyncio.TaskGroup() as tasks:
-            if secret_store is not None:
+            if mirror is not None:
                 tasks.create_task(
-                    supervise("credential-secret", secret_store.run, log=log),
+                    supervise("credential-secret", mirror.run, log=log),
                     name="credential-secret",
                 )
             tasks.create_task(self.link.run(), name="link")

@@ -2,7 +2,8 @@
 
 It keeps, per managed object, the desired manifest and the last state it reported, and turns
 backend watch events into resource-state changes. Only changes go to the reporter, which
-coalesces them; nothing here polls.
+coalesces them; nothing here polls. What each manifest becomes on the cluster and how a live
+object stands are decided by spoke.desired (pure); this class owns the state and the I/O.
 
 Every apply of a bundle (a new revision or a retry) applies its whole desired set, so an object
 deleted by hand comes back, and every outcome goes to the Retrier, which retries failed ones.
@@ -13,30 +14,24 @@ takeOwnership: two bundles must not silently fight over one object.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from argosy.api.v1 import resources_pb2, spoke_pb2
+from argosy.convert import options_from_pb
 from argosy.manifests import describe_key, resource_key
+from argosy.options import ApplyOptions
 from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership
-from spoke.drift import drift, ignored_paths
-from spoke.readiness import readiness
+from spoke.desired import ResourceState, crd_scopes, judge, place
 from spoke.state import Held, LocalState
 
 log = logging.getLogger(__name__)
 
 MAX_ERRORS_SHOWN = 3
-
-
-@dataclass(frozen=True)
-class ResourceState:
-    ready: bool
-    modified: bool
-    missing: bool
-    message: str
+# The options of a bundle not (or no longer) held: every one at its default.
+_DEFAULTS = ApplyOptions()
 
 
 @dataclass
@@ -92,38 +87,9 @@ class Reconciler:
         self._by_bundle: dict[str, dict[str, Managed]] = {}
         self._lock = asyncio.Lock()
         # Each bundle's apply options (comparePatches, ignore.conditions), as last received.
-        self._options: dict[str, dict[str, Any]] = {}
+        self._options: dict[str, ApplyOptions] = {}
 
     # --- desired state ---------------------------------------------------------------------------
-
-    def _normalize(
-        self,
-        manifest: bytes,
-        options: Mapping[str, Any],
-        scopes: Mapping[tuple[str, str], bool],
-    ) -> dict[str, Any]:
-        obj: dict[str, Any] = json.loads(manifest)
-        meta = obj.setdefault("metadata", {})
-        api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
-        # A CRD in the same bundle says its kinds' scope before the cluster can.
-        namespaced = scopes.get((api_version.rpartition("/")[0], kind))
-        if namespaced is None:
-            namespaced = self._backend.is_namespaced(api_version, kind)
-        if not meta.get("namespace") and namespaced:
-            meta["namespace"] = options.get("defaultNamespace") or self._default_namespace
-        return obj
-
-    @staticmethod
-    def _crd_scopes(held: Held) -> dict[tuple[str, str], bool]:
-        """(group, kind) -> namespaced, for the custom resources the bundle's CRDs define."""
-        scopes = {}
-        for hub_key, (_, manifest) in held.resources.items():
-            if hub_key.split("/", 2)[1] != "CustomResourceDefinition":
-                continue
-            spec = json.loads(manifest).get("spec") or {}
-            kind = (spec.get("names") or {}).get("kind", "")
-            scopes[(str(spec.get("group", "")), str(kind))] = spec.get("scope") != "Cluster"
-        return scopes
 
     def _index(self, held: Held, *, reuse: bool = True) -> dict[str, Managed]:
         """Live key -> Managed for a held deployment.
@@ -133,8 +99,8 @@ class Reconciler:
         """
         old = self._by_bundle.get(held.bundle, {})
         by_hub_key = {m.hub_key: m for m in old.values()} if reuse else {}
-        default_ns = str(held.options.get("defaultNamespace") or "")
-        scopes = self._crd_scopes(held)
+        default_ns = held.options.default_namespace
+        scopes = crd_scopes(held.resources)
         index = {}
         for hub_key, (digest, manifest) in held.resources.items():
             prev = by_hub_key.get(hub_key)
@@ -143,7 +109,12 @@ class Reconciler:
                 # that dominates a spoke; the previous object is still exactly right.
                 index[resource_key(prev.obj)] = prev
                 continue
-            obj = self._normalize(manifest, held.options, scopes)
+            obj = place(
+                manifest,
+                default_namespace=default_ns or self._default_namespace,
+                scopes=scopes,
+                is_namespaced=self._backend.is_namespaced,
+            )
             key = resource_key(obj)
             previous = old.get(key)
             index[key] = Managed(
@@ -210,30 +181,18 @@ class Reconciler:
                 msg.resource_count,
             )
             return spoke_pb2.Ack(bundle=msg.bundle, resync=True)
-        o = msg.options
-        options = {
-            "defaultNamespace": o.default_namespace,
-            "keepResources": o.keep_resources,
-            "force": o.force,
-            "correctDrift": o.correct_drift,
-            "comparePatches": json.loads(o.compare_patches_json or "[]"),
-            "ignoreConditions": json.loads(o.ignore_conditions_json or "[]"),
-            "forceSyncGeneration": o.force_sync_generation,
-            "takeOwnership": o.take_ownership,
-            "serviceAccount": o.service_account,
-            "namespaceLabels": dict(o.namespace_labels),
-            "namespaceAnnotations": dict(o.namespace_annotations),
-            "deleteNamespace": o.delete_namespace,
-        }
+        options = options_from_pb(msg.options)
         self._options[msg.bundle] = options
         new = Held(msg.bundle, msg.revision, resources, options)
         index = self._index(new)
         # The whole desired set, not only what changed: an object deleted by hand comes back
         # with the next revision, and server-side apply of an unchanged object is cheap.
         errors = await self._apply(msg.bundle, index, list(index), options=options)
-        errors += await self._label_namespace(msg.bundle, options, held.options if held else {})
+        errors += await self._label_namespace(
+            msg.bundle, options, held.options if held else _DEFAULTS
+        )
         gone = [k for k in self._by_bundle.get(msg.bundle, {}) if k not in index]
-        if gone and not o.keep_resources:
+        if gone and not options.keep_resources:
             errors += await self._prune(msg.bundle, gone)
         await self._settle(new, index, errors, gone=gone)
         return spoke_pb2.Ack(bundle=msg.bundle, revision=msg.revision, error=new.error)
@@ -292,11 +251,11 @@ class Reconciler:
             held = self._state.deployments.pop(bundle, None)
             index = self._by_bundle.pop(bundle, {})
             errors: list[str] = []
-            if held is not None and not held.options.get("keepResources"):
+            if held is not None and not held.options.keep_resources:
                 errors = await self._prune(bundle, list(index))
             for key in index:
                 self._release(bundle, key)
-            if held is not None and held.options.get("deleteNamespace"):
+            if held is not None and held.options.delete_namespace:
                 errors += await self._delete_namespace(bundle, held.options)
             self._options.pop(bundle, None)
             self._state.save()
@@ -311,13 +270,13 @@ class Reconciler:
         index: Mapping[str, Managed],
         keys: list[str],
         *,
-        options: Mapping[str, Any],
+        options: ApplyOptions,
         force: bool | None = None,
     ) -> list[str]:
         if not keys:
             return []
         errors = []
-        if not options.get("takeOwnership"):
+        if not options.take_ownership:
             refused = await self._owned_elsewhere(bundle, keys)
             for key, other in refused.items():
                 errors.append(f"{describe_key(key)} is owned by bundle {other}")
@@ -348,7 +307,7 @@ class Reconciler:
             service_account=self._service_account(bundle),
         )
         if force is None:
-            force = bool(options.get("force"))
+            force = options.force
         results = await self._backend.apply([index[k].obj for k in keys], owner=owner, force=force)
         for key, result in zip(keys, results, strict=True):
             if result.error:
@@ -394,21 +353,21 @@ class Reconciler:
         ]
 
     def _service_account(self, bundle: str) -> str:
-        return str(self._options.get(bundle, {}).get("serviceAccount") or "")
+        return self._options.get(bundle, _DEFAULTS).service_account
 
-    def _target_namespace(self, options: Mapping[str, Any]) -> str:
-        return str(options.get("defaultNamespace") or self._default_namespace)
+    def _target_namespace(self, options: ApplyOptions) -> str:
+        return options.default_namespace or self._default_namespace
 
     async def _label_namespace(
-        self, bundle: str, options: Mapping[str, Any], previous: Mapping[str, Any]
+        self, bundle: str, options: ApplyOptions, previous: ApplyOptions
     ) -> list[str]:
         """fleet.yaml namespaceLabels/namespaceAnnotations, onto the deployment's namespace.
 
         Also when they were just removed from fleet.yaml, so that they go away.
         """
-        labels = options.get("namespaceLabels") or {}
-        annotations = options.get("namespaceAnnotations") or {}
-        had = previous.get("namespaceLabels") or previous.get("namespaceAnnotations")
+        labels = options.namespace_labels
+        annotations = options.namespace_annotations
+        had = previous.namespace_labels or previous.namespace_annotations
         if not (labels or annotations or had):
             return []
         result = await self._backend.set_namespace_metadata(
@@ -424,7 +383,7 @@ class Reconciler:
             else []
         )
 
-    async def _delete_namespace(self, bundle: str, options: Mapping[str, Any]) -> list[str]:
+    async def _delete_namespace(self, bundle: str, options: ApplyOptions) -> list[str]:
         """fleet.yaml deleteNamespace: the deployment's namespace goes with the bundle.
 
         Never a namespace Fleet also spares (default, kube-*), nor the spoke's default or its own,
@@ -459,22 +418,7 @@ class Reconciler:
 
     def _judge(self, key: str, managed: Managed, live: Obj | None) -> bool:
         """Recompute one object's state from its live form; True when it changed."""
-        if live is None:
-            state = ResourceState(False, True, True, "missing")
-        else:
-            opts = self._options.get(managed.bundle, {})
-            ready, why = readiness(live, ignore_conditions=opts.get("ignoreConditions") or ())
-            patch = drift(
-                managed.obj,
-                live,
-                ignore=ignored_paths(opts.get("comparePatches") or (), managed.obj),
-            )
-            state = ResourceState(
-                ready=ready,
-                modified=patch is not None,
-                missing=False,
-                message=json.dumps(patch, sort_keys=True, separators=(",", ":")) if patch else why,
-            )
+        state = judge(managed.obj, live, self._options.get(managed.bundle, _DEFAULTS))
         if state == managed.state:
             return False
         managed.state = state
@@ -488,12 +432,7 @@ class Reconciler:
                 continue
             self._sink.mark(managed.bundle)
             held = self._state.deployments.get(managed.bundle)
-            if (
-                managed.state
-                and managed.state.modified
-                and held
-                and held.options.get("correctDrift")
-            ):
+            if managed.state and managed.state.modified and held and held.options.correct_drift:
                 async with self._lock:
                     log.info("correcting drift of %s", describe_key(event.key))
                     # With force, as Fleet does: the edit took ownership of the fields it

@@ -1,7 +1,9 @@
 """What the spoke holds: per bundle, the revision and the desired resources it was given.
 
 It survives restarts (a JSON file in the data dir, replaced atomically), so a restarted spoke
-tells the hub what it has and receives nothing it already holds.
+tells the hub what it has and receives nothing it already holds. Each deployment's options are
+stored as `ApplyOptions.as_dict()`; reading goes through `ApplyOptions.from_dict()`, which also
+reads the files written before that model (comparePatches / ignoreConditions as parsed lists).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from argosy.options import ApplyOptions
 
 
 @dataclass
@@ -21,7 +24,7 @@ class Held:
     revision: str
     # hub resource key -> (hash, canonical JSON manifest)
     resources: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: ApplyOptions = field(default_factory=ApplyOptions)
     error: str = ""
 
 
@@ -41,7 +44,7 @@ class LocalState:
                 bundle=name,
                 revision=d["revision"],
                 resources={k: (h, m.encode()) for k, (h, m) in d["resources"].items()},
-                options=d.get("options", {}),
+                options=ApplyOptions.from_dict(d.get("options") or {}),
                 error=d.get("error", ""),
             )
 
@@ -53,7 +56,7 @@ class LocalState:
                 name: {
                     "revision": h.revision,
                     "resources": {k: [hs, m.decode()] for k, (hs, m) in h.resources.items()},
-                    "options": h.options,
+                    "options": h.options.as_dict(),
                     "error": h.error,
                 }
                 for name, h in self.deployments.items()
@@ -138,3 +141,20 @@ class CredentialStore:
         self._memory = None
         if self._path is not None and self._path.exists():
             self._path.unlink()
+
+
+class MirroredCredentialStore(CredentialStore):
+    """A CredentialStore that also keeps the credential outside the data dir (a backend offers
+    one, e.g. a Secret in the cluster), so a spoke whose data dir is lost stays registered.
+
+    The Link reads and writes it synchronously like any CredentialStore; restore() runs before
+    the Link starts, and run() (a supervised loop) writes every change to the copy.
+    """
+
+    async def restore(self) -> None:
+        """Take the credential from the copy when the data dir has none."""
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        """Keep the copy up to date; returns only when cancelled."""
+        raise NotImplementedError

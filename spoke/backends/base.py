@@ -1,7 +1,7 @@
-"""The interface every cluster backend implements: apply, delete, list, watch.
+"""The interface every cluster backend implements: lifecycle, apply, delete, list, watch.
 
-The reconciler sees only this, so the simulated cluster and a real kube-apiserver are
-interchangeable, and anything the reconciler relies on has to be true of both.
+The reconciler and the spoke's composition root see only this, so the simulated cluster and a
+real kube-apiserver are interchangeable, and anything they rely on has to be true of both.
 """
 
 from __future__ import annotations
@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Protocol, Self
+
+from spoke.state import MirroredCredentialStore
 
 Obj = Mapping[str, Any]
 
@@ -77,11 +80,27 @@ class ChangeCounter:
 
 
 class Backend(Protocol):
+    """A cluster. `async with backend:` connects (and learns what the cluster serves: indexing
+    asks which kinds are namespaced) and closes; nothing else is used outside that block. A
+    backend may be entered again after it was closed (a restarted spoke on the same cluster)."""
+
     # The namespace the agent runs in: where fleet.yaml serviceAccount names an account.
     agent_namespace: str
     kinds: ChangeCounter
     """Bumped whenever the kinds the cluster serves change (discovery learnt or lost one):
     an apply that failed for want of a kind may now succeed."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    def credential_mirror(
+        self, path: Path | None, *, secret: str
+    ) -> MirroredCredentialStore | None:
+        """A credential store (file at path) that also keeps the cluster credential in the
+        cluster, in Secret `secret` (NAME or NAMESPACE/NAME), so a rescheduled agent stays
+        registered; None when this backend has no such place."""
+        ...
 
     def rediscover_soon(self) -> None:
         """Let the next apply that meets an unknown kind re-read discovery at once, whatever

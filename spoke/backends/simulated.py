@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from argosy.manifests import resource_key
@@ -31,6 +32,7 @@ from spoke.backends.base import (
     WatchEvent,
     namespace_field_manager,
 )
+from spoke.state import MirroredCredentialStore
 
 # Kinds that live outside namespaces; everything else, custom kinds included, is namespaced.
 CLUSTER_SCOPED = frozenset(
@@ -91,6 +93,22 @@ class SimulatedCluster:
         # it produced): re-applying an unchanged object to an untouched one is a no-op, and
         # every new revision re-applies everything, so that check has to be cheap.
         self._last_applied: dict[str, tuple[Obj, str, str]] = {}
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> SimulatedCluster:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Nothing to close: the cluster outlives the spoke (its objects, its rollouts), as a
+        real one does, and a restarted spoke enters it again."""
+
+    def credential_mirror(
+        self, path: Path | None, *, secret: str
+    ) -> MirroredCredentialStore | None:
+        """None: a simulated cluster has nowhere to keep a credential beyond the data dir."""
+        del path, secret
+        return None
 
     # --- the API-server side -------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from spoke.backends.kubernetes import KubernetesBackend, KubeSettings
+from spoke.backends.kube import KubernetesBackend, KubeSettings
 from tests.k8s.kubeutil import MERGE, make_pods_ready, now
 
 NS = "fixtures"

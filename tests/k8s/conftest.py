@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from spoke.backends.kubernetes import KubernetesBackend, KubeSettings
+from spoke.backends.kube import KubernetesBackend, KubeSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 

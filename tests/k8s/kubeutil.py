@@ -11,7 +11,7 @@ from typing import Any
 from argosy.api.v1 import resources_pb2, spoke_pb2
 from argosy.hashing import combine
 from argosy.manifests import Manifest
-from spoke.backends.kubernetes import KubernetesBackend, KubeSettings
+from spoke.backends.kube import KubernetesBackend, KubeSettings
 from spoke.reconciler import Reconciler, StatusSink
 from spoke.retry import Retrier, RetrySettings
 from spoke.state import LocalState

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from spoke.backends.base import OWNER_LABEL
-from spoke.backends.kubernetes import ApiError, KubernetesBackend
+from spoke.backends.kube import ApiError, KubernetesBackend
 from tests.harness import eventually
 from tests.k8s.conftest import ApiServer
 from tests.k8s.kubeutil import LocalSpoke, upsert

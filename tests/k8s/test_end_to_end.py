@@ -12,7 +12,7 @@ import pytest
 from argosy.api.v1 import fleet_pb2, spoke_pb2
 from spoke.app import Settings as SpokeSettings
 from spoke.app import Spoke
-from spoke.backends.kubernetes import ApiError, KubernetesBackend, KubeSettings
+from spoke.backends.kube import ApiError, KubernetesBackend, KubeSettings
 from tests.harness import (
     RunningHub,
     bundle_spec,

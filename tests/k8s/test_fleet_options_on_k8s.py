@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from argosy.api.v1 import spoke_pb2
-from spoke.backends.kubernetes import ApiError, KubernetesBackend
+from spoke.backends.kube import ApiError, KubernetesBackend
 from tests.harness import eventually
 from tests.k8s.conftest import ApiServer
 from tests.k8s.kubeutil import LocalSpoke, upsert

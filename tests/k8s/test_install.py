@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from cli import install
-from spoke.backends.kubernetes import ApiError, KubernetesBackend
+from spoke.backends.kube import ApiError, KubernetesBackend
 from tests.harness import running_hub
 from tests.k8s.conftest import ApiServer
 

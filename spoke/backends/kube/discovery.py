@@ -3,15 +3,29 @@
 The spoke asks "is this kind namespaced?" synchronously while it indexes a bundle, so answers
 come from a table filled by discovery at start-up, refreshed when an unknown kind is applied,
 and taught directly by every CRD Argosy applies (its spec names the plural and the scope).
-Parsing is pure; the backend does the fetching.
+Parsing and the table (`Discovery`) are pure; `DiscoveryReader` does the fetching, and decides
+when a refresh is worth its thirty-odd requests.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+import aiohttp
+
+from argosy.runtime import backoff_delays
+from spoke.backends.kube.client import ApiError, KubeClient
+
+log = logging.getLogger(__name__)
+
+# An unknown kind re-reads discovery (about 30 requests) at most this often, in seconds.
+UNKNOWN_KIND_REFRESH_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)
@@ -133,3 +147,64 @@ class Discovery:
             split_api_version(api_version)[0], kind
         )
         return None if found is None else found.namespaced
+
+
+class DiscoveryReader:
+    """Fills a Discovery from the API server: patiently at start-up, then on demand."""
+
+    def __init__(self, client: KubeClient, table: Discovery, *, concurrency: int) -> None:
+        self._client = client
+        self._table = table
+        self._concurrency = concurrency
+        self._last_refresh = float("-inf")
+
+    async def read(self) -> None:
+        """Read the API server's discovery documents into the kind table."""
+        request = self._client.request
+        core, groups = await asyncio.gather(request("GET", "/api/v1"), request("GET", "/apis"))
+        limit = asyncio.Semaphore(self._concurrency)
+
+        async def one(gv: str) -> list[ApiResource]:
+            async with limit:
+                try:
+                    return parse_resource_list(await request("GET", f"/apis/{gv}"))
+                except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
+                    # An unavailable aggregated API must not stop the spoke.
+                    log.warning("discovery of %s failed: %s", gv, exc)
+                    return []
+
+        lists = await asyncio.gather(*(one(gv) for gv in group_versions(groups)))
+        resources = parse_resource_list(core) + [r for rs in lists for r in rs]
+        self._table.replace(resources, preferred_versions(groups))
+
+    async def read_patiently(self) -> None:
+        """First discovery: wait out an unreachable or failing API server; refusals are final."""
+        delays = backoff_delays(initial=0.5, maximum=30.0)
+        while True:
+            try:
+                await self.read()
+                return
+            except ApiError as exc:
+                if exc.status < 500:
+                    raise  # 401/403: credentials or RBAC, which waiting does not fix
+                problem = str(exc)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                problem = str(exc) or type(exc).__name__
+            delay = delays()
+            log.warning("API server not usable (%s); retrying in %.1fs", problem, delay)
+            await asyncio.sleep(delay)
+
+    def soon(self) -> None:
+        """Let the next refresh_quietly() read at once, whatever its rate limit."""
+        self._last_refresh = float("-inf")
+
+    async def refresh_quietly(self) -> None:
+        """Re-read discovery for an unknown kind, at most every few seconds."""
+        now = time.monotonic()
+        if now - self._last_refresh < UNKNOWN_KIND_REFRESH_INTERVAL:
+            return
+        self._last_refresh = now
+        try:
+            await self.read()
+        except (ApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("discovery refresh failed: %s", exc)

@@ -3,7 +3,8 @@
 In a cluster the agent's data dir is an emptyDir that dies with the pod; the registration token
 may have expired or been revoked by then. The Link keeps using the file-backed CredentialStore
 (synchronous, in memory); this subclass restores the credential from the Secret before the Link
-starts, and its own loop writes every change back to the Secret.
+starts, and its own loop writes every change back to the Secret. The Kubernetes backend offers
+it as its credential mirror (Backend.credential_mirror), so the spoke never names this class.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 import aiohttp
 
 from argosy.runtime import backoff_delays
-from spoke.backends.kubernetes import ApiError, KubernetesBackend
-from spoke.state import Credential, CredentialStore
+from spoke.backends.kube.client import APPLY_PATCH, ApiError, KubeClient
+from spoke.state import Credential, CredentialStore, MirroredCredentialStore
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,10 @@ FIELD_MANAGER = "argosy-credential"
 KEY = "credential.json"
 
 
-class SecretCredentialStore(CredentialStore):
-    def __init__(
-        self, path: Path | None, *, backend: KubernetesBackend, namespace: str, name: str
-    ) -> None:
+class SecretCredentialStore(MirroredCredentialStore):
+    def __init__(self, path: Path | None, *, client: KubeClient, namespace: str, name: str) -> None:
         super().__init__(path)
-        self._backend = backend
+        self._client = client
         self._namespace = namespace
         self._name = name
         self._dirty = asyncio.Event()
@@ -47,7 +46,7 @@ class SecretCredentialStore(CredentialStore):
             self._dirty.set()  # the Secret may predate it: bring it up to date
             return
         try:
-            secret = await self._backend.request("GET", self._secret_path)
+            secret = await self._client.request("GET", self._secret_path)
         except ApiError as exc:
             if exc.status != 404:
                 log.warning("cannot read credential Secret %s: %s", self._secret_path, exc)
@@ -89,12 +88,12 @@ class SecretCredentialStore(CredentialStore):
         cred = self.load()
         if cred is None:
             try:
-                await self._backend.request("DELETE", self._secret_path)
+                await self._client.request("DELETE", self._secret_path)
             except ApiError as exc:
                 if exc.status != 404:
                     raise
             return
-        await self._backend.request(
+        await self._client.request(
             "PATCH",
             self._secret_path,
             query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
@@ -110,5 +109,5 @@ class SecretCredentialStore(CredentialStore):
                 # One JSON document: every field of the credential, whatever it holds.
                 "stringData": {KEY: json.dumps(dataclasses.asdict(cred), sort_keys=True)},
             },
-            content_type="application/apply-patch+yaml",
+            content_type=APPLY_PATCH,
         )
