@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import grpc
 
@@ -25,11 +26,32 @@ class UserError(Exception):
     """Exit 1 with this message."""
 
 
+class Hub(Protocol):
+    """What a command needs of its hub: where it is, the CA it trusts, and a stub to call it.
+
+    `Target` is the real one; unit tests of the commands pass a fake with an in-memory stub.
+    """
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def ca_pem(self) -> bytes: ...
+
+    def stub(self) -> AbstractAsyncContextManager[fleet_pb2_grpc.FleetServiceAsyncStub]: ...
+
+
 @dataclass(frozen=True)
 class Target:
+    """A hub as a context (or the flags) names it."""
+
     address: str
     ca_pem: bytes = b""
     token: str = field(default="", repr=False)
+
+    def stub(self) -> AbstractAsyncContextManager[fleet_pb2_grpc.FleetServiceAsyncStub]:
+        """A channel to the hub for one command; gRPC failures inside become UserError."""
+        return fleet_stub(self)
 
 
 def config_path(flag: Path | None) -> Path:

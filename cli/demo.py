@@ -19,8 +19,9 @@ from pathlib import Path
 
 from argosy.api.v1 import fleet_pb2
 from cli import output
+from cli.bundles import bundle_specs
 from cli.client import Target, UserError, fleet_stub, resolve
-from cli.main import bundle_specs
+from cli.output import ROLLOUT_COMPLETE
 from cli.watch import follow
 
 ENVS = ("dev", "test", "prod")
@@ -98,8 +99,8 @@ def _all_ready(status: fleet_pb2.GetStatusResponse, clusters: int, bundles: int)
         len(status.bundles) == bundles
         and sum(1 for c in status.clusters if c.connected) == clusters
         and all(map(_bundle_ready, status.bundles))
-        and all(b.rollout.state in ("", "Complete") for b in status.bundles)
-        and all(p.state == "Complete" for b in status.bundles for p in b.rollout.partitions)
+        and all(b.rollout.state in ("", ROLLOUT_COMPLETE) for b in status.bundles)
+        and all(p.state == ROLLOUT_COMPLETE for b in status.bundles for p in b.rollout.partitions)
     )
 
 

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import yaml
 
 from argosy.api.v1 import fleet_pb2
+from argosy.states import State
+
+# A cluster's state before its spoke first checks in. Cluster-only, so not a deployment State.
+WAIT_CHECK_IN = "WaitCheckIn"
+# Rollout states, as the hub's rollout gate names them on the wire (RolloutStatus.state,
+# PartitionStatus.state). They are not deployment states, so argosy.states does not list them.
+ROLLOUT_PROGRESSING, ROLLOUT_HALTED, ROLLOUT_COMPLETE, ROLLOUT_PAUSED = (
+    "Progressing",
+    "Halted",
+    "Complete",
+    "Paused",
+)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -113,17 +125,17 @@ def status_dict(status: fleet_pb2.GetStatusResponse) -> dict[str, Any]:
 
 
 def _cluster_state(c: fleet_pb2.ClusterStatus) -> str:
-    if c.connected or c.state in ("WaitCheckIn", "Offline"):
+    if c.connected or c.state in (WAIT_CHECK_IN, State.OFFLINE):
         return c.state
     return f"{c.state} (disconnected)"
 
 
 def _bundle_state(b: fleet_pb2.BundleStatus) -> str:
     text = bundle_state_text(b)
-    if b.rollout.state in ("Halted", "Paused") or (
-        b.rollout.partitions and b.rollout.state == "Progressing"
+    if b.rollout.state in (ROLLOUT_HALTED, ROLLOUT_PAUSED) or (
+        b.rollout.partitions and b.rollout.state == ROLLOUT_PROGRESSING
     ):
-        done = sum(1 for p in b.rollout.partitions if p.state == "Complete")
+        done = sum(1 for p in b.rollout.partitions if p.state == ROLLOUT_COMPLETE)
         parts = f" {done}/{len(b.rollout.partitions)} partitions" if b.rollout.partitions else ""
         text = f"{text} [rollout {b.rollout.state}{parts}]"
     return text
@@ -226,3 +238,21 @@ def dump(data: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2)
     return yaml.safe_dump(data, sort_keys=False).rstrip()
+
+
+def emit(data: Any, fmt: str) -> None:
+    """Print a document as JSON or YAML."""
+    print(dump(data, fmt))
+
+
+def show(
+    data: list[dict[str, Any]],
+    fmt: str,
+    headers: list[str],
+    row: Callable[[dict[str, Any]], list[Any]],
+) -> None:
+    """A listing: a table for people, the same data as JSON or YAML for programs."""
+    if fmt == "text":
+        print(table(headers, [row(d) for d in data]))
+    else:
+        emit(data, fmt)

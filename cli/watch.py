@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from argosy.api.v1 import fleet_pb2
 from cli import output
-from cli.client import Target, fleet_stub
+from cli.client import Hub
 
 CLEAR = "\x1b[H\x1b[2J"
 
@@ -44,11 +44,11 @@ class LiveStatus:
         )
 
 
-async def follow(hub: Target, *, bundle: str = "", cluster: str = "") -> AsyncIterator[LiveStatus]:
+async def follow(hub: Hub, *, bundle: str = "", cluster: str = "") -> AsyncIterator[LiveStatus]:
     """Yield the live status after each message from the hub."""
     live = LiveStatus()
     request = fleet_pb2.WatchStatusRequest(bundle=bundle, cluster=cluster)
-    async with fleet_stub(hub) as stub:
+    async with hub.stub() as stub:
         async for msg in stub.WatchStatus(request):
             live.update(msg)
             yield live
@@ -64,7 +64,7 @@ def snapshot_text(status: fleet_pb2.GetStatusResponse, *, address: str, tty: boo
     return f"# {stamp} · {address}\n{tables}\n\n"
 
 
-async def watch_status(hub: Target, *, fmt: str, bundle: str = "", cluster: str = "") -> None:
+async def watch_status(hub: Hub, *, fmt: str, bundle: str = "", cluster: str = "") -> None:
     tty = sys.stdout.isatty()
     async for live in follow(hub, bundle=bundle, cluster=cluster):
         status = live.as_response()

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from argosy.api.v1 import fleet_pb2
+from cli import output
 from cli.demo import _progress
 from cli.watch import CLEAR, snapshot_text
 from tests.cli.test_cli import ROOT
@@ -207,3 +208,38 @@ def test_watch_redraws_a_terminal_and_only_a_terminal() -> None:
     assert on_screen.startswith(CLEAR) and "web" in on_screen
     piped = snapshot_text(status, address="h:1", tty=False)
     assert "\x1b" not in piped and piped.startswith("# ") and piped.endswith("\n\n")
+
+
+def test_a_cluster_is_marked_disconnected_unless_its_state_already_says_so() -> None:
+    status = fleet_pb2.GetStatusResponse(
+        clusters=[
+            fleet_pb2.ClusterStatus(name="up", state="Ready", connected=True),
+            fleet_pb2.ClusterStatus(name="gone", state="Ready"),
+            fleet_pb2.ClusterStatus(name="new", state="WaitCheckIn"),
+            fleet_pb2.ClusterStatus(name="off", state="Offline"),
+        ]
+    )
+    clusters = output.status_tables(status).split("\n\n")[1].splitlines()[1:]
+    assert [line.split("   ")[-1].strip() for line in clusters] == [
+        "Ready",
+        "Ready (disconnected)",
+        "WaitCheckIn",
+        "Offline",
+    ]
+
+
+def test_a_bundle_shows_its_rollout_while_it_is_held_or_partitioned() -> None:
+    halted = _bundle("a", 1, 2, ("dev", 1, 0, "Complete"), ("prod", 1, 1, "Halted"))
+    halted.rollout.state = "Halted"
+    halted.summary = "NotReady: 1"
+    moving = _bundle("b", 0, 1, ("all", 1, 1, "Progressing"))
+    moving.rollout.state = "Progressing"
+    plain = _bundle("c", 1, 1)
+    plain.state, plain.rollout.state = "Ready", "Progressing"
+    status = fleet_pb2.GetStatusResponse(bundles=[halted, moving, plain])
+    rows = output.status_tables(status).split("\n\n")[2].splitlines()[1:]
+    assert [row.split("   ")[-1].strip() for row in rows] == [
+        "NotReady: 1 [rollout Halted 1/2 partitions]",
+        "- [rollout Progressing 0/1 partitions]",
+        "Ready",
+    ]

@@ -1,0 +1,59 @@
+"""`argosy bundle list|get|delete`: the bundles a hub holds."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from argosy.api.v1 import fleet_pb2
+from cli import output
+from cli.client import Hub
+from cli.parsing import Subparsers, output_flag, runs
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    bundle = runs(subparsers.add_parser("bundle", help="bundles"), run)
+    actions = bundle.add_subparsers(dest="action", required=True)
+    output_flag(actions.add_parser("list", help="list bundles"))
+    get = actions.add_parser("get", help="show a bundle and its files")
+    get.add_argument("name")
+    output_flag(get, ("json", "yaml"), default="yaml")
+    actions.add_parser("delete", help="delete a bundle").add_argument("name")
+
+
+async def run(args: argparse.Namespace, hub: Hub) -> None:
+    async with hub.stub() as stub:
+        if args.action == "list":
+            bundles = (await stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=10)).bundles
+            data: list[dict[str, Any]] = [
+                {
+                    "name": b.spec.name,
+                    "revision": b.revision,
+                    "resources": b.resource_count,
+                    "labels": dict(b.spec.labels),
+                }
+                for b in bundles
+            ]
+            output.show(
+                data,
+                args.output,
+                ["NAME", "RESOURCES", "REVISION"],
+                lambda d: [d["name"], d["resources"], d["revision"][:12]],
+            )
+        elif args.action == "get":
+            b = (
+                await stub.GetBundle(fleet_pb2.GetBundleRequest(name=args.name), timeout=10)
+            ).bundle
+            output.emit(
+                {
+                    "name": b.spec.name,
+                    "labels": dict(b.spec.labels),
+                    "revision": b.revision,
+                    "resources": b.resource_count,
+                    "files": {f.path: f.content.decode("utf-8", "replace") for f in b.spec.files},
+                },
+                args.output,
+            )
+        else:
+            await stub.DeleteBundle(fleet_pb2.DeleteBundleRequest(name=args.name), timeout=30)
+            print(f"bundle/{args.name} deleted")
