@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
-from cli import install
+from cli import manifests
+from cli.client import resolve
+from cli.commands import install
 from spoke.backends.kube import ApiError, KubernetesBackend
 from tests.harness import running_hub
 from tests.k8s.conftest import ApiServer
@@ -32,7 +34,7 @@ def docs(text: str) -> list[dict[str, Any]]:
 
 def test_agent_yaml_carries_the_registration_and_runs_the_spoke() -> None:
     out = docs(
-        install.agent_token_yaml(
+        manifests.agent_token_yaml(
             hub="hub.example:7443", token="s3cret", labels={"env": "prod"}, name="c1", image="i:1"
         )
     )
@@ -73,7 +75,7 @@ def test_agent_yaml_carries_the_registration_and_runs_the_spoke() -> None:
 
 
 def test_hub_yaml_has_its_volume_and_service() -> None:
-    out = docs(install.hub_yaml(image="i:1", namespace="fleet"))
+    out = docs(manifests.hub_yaml(image="i:1", namespace="fleet"))
     assert [d["kind"] for d in out] == [
         "Namespace",
         "PersistentVolumeClaim",
@@ -135,7 +137,7 @@ async def test_install_agent_token_is_accepted_by_the_apiserver(
                 *("install", "agent-token", "--hub", hub.address, "--name", "edge-1"),
             ]
         )
-        await install.run(args)
+        await install.run(args, resolve(args.hub, args.config))
     text = capsys.readouterr().out
     secret = next(d for d in docs(text) if d["kind"] == "Secret")
     assert secret["stringData"]["token"]  # minted by the hub's CreateToken
@@ -151,7 +153,8 @@ async def test_install_agent_token_is_accepted_by_the_apiserver(
 async def test_install_hub_is_accepted_by_the_apiserver(
     apiserver: ApiServer, kube: KubernetesBackend, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await install.run(parse(["install", "hub", "--namespace", "argosy-hub-test"]))
+    args = parse(["install", "hub", "--namespace", "argosy-hub-test"])
+    await install.run(args, resolve(args.hub, args.config))
     text = capsys.readouterr().out
     await ensure_namespace(kube, "argosy-hub-test")
     code, out = await dry_run(apiserver, text)
