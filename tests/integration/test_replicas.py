@@ -23,7 +23,8 @@ import grpc
 import pytest
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
-from hub.replication import MAX_PAYLOAD, Replication, encode
+from hub.replication.feed import Replication
+from hub.replication.messages import MAX_PAYLOAD, encode
 from spoke.app import Settings as SpokeSettings
 from spoke.app import Spoke
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
