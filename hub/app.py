@@ -23,13 +23,14 @@ from hub import tls as hub_tls
 from hub.admin_auth import AdminAuth, AuthInterceptor
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
+from hub.persistence.postgres import PostgresStore, redact
+from hub.persistence.protocol import Store
+from hub.persistence.sqlite import SqliteStore
 from hub.rendering import Renderer
 from hub.replication import PublishingStore, Replication
 from hub.sessions import PayloadCache
 from hub.spoke_service import SpokeService, handler
 from hub.status import StatusBook
-from hub.store import SqliteStore, Store
-from hub.store_pg import PostgresStore, redact
 
 log = logging.getLogger("hub")
 
@@ -194,7 +195,7 @@ class Hub:
         s.data_dir.mkdir(parents=True, exist_ok=True)
         store = make_store(s)
         await store.open()
-        # Replicas on one PostgreSQL: a change feed between them (hub/replication.py), opened
+        # Replicas on one PostgreSQL: a change feed between them (hub/replication/), opened
         # before the fleet loads so that nothing committed meanwhile is missed.
         replication = Replication(s.store) if s.store != "sqlite" else None
         try:

@@ -29,8 +29,10 @@ from hub.models import (
     RevokedName,
     TokenRecord,
 )
-from hub.store import Snapshot, SqliteStore, Store
-from hub.store_pg import LATEST, MIGRATIONS, PostgresStore, SchemaTooNew
+from hub.persistence.migrations import SchemaTooNew
+from hub.persistence.postgres import LATEST, MIGRATIONS, PostgresStore
+from hub.persistence.protocol import Snapshot, Store
+from hub.persistence.sqlite import SqliteStore
 from tests.pg import PgServer
 
 MakeStore = Callable[[], Store]

@@ -9,7 +9,6 @@ through the other without a full resend.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import sys
@@ -23,7 +22,7 @@ import grpc
 import pytest
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
-from hub.replication import MAX_PAYLOAD, Replication, encode
+from hub.replication.feed import Replication
 from spoke.app import Settings as SpokeSettings
 from spoke.app import Spoke
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
@@ -246,12 +245,3 @@ async def test_one_replica_at_a_time_decides_a_rollout(pg_server: PgServer) -> N
     finally:
         await one.close()
         await two.close()
-
-
-def test_a_large_change_is_split_under_the_notify_limit() -> None:
-    ids = [f"bundle-{i}/c-{i:08x}" for i in range(5000)]
-    payloads = encode("origin", "deployments", "", "", ids)
-    assert len(payloads) > 1
-    assert all(len(p.encode()) <= MAX_PAYLOAD for p in payloads)
-    assert [i for p in payloads for i in json.loads(p)["ids"]] == ids
-    assert [json.loads(p)["ids"] for p in encode("o", "alive", "", "", [])] == [[]]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from argosy.api.v1 import fleet_pb2
-from hub.replication import Replication
+from hub.replication import Change, apply_change
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from tests.harness import (
     RunningSpoke,
@@ -134,7 +134,7 @@ async def test_a_retry_reaches_a_spoke_whose_stream_is_on_another_replica(tmp_pa
                 cluster=failing,
             )
             await eventually(bad.spoke.link.connected.is_set)
-            await Replication._apply_one(fleet, "b", "retry", {"n": "web"}, [record.id])
+            await apply_change(fleet, Change("b", "retry", "web", ids=(record.id,)))
             await eventually(lambda: retries(bad) == ["web"], what="bad told to retry")
         finally:
             await bad.stop()

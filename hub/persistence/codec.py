@@ -1,0 +1,167 @@
+"""Record <-> row encodings shared by both stores, and the rule for spending a token.
+
+Both stores keep labels, selectors and resource states as JSON text (SQLite TEXT, PostgreSQL
+JSONB/JSON read back `::text`) and select each table's columns in the same order, so one
+decoder per record serves both: the `*_from_row` functions take a positional row (a SQLite
+tuple or an asyncpg Record) whose columns are in the order their docstring names. Before this
+module the encodings were written twice and had begun to drift.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from argosy.selectors import LabelSelector, Requirement
+from hub.models import (
+    AdminTokenRecord,
+    BundleControl,
+    BundleRecord,
+    ClusterRecord,
+    DeploymentRecord,
+    GroupRecord,
+    ResourceStateRecord,
+    TokenRecord,
+)
+
+
+class Row(Protocol):
+    """A positional result row: a SQLite tuple or an asyncpg Record."""
+
+    def __getitem__(self, index: int, /) -> Any: ...
+
+
+# --- the rule ------------------------------------------------------------------------------------
+
+
+def token_usable(token: TokenRecord, *, now: int) -> bool:
+    """Whether a registration token may be spent at `now`: not revoked, not expired, not used up.
+
+    SqliteStore.use_token decides with this; PostgresStore.use_token says the same in its one
+    atomic UPDATE (the contract suite holds the two to one answer).
+    """
+    if token.revoked or (token.expires and token.expires <= now):
+        return False
+    return not (token.max_uses and token.uses >= token.max_uses)
+
+
+# --- JSON columns --------------------------------------------------------------------------------
+
+
+def labels_to_json(labels: Mapping[str, str]) -> str:
+    return json.dumps(dict(labels), sort_keys=True)
+
+
+def labels_from_json(text: str) -> dict[str, str]:
+    value = json.loads(text)
+    assert isinstance(value, dict), f"labels are not a JSON object: {text[:80]!r}"
+    return value
+
+
+def selector_to_json(selector: LabelSelector) -> str:
+    return json.dumps(
+        {
+            "matchLabels": dict(selector.match_labels),
+            "matchExpressions": [
+                {"key": r.key, "operator": r.operator, "values": list(r.values)}
+                for r in selector.match_expressions
+            ],
+        },
+        sort_keys=True,
+    )
+
+
+def selector_from_json(text: str) -> LabelSelector:
+    data = json.loads(text)
+    return LabelSelector(
+        dict(data.get("matchLabels", {})),
+        tuple(
+            Requirement(e["key"], e["operator"], tuple(e.get("values", ())))
+            for e in data.get("matchExpressions", ())
+        ),
+    )
+
+
+def files_to_json(files: Mapping[str, bytes]) -> str:
+    """Bundle files as one JSON column (SQLite's `bundles.files`; PostgreSQL has a table)."""
+    # Bundle files are text in practice; latin-1 round-trips any bytes losslessly.
+    return json.dumps({p: c.decode("latin-1") for p, c in sorted(files.items())})
+
+
+def files_from_json(text: str) -> dict[str, bytes]:
+    return {p: c.encode("latin-1") for p, c in json.loads(text).items()}
+
+
+def resources_to_json(resources: Iterable[ResourceStateRecord]) -> str:
+    return json.dumps([[r.key, r.ready, r.modified, r.missing, r.message] for r in resources])
+
+
+def resources_from_json(text: str) -> tuple[ResourceStateRecord, ...]:
+    return tuple(ResourceStateRecord(*row) for row in json.loads(text))
+
+
+def pg_text(value: str) -> str:
+    """A string PostgreSQL TEXT accepts."""
+    # TEXT cannot hold NUL, which a spoke's error message could carry; one bad character must
+    # not fail a whole write-behind batch.
+    return value.replace("\x00", "\ufffd")
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+def bundle_from_row(row: Row, files: Mapping[str, bytes]) -> BundleRecord:
+    """Row: name, labels, revision, resource_count, created, updated."""
+    return BundleRecord(
+        row[0],
+        labels_from_json(row[1]),
+        dict(sorted(files.items())),
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+    )
+
+
+def cluster_from_row(row: Row) -> ClusterRecord:
+    """Row: id, name, labels, credential_hash, created, last_seen, revoked."""
+    return ClusterRecord(
+        row[0], row[1], labels_from_json(row[2]), row[3], row[4], row[5], bool(row[6])
+    )
+
+
+def group_from_row(row: Row) -> GroupRecord:
+    """Row: name, selector."""
+    return GroupRecord(row[0], selector_from_json(row[1]))
+
+
+def deployment_from_row(row: Row) -> DeploymentRecord:
+    """Row: bundle, cluster_id, desired, acked, error, status_revision, ready, resources,
+    released."""
+    return DeploymentRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        bool(row[6]),
+        resources_from_json(row[7]),
+        row[8],
+    )
+
+
+def control_from_row(row: Row) -> BundleControl:
+    """Row: name, paused (NULL: not set), halted."""
+    return BundleControl(row[0], None if row[1] is None else bool(row[1]), row[2])
+
+
+def token_from_row(row: Row) -> TokenRecord:
+    """Row: id, secret_hash, created, expires, revoked, uses, max_uses."""
+    return TokenRecord(row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6])
+
+
+def admin_token_from_row(row: Row) -> AdminTokenRecord:
+    """Row: id, secret_hash, role, created, revoked."""
+    return AdminTokenRecord(row[0], row[1], row[2], row[3], bool(row[4]))

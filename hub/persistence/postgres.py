@@ -1,0 +1,497 @@
+"""The PostgreSQL store: the same `Store` Protocol as SQLite, for hubs that outgrow one machine.
+
+Selected by `argosy hub --store postgresql://...`. It behaves exactly like `SqliteStore` (the
+shared contract suite in tests/hub/test_store_contract.py holds both to that): upserts, every
+multi-row change in one transaction, content-addressed resource sets, and token use counted
+atomically in one UPDATE, so two replicas can never both spend the last use of a token.
+
+The schema is versioned: `MIGRATIONS` (hub/persistence/migrations.py) are applied in order at
+`open()`, in one transaction under a transaction-scoped advisory lock, and recorded in
+`schema_migrations`. Replicas starting together migrate once; a hub older than its database
+refuses to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from asyncpg.pool import Pool, PoolConnectionProxy
+
+from hub.models import (
+    AdminTokenRecord,
+    BundleControl,
+    BundleRecord,
+    ClusterRecord,
+    DeploymentRecord,
+    GroupRecord,
+    RevokedName,
+    TokenRecord,
+)
+from hub.persistence.codec import (
+    admin_token_from_row,
+    bundle_from_row,
+    cluster_from_row,
+    control_from_row,
+    deployment_from_row,
+    group_from_row,
+    labels_to_json,
+    pg_text,
+    resources_to_json,
+    selector_to_json,
+    token_from_row,
+)
+from hub.persistence.migrations import POSTGRES_MIGRATIONS, Migration, SchemaTooNew, due
+from hub.persistence.protocol import Snapshot
+
+__all__ = ["LATEST", "MIGRATIONS", "Migration", "PostgresStore", "SchemaTooNew", "redact"]
+
+log = logging.getLogger(__name__)
+
+# The stubs make these generic; at run time they are not, hence the string.
+Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
+
+# Any fixed 64-bit key: only Argosy's migrations take this advisory lock.
+MIGRATION_LOCK = 0x4152474F53590001  # "ARGOSY" + 1
+
+MIGRATIONS = POSTGRES_MIGRATIONS
+LATEST = MIGRATIONS[-1].version
+
+# Column orders as hub/persistence/codec.py's decoders read them; JSON comes back as text.
+_BUNDLE_COLUMNS = "name, labels::text, revision, resource_count, created, updated"
+_CLUSTER_COLUMNS = "id, name, labels::text, credential_hash, created, last_seen, revoked"
+_DEPLOYMENT_COLUMNS = (
+    "bundle, cluster_id, desired, acked, error, status_revision, ready, resources::text, released"
+)
+_TOKEN_COLUMNS = "id, secret_hash, created, expires, revoked, uses, max_uses"
+_ADMIN_TOKEN_COLUMNS = "id, secret_hash, role, created, revoked"
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for logs and messages."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.rpartition("@")
+    user = (parts.username or "") + ":***"
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[2]}"))
+
+
+async def migrate(conn: Connection | asyncpg.Connection[asyncpg.Record]) -> list[int]:
+    """Apply the migrations this database lacks, in order, once; returns the versions applied."""
+    async with conn.transaction():
+        # Held to the end of this transaction: a second replica waits here, then finds the
+        # schema current. CREATE TABLE IF NOT EXISTS alone races on the catalog.
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+            "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        applied = []
+        for m in due(MIGRATIONS, done):
+            await conn.execute(m.sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, description) VALUES ($1, $2)",
+                m.version,
+                m.description,
+            )
+            applied.append(m.version)
+        return applied
+
+
+class PostgresStore:
+    """A pool of connections to one PostgreSQL database; safe to share with other replicas."""
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 30.0,
+    ) -> None:
+        self._dsn = dsn
+        self._min_size = min_size
+        self._max_size = max_size
+        # The deadline for connecting, for taking a pooled connection, and for each statement.
+        self._timeout = timeout
+        self._pool: Pool[asyncpg.Record] | None = None
+
+    async def open(self) -> None:
+        pool = await asyncpg.create_pool(
+            self._dsn,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            timeout=self._timeout,
+            command_timeout=self._timeout,
+        )
+        try:
+            async with pool.acquire(timeout=self._timeout) as conn:
+                applied = await migrate(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        if applied:
+            log.info("migrated %s to schema version %d", redact(self._dsn), LATEST)
+        self._pool = pool
+
+    async def close(self) -> None:
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        try:
+            await asyncio.wait_for(pool.close(), self._timeout)
+        except TimeoutError:
+            pool.terminate()
+
+    def _acquire(self) -> Any:
+        assert self._pool is not None, "store is not open"
+        return self._pool.acquire(timeout=self._timeout)
+
+    @asynccontextmanager
+    async def _transaction(self, **options: Any) -> AsyncIterator[Connection]:
+        """A pooled connection inside one transaction: committed on success, else rolled back."""
+        async with self._acquire() as conn, conn.transaction(**options):
+            yield conn
+
+    async def load(self) -> Snapshot:
+        # One snapshot: what another replica commits meanwhile is wholly in or wholly out.
+        async with self._transaction(isolation="repeatable_read", readonly=True) as conn:
+            files: dict[str, dict[str, bytes]] = {}
+            for r in await conn.fetch("SELECT bundle, path, content FROM bundle_files"):
+                files.setdefault(r["bundle"], {})[r["path"]] = bytes(r["content"])
+            bundles = [
+                bundle_from_row(r, files.get(r["name"], {}))
+                for r in await conn.fetch(f"SELECT {_BUNDLE_COLUMNS} FROM bundles ORDER BY name")
+            ]
+            clusters = [
+                cluster_from_row(r)
+                for r in await conn.fetch(f"SELECT {_CLUSTER_COLUMNS} FROM clusters ORDER BY name")
+            ]
+            groups = [
+                group_from_row(r)
+                for r in await conn.fetch(
+                    "SELECT name, selector::text FROM cluster_groups ORDER BY name"
+                )
+            ]
+            deployments = [
+                deployment_from_row(r)
+                for r in await conn.fetch(f"SELECT {_DEPLOYMENT_COLUMNS} FROM deployments")
+            ]
+            controls = [
+                control_from_row(r)
+                for r in await conn.fetch("SELECT name, paused, halted FROM bundle_control")
+            ]
+        return Snapshot(bundles, clusters, groups, deployments, controls)
+
+    # Single-record re-reads for replicas (hub/replication/): another replica changed this.
+
+    async def load_bundle(self, name: str) -> BundleRecord | None:
+        async with self._transaction(isolation="repeatable_read", readonly=True) as conn:
+            r = await conn.fetchrow(f"SELECT {_BUNDLE_COLUMNS} FROM bundles WHERE name = $1", name)
+            if r is None:
+                return None
+            files = {
+                f["path"]: bytes(f["content"])
+                for f in await conn.fetch(
+                    "SELECT path, content FROM bundle_files WHERE bundle = $1 ORDER BY path", name
+                )
+            }
+        return bundle_from_row(r, files)
+
+    async def load_cluster(self, cluster_id: str) -> ClusterRecord | None:
+        async with self._acquire() as conn:
+            r = await conn.fetchrow(
+                f"SELECT {_CLUSTER_COLUMNS} FROM clusters WHERE id = $1", cluster_id
+            )
+        return None if r is None else cluster_from_row(r)
+
+    async def load_group(self, name: str) -> GroupRecord | None:
+        async with self._acquire() as conn:
+            r = await conn.fetchrow(
+                "SELECT name, selector::text FROM cluster_groups WHERE name = $1", name
+            )
+        return None if r is None else group_from_row(r)
+
+    async def load_control(self, name: str) -> BundleControl | None:
+        async with self._acquire() as conn:
+            r = await conn.fetchrow(
+                "SELECT name, paused, halted FROM bundle_control WHERE name = $1", name
+            )
+        return None if r is None else control_from_row(r)
+
+    async def load_deployments(self, keys: Sequence[tuple[str, str]]) -> list[DeploymentRecord]:
+        if not keys:
+            return []
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT d.bundle, d.cluster_id, d.desired, d.acked, d.error, d.status_revision, "
+                "d.ready, d.resources::text, d.released FROM deployments AS d "
+                "JOIN unnest($1::text[], $2::text[]) AS x (bundle, cluster_id) "
+                "ON d.bundle = x.bundle AND d.cluster_id = x.cluster_id",
+                [b for b, _ in keys],
+                [c for _, c in keys],
+            )
+        return [deployment_from_row(r) for r in rows]
+
+    async def put_bundles(
+        self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
+    ) -> None:
+        latest = {b.name: b for b in bundles}  # a name given twice: the last one wins
+        async with self._transaction() as conn:
+            await _insert_resource_sets(conn, resource_sets)
+            await conn.executemany(
+                "INSERT INTO bundles (name, labels, revision, resource_count, created, updated) "
+                "VALUES ($1, $2::jsonb, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET "
+                "labels = excluded.labels, revision = excluded.revision, "
+                "resource_count = excluded.resource_count, updated = excluded.updated",
+                [
+                    (
+                        b.name,
+                        labels_to_json(b.labels),
+                        b.revision,
+                        b.resource_count,
+                        b.created,
+                        b.updated,
+                    )
+                    for b in latest.values()
+                ],
+            )
+            await conn.execute("DELETE FROM bundle_files WHERE bundle = ANY($1::text[])", [*latest])
+            await conn.executemany(
+                "INSERT INTO bundle_files (bundle, path, content) VALUES ($1, $2, $3)",
+                [(b.name, p, bytes(c)) for b in latest.values() for p, c in b.files.items()],
+            )
+
+    async def delete_bundle(self, name: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute("DELETE FROM bundles WHERE name = $1", name)
+            await conn.execute("DELETE FROM bundle_control WHERE name = $1", name)
+
+    async def put_resource_sets(self, resource_sets: Mapping[str, bytes]) -> None:
+        async with self._transaction() as conn:
+            await _insert_resource_sets(conn, resource_sets)
+
+    async def get_resource_set(self, revision: str) -> bytes | None:
+        async with self._acquire() as conn:
+            data = await conn.fetchval(
+                "SELECT data FROM resource_sets WHERE revision = $1", revision
+            )
+        return None if data is None else bytes(data)
+
+    async def put_cluster(self, cluster: ClusterRecord) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO clusters (id, name, labels, credential_hash, created, last_seen, "
+                "revoked) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE "
+                "SET name = excluded.name, labels = excluded.labels, "
+                "credential_hash = excluded.credential_hash, last_seen = excluded.last_seen, "
+                "revoked = excluded.revoked",
+                cluster.id,
+                cluster.name,
+                labels_to_json(cluster.labels),
+                cluster.credential_hash,
+                cluster.created,
+                cluster.last_seen,
+                cluster.revoked,
+            )
+
+    async def delete_cluster(self, cluster_id: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute("DELETE FROM deployments WHERE cluster_id = $1", cluster_id)
+            await conn.execute("DELETE FROM clusters WHERE id = $1", cluster_id)
+
+    async def put_revoked_name(self, revoked: RevokedName) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO revoked_names (name, revoked, token_ids) VALUES ($1, $2, $3) "
+                "ON CONFLICT (name) DO UPDATE SET revoked = excluded.revoked, "
+                "token_ids = excluded.token_ids",
+                revoked.name,
+                revoked.revoked,
+                list(revoked.token_ids),
+            )
+
+    async def get_revoked_name(self, name: str) -> RevokedName | None:
+        async with self._acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT name, revoked, token_ids FROM revoked_names WHERE name = $1", name
+            )
+        if row is None:
+            return None
+        return RevokedName(row["name"], row["revoked"], tuple(row["token_ids"]))
+
+    async def forget_revoked_name(self, name: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute("DELETE FROM revoked_names WHERE name = $1", name)
+
+    async def touch_clusters(self, last_seen: Mapping[str, int]) -> None:
+        if not last_seen:
+            return
+        ids = sorted(last_seen)
+        async with self._transaction() as conn:
+            await conn.execute(
+                "UPDATE clusters AS c SET last_seen = v.t "
+                "FROM unnest($1::text[], $2::bigint[]) AS v (id, t) WHERE c.id = v.id",
+                ids,
+                [last_seen[i] for i in ids],
+            )
+
+    async def put_group(self, group: GroupRecord) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO cluster_groups (name, selector) VALUES ($1, $2::jsonb) "
+                "ON CONFLICT (name) DO UPDATE SET selector = excluded.selector",
+                group.name,
+                selector_to_json(group.selector),
+            )
+
+    async def delete_group(self, name: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute("DELETE FROM cluster_groups WHERE name = $1", name)
+
+    async def put_token(self, token: TokenRecord) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO tokens (id, secret_hash, created, expires, revoked, uses, max_uses) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET "
+                "revoked = excluded.revoked, uses = excluded.uses, expires = excluded.expires, "
+                "max_uses = excluded.max_uses",
+                token.id,
+                token.secret_hash,
+                token.created,
+                token.expires,
+                token.revoked,
+                token.uses,
+                token.max_uses,
+            )
+
+    async def list_tokens(self) -> list[TokenRecord]:
+        async with self._acquire() as conn:
+            rows = await conn.fetch(f"SELECT {_TOKEN_COLUMNS} FROM tokens ORDER BY created, id")
+        return [token_from_row(r) for r in rows]
+
+    async def use_token(self, secret_hash: str, *, now: int) -> TokenRecord | None:
+        """Count one use of a usable token (codec.token_usable), atomically; None when not.
+
+        One UPDATE both checks and counts, so it takes the row lock before deciding: two
+        replicas using the same token at once are serialised by PostgreSQL itself.
+        """
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(
+                "UPDATE tokens SET uses = uses + 1 "
+                "WHERE secret_hash = $1 AND NOT revoked AND (expires = 0 OR expires > $2) "
+                "AND (max_uses = 0 OR uses < max_uses) "
+                # The record as it was before this use, as SqliteStore returns it.
+                "RETURNING id, secret_hash, created, expires, revoked, uses - 1 AS uses, max_uses",
+                secret_hash,
+                now,
+            )
+        return None if row is None else token_from_row(row)
+
+    async def save_deployments(
+        self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]
+    ) -> None:
+        # One row per key (the last wins, as with one upsert after another), in key order, so
+        # two replicas writing overlapping batches take row locks in the same order.
+        rows = sorted({(d.bundle, d.cluster_id): d for d in upserts}.items())
+        async with self._transaction() as conn:
+            if deletes:
+                await conn.execute(
+                    "DELETE FROM deployments AS d USING unnest($1::text[], $2::text[]) "
+                    "AS x (bundle, cluster_id) "
+                    "WHERE d.bundle = x.bundle AND d.cluster_id = x.cluster_id",
+                    [b for b, _ in deletes],
+                    [c for _, c in deletes],
+                )
+            if rows:
+                ds = [d for _, d in rows]
+                await conn.execute(
+                    "INSERT INTO deployments (bundle, cluster_id, desired, acked, error, "
+                    "status_revision, ready, resources, released) "
+                    "SELECT b, c, d, a, e, s, r, rs::json, rl FROM unnest($1::text[], "
+                    "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[], "
+                    "$8::text[], $9::text[]) AS x (b, c, d, a, e, s, r, rs, rl) "
+                    "ON CONFLICT (bundle, cluster_id) DO UPDATE SET desired = excluded.desired, "
+                    "acked = excluded.acked, error = excluded.error, "
+                    "status_revision = excluded.status_revision, ready = excluded.ready, "
+                    "resources = excluded.resources, released = excluded.released",
+                    [d.bundle for d in ds],
+                    [d.cluster_id for d in ds],
+                    [d.desired for d in ds],
+                    [d.acked for d in ds],
+                    [pg_text(d.error) for d in ds],
+                    [d.status_revision for d in ds],
+                    [d.ready for d in ds],
+                    [resources_to_json(d.resources) for d in ds],
+                    [d.released for d in ds],
+                )
+
+    async def put_bundle_control(self, control: BundleControl) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO bundle_control (name, paused, halted) VALUES ($1, $2, $3) "
+                "ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, "
+                "halted = excluded.halted",
+                control.name,
+                control.paused,
+                pg_text(control.halted),
+            )
+
+    async def put_admin_token(self, token: AdminTokenRecord) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO admin_tokens (id, secret_hash, role, created, revoked) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET "
+                "revoked = excluded.revoked",
+                token.id,
+                token.secret_hash,
+                token.role,
+                token.created,
+                token.revoked,
+            )
+
+    async def get_admin_token(self, secret_hash: str) -> AdminTokenRecord | None:
+        async with self._acquire() as conn:
+            r = await conn.fetchrow(
+                f"SELECT {_ADMIN_TOKEN_COLUMNS} FROM admin_tokens WHERE secret_hash = $1",
+                secret_hash,
+            )
+        return None if r is None else admin_token_from_row(r)
+
+    async def list_admin_tokens(self) -> list[AdminTokenRecord]:
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_ADMIN_TOKEN_COLUMNS} FROM admin_tokens ORDER BY created, id"
+            )
+        return [admin_token_from_row(r) for r in rows]
+
+    async def shared_secret(self, name: str, value: bytes) -> bytes:
+        # Insert-if-absent then read, in one transaction: replicas starting together agree.
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                name,
+                value,
+            )
+            stored = await conn.fetchval("SELECT value FROM secrets WHERE name = $1", name)
+        return bytes(stored)
+
+
+async def _insert_resource_sets(conn: Connection, resource_sets: Mapping[str, bytes]) -> None:
+    if not resource_sets:
+        return
+    # Content-addressed: a revision names its bytes, so a row that exists is already right.
+    await conn.execute(
+        "INSERT INTO resource_sets (revision, data) "
+        "SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (revision) DO NOTHING",
+        list(resource_sets),
+        [bytes(v) for v in resource_sets.values()],
+    )

@@ -1,0 +1,26 @@
+"""Peer liveness (pure): who joined, who fell silent."""
+
+from __future__ import annotations
+
+from hub.replication.peers import PeerTable
+
+
+def test_a_replica_is_new_once_until_it_is_taken_for_dead() -> None:
+    peers = PeerTable(timeout=5.0)
+    assert peers.heard("b", 0.0)
+    assert not peers.heard("b", 1.0)
+    assert "b" in peers
+    assert peers.expire(5.9) == []  # 4.9s silent: still alive
+    assert peers.expire(6.5) == [("b", 5.5)]
+    assert "b" not in peers
+    assert peers.expire(20.0) == []  # reported once
+    assert peers.heard("b", 21.0)  # back: a newcomer again
+
+
+def test_only_the_silent_expire() -> None:
+    peers = PeerTable(timeout=5.0)
+    peers.heard("b", 0.0)
+    peers.heard("c", 0.0)
+    peers.heard("c", 4.0)
+    assert [o for o, _ in peers.expire(6.0)] == ["b"]
+    assert "c" in peers
