@@ -11,8 +11,12 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hub.states import RANK, READY, STATES, worst
+
+if TYPE_CHECKING:
+    from hub.core.deployments import Deployment
 
 SUMMARY_NAMES = 3
 
@@ -179,6 +183,10 @@ class StatusBook:
             self.removed_clusters.add(info.name)
             self._ids_by_name.pop(info.name, None)
         self.changed.set()
+
+    def state_changed(self, dep: Deployment, old: str | None, new: str | None) -> None:
+        """The book subscribes to the deployments' StateChanged (hub/core/deployments.py)."""
+        self.set_state(dep.bundle, dep.cluster_id, new)
 
     def set_state(self, bundle: str, cluster_id: str, state: str | None) -> None:
         """Record a deployment's state (None: it no longer exists) and move every tally."""
