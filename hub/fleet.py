@@ -22,10 +22,10 @@ from argosy.names import check_name
 from argosy.selectors import LabelSelector
 from hub.clusters import Clusters
 from hub.core import planning
-from hub.core.deployments import STALLED, Deployment, Deployments, StatusUpdate
+from hub.core.deployments import Deployment, Deployments, StatusUpdate
 from hub.core.inventory import DEFAULT_GROUP, Inventory
 from hub.core.liveness import Liveness
-from hub.core.planning import Plan, Unrendered
+from hub.core.planning import Limits, Plan, Unrendered
 from hub.core.ports import Listener, Peers
 from hub.core.registration import Issuer, Registration
 from hub.core.revisions import Revisions
@@ -41,19 +41,8 @@ from hub.store import Store
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "DEFAULT_GROUP",
-    "STALLED",
-    "AppliedBundle",
-    "Deployment",
-    "Fleet",
-    "Limits",
-    "Listener",
-    "Peers",
-    "Plan",
-    "StatusUpdate",
-    "Unrendered",
-]
+# StatusUpdate and Deployment are re-exported for the code that took them from here (bench).
+__all__ = ["AppliedBundle", "Deployment", "Fleet", "Limits", "StatusUpdate"]
 
 
 @dataclass(frozen=True)
@@ -63,14 +52,6 @@ class AppliedBundle:
     changed: bool
     resource_count: int
     warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one bundle may be; beyond these an apply is refused with the limit named."""
-
-    max_bundle_bytes: int = 32 * 1024 * 1024
-    max_resources: int = 5000
 
 
 def _now() -> int:
@@ -95,7 +76,7 @@ class Fleet:
         self.lock = asyncio.Lock()
         self.inventory = inventory = Inventory()
         self.deployments = deployments = Deployments(cluster_name=inventory.cluster_name)
-        # The status book is the first subscriber: the rollout gate reads what it shows.
+        # The status book hears of a state change first, then the rollout gate (subscribed below).
         deployments.subscribe(status.state_changed)
         self.revisions = Revisions(store)
         self.liveness = Liveness(
@@ -132,17 +113,17 @@ class Fleet:
         self.cluster_by_name = inventory.cluster_by_name
         self._listeners = self.liveness.listeners  # read by bench/hubproc.py
         # What other replicas did (hub/replication.py calls these).
-        self.reloading = peering = Reloading(self, store)
-        self.load = peering.load
-        self.reload_bundle = peering.reload_bundle
-        self.reload_cluster = peering.reload_cluster
-        self.reload_group = peering.reload_group
-        self.reload_control = peering.reload_control
-        self.import_deployments = peering.import_deployments
-        self.remote_retry = peering.remote_retry
-        self.peer_gone = peering.peer_gone
-        self.refresh_cluster = peering.refresh_cluster
-        self.resync = peering.resync
+        self.reloading = reloading = Reloading(self, store)
+        self.load = reloading.load
+        self.reload_bundle = reloading.reload_bundle
+        self.reload_cluster = reloading.reload_cluster
+        self.reload_group = reloading.reload_group
+        self.reload_control = reloading.reload_control
+        self.import_deployments = reloading.import_deployments
+        self.remote_retry = reloading.remote_retry
+        self.peer_gone = reloading.peer_gone
+        self.refresh_cluster = reloading.refresh_cluster
+        self.resync = reloading.resync
         self.remote_released = self.rollouts.remote_released
         self.remote_attached = self.liveness.remote_attached
         status.explain = self._explain
@@ -273,13 +254,7 @@ class Fleet:
         if len(set(names)) != len(names):
             raise InvalidInput("the same bundle name is given twice in one apply")
         for source, _ in sources:
-            size = sum(len(c) for c in source.files.values())
-            if size > self._limits.max_bundle_bytes:
-                raise InvalidInput(
-                    f"bundle {source.name} is {size / 2**20:.1f} MiB; the hub's limit is "
-                    f"{self._limits.max_bundle_bytes / 2**20:.1f} MiB "
-                    "(argosy hub --max-bundle-bytes)"
-                )
+            self._limits.check_size(source)
         loaded = await asyncio.to_thread(planning.load_all, sources)
         async with self.lock:
             now = _now()
@@ -312,11 +287,7 @@ class Fleet:
                 ]
                 if not sizes:
                     sizes = [probes[bundle.name]]
-                if max(sizes) > self._limits.max_resources:
-                    raise InvalidInput(
-                        f"bundle {bundle.name} renders {max(sizes)} resources; the hub's limit is "
-                        f"{self._limits.max_resources} (argosy hub --max-resources)"
-                    )
+                self._limits.check_resources(bundle.name, max(sizes))
                 old = self.inventory.bundles.get(bundle.name)
                 changed = old is None or old[0].revision != bundle.revision
                 record = BundleRecord(

@@ -36,6 +36,29 @@ class Unrendered:
 Plan = dict[tuple[str, str], Rendered | Unrendered | None]
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one bundle may be; beyond these an apply is refused with the limit named."""
+
+    max_bundle_bytes: int = 32 * 1024 * 1024
+    max_resources: int = 5000
+
+    def check_size(self, source: BundleSource) -> None:
+        size = sum(len(c) for c in source.files.values())
+        if size > self.max_bundle_bytes:
+            raise InvalidInput(
+                f"bundle {source.name} is {size / 2**20:.1f} MiB; the hub's limit is "
+                f"{self.max_bundle_bytes / 2**20:.1f} MiB (argosy hub --max-bundle-bytes)"
+            )
+
+    def check_resources(self, name: str, count: int) -> None:
+        if count > self.max_resources:
+            raise InvalidInput(
+                f"bundle {name} renders {count} resources; the hub's limit is "
+                f"{self.max_resources} (argosy hub --max-resources)"
+            )
+
+
 def load_all(sources: Sequence[tuple[BundleSource, Mapping[str, str]]]) -> list[Bundle]:
     """Load every bundle of an apply, reporting the problems of all of them, not the first."""
     problems = Problems()

@@ -13,12 +13,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from argosy.states import State
 from hub.states import RANK, READY, STATES, worst
 
 if TYPE_CHECKING:
     from hub.core.deployments import Deployment
 
 SUMMARY_NAMES = 3
+# A cluster that never connected: a cluster state, not a deployment's (argosy.states.State).
+WAIT_CHECK_IN = "WaitCheckIn"
 
 
 @dataclass
@@ -298,10 +301,11 @@ class StatusBook:
         if info is None:
             return None
         tally = self._cluster_tallies[cluster_id]
+        state: str
         if info.offline:
-            state = "Offline"
+            state = State.OFFLINE
         elif not info.ever_connected:
-            state = "WaitCheckIn"
+            state = WAIT_CHECK_IN
         else:
             state = tally.worst()
         return ClusterView(
