@@ -105,7 +105,7 @@ def test_offline_overrides_the_reported_state_and_back() -> None:
     deployments.set_offline("c1", True)
     assert dep.state == State.OFFLINE
     deployments.set_offline("c1", False)
-    assert dep.state == State.READY
+    assert deployments.state_of("web", "c1") == State.READY
 
 
 def test_removal_is_announced_as_a_change_to_none() -> None:
@@ -124,7 +124,7 @@ def test_a_held_revision_is_out_of_sync_or_pending_on_a_dependency() -> None:
     assert dep.state == State.OUT_OF_SYNC
     dep.held_by_dependency = True
     deployments.changed(dep)
-    assert dep.state == State.PENDING
+    assert deployments.state_of("web", "c1") == State.PENDING
 
 
 def test_rows_from_another_replica_update_only_clusters_not_served_here() -> None:
