@@ -213,3 +213,14 @@ class FakeContext:
 
     def peer(self) -> str:
         return "ipv4:127.0.0.1:1"
+
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"
+
+
+def configmap_bundle(name: str, fleet_yaml: str = "") -> dict[str, bytes]:
+    """A bundle's files: one ConfigMap, and fleet.yaml when given."""
+    files = {"cm.yaml": CM.format(name=name).encode()}
+    if fleet_yaml:
+        files["fleet.yaml"] = fleet_yaml.encode()
+    return files
