@@ -14,15 +14,18 @@ from hub.status.book import (
     StatusBook,
     summarize,
 )
-from hub.status.views import explain
+from hub.status.views import DetailView, detail, explain, rollout_view
 
 __all__ = [
     "SUMMARY_NAMES",
     "BundleView",
     "ClusterInfo",
     "ClusterView",
+    "DetailView",
     "GroupView",
     "StatusBook",
+    "detail",
     "explain",
+    "rollout_view",
     "summarize",
 ]
