@@ -2,7 +2,7 @@
 reaches, the facts the hub knows of it, and the state derived from them.
 
 Every change goes through `Deployments.changed`, which derives the state (hub/states.py, pure)
-and, when it moved, tells the subscribers: StateChanged(deployment, old, new). The status book,
+and, when it moved, tells the subscribers: StateChanged(bundle, cluster, old, new). The status book,
 the rollout gate and whoever comes next subscribe; this module knows none of them. A change the
 store should keep also goes to the write-behind (`persist`), state change or not.
 
@@ -105,11 +105,13 @@ class StatusUpdate:
 
 
 class StateChanged(Protocol):
-    """A subscriber to state changes. Called as (deployment, old, new): positional arguments
-    rather than an event object, so the hot path allocates nothing for it. new is None when the
-    deployment was removed (its bundle no longer reaches the cluster)."""
+    """A subscriber to state changes. Called as (bundle, cluster id, old, new): positional
+    arguments rather than an event object, so the hot path allocates nothing for it. new is None
+    when the deployment was removed (its bundle no longer reaches the cluster)."""
 
-    def __call__(self, dep: Deployment, old: State | None, new: State | None, /) -> None: ...
+    def __call__(
+        self, bundle: str, cluster_id: str, old: State | None, new: State | None, /
+    ) -> None: ...
 
 
 def _nothing(dep: Deployment) -> None:
@@ -149,8 +151,9 @@ class Deployments:
         if persist:
             self.persist(dep)
         if old != state:
+            bundle, cluster_id = dep.bundle, dep.cluster_id
             for subscriber in self._subscribers:
-                subscriber(dep, old, state)
+                subscriber(bundle, cluster_id, old, state)
 
     # --- the collection -----------------------------------------------------------------------
 
@@ -183,7 +186,7 @@ class Deployments:
         old, dep.state = dep.state, None
         if old is not None:
             for subscriber in self._subscribers:
-                subscriber(dep, old, None)
+                subscriber(bundle, cluster_id, old, None)
         return dep
 
     def add_cluster(self, cluster_id: str) -> None:

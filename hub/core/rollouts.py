@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from argosy.states import State
-from hub.core.deployments import Deployment, Deployments
+from hub.core.deployments import STALLED, Deployment, Deployments
 from hub.core.inventory import Inventory
 from hub.core.liveness import Liveness
 from hub.core.ports import Peers
@@ -57,15 +57,17 @@ class Rollouts:
 
     # --- what makes a bundle worth gating again ---------------------------------------------
 
-    def state_changed(self, dep: Deployment, old: State | None, new: State | None) -> None:
+    def state_changed(
+        self, bundle: str, cluster_id: str, old: State | None, new: State | None
+    ) -> None:
         if new is None:
             return  # removed: whoever removed it re-gates the bundle
         # A settled bundle has nothing left to release: it is re-gated only when the change
         # completes (or reopens) a partition or is a failure, so status churn costs O(1).
-        progress = self._settled.get(dep.bundle)
+        progress = self._settled.get(bundle)
         if progress is not None and (
             progress.move(
-                dep.cluster_id,
+                cluster_id,
                 was_ready=old == State.READY,
                 is_ready=new == State.READY,
                 now=time.monotonic(),
@@ -73,14 +75,17 @@ class Rollouts:
             or State.ERR_APPLIED in (old, new)
         ):
             # Kept (reads stay exact) while the gate looks again for failures and timers.
-            self._dirty.add(dep.bundle)
+            self._dirty.add(bundle)
             self._wake.set()
         gated = self._inventory.gated
-        for name in (dep.bundle, *self._dependents.get(dep.bundle, ())):
+        for name in (bundle, *self._dependents.get(bundle, ())):
             if name not in self._settled and gated(name):
                 self._dirty.add(name)
                 self._wake.set()
-        self._watch_deadline(dep, new)
+        if new in STALLED:
+            dep = self._deployments.get(cluster_id, bundle)
+            if dep is not None:
+                self._watch_deadline(dep, new)
 
     def _watch_deadline(self, dep: Deployment, state: State) -> None:
         """Wake the gate when this deployment's progress deadline passes: time alone turns a

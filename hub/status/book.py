@@ -11,13 +11,9 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from argosy.states import State
 from hub.states import RANK, READY, STATES, worst
-
-if TYPE_CHECKING:
-    from hub.core.deployments import Deployment
 
 SUMMARY_NAMES = 3
 # A cluster that never connected: a cluster state, not a deployment's (argosy.states.State).
@@ -187,12 +183,15 @@ class StatusBook:
             self._ids_by_name.pop(info.name, None)
         self.changed.set()
 
-    def state_changed(self, dep: Deployment, old: str | None, new: str | None) -> None:
-        """The book subscribes to the deployments' StateChanged (hub/core/deployments.py)."""
-        self.set_state(dep.bundle, dep.cluster_id, new)
-
     def set_state(self, bundle: str, cluster_id: str, state: str | None) -> None:
         """Record a deployment's state (None: it no longer exists) and move every tally."""
+        self.state_changed(bundle, cluster_id, None, state)
+
+    def state_changed(
+        self, bundle: str, cluster_id: str, announced: str | None, state: str | None
+    ) -> None:
+        """The book subscribes to the deployments' StateChanged (hub/core/deployments.py). The
+        old state it moves tallies from is its own record, not the one announced."""
         key = (bundle, cluster_id)
         old = self._states.get(key)
         if old == state:

@@ -13,8 +13,8 @@ class Recorder:
         self.changes: list[tuple[str, str, State | None, State | None]] = []
         self.persisted: list[tuple[str, str]] = []
 
-    def __call__(self, dep: Deployment, old: State | None, new: State | None) -> None:
-        self.changes.append((dep.bundle, dep.cluster_id, old, new))
+    def __call__(self, bundle: str, cluster_id: str, old: State | None, new: State | None) -> None:
+        self.changes.append((bundle, cluster_id, old, new))
 
     def persist(self, dep: Deployment) -> None:
         self.persisted.append((dep.bundle, dep.cluster_id))
