@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from argosy.errors import NotFound
-from hub import auth
+from hub.core import auth
 from hub.models import ClusterRecord
 from hub.status import ClusterInfo
 

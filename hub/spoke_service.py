@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from argosy import pki
 from argosy.api.v1 import spoke_pb2
 from argosy.errors import ArgosyError, InvalidInput, Unauthenticated
-from hub import auth
+from hub.core import auth
 from hub.delivery.payloads import PayloadCache
 from hub.delivery.sessions import SessionClosed, SpokeSession
 from hub.errors import grpc_errors, status_for

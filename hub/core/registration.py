@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from argosy.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from argosy.names import check_labels, check_name
-from hub import auth
+from hub.core import auth
 from hub.core.inventory import Inventory
 from hub.models import ClusterRecord, RevokedName, TokenRecord
 from hub.store import Store
