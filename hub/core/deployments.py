@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -270,11 +270,12 @@ class Deployments:
                 dep.sent = dep.acked
                 self.changed(dep)
 
-    def import_rows(self, rows: Iterable[DeploymentRecord], *, skip: Iterable[str] = ()) -> None:
+    def import_rows(
+        self, rows: Iterable[DeploymentRecord], *, skip: Container[str] = frozenset()
+    ) -> None:
         """What another replica's spokes reported (skip: clusters whose stream is here)."""
-        here = skip if isinstance(skip, (set, frozenset, dict)) else set(skip)
         for row in rows:
-            if row.cluster_id in here:
+            if row.cluster_id in skip:
                 continue  # this replica holds the stream: its own view is the fresher one
             dep = self.get(row.cluster_id, row.bundle)
             if dep is None:
