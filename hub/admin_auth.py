@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 
 from argosy.errors import InvalidInput, NotFound
-from hub import auth
+from hub.core import auth
 from hub.models import AdminTokenRecord
 from hub.store import Store
 

@@ -21,6 +21,7 @@ from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
 from argosy.runtime import install_stop_signals, setup_logging, supervise
 from hub import tls as hub_tls
 from hub.admin_auth import AdminAuth, AuthInterceptor
+from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
 from hub.persistence.postgres import PostgresStore, redact
@@ -28,7 +29,6 @@ from hub.persistence.protocol import Store
 from hub.persistence.sqlite import SqliteStore
 from hub.rendering import Renderer
 from hub.replication import PublishingStore, Replication
-from hub.sessions import PayloadCache
 from hub.spoke_service import SpokeService, handler
 from hub.status import StatusBook
 

@@ -16,8 +16,7 @@ from hub.admin_auth import AdminAuth
 from hub.errors import grpc_errors
 from hub.fleet import Fleet
 from hub.models import BundleRecord, ClusterRecord, GroupRecord, TokenRecord
-from hub.states import deployment_state
-from hub.status import StatusBook
+from hub.status import StatusBook, detail, rollout_view
 from hub.watch import StatusBroadcaster, WatchFilter, bundle_pb, cluster_pb, group_pb, snapshot
 
 log = logging.getLogger(__name__)
@@ -274,11 +273,9 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
         rec = self._fleet.bundle(pb.name)
         pb.revision = rec.revision
         pb.paused = self._fleet.paused(pb.name)
-        plan = self._fleet.rollout(pb.name)
-        if plan is None:
-            done = pb.clusters_ready == pb.clusters_desired
-            pb.rollout.state = "Complete" if done else "Progressing"
-            return
+        plan = rollout_view(
+            self._fleet.rollout(pb.name), ready=pb.clusters_ready, desired=pb.clusters_desired
+        )
         pb.rollout.state = plan.state
         pb.rollout.reason = plan.reason
         pb.rollout.failures = plan.failures
@@ -296,17 +293,16 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
     def _detail(self, bundle: str, cluster: ClusterRecord) -> fleet_pb2.DeploymentDetail:
         dep = self._fleet.deployment(cluster.id, bundle)
         assert dep is not None
-        stale = self._fleet.offline(cluster.id)
-        last_known = deployment_state(dep.facts()) if stale else None
+        v = detail(dep, cluster=cluster.name, offline=self._fleet.offline(cluster.id))
         return fleet_pb2.DeploymentDetail(
-            bundle=bundle,
-            cluster=cluster.name,
-            state=last_known or self._book.state_of(bundle, cluster.id) or "",
-            stale=stale,
-            held=dep.held,
-            revision=dep.desired,
-            applied_revision=dep.acked,
-            message=dep.render_error or dep.error,
+            bundle=v.bundle,
+            cluster=v.cluster,
+            state=v.state,
+            stale=v.stale,
+            held=v.held,
+            revision=v.revision,
+            applied_revision=v.applied_revision,
+            message=v.message,
             resources=[
                 resources_pb2.ResourceState(
                     key=r.key,
@@ -315,7 +311,7 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
                     missing=r.missing,
                     message=r.message,
                 )
-                for r in dep.resources
+                for r in v.resources
             ],
         )
 

@@ -33,7 +33,10 @@ from argosy.selectors import LabelSelector
 DEFAULT_AUTO_PARTITION_SIZE = "25%"
 DEFAULT_AUTO_PARTITION_THRESHOLD = 200
 
+# A rollout's states (and, but Paused and Halted, a partition's): Fleet's names, not deployment
+# states (argosy.states.State).
 PROGRESSING, HALTED, COMPLETE, PAUSED = "Progressing", "Halted", "Complete", "Paused"
+BAKING, PENDING = "Baking", "Pending"
 
 
 def limit(count: int, *values: int | str | None, default: int | str = "100%") -> int:
@@ -146,11 +149,11 @@ class Progress:
         views = []
         for v, behind, ready_at in zip(plan.partitions, self.behind, self.ready_at, strict=True):
             if behind:
-                state = "Progressing"
+                state = PROGRESSING
             elif bake_seconds > 0 and now < ready_at + bake_seconds:
-                state = "Baking"
+                state = BAKING
             else:
-                state = "Complete"
+                state = COMPLETE
             views.append(replace(v, unavailable=behind, state=state, ready_at=ready_at))
         if plan.state not in (PROGRESSING, COMPLETE):
             return replace(plan, partitions=tuple(views))  # paused or halted stays so
@@ -280,16 +283,16 @@ def plan_rollout(
         if baking:
             wake_at = min(wake_at or float("inf"), baked_at + strategy.bake_seconds)
         if not behind and not baking:
-            state = "Complete"
+            state = COMPLETE
         elif baking:
-            state = "Baking"
+            state = BAKING
         elif any(c.released or c.cluster_id in release for c in members):
-            state = "Progressing"
+            state = PROGRESSING
         else:
-            state = "Pending"
+            state = PENDING
         views.append(PartitionView(name, len(members), len(behind), p_max, state, baked_at))
         # With a bake time, the next partition waits for this one to be wholly Ready and baked.
-        if len(behind) > p_max or (strategy.bake_seconds > 0 and state != "Complete"):
+        if len(behind) > p_max or (strategy.bake_seconds > 0 and state != COMPLETE):
             unavailable_partitions += 1
         if unavailable_partitions > mup:
             stopped = True
@@ -301,7 +304,7 @@ def plan_rollout(
         overall, reason = COMPLETE, ""
     else:
         overall = PROGRESSING
-        waiting = [v.name for v in views if v.state == "Pending"]
+        waiting = [v.name for v in views if v.state == PENDING]
         blocked = sorted({c.blocked for c in candidates if c.blocked and not c.released})
         parts_text = f"partitions waiting: {', '.join(waiting)}" if waiting else ""
         reason = "; ".join(filter(None, [parts_text, *blocked]))

@@ -16,11 +16,12 @@ from cryptography.x509.oid import NameOID
 from argosy import pki
 from argosy.api.v1 import spoke_pb2
 from argosy.errors import ArgosyError, InvalidInput, Unauthenticated
-from hub import auth
+from hub.core import auth
+from hub.delivery.payloads import PayloadCache
+from hub.delivery.sessions import SessionClosed, SpokeSession
 from hub.errors import grpc_errors, status_for
 from hub.fleet import Fleet
 from hub.models import ClusterRecord
-from hub.sessions import PayloadCache, SessionClosed, SpokeSession
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from argosy.states import State
 from hub.states import RANK, READY, STATES, worst
 
 SUMMARY_NAMES = 3
+# A cluster that never connected: a cluster state, not a deployment's (argosy.states.State).
+WAIT_CHECK_IN = "WaitCheckIn"
 
 
 @dataclass
@@ -182,6 +185,13 @@ class StatusBook:
 
     def set_state(self, bundle: str, cluster_id: str, state: str | None) -> None:
         """Record a deployment's state (None: it no longer exists) and move every tally."""
+        self.state_changed(bundle, cluster_id, None, state)
+
+    def state_changed(
+        self, bundle: str, cluster_id: str, announced: str | None, state: str | None
+    ) -> None:
+        """The book subscribes to the deployments' StateChanged (hub/core/deployments.py). The
+        old state it moves tallies from is its own record, not the one announced."""
         key = (bundle, cluster_id)
         old = self._states.get(key)
         if old == state:
@@ -290,10 +300,11 @@ class StatusBook:
         if info is None:
             return None
         tally = self._cluster_tallies[cluster_id]
+        state: str
         if info.offline:
-            state = "Offline"
+            state = State.OFFLINE
         elif not info.ever_connected:
-            state = "WaitCheckIn"
+            state = WAIT_CHECK_IN
         else:
             state = tally.worst()
         return ClusterView(

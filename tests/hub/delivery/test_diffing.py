@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from argosy.manifests import Manifest, ResourceSet
-from hub.diffing import diff_resource_sets
+from hub.delivery.diffing import diff_resource_sets
 
 
 def cm(name: str, value: str) -> Manifest:

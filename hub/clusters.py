@@ -1,0 +1,126 @@
+"""The cluster use cases: registering, renewing, revoking and deleting clusters.
+
+Registration's checks and credentials live in hub/core/registration.py; this module says in which
+order the core and the status book change for each use case. Fleet exposes these methods as its
+own (the servicers call them there).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from argosy.errors import NotFound
+from hub.core import auth
+from hub.models import ClusterRecord
+from hub.status import ClusterInfo
+
+if TYPE_CHECKING:
+    from hub.fleet import Fleet
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+class Clusters:
+    def __init__(self, fleet: Fleet) -> None:
+        self._fleet = fleet
+
+    async def register(
+        self, *, token: str, name: str, labels: Mapping[str, str], csr_pem: bytes = b""
+    ) -> tuple[ClusterRecord, str, bytes]:
+        """Exchange a registration token for a cluster and its credential.
+
+        With an issuer (a TLS hub) the credential is a client certificate signed from the
+        cluster's CSR, returned as (record, "", certificate); the hub keeps its serial. Without
+        one (--insecure) it is a bearer secret, returned as (record, secret, b"").
+        """
+        fleet = self._fleet
+        revoked = await fleet.registration.admit(
+            token=token, name=name, labels=labels, csr_pem=csr_pem
+        )
+        async with fleet.lock:
+            old = fleet.inventory.cluster_by_name(name)
+            cluster_id = old.id if old else auth.new_id("c-")
+            credential, certificate, credential_hash = fleet.registration.credential(
+                cluster_id, csr_pem
+            )
+            record = ClusterRecord(
+                id=cluster_id,
+                name=name,
+                labels=dict(labels),
+                credential_hash=credential_hash,
+                created=old.created if old else _now(),
+                last_seen=old.last_seen if old else 0,
+            )
+            await fleet.store.put_cluster(record)
+            if revoked is not None:
+                # Registered anew with a new token: a later revocation starts a new record.
+                await fleet.store.forget_revoked_name(name)
+            fleet.inventory.put_cluster(record)
+            # A re-registration replaces the old credential: cut the stream that used it.
+            fleet.liveness.cut(cluster_id, "cluster re-registered")
+            fleet.status.put_cluster(cluster_id, ClusterInfo(name, record.labels))
+            fleet.refresh_memberships([cluster_id])
+            await fleet.commit_stored(
+                await fleet.plan(fleet.inventory.loaded(), {cluster_id: record}),
+                prune=old is not None,
+            )
+            log.info("registered cluster %s (%s) labels=%s", name, cluster_id, dict(labels))
+            return record, credential, certificate
+
+    async def renew(self, cluster: ClusterRecord, csr_pem: bytes) -> bytes:
+        """A new certificate for a cluster that proved it holds the current one."""
+        fleet = self._fleet
+        async with fleet.lock:
+            record, certificate = await fleet.registration.renew(cluster, csr_pem)
+            fleet.inventory.put_cluster(record)
+            log.info("renewed the certificate of cluster %s", cluster.name)
+            return certificate
+
+    async def revoke_cluster(self, name: str) -> None:
+        """Refuse the cluster's certificate from now on and cut its open stream at once.
+
+        The name stays refused to every registration token usable now, even once the cluster
+        is deleted: the revoked spoke still holds the token it registered with, and would
+        otherwise come straight back.
+        """
+        fleet = self._fleet
+        async with fleet.lock:
+            cluster = fleet.inventory.cluster_by_name(name)
+            if cluster is None:
+                raise NotFound(f"cluster {name!r} not found")
+            fleet.inventory.put_cluster(await fleet.registration.revoke(cluster))
+            if fleet.liveness.cut(cluster.id, "cluster revoked"):
+                fleet.status.set_connected(cluster.id, False)
+                fleet.liveness.went_down(cluster.id)
+            log.warning("revoked cluster %s", name)
+
+    async def delete_cluster(self, name: str) -> None:
+        fleet = self._fleet
+        async with fleet.lock:
+            cluster = fleet.inventory.cluster_by_name(name)
+            if cluster is None:
+                raise NotFound(f"cluster {name!r} not found")
+            if not cluster.revoked:
+                # Only a revocation interrupted before it marked the cluster leaves one here.
+                await fleet.store.forget_revoked_name(name)
+            await fleet.store.delete_cluster(cluster.id)
+            fleet.drop_cluster(cluster.id)
+
+    def drop_cluster(self, cluster_id: str) -> None:
+        fleet = self._fleet
+        fleet.liveness.cut(cluster_id, "cluster deleted")
+        bundles = fleet.deployments.drop_cluster(cluster_id)
+        fleet.writer.forget_cluster(cluster_id, bundles)
+        for bundle in bundles:
+            fleet.rollouts.regate(bundle)
+        fleet.liveness.forget(cluster_id)
+        fleet.inventory.drop_cluster(cluster_id)
+        fleet.status.remove_cluster(cluster_id)
+        fleet.revisions.prune(fleet.deployments.wanted_revisions())

@@ -1,0 +1,119 @@
+"""Who is connected and who is offline: the live session of each cluster on this replica, the
+clusters whose stream another replica holds, and the one sweeper that marks clusters Offline
+once they have been down past the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+
+from hub.core.deployments import Deployments
+from hub.core.inventory import Inventory
+from hub.core.ports import Listener, Presence
+
+log = logging.getLogger(__name__)
+
+
+class Liveness:
+    def __init__(
+        self,
+        *,
+        inventory: Inventory,
+        deployments: Deployments,
+        presence: Presence,
+        grace: float = 60.0,
+    ) -> None:
+        self._inventory = inventory
+        self._deployments = deployments
+        self._presence = presence
+        self._grace = grace
+        # The one live session of each cluster whose stream is here.
+        self.listeners: dict[str, Listener] = {}
+        # Which other replica holds each cluster's stream.
+        self.remote: dict[str, str] = {}
+        # When each disconnected cluster went down (monotonic).
+        self.down_since: dict[str, float] = {}
+
+    def connected(self, cluster_id: str) -> bool:
+        """Whether the cluster's stream is up, here or on another replica."""
+        return cluster_id in self.listeners or cluster_id in self.remote
+
+    def offline(self, cluster_id: str) -> bool:
+        return cluster_id in self._deployments.offline
+
+    def notify(self, cluster_id: str, bundles: list[str]) -> None:
+        listener = self.listeners.get(cluster_id)
+        if listener is not None:
+            listener.notify(bundles)
+
+    def went_down(self, cluster_id: str) -> None:
+        self.down_since[cluster_id] = time.monotonic()
+
+    def attach(self, cluster_id: str, listener: Listener) -> None:
+        """Make listener the cluster's one live session; a second stream replaces the first."""
+        old = self.listeners.get(cluster_id)
+        if old is not None:
+            old.close("replaced by a newer stream from the same cluster")
+        self.listeners[cluster_id] = listener
+        self._presence.set_connected(cluster_id, True)
+        self.down_since.pop(cluster_id, None)
+        self.set_offline(cluster_id, False)
+        self.remote.pop(cluster_id, None)
+
+    def detach(self, cluster_id: str, listener: Listener) -> bool:
+        """End listener's stream; False when it is no longer the cluster's session."""
+        if self.listeners.get(cluster_id) is not listener:
+            return False
+        del self.listeners[cluster_id]
+        if cluster_id in self._inventory.clusters:
+            self.went_down(cluster_id)
+            self._presence.set_connected(cluster_id, False)
+        return True
+
+    def cut(self, cluster_id: str, reason: str) -> bool:
+        """Close the cluster's stream here, if any (its credential is no longer good)."""
+        listener = self.listeners.pop(cluster_id, None)
+        if listener is None:
+            return False
+        listener.close(reason)
+        return True
+
+    def remote_attached(self, origin: str, cluster_ids: Iterable[str], *, attached: bool) -> None:
+        """A cluster's stream opened (or closed) on replica `origin`."""
+        for cluster_id in cluster_ids:
+            if cluster_id not in self._inventory.clusters or cluster_id in self.listeners:
+                continue
+            if attached:
+                self.remote[cluster_id] = origin
+                self._presence.set_connected(cluster_id, True)
+                self.down_since.pop(cluster_id, None)
+                self.set_offline(cluster_id, False)
+            elif self.remote.get(cluster_id) == origin:
+                del self.remote[cluster_id]
+                self._presence.set_connected(cluster_id, False)
+                self.went_down(cluster_id)
+
+    def forget(self, cluster_id: str) -> None:
+        self.down_since.pop(cluster_id, None)
+        self.remote.pop(cluster_id, None)
+
+    async def run(self, *, interval: float = 1.0) -> None:
+        """One sweeper for every cluster: mark clusters Offline once down past the grace."""
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            offline = self._deployments.offline
+            for cluster_id, since in list(self.down_since.items()):
+                if cluster_id not in offline and now - since >= self._grace:
+                    self.set_offline(cluster_id, True)
+
+    def set_offline(self, cluster_id: str, offline: bool) -> None:
+        if self.offline(cluster_id) == offline or cluster_id not in self._inventory.clusters:
+            return
+        if offline:
+            log.warning("cluster %s is offline", self._inventory.clusters[cluster_id].name)
+        self._presence.set_offline(cluster_id, offline)
+        self._deployments.set_offline(cluster_id, offline)

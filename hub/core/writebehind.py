@@ -1,0 +1,83 @@
+"""Deployment rows and last-seen times, written behind in one transaction per batch.
+
+Spoke acks and reports change deployments without awaiting (they are frequent); what changed is
+only marked here, and `run` writes it a moment later, coalesced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from hub.core.deployments import Deployment, Deployments
+from hub.store import Store
+
+
+class WriteBehind:
+    def __init__(
+        self,
+        store: Store,
+        deployments: Deployments,
+        *,
+        writes_rows: Callable[[str, set[str]], bool] = lambda cluster_id, detached: True,
+    ) -> None:
+        self._store = store
+        self._deployments = deployments
+        # Whether this hub writes a cluster's rows (replicas write only their own spokes').
+        self._writes_rows = writes_rows
+        self._dirty: set[tuple[str, str]] = set()
+        self._deleted: set[tuple[str, str]] = set()
+        self._seen: dict[str, int] = {}
+        self._detached: set[str] = set()
+        self._wake = asyncio.Event()
+        deployments.persist = self.mark
+
+    def mark(self, dep: Deployment) -> None:
+        self._dirty.add((dep.bundle, dep.cluster_id))
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def deleted(self, bundle: str, cluster_id: str) -> None:
+        self._deleted.add((bundle, cluster_id))
+
+    def undeleted(self, bundle: str, cluster_id: str) -> None:
+        self._deleted.discard((bundle, cluster_id))
+
+    def seen(self, cluster_id: str) -> None:
+        self._seen[cluster_id] = int(time.time())
+
+    def detached(self, cluster_id: str) -> None:
+        """The cluster's stream ended here: this batch still writes its rows."""
+        self._detached.add(cluster_id)
+
+    def forget_cluster(self, cluster_id: str, bundles: list[str]) -> None:
+        """A deleted cluster: the store dropped its rows already."""
+        for bundle in bundles:
+            self._dirty.discard((bundle, cluster_id))
+
+    async def run(self, *, interval: float = 0.25) -> None:
+        """Write spoke-reported state behind, in one transaction per batch."""
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(interval)
+            await self.flush()
+
+    async def flush(self) -> None:
+        self._wake.clear()
+        dirty, self._dirty = self._dirty, set()
+        deleted, self._deleted = self._deleted, set()
+        seen, self._seen = self._seen, {}
+        detached, self._detached = self._detached, set()
+        by_cluster = self._deployments.by_cluster
+        upserts = [
+            by_cluster[c][b].record()
+            for b, c in dirty
+            if b in by_cluster.get(c, {}) and self._writes_rows(c, detached)
+        ]
+        if upserts or deleted:
+            await self._store.save_deployments(upserts, sorted(deleted))
+        if seen:
+            await self._store.touch_clusters(seen)

@@ -1,0 +1,71 @@
+"""Liveness: the one session per cluster, streams elsewhere, Offline and back."""
+
+from __future__ import annotations
+
+from argosy.states import State
+from hub.core.deployments import Deployment, Deployments
+from hub.core.inventory import Inventory
+from hub.core.liveness import Liveness
+from hub.models import ClusterRecord
+from tests.hub.fakes import FakeListener
+
+
+class Shown:
+    def __init__(self) -> None:
+        self.connected: dict[str, bool] = {}
+        self.offline: dict[str, bool] = {}
+
+    def set_connected(self, cluster_id: str, connected: bool) -> None:
+        self.connected[cluster_id] = connected
+
+    def set_offline(self, cluster_id: str, offline: bool) -> None:
+        self.offline[cluster_id] = offline
+
+
+def rig() -> tuple[Liveness, Deployments, Shown]:
+    inventory, deployments, shown = Inventory(), Deployments(), Shown()
+    inventory.put_cluster(ClusterRecord("c1", "one", {}, "", 0))
+    liveness = Liveness(inventory=inventory, deployments=deployments, presence=shown)
+    return liveness, deployments, shown
+
+
+def test_a_second_stream_replaces_the_first() -> None:
+    liveness, _, shown = rig()
+    first, second = FakeListener(), FakeListener()
+    liveness.attach("c1", first)
+    liveness.attach("c1", second)
+    assert first.closed == "replaced by a newer stream from the same cluster"
+    assert not liveness.detach("c1", first)  # the old stream ending changes nothing
+    assert liveness.connected("c1") and shown.connected["c1"]
+    assert liveness.detach("c1", second)
+    assert not liveness.connected("c1") and not shown.connected["c1"]
+    assert "c1" in liveness.down_since
+
+
+def test_offline_marks_every_deployment_of_the_cluster_and_a_stream_clears_it() -> None:
+    liveness, deployments, shown = rig()
+    dep = deployments.add(Deployment("web", "c1", "r1", released="r1"))
+    deployments.changed(dep)
+    liveness.set_offline("c1", True)
+    assert liveness.offline("c1") and shown.offline["c1"]
+    assert dep.state == State.OFFLINE
+    liveness.attach("c1", FakeListener())
+    assert not liveness.offline("c1") and not shown.offline["c1"]
+    assert deployments.state_of("web", "c1") == State.PENDING
+
+
+def test_an_unknown_cluster_is_never_marked() -> None:
+    liveness, _, shown = rig()
+    liveness.set_offline("c9", True)
+    liveness.remote_attached("b", ["c9"], attached=True)
+    assert shown.offline == {} and shown.connected == {}
+    assert not liveness.connected("c9")
+
+
+def test_cutting_a_stream_closes_it_with_the_reason() -> None:
+    liveness, _, _ = rig()
+    listener = FakeListener()
+    liveness.attach("c1", listener)
+    assert liveness.cut("c1", "cluster revoked")
+    assert listener.closed == "cluster revoked"
+    assert not liveness.cut("c1", "again")
