@@ -18,7 +18,7 @@ import grpc
 from argosy.errors import InvalidInput, NotFound
 from hub.core import auth
 from hub.models import AdminTokenRecord
-from hub.store import Store
+from hub.persistence.protocol import Store
 
 ROLES = ("admin", "viewer")
 ADMIN_TOKEN_PREFIX = "argosy-adm-"

@@ -33,11 +33,11 @@ from hub.core.rollouts import Rollouts
 from hub.core.writebehind import WriteBehind
 from hub.models import BundleControl, BundleRecord, ClusterRecord, GroupRecord
 from hub.overlaps import overlap_warnings
+from hub.persistence.protocol import Store
 from hub.reloading import Reloading
 from hub.rendered import Rendered
 from hub.rendering import Renderer
 from hub.status import StatusBook, explain
-from hub.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from hub.core.deployments import Deployment
 from hub.core.inventory import DEFAULT_GROUP
 from hub.core.planning import Unrendered
 from hub.models import GroupRecord
+from hub.persistence.protocol import Store
 from hub.status import ClusterInfo
-from hub.store import Store
 
 if TYPE_CHECKING:
     from hub.fleet import Fleet

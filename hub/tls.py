@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 
 from argosy import pki
-from hub.store import Store
+from hub.persistence.protocol import Store
 
 CA_SECRET = "hub-ca"
 

@@ -15,7 +15,7 @@ from argosy.names import check_labels, check_name
 from hub.core import auth
 from hub.core.inventory import Inventory
 from hub.models import ClusterRecord, RevokedName, TokenRecord
-from hub.store import Store
+from hub.persistence.protocol import Store
 
 # Signs a cluster's CSR for its id: (certificate, serial).
 Issuer = Callable[[bytes, str], tuple[bytes, str]]

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hub.core.planning import Plan
+from hub.persistence.protocol import Store
 from hub.rendered import LruCache, Rendered
-from hub.store import Store
 
 
 class Revisions:

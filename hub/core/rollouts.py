@@ -20,8 +20,8 @@ from hub.core.inventory import Inventory
 from hub.core.liveness import Liveness
 from hub.core.ports import Peers
 from hub.models import BundleControl
+from hub.persistence.protocol import Store
 from hub.rollout import Candidate, Progress, RolloutPlan, plan_rollout
-from hub.store import Store
 
 log = logging.getLogger(__name__)
 

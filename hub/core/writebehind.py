@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from hub.core.deployments import Deployment, Deployments
-from hub.store import Store
+from hub.persistence.protocol import Store
 
 
 class WriteBehind:

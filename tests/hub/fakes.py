@@ -21,7 +21,7 @@ from hub.models import (
     RevokedName,
     TokenRecord,
 )
-from hub.store import Snapshot
+from hub.persistence.protocol import Snapshot
 
 
 class MemoryStore:
