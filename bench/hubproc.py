@@ -21,7 +21,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from argosy.runtime import install_stop_signals, setup_logging
+from argosy.runtime import setup_logging
+from argosy.tasks import install_stop_signals
 from bench.control import emit, pin_cpus, raise_fd_limit, serve_commands
 from hub.app import Hub, parse_settings
 from hub.fleet import Fleet, StatusUpdate

@@ -18,7 +18,8 @@ from grpc_reflection.v1alpha import reflection
 
 from argosy import config
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
-from argosy.runtime import install_stop_signals, setup_logging, supervise
+from argosy.runtime import setup_logging
+from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
 from hub.admin_auth import AdminAuth, AuthInterceptor
 from hub.delivery.payloads import PayloadCache
@@ -302,34 +303,20 @@ class Hub:
                 s.store_name,
             )
             self.ready.set()
-            try:
-                async with asyncio.TaskGroup() as tasks:
-                    tasks.create_task(
-                        supervise("store-writer", fleet.run, log=log), name="store-writer"
-                    )
-                    tasks.create_task(
-                        supervise("status-broadcaster", broadcaster.run, log=log),
-                        name="status-broadcaster",
-                    )
-                    tasks.create_task(
-                        supervise("rollouts", fleet.run_rollouts, log=log), name="rollouts"
-                    )
-                    tasks.create_task(
-                        supervise("liveness", fleet.run_liveness, log=log), name="liveness"
-                    )
-                    if replication is not None:
-                        feed = replication
-                        tasks.create_task(
-                            supervise("replication", lambda: feed.run(fleet), log=log),
-                            name="replication",
-                        )
-                    await self.stop.wait()
-                    log.info("stopping")
-                    await health_servicer.enter_graceful_shutdown()
-                    await asyncio.gather(*(srv.stop(s.shutdown_grace) for srv in servers))
-                    raise _Stopped
-            except* _Stopped:
-                pass
+            # The stop idiom (argosy/tasks.py): stop event, stop serving, then the loops stop
+            # with a bound. An error or a cancellation stops the loops the same way.
+            async with Loops(log=log) as loops:
+                loops.start("store-writer", fleet.run)
+                loops.start("status-broadcaster", broadcaster.run)
+                loops.start("rollouts", fleet.run_rollouts)
+                loops.start("liveness", fleet.run_liveness)
+                if replication is not None:
+                    feed = replication
+                    loops.start("replication", lambda: feed.run(fleet))
+                await loops.wait(self.stop)
+                log.info("stopping")
+                await health_servicer.enter_graceful_shutdown()
+                await asyncio.gather(*(srv.stop(s.shutdown_grace) for srv in servers))
             await fleet.flush()
         finally:
             if replication is not None:
@@ -351,10 +338,6 @@ class Hub:
             path,
         )
         log.info("wrote %s: an admin context (argosy --config %s status)", path, path)
-
-
-class _Stopped(Exception):
-    """Raised inside the task group to cancel its loops on stop."""
 
 
 def parse_settings(argv: Sequence[str] | None) -> Settings:

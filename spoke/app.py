@@ -17,7 +17,8 @@ from pathlib import Path
 from argosy.api.v1 import spoke_pb2
 from argosy.errors import InvalidInput
 from argosy.names import check_name, parse_labels
-from argosy.runtime import install_stop_signals, setup_logging, supervise
+from argosy.runtime import setup_logging
+from argosy.tasks import Loops, install_stop_signals
 from spoke.backends.base import Backend
 from spoke.backends.kube import KubernetesBackend, KubeSettings
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
@@ -145,47 +146,34 @@ class Spoke:
             on_message=on_message,
         )
 
-    async def run(self) -> None:
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Run until `stop` is set; without one, until cancelled (tests, bench.crash)."""
         # Connected first: indexing what the state holds asks which kinds are namespaced.
         async with self.backend:
-            await self._run()
+            await self._run(stop)
 
-    async def _run(self) -> None:
+    async def _run(self, stop: asyncio.Event | None) -> None:
         self.state.load()
         await self.reconciler.start()
         mirror = self.mirror
         if mirror is not None:
             await mirror.restore()
-        async with asyncio.TaskGroup() as tasks:
+        # The stop idiom (argosy/tasks.py): leaving this block, on stop or on cancellation,
+        # cancels every loop and waits for them with a bound.
+        async with Loops(log=log) as loops:
             if mirror is not None:
-                tasks.create_task(
-                    supervise("credential-secret", mirror.run, log=log),
-                    name="credential-secret",
-                )
-            tasks.create_task(self.link.run(), name="link")
+                loops.start("credential-secret", mirror.run)
+            loops.start("link", self.link.run)
             if not self.settings.insecure:
-                tasks.create_task(
-                    supervise("certificate-renewal", self.link.renew, log=log), name="renewal"
-                )
-            tasks.create_task(
-                supervise("reconciler-watch", self.reconciler.run, log=log), name="watch"
+                loops.start("certificate-renewal", self.link.renew)
+            loops.start("reconciler-watch", self.reconciler.run)
+            loops.start(
+                "apply-retry", lambda: self.retrier.run(self.reconciler, self.backend.kinds)
             )
-            tasks.create_task(
-                supervise(
-                    "apply-retry",
-                    lambda: self.retrier.run(self.reconciler, self.backend.kinds),
-                    log=log,
-                ),
-                name="apply-retry",
+            loops.start(
+                "status-reporter", lambda: self.reporter.run(self.reconciler, self.link.send)
             )
-            tasks.create_task(
-                supervise(
-                    "status-reporter",
-                    lambda: self.reporter.run(self.reconciler, self.link.send),
-                    log=log,
-                ),
-                name="status-reporter",
-            )
+            await loops.wait(stop)
 
 
 def parse_settings(argv: Sequence[str] | None) -> Settings:
@@ -261,15 +249,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
 async def serve(settings: Settings) -> None:
     stop = asyncio.Event()
     install_stop_signals(stop)
-    spoke = Spoke(settings)
-    task = asyncio.create_task(spoke.run(), name="spoke")
-    stopper = asyncio.create_task(stop.wait(), name="stop-signal")
-    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for t in (task, stopper):
-        t.cancel()
-    await asyncio.gather(task, stopper, return_exceptions=True)
-    if task.done() and not task.cancelled() and task.exception():
-        raise task.exception()  # type: ignore[misc]
+    await Spoke(settings).run(stop)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

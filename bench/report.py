@@ -1,0 +1,79 @@
+"""The benchmark's figures as people read them: percentiles, the goals, and the table.
+
+The JSON written by `--json` is the results dict itself (bench/fleet.py writes it); the keys are
+compared by docs/benchmarks.md and CI, so phases add keys and never rename them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+# (figure, goal text, check) for N = 10,000, from issue #6.
+GOALS: list[tuple[str, str, Callable[[Mapping[str, Any]], bool]]] = [
+    ("spokes_connected", "= spokes", lambda r: r["spokes_connected"] == r["spokes"]),
+    ("propagation_p99_ms", "<= 4,000", lambda r: r["propagation_p99_ms"] <= 4000),
+    ("hub_rss_bytes_per_spoke", "<= 60 KB", lambda r: r["hub_rss_bytes_per_spoke"] <= 60_000),
+    ("hub_idle_cpu_percent", "<= 10", lambda r: r["hub_idle_cpu_percent"] <= 10),
+    (
+        "update_diff_bytes",
+        "<= 15 % of full",
+        lambda r: r["update_diff_bytes"] <= 0.15 * r["full_bytes"],
+    ),
+    (
+        "reconnect_seconds",
+        "<= 30, 0 full resends",
+        lambda r: r["reconnect_seconds"] <= 30 and r["reconnect_full_resends"] == 0,
+    ),
+    ("raw_limit_ratio", "<= 8", lambda r: r["raw_limit_ratio"] <= 8),
+]
+
+ROWS = [
+    ("spokes_connected", "spokes connected", ""),
+    ("connect_seconds", "connect (first dial to all streaming)", "s"),
+    ("propagation_p50_ms", "propagation p50 (apply to ack read by hub)", "ms"),
+    ("propagation_p99_ms", "propagation p99", "ms"),
+    ("propagation_max_ms", "propagation max", "ms"),
+    ("propagation_apply_rpc_ms", "  of which ApplyBundles RPC", "ms"),
+    ("propagation_sent_p99_ms", "  hub handed upsert to gRPC, p99", "ms"),
+    ("update_diff_bytes", "update: one of 20 resources changed", "B"),
+    ("full_bytes", "update: whole 20-resource bundle", "B"),
+    ("hub_rss_bytes_per_spoke", "hub RSS per spoke", "B"),
+    ("hub_idle_cpu_percent", "hub idle CPU", "%"),
+    ("status_reports_per_second_sustained", "status reports read by hub", "/s"),
+    ("hub_cpu_percent_during_reports", "hub CPU while reading reports", "%"),
+    ("reconnect_seconds", "reconnect after kill -9 (all in sync)", "s"),
+    ("reconnect_full_resends", "full resends after reconnect", ""),
+    ("raw_fanout_p99_ms", "raw asyncio TCP fan-out p99", "ms"),
+    ("raw_limit_ratio", "propagation p99 / raw fan-out p99", ""),
+]
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def table(r: Mapping[str, Any]) -> str:
+    goals = {name: (text, check) for name, text, check in GOALS}
+    lines = [f"N = {r['spokes']:,} spokes in {r['processes']} simulator processes"]
+    if r.get("hubs"):
+        lines[0] += f", {r['hubs']} hub replicas on one PostgreSQL (figures summed over them)"
+    lines.append(f"{'figure':<44} {'value':>12}  {'goal (N=10,000)':<22} {'met'}")
+    lines.append("-" * 86)
+    for key, label, unit in ROWS:
+        value = r.get(key)
+        shown = f"{value:,}" if isinstance(value, int | float) else str(value)
+        goal, met = "", ""
+        if key in goals:
+            goal = goals[key][0]
+            try:
+                met = "yes" if goals[key][1](r) else "NO"
+            except (KeyError, TypeError):
+                met = "?"
+        lines.append(f"{label:<44} {shown + ' ' + unit:>12}  {goal:<22} {met}")
+    return "\n".join(lines)
