@@ -18,6 +18,7 @@ from grpc_reflection.v1alpha import reflection
 
 from argosy import config
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
+from argosy.bundle.charts import ArchiveCache, ChartFetcher
 from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
@@ -204,7 +205,10 @@ class Hub:
                 await replication.open()
                 store = PublishingStore(store, replication)
             book = StatusBook()
-            renderer = Renderer()
+            # Remote Helm charts: fetched once per (repo, chart, version), kept by content
+            # in the data dir within a size bound, shared by every render.
+            charts = ChartFetcher(ArchiveCache(s.data_dir / "charts"))
+            renderer = Renderer(charts=charts)
             host = s.listen.rpartition(":")[0]
             tls = None
             admin_auth = None
