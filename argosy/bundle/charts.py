@@ -85,6 +85,9 @@ def remote_chart(repo: str, chart: str, version: str) -> ChartRef | None:
 
 def redact(url: str) -> str:
     """url without user:password@ and without its query (tokens travel there too)."""
+    getter, sep, url = url.rpartition("::")  # go-getter's git::https://...
+    if sep:
+        return f"{getter}::{redact(url)}"
     parts = urlsplit(url)
     if not parts.scheme:
         return url

@@ -168,7 +168,13 @@ def _check_paths(
             if remote is not None and remote.kind == "repo":
                 parse_constraint(opts.helm.version)
         except InvalidInput as exc:
-            fld = "helm.version" if "helm.version" in str(exc) else "helm.chart"
+            fld = (
+                "helm.version"
+                if "helm.version" in str(exc)
+                else "helm.chart"
+                if chart
+                else "helm.repo"
+            )
             raise InvalidInput(f"{at(fld)}: {exc}") from None
         cdir = layout.clean_dir(chart)
         if remote is not None:
