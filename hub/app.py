@@ -18,7 +18,12 @@ from grpc_reflection.v1alpha import reflection
 
 from argosy import config
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
-from argosy.bundle.charts import ArchiveCache, ChartFetcher
+from argosy.bundle.charts import (
+    DEFAULT_CACHE_BYTES,
+    ArchiveCache,
+    ChartFetcher,
+    credentials_from_file,
+)
 from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
@@ -78,6 +83,11 @@ class Settings:
     ca_cert: Path | None = None
     """Use this CA (PEM) instead of the hub's own; needs ca_key."""
     ca_key: Path | None = None
+    chart_cache_bytes: int = DEFAULT_CACHE_BYTES
+    """Most bytes of Helm chart archives kept in DATA_DIR/charts (least recently used go)."""
+    chart_credentials: Path | None = None
+    """YAML of chart repository credentials by host (`HOST[:PORT]: {username, password}`);
+    each host's are sent to that host only."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -207,7 +217,12 @@ class Hub:
             book = StatusBook()
             # Remote Helm charts: fetched once per (repo, chart, version), kept by content
             # in the data dir within a size bound, shared by every render.
-            charts = ChartFetcher(ArchiveCache(s.data_dir / "charts"))
+            charts = ChartFetcher(
+                ArchiveCache(s.data_dir / "charts", max_bytes=s.chart_cache_bytes),
+                credentials=credentials_from_file(s.chart_credentials)
+                if s.chart_credentials
+                else None,
+            )
             renderer = Renderer(charts=charts)
             host = s.listen.rpartition(":")[0]
             tls = None
@@ -402,6 +417,20 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=env.get("ARGOSY_HUB_REUSE_PORT", "") not in ("", "0", "false"),
         help="share the port with other replicas of this hub (SO_REUSEPORT)",
     )
+    parser.add_argument(
+        "--chart-cache-bytes",
+        type=int,
+        default=int(env.get("ARGOSY_HUB_CHART_CACHE_BYTES", DEFAULT_CACHE_BYTES)),
+        help="most bytes of Helm chart archives kept in DATA_DIR/charts",
+    )
+    parser.add_argument(
+        "--chart-credentials",
+        type=Path,
+        default=Path(env["ARGOSY_HUB_CHART_CREDENTIALS"])
+        if env.get("ARGOSY_HUB_CHART_CREDENTIALS")
+        else None,
+        help="YAML file: chart repository credentials by host (HOST[:PORT]: {username, password})",
+    )
     args = parser.parse_args(argv)
     try:
         return Settings(
@@ -421,6 +450,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             client_cert_days=args.client_cert_days,
             ca_cert=args.ca_cert,
             ca_key=args.ca_key,
+            chart_cache_bytes=args.chart_cache_bytes,
+            chart_credentials=args.chart_credentials,
         )
     except ValueError as exc:
         parser.error(str(exc))

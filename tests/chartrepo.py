@@ -20,7 +20,7 @@ from aiohttp import web
 CHART_YAML = "apiVersion: v2\nname: {name}\nversion: {version}\n"
 TEMPLATE = (
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{{{ .Release.Name }}}}-cm\n"
-    "data:\n  chart: {name}-{version}\n  color: {{{{ .Values.color | default \"none\" }}}}\n"
+    'data:\n  chart: {name}-{version}\n  color: {{{{ .Values.color | default "none" }}}}\n'
 )
 
 

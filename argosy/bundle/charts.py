@@ -322,6 +322,26 @@ class StaticCredentials:
         return self.by_host.get(host.lower())
 
 
+def credentials_from_file(path: Path) -> StaticCredentials:
+    """Credentials by host from a YAML file: `HOST[:PORT]: {username: U, password: P}`.
+
+    Until the hub's secret store provides them, this is how an operator gives them; the file
+    is read once at start and its contents are never logged.
+    """
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"{path}: cannot read chart credentials: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{path}: chart credentials must map HOST[:PORT] to credentials")
+    out: dict[str, Credentials] = {}
+    for host, item in data.items():
+        if not isinstance(item, dict) or "username" not in item:
+            raise InvalidInput(f"{path}: {host}: needs username and password")
+        out[str(host).lower()] = Credentials(str(item["username"]), str(item.get("password", "")))
+    return StaticCredentials(out)
+
+
 def host_of(url: str) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()

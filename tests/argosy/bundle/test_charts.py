@@ -18,12 +18,13 @@ from argosy.bundle.charts import (
     Credentials,
     StaticCredentials,
     chart_url,
+    credentials_from_file,
     parse_index,
     pick_version,
     redact,
 )
 from argosy.errors import InvalidInput
-from tests.chartrepo import ChartRepo, chart_archive, serving
+from tests.chartrepo import chart_archive, serving
 
 VERSIONS = ["0.1.0", "0.1.5", "1.0.0", "1.2.0", "1.2.5", "1.3.0", "v1.4.0", "2.0.0", "2.1.0-rc.1"]
 
@@ -140,12 +141,15 @@ async def test_fetched_once_for_fifty_renders(tmp_path: Path) -> None:
         assert repo.paths()[2:] == ["index.yaml"]
 
 
-async def test_credentials_go_to_their_host_only_never_after_a_redirect() -> None:
+async def test_credentials_go_to_their_host_only_never_after_a_redirect(tmp_path: Path) -> None:
     async with serving() as private, serving() as other:
         private.add_charts({"web": ["1.0.0"]})
         other.files["web.tgz"] = private.files["charts/web-1.0.0.tgz"]
         private.redirects["charts/web-1.0.0.tgz"] = f"{other.url}/web.tgz"
-        creds = StaticCredentials({private.host: Credentials("alice", "s3cret")})
+        path = tmp_path / "creds.yaml"
+        path.write_text(f"'{private.host}': {{username: alice, password: s3cret}}\n")
+        creds = credentials_from_file(path)
+        assert creds == StaticCredentials({private.host: Credentials("alice", "s3cret")})
         fetcher = ChartFetcher(credentials=creds)
         data = await fetcher.fetch(ChartRef("repo", f"{private.url}/web", ""), where="w")
         assert data == other.files["web.tgz"]
@@ -177,7 +181,9 @@ async def test_missing_chart_or_version_names_the_index() -> None:
         repo.add_charts({"web": ["1.0.0"]})
         with pytest.raises(InvalidInput, match=r"chart 'db' is not in http://.*/index\.yaml"):
             await render(load_bundle(repo_bundle(repo.url, "", chart="db")))
-        with pytest.raises(InvalidInput, match=r"no version of chart 'web' .* matches helm\.version '\^2'"):
+        with pytest.raises(
+            InvalidInput, match=r"no version of chart 'web' .* matches helm\.version '\^2'"
+        ):
             await render(load_bundle(repo_bundle(repo.url, "^2")))
 
 
@@ -201,7 +207,9 @@ def test_load_checks_remote_chart_fields_with_their_lines() -> None:
     with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: helm\.repo is set but helm\.chart"):
         load_bundle(BundleSource("b", {"fleet.yaml": nameless}))
     missing = b"helm:\n  chart: web-1.0.0.tgz\n"
-    with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: .*'web-1\.0\.0\.tgz': not in the bundle"):
+    with pytest.raises(
+        InvalidInput, match=r"fleet\.yaml:2: .*'web-1\.0\.0\.tgz': not in the bundle"
+    ):
         load_bundle(BundleSource("b", {"fleet.yaml": missing}))
 
 
