@@ -8,6 +8,7 @@ answer a path with a redirect to another server.
 from __future__ import annotations
 
 import hashlib
+import json
 import io
 import tarfile
 from collections.abc import AsyncIterator, Mapping
@@ -93,5 +94,70 @@ async def serving(repo: ChartRepo | None = None) -> AsyncIterator[ChartRepo]:
     repo.url = f"http://{host}:{port}"
     try:
         yield repo
+    finally:
+        await runner.cleanup()
+
+
+@dataclass
+class Registry:
+    """A read-only OCI registry holding charts, enough for `helm pull oci://` over plain HTTP."""
+
+    host: str = ""
+    manifests: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (repo, tag)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+
+    def push(self, repository: str, name: str, version: str) -> bytes:
+        """Store chart NAME VERSION at REPOSITORY:VERSION; returns the archive."""
+        chart = chart_archive(name, version)
+        config = json.dumps({"apiVersion": "v2", "name": name, "version": version}).encode()
+        layers = {"config": ("application/vnd.cncf.helm.config.v1+json", config)}
+        layers["chart"] = ("application/vnd.cncf.helm.chart.content.v1.tar+gzip", chart)
+        described = {}
+        for role, (media, data) in layers.items():
+            self.blobs[_digest(data)] = data
+            described[role] = {"mediaType": media, "digest": _digest(data), "size": len(data)}
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": described["config"],
+            "layers": [described["chart"]],
+        }
+        self.manifests[(repository, version)] = json.dumps(manifest).encode()
+        return chart
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@asynccontextmanager
+async def registry_serving() -> AsyncIterator[Registry]:
+    reg = Registry()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        reg.requests.append(request.path)
+        parts = request.path.removeprefix("/v2/").rsplit("/", 2)  # REPO, manifests|blobs, REF
+        repo, kind, ref = parts if len(parts) == 3 else ("", "", "")
+        if kind == "manifests" and (repo, ref) in reg.manifests:
+            body = reg.manifests[(repo, ref)]
+            headers = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+        elif kind == "blobs" and ref in reg.blobs:
+            body, headers = reg.blobs[ref], {}
+        else:
+            raise web.HTTPNotFound()
+        headers["Docker-Content-Digest"] = _digest(body)
+        return web.Response(body=body if request.method == "GET" else None, headers=headers)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    reg.host = f"{host}:{port}"
+    try:
+        yield reg
     finally:
         await runner.cleanup()

@@ -24,6 +24,7 @@ def pull(request: dict[str, Any]) -> dict[str, Any]:
         version=request["version"] or None,
         username=request["username"] or None,
         password=request["password"] or None,
+        plain_http=bool(request.get("plain_http")),
     )
     return {"output": str(result.get("output", ""))}
 

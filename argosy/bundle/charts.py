@@ -429,12 +429,16 @@ class ChartFetcher:
         time_limit: float = 60.0,
         resolve_ttl: float = RESOLVE_TTL,
         clock: Callable[[], float] = time.monotonic,
+        oci_plain_http: bool = False,
     ) -> None:
         self._cache = cache or ArchiveCache(None)
         self._credentials = credentials or StaticCredentials()
         self._time_limit = time_limit
         self._ttl = resolve_ttl
         self._clock = clock
+        # OCI registries are reached over HTTPS unless this is set (a registry on a private
+        # network, or a test's); chart repositories say their scheme in their URL.
+        self._oci_plain_http = oci_plain_http
         self._resolved: dict[Key, tuple[str, float]] = {}  # key -> (digest, expiry)
         self._inflight: dict[Key, asyncio.Future[bytes]] = {}
         self.requests = 0
@@ -549,6 +553,7 @@ class ChartFetcher:
                 destination=Path(tmp),
                 username=creds.username if creds else "",
                 password=creds.password if creds else "",
+                plain_http=self._oci_plain_http,
                 what=f"{where}: helm.chart {redact(ref.location)}",
                 time_limit=self._time_limit,
             )

@@ -119,6 +119,7 @@ async def helm_pull(
     destination: Path,
     username: str,
     password: str,
+    plain_http: bool = False,
     what: str,
     time_limit: float = DEFAULT_TIMEOUT,
 ) -> bytes:
@@ -134,6 +135,7 @@ async def helm_pull(
             "destination": str(destination),
             "username": username,
             "password": password,
+            "plain_http": plain_http,
         }
         await run(
             [sys.executable, str(_WORKER)],
@@ -144,6 +146,7 @@ async def helm_pull(
     else:
         argv = [helm, "pull", ref, "--destination", str(destination)]
         argv += ["--version", version] if version else []
+        argv += ["--plain-http"] if plain_http else []
         if username:
             argv += ["--username", username, "--password-stdin"]
         await run(argv, what=what, time_limit=time_limit, stdin=password.encode())

@@ -24,7 +24,7 @@ from argosy.bundle.charts import (
     redact,
 )
 from argosy.errors import InvalidInput
-from tests.chartrepo import chart_archive, serving
+from tests.chartrepo import chart_archive, registry_serving, serving
 
 VERSIONS = ["0.1.0", "0.1.5", "1.0.0", "1.2.0", "1.2.5", "1.3.0", "v1.4.0", "2.0.0", "2.1.0-rc.1"]
 
@@ -219,3 +219,34 @@ async def test_oci_chart_goes_to_the_helm_engine_and_names_the_field() -> None:
     bundle = load_bundle(BundleSource("o", {"fleet.yaml": f"helm:\n  chart: {ref}\n".encode()}))
     with pytest.raises(InvalidInput, match=rf"fleet\.yaml:2: helm\.chart {ref}"):
         await render(bundle, time_limit=20)
+
+
+async def test_a_chart_url_renders_like_fleets_helm_external_example() -> None:
+    # Fleet's helm-external example names its chart by URL and sets namespace and releaseName.
+    async with serving() as repo:
+        repo.add_charts({"guestbook": ["0.0.0"]})
+        fleet = (
+            "namespace: fleet-helm-external-example\nhelm:\n  releaseName: guestbook\n"
+            f"  chart: {repo.url}/charts/guestbook-0.0.0.tgz\n"
+        )
+        bundle = load_bundle(BundleSource("helm-external", {"fleet.yaml": fleet.encode()}))
+        resources = await render(bundle)
+    (cm,) = [m.obj for m in resources.items.values()]
+    assert cm["metadata"] == {"name": "guestbook-cm", "namespace": "fleet-helm-external-example"}
+    assert repo.paths() == ["charts/guestbook-0.0.0.tgz"]
+
+
+async def test_an_oci_chart_is_pulled_once(tmp_path: Path) -> None:
+    async with registry_serving() as registry:
+        archive = registry.push("charts/web", "web", "1.0.0")
+        fetcher = ChartFetcher(ArchiveCache(tmp_path), oci_plain_http=True)
+        ref = ChartRef("oci", f"oci://{registry.host}/charts/web", "1.0.0")
+        assert await fetcher.fetch(ref, where="w") == archive
+        pulled = len(registry.requests)
+        assert await fetcher.fetch(ref, where="w") == archive
+        assert len(registry.requests) == pulled > 0
+        fleet = f"helm:\n  chart: oci://{registry.host}/charts/web\n  version: 1.0.0\n"
+        bundle = load_bundle(BundleSource("o", {"fleet.yaml": fleet.encode()}))
+        resources = await render(bundle, charts=fetcher)
+    (cm,) = [m.obj for m in resources.items.values()]
+    assert cm["data"]["chart"] == "web-1.0.0"
