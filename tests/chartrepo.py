@@ -8,8 +8,8 @@ answer a path with a redirect to another server.
 from __future__ import annotations
 
 import hashlib
-import json
 import io
+import json
 import tarfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
