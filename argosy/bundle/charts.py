@@ -448,7 +448,7 @@ class ChartFetcher:
         key = (ref.kind, ref.location, ref.version)
         known = self._resolved.get(key)
         if known is not None and known[1] > self._clock():
-            data = self._cache.get(known[0])
+            data = await asyncio.to_thread(self._cache.get, known[0])
             if data is not None:
                 return data
         pending = self._inflight.get(key)
@@ -478,9 +478,9 @@ class ChartFetcher:
             return await self._get(ref.location, where=where, limit=MAX_CHART_BYTES)
         repo, _, name = ref.location.rpartition("/")
         index_url = f"{repo}/index.yaml"
-        index = parse_index(
-            await self._get(index_url, where=where, limit=MAX_INDEX_BYTES), url=index_url
-        )
+        raw = await self._get(index_url, where=where, limit=MAX_INDEX_BYTES)
+        # A public repository's index runs to megabytes: parsed off the event loop.
+        index = await asyncio.to_thread(parse_index, raw, url=index_url)
         entries = index.get(name)
         if not entries:
             raise InvalidInput(f"{where}: chart {name!r} is not in {redact(index_url)}")
@@ -497,7 +497,7 @@ class ChartFetcher:
         if not entry.urls:
             raise InvalidInput(f"{where}: {redact(index_url)} lists no URL for {name} {version}")
         if entry.digest:
-            cached = self._cache.get(entry.digest.lower())
+            cached = await asyncio.to_thread(self._cache.get, entry.digest.lower())
             if cached is not None:
                 return cached
         url = chart_url(repo, entry.urls[0])
