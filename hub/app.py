@@ -95,6 +95,8 @@ class Settings:
             raise ValueError(f"--listen / ARGOSY_HUB_LISTEN: {self.listen!r} is not HOST:PORT")
         if bool(self.ca_cert) != bool(self.ca_key):
             raise ValueError("--ca-cert and --ca-key go together")
+        if self.chart_cache_bytes < 1:
+            raise ValueError("--chart-cache-bytes / ARGOSY_HUB_CHART_CACHE_BYTES must be positive")
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):

@@ -24,3 +24,8 @@ def test_chart_settings_from_the_environment_and_defaults(monkeypatch: pytest.Mo
     monkeypatch.setenv("ARGOSY_HUB_CHART_CREDENTIALS", "/run/creds.yaml")
     s = parse_settings([])
     assert (s.chart_cache_bytes, s.chart_credentials) == (42, Path("/run/creds.yaml"))
+
+
+def test_a_cache_of_no_bytes_is_refused_naming_the_flag() -> None:
+    with pytest.raises(SystemExit):
+        parse_settings(["--chart-cache-bytes", "0"])
