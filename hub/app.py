@@ -18,6 +18,12 @@ from grpc_reflection.v1alpha import reflection
 
 from argosy import config
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
+from argosy.bundle.charts import (
+    DEFAULT_CACHE_BYTES,
+    ArchiveCache,
+    ChartFetcher,
+    credentials_from_file,
+)
 from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
@@ -77,6 +83,11 @@ class Settings:
     ca_cert: Path | None = None
     """Use this CA (PEM) instead of the hub's own; needs ca_key."""
     ca_key: Path | None = None
+    chart_cache_bytes: int = DEFAULT_CACHE_BYTES
+    """Most bytes of Helm chart archives kept in DATA_DIR/charts (least recently used go)."""
+    chart_credentials: Path | None = None
+    """YAML of chart repository credentials by host (`HOST[:PORT]: {username, password}`);
+    each host's are sent to that host only."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -84,6 +95,8 @@ class Settings:
             raise ValueError(f"--listen / ARGOSY_HUB_LISTEN: {self.listen!r} is not HOST:PORT")
         if bool(self.ca_cert) != bool(self.ca_key):
             raise ValueError("--ca-cert and --ca-key go together")
+        if self.chart_cache_bytes < 1:
+            raise ValueError("--chart-cache-bytes / ARGOSY_HUB_CHART_CACHE_BYTES must be positive")
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -204,7 +217,15 @@ class Hub:
                 await replication.open()
                 store = PublishingStore(store, replication)
             book = StatusBook()
-            renderer = Renderer()
+            # Remote Helm charts: fetched once per (repo, chart, version), kept by content
+            # in the data dir within a size bound, shared by every render.
+            charts = ChartFetcher(
+                ArchiveCache(s.data_dir / "charts", max_bytes=s.chart_cache_bytes),
+                credentials=credentials_from_file(s.chart_credentials)
+                if s.chart_credentials
+                else None,
+            )
+            renderer = Renderer(charts=charts)
             host = s.listen.rpartition(":")[0]
             tls = None
             admin_auth = None
@@ -398,6 +419,20 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=env.get("ARGOSY_HUB_REUSE_PORT", "") not in ("", "0", "false"),
         help="share the port with other replicas of this hub (SO_REUSEPORT)",
     )
+    parser.add_argument(
+        "--chart-cache-bytes",
+        type=int,
+        default=int(env.get("ARGOSY_HUB_CHART_CACHE_BYTES", DEFAULT_CACHE_BYTES)),
+        help="most bytes of Helm chart archives kept in DATA_DIR/charts",
+    )
+    parser.add_argument(
+        "--chart-credentials",
+        type=Path,
+        default=Path(env["ARGOSY_HUB_CHART_CREDENTIALS"])
+        if env.get("ARGOSY_HUB_CHART_CREDENTIALS")
+        else None,
+        help="YAML file: chart repository credentials by host (HOST[:PORT]: {username, password})",
+    )
     args = parser.parse_args(argv)
     try:
         return Settings(
@@ -417,6 +452,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             client_cert_days=args.client_cert_days,
             ca_cert=args.ca_cert,
             ca_key=args.ca_key,
+            chart_cache_bytes=args.chart_cache_bytes,
+            chart_credentials=args.chart_credentials,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -2,7 +2,8 @@
 
 Rendering is the expensive step (Helm, Kustomize), so each distinct effective input (the
 target's render key) is rendered once, however many clusters share it, and concurrent requests
-for the same key wait on the one render in flight.
+for the same key wait on the one render in flight. Charts from repositories are fetched by one
+shared ChartFetcher, cached in the hub's data dir (hub/app.py builds it).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 
 from argosy import bundle as bundles
 from argosy.bundle import Bundle, Target
+from argosy.bundle.charts import ChartFetcher
 from argosy.bundle.targeting import render_key
 from argosy.selectors import LabelSelector
 from hub.models import ClusterRecord
@@ -47,8 +49,16 @@ def base_target(bundle: Bundle) -> Target:
 class Renderer:
     """Renders targets, once per distinct render key, remembering recent results."""
 
-    def __init__(self, *, capacity: int = 4096, time_limit: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        capacity: int = 4096,
+        time_limit: float = 60.0,
+        charts: ChartFetcher | None = None,
+    ) -> None:
         self._cache: LruCache[str, Rendered] = LruCache(capacity)
+        # One fetcher for every render: a remote chart is fetched once for the whole fleet.
+        self.charts = charts or ChartFetcher(time_limit=time_limit)
         self._inflight: dict[str, asyncio.Future[Rendered]] = {}
         self._time_limit = time_limit
         self.renders = 0
@@ -67,7 +77,9 @@ class Renderer:
         self._inflight[target.render_key] = future
         try:
             self.renders += 1
-            resources = await bundles.render(bundle, target, time_limit=self._time_limit)
+            resources = await bundles.render(
+                bundle, target, time_limit=self._time_limit, charts=self.charts
+            )
             rendered = Rendered.of(resources, target.apply_options)
             self._cache.put(target.render_key, rendered)
             future.set_result(rendered)

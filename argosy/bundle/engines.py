@@ -110,3 +110,47 @@ async def helm_template(
         argv += ["--include-crds", "--values", str(values_file)]
         out = await run(argv, what=what, time_limit=time_limit)
     return [out.decode()]
+
+
+async def helm_pull(
+    ref: str,
+    *,
+    version: str,
+    destination: Path,
+    username: str,
+    password: str,
+    plain_http: bool = False,
+    what: str,
+    time_limit: float = DEFAULT_TIMEOUT,
+) -> bytes:
+    """An `oci://` chart's archive, pulled by `helm pull` (PATH) or helm-python-sdk's pull.
+
+    Credentials go to the child on stdin (helm-python-sdk) or as flags (helm), never to logs.
+    """
+    helm = shutil.which("helm")
+    if helm is None:
+        request = {
+            "pull": ref,
+            "version": version,
+            "destination": str(destination),
+            "username": username,
+            "password": password,
+            "plain_http": plain_http,
+        }
+        await run(
+            [sys.executable, str(_WORKER)],
+            what=what,
+            time_limit=time_limit,
+            stdin=json.dumps(request).encode(),
+        )
+    else:
+        argv = [helm, "pull", ref, "--destination", str(destination)]
+        argv += ["--version", version] if version else []
+        argv += ["--plain-http"] if plain_http else []
+        if username:
+            argv += ["--username", username, "--password-stdin"]
+        await run(argv, what=what, time_limit=time_limit, stdin=password.encode())
+    archives = sorted(destination.glob("*.tgz"))
+    if len(archives) != 1:
+        raise InvalidInput(f"{what}: helm pull wrote no chart archive")
+    return archives[0].read_bytes()

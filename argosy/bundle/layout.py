@@ -1,7 +1,9 @@
 """What kind of bundle a file set is, for given options: raw YAML, Helm chart, Kustomize (pure).
 
 Fleet decides per target (a customization may switch kustomize.dir or helm.chart): the bundle is
-a Helm chart when `<helm.chart>/Chart.yaml` exists, a Kustomize bundle when
+a Helm chart when `<helm.chart>/Chart.yaml` exists, when helm.chart is a `.tgz` in the bundle,
+or when it is a remote chart (helm.repo, oci://, an https:// URL: see charts.py), a Kustomize
+bundle when
 `<kustomize.dir>/kustomization.yaml` exists (both may hold: the chart is rendered, then
 kustomized), and raw YAML otherwise. Only raw-YAML files are ever parsed as manifests; charts,
 kustomizations, values files and overlays never are.
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from posixpath import dirname, normpath
 
+from argosy.bundle.charts import ChartRef, remote_chart
 from argosy.bundle.fleetyaml import FLEET_YAML, DeploymentOptions
 from argosy.bundle.overlays import OVERLAYS
 
@@ -23,10 +26,15 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 @dataclass(frozen=True)
 class Style:
-    """chart_dir / kustomize_dir are bundle-relative ("" is the bundle root), None if unused."""
+    """chart_dir / kustomize_dir are bundle-relative ("" is the bundle root), None if unused.
+
+    chart_dir may name a `.tgz` in the bundle (Helm reads archives as it reads directories);
+    remote_chart is set, with chart_dir "", when the chart is fetched from outside the bundle.
+    """
 
     chart_dir: str | None = None
     kustomize_dir: str | None = None
+    remote_chart: ChartRef | None = None
 
     @property
     def raw(self) -> bool:
@@ -56,12 +64,20 @@ def kustomization_in(files: Iterable[str], directory: str) -> str | None:
 
 def style_of(files: Iterable[str], options: DeploymentOptions) -> Style:
     names = set(files)
-    chart = clean_dir(options.helm.chart) if options.helm else ""
+    helm = options.helm
+    remote = remote_chart(helm.repo, helm.chart, helm.version) if helm else None
+    chart = clean_dir(helm.chart) if helm and remote is None else ""
     kdir = clean_dir(options.kustomize.dir) if options.kustomize else ""
+    local = join(chart, CHART_YAML) in names or (is_archive(chart) and chart in names)
     return Style(
-        chart_dir=chart if join(chart, CHART_YAML) in names else None,
+        chart_dir="" if remote else chart if local else None,
         kustomize_dir=kdir if kustomization_in(names, kdir) else None,
+        remote_chart=remote,
     )
+
+
+def is_archive(path: str) -> bool:
+    return path.endswith((".tgz", ".tar.gz"))
 
 
 def values_files(options: Iterable[DeploymentOptions]) -> set[str]:

@@ -9,7 +9,6 @@ names (kustomize.dir, helm.chart, valuesFiles, yaml.overlays), and every raw man
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from argosy.bundle import layout
+from argosy.bundle.charts import parse_constraint, remote_chart
 from argosy.bundle.customize import merge_maps
 from argosy.bundle.fleetyaml import (
     FLEET_YAML,
@@ -41,7 +41,6 @@ from argosy.manifests import (
 from argosy.names import check_labels, check_name
 
 MAX_RELEASE_NAME = 53
-_REMOTE_CHART = re.compile(r"^(oci|https?|git|s3|gcs)(::|://)|^[\w.-]+::")
 
 
 @dataclass(frozen=True)
@@ -164,14 +163,36 @@ def _check_paths(
             raise InvalidInput(f"{at('kustomize.dir')}: kustomize.dir {kdir!r} {problem}")
     if opts.helm and (opts.helm.chart or opts.helm.repo):
         chart = opts.helm.chart
-        if opts.helm.repo or _REMOTE_CHART.match(chart):
-            raise InvalidInput(
-                f"{at('helm.chart')}: remote charts ({opts.helm.repo or chart}) are not "
-                "supported; vendor the chart into the bundle and set helm.chart to its directory"
+        try:
+            remote = remote_chart(opts.helm.repo, chart, opts.helm.version)
+            if remote is not None and remote.kind == "repo":
+                parse_constraint(opts.helm.version)
+        except InvalidInput as exc:
+            fld = (
+                "helm.version"
+                if "helm.version" in str(exc)
+                else "helm.chart"
+                if chart
+                else "helm.repo"
             )
+            raise InvalidInput(f"{at(fld)}: {exc}") from None
         cdir = layout.clean_dir(chart)
-        if layout.join(cdir, layout.CHART_YAML) not in files:
+        if remote is not None:
+            pass  # fetched when rendered: charts.py
+        elif layout.is_archive(cdir):
+            if cdir not in files:
+                raise InvalidInput(f"{at('helm.chart')}: helm.chart {chart!r}: not in the bundle")
+        elif layout.join(cdir, layout.CHART_YAML) not in files:
             raise InvalidInput(f"{at('helm.chart')}: helm.chart {chart!r}: no Chart.yaml there")
+    _check_overlays(options, opts, prefix, files)
+
+
+def _check_overlays(
+    options: BundleOptions, opts: DeploymentOptions, prefix: str, files: Mapping[str, bytes]
+) -> None:
+    def at(fld: str) -> str:
+        return f"{FLEET_YAML}:{options.line(prefix + fld)}"
+
     if opts.yaml:
         present = overlay_names(files)
         for i, name in enumerate(opts.yaml.overlays):

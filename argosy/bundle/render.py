@@ -19,7 +19,8 @@ import yaml
 
 from argosy.bundle import engines, layout
 from argosy.bundle import values as tv
-from argosy.bundle.fleetyaml import DeploymentOptions
+from argosy.bundle.charts import ChartFetcher
+from argosy.bundle.fleetyaml import FLEET_YAML, DeploymentOptions
 from argosy.bundle.loader import Bundle, raw_objects, release_name
 from argosy.bundle.overlays import apply_overlays
 from argosy.bundle.scope import force_namespace
@@ -32,9 +33,17 @@ HELM_DEFAULT_NAMESPACE = "default"
 
 
 async def render(
-    bundle: Bundle, target: Target | None = None, *, time_limit: float = engines.DEFAULT_TIMEOUT
+    bundle: Bundle,
+    target: Target | None = None,
+    *,
+    time_limit: float = engines.DEFAULT_TIMEOUT,
+    charts: ChartFetcher | None = None,
 ) -> ResourceSet:
-    """The objects for target (None: the bundle's own options, no customization)."""
+    """The objects for target (None: the bundle's own options, no customization).
+
+    A remote chart comes through `charts` (the hub passes its one shared, caching fetcher);
+    without one, a fetcher for this render alone fetches it.
+    """
     if target is not None and target.error:
         raise InvalidInput(f"bundle {bundle.name}: {target.error}")
     options = target.options if target is not None else bundle.options.deployment
@@ -46,10 +55,17 @@ async def render(
         objects = raw_objects(files, exclude=bundle.values_files)
     else:
         with tempfile.TemporaryDirectory(prefix="argosy-render-") as tmp:
-            root = Path(tmp)
+            root = Path(tmp) / "bundle"
+            root.mkdir()
             await asyncio.to_thread(_write_files, root, bundle.files)
             documents = await _render_engines(
-                bundle, options, context, style=style, root=root, time_limit=time_limit
+                bundle,
+                options,
+                context,
+                style=style,
+                root=root,
+                time_limit=time_limit,
+                charts=charts,
             )
         objects = []
         for i, text in enumerate(documents):
@@ -80,21 +96,35 @@ async def _render_engines(
     style: layout.Style,
     root: Path,
     time_limit: float,
+    charts: ChartFetcher | None,
 ) -> list[str]:
     documents: list[str] = []
     if style.chart_dir is not None:
+        chart_path = root / style.chart_dir if style.chart_dir else root
+        chart_what = layout.join(style.chart_dir, layout.CHART_YAML)
+        if style.remote_chart is not None:
+            ref = style.remote_chart
+            fld = "helm.repo" if ref.kind == "repo" else "helm.chart"
+            where = f"bundle {bundle.name}: {FLEET_YAML}:{bundle.options.line(fld)}"
+            fetcher = charts or ChartFetcher(time_limit=time_limit)
+            archive = await fetcher.fetch(ref, where=where)
+            # Outside the bundle's own files, so no bundle path can collide with it.
+            chart_path = root.parent / "chart.tgz"
+            await asyncio.to_thread(chart_path.write_bytes, archive)
+            chart_what = ref.display
+        elif style.chart_dir and layout.is_archive(style.chart_dir):
+            chart_what = style.chart_dir
         helm = options.helm
         values = dict(helm.values or {}) if helm else {}
         if context and helm and not helm.disable_pre_process:
             values = await _template_values(values, helm.template_values, context, time_limit)
         namespace = options.namespace or options.default_namespace or HELM_DEFAULT_NAMESPACE
-        chart_yaml = layout.join(style.chart_dir, layout.CHART_YAML)
         documents = await engines.helm_template(
-            root / style.chart_dir if style.chart_dir else root,
+            chart_path,
             values=values,
             release=release_name(bundle.name, options),
             namespace=namespace,
-            what=f"bundle {bundle.name}: helm chart {chart_yaml}",
+            what=f"bundle {bundle.name}: helm chart {chart_what}",
             time_limit=time_limit,
         )
     if style.kustomize_dir is not None:

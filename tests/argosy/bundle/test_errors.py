@@ -72,9 +72,11 @@ def test_unknown_overlay_names_line() -> None:
         load_bundle(BundleSource("b", files))
 
 
-def test_remote_chart_is_refused_with_advice() -> None:
-    files = {"fleet.yaml": b"helm:\n  chart: oci://example.com/c\n", "cm.yaml": CM}
-    with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: remote charts"):
+def test_unfetchable_chart_source_is_refused_with_advice() -> None:
+    # Chart repositories, oci:// and https:// archives are fetched (test_charts.py); go-getter
+    # sources are not.
+    files = {"fleet.yaml": b"helm:\n  chart: s3::https://bucket/c\n", "cm.yaml": CM}
+    with pytest.raises(InvalidInput, match=r"fleet\.yaml:2: .*not supported; use a chart repo"):
         load_bundle(BundleSource("b", files))
 
 
