@@ -30,6 +30,9 @@ from hub.persistence.protocol import Store
 from hub.persistence.sqlite import SqliteStore
 from hub.rendering import Renderer
 from hub.replication import PublishingStore, Replication
+from hub.sources.fetch import GitFetcher
+from hub.sources.git import GitSource
+from hub.sources.secrets import Secrets
 from hub.spoke_service import SpokeService, handler
 from hub.status import StatusBook
 
@@ -185,6 +188,7 @@ class Hub:
         self.fleet: Fleet | None = None
         self.payloads: PayloadCache | None = None
         self.renderer: Renderer | None = None
+        self.git_source: GitSource | None = None
 
     async def run(self) -> None:
         s = self.settings
@@ -230,11 +234,18 @@ class Hub:
             fleet.peers = replication
             await fleet.load()
             payloads = PayloadCache(fleet)
+            # Git sources: a loop beside the servicers that applies through the fleet.
+            git_source = GitSource(
+                store=store, fleet=fleet, fetcher=GitFetcher(s.data_dir / "repos")
+            )
+            self.git_source = git_source
             fleet_service = FleetService(
                 fleet=fleet,
                 book=book,
                 admin_auth=admin_auth,
                 ca_pem=tls.ca.cert_pem if tls else b"",
+                repos=git_source,
+                secrets=Secrets(store),
             )
             broadcaster = fleet_service.broadcaster
             self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
@@ -310,6 +321,7 @@ class Hub:
                 loops.start("status-broadcaster", broadcaster.run)
                 loops.start("rollouts", fleet.run_rollouts)
                 loops.start("liveness", fleet.run_liveness)
+                loops.start("git-sources", git_source.run)
                 if replication is not None:
                     feed = replication
                     loops.start("replication", lambda: feed.run(fleet))
