@@ -7,7 +7,9 @@ import asyncio
 import logging
 import os
 import socket
+import ssl
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ from hub.replication import PublishingStore, Replication
 from hub.sources.fetch import GitFetcher
 from hub.sources.git import GitSource
 from hub.sources.secrets import Secrets
+from hub.sources.webhook import WebhookReceiver
 from hub.spoke_service import SpokeService, handler
 from hub.status import StatusBook
 
@@ -80,6 +83,11 @@ class Settings:
     ca_cert: Path | None = None
     """Use this CA (PEM) instead of the hub's own; needs ca_key."""
     ca_key: Path | None = None
+    webhook_listen: str = ""
+    """host:port for git push webhooks (TLS with the hub's certificate); off when empty."""
+    webhook_secret: str = field(default="", repr=False)
+    """The GitHub webhook secret / GitLab token that webhooks must carry; required with
+    webhook_listen (--webhook-secret-file, ARGOSY_HUB_WEBHOOK_SECRET)."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -87,6 +95,15 @@ class Settings:
             raise ValueError(f"--listen / ARGOSY_HUB_LISTEN: {self.listen!r} is not HOST:PORT")
         if bool(self.ca_cert) != bool(self.ca_key):
             raise ValueError("--ca-cert and --ca-key go together")
+        if self.webhook_listen:
+            host, sep, port = self.webhook_listen.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"--webhook-listen: {self.webhook_listen!r} is not HOST:PORT")
+            if not self.webhook_secret:
+                raise ValueError(
+                    "--webhook-listen needs a secret: --webhook-secret-file or "
+                    "ARGOSY_HUB_WEBHOOK_SECRET (unsigned webhooks are never accepted)"
+                )
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -189,6 +206,7 @@ class Hub:
         self.payloads: PayloadCache | None = None
         self.renderer: Renderer | None = None
         self.git_source: GitSource | None = None
+        self.webhooks: WebhookReceiver | None = None
 
     async def run(self) -> None:
         s = self.settings
@@ -322,6 +340,15 @@ class Hub:
                 loops.start("rollouts", fleet.run_rollouts)
                 loops.start("liveness", fleet.run_liveness)
                 loops.start("git-sources", git_source.run)
+                if s.webhook_listen:
+                    webhooks = WebhookReceiver(
+                        listen=s.webhook_listen,
+                        secret=s.webhook_secret.encode(),
+                        trigger=git_source.sync_matching,
+                        ssl_context=_server_ssl(tls) if tls else None,
+                    )
+                    self.webhooks = webhooks
+                    loops.start("webhooks", webhooks.run)
                 if replication is not None:
                     feed = replication
                     loops.start("replication", lambda: feed.run(fleet))
@@ -350,6 +377,22 @@ class Hub:
             path,
         )
         log.info("wrote %s: an admin context (argosy --config %s status)", path, path)
+
+
+def _server_ssl(tls: hub_tls.HubTls) -> ssl.SSLContext:
+    """A TLS server context with the hub's own certificate (for the webhook receiver).
+
+    `load_cert_chain` reads files only: the key goes through a private temporary directory
+    that is gone before this returns."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    with tempfile.TemporaryDirectory(prefix="argosy-tls-") as tmp:
+        cert, key = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
+        cert.write_bytes(tls.server.cert_pem)
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(tls.server.key_pem)
+        context.load_cert_chain(cert, key)
+    return context
 
 
 def parse_settings(argv: Sequence[str] | None) -> Settings:
@@ -410,7 +453,24 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=env.get("ARGOSY_HUB_REUSE_PORT", "") not in ("", "0", "false"),
         help="share the port with other replicas of this hub (SO_REUSEPORT)",
     )
+    parser.add_argument(
+        "--webhook-listen",
+        default=env.get("ARGOSY_HUB_WEBHOOK_LISTEN", ""),
+        help="HOST:PORT for GitHub/GitLab push webhooks over TLS (default: off)",
+    )
+    parser.add_argument(
+        "--webhook-secret-file",
+        type=Path,
+        default=None,
+        help="file holding the webhook secret (or ARGOSY_HUB_WEBHOOK_SECRET)",
+    )
     args = parser.parse_args(argv)
+    webhook_secret = env.get("ARGOSY_HUB_WEBHOOK_SECRET", "")
+    if args.webhook_secret_file is not None:
+        try:
+            webhook_secret = args.webhook_secret_file.read_text().strip()
+        except OSError as exc:
+            parser.error(f"--webhook-secret-file {args.webhook_secret_file}: {exc.strerror}")
     try:
         return Settings(
             listen=args.listen,
@@ -429,6 +489,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             client_cert_days=args.client_cert_days,
             ca_cert=args.ca_cert,
             ca_key=args.ca_key,
+            webhook_listen=args.webhook_listen,
+            webhook_secret=webhook_secret,
         )
     except ValueError as exc:
         parser.error(str(exc))

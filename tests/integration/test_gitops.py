@@ -6,7 +6,13 @@ force-push to an older commit rolls the bundles back; an unreachable repository 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import ssl
 from pathlib import Path
+
+import aiohttp
 
 from argosy.api.v1 import fleet_pb2
 from tests.gitserver import free_port, git_server
@@ -132,3 +138,49 @@ async def test_an_unreachable_repo_backs_off(tmp_path: Path) -> None:
         assert gap >= 2**state.failures * 0.9
         got = await repo(hub, "gone")
         assert got.status.error.startswith("git fetch:") and got.status.failures == state.failures
+
+
+async def test_a_signed_webhook_fetches_at_once_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    secret = "hook-s3cret"
+    async with (
+        git_server(tmp_path / "git") as server,
+        running_hub(tmp_path / "hub", webhook_listen="127.0.0.1:0", webhook_secret=secret) as hub,
+    ):
+        server.commit({"app/cm.yaml": CM.format(name="a", v="one")})
+        running = await spokes(hub, tmp_path)
+        try:
+            # An hour's interval: only the webhook can bring the second commit in time.
+            spec = fleet_pb2.RepoSpec(name="hooked", url=server.url, interval_seconds=3600)
+            await hub.stub.AddRepo(fleet_pb2.AddRepoRequest(spec=spec), timeout=5)
+            await eventually(
+                lambda: all(values(s, "a") == "one" for s in running), timeout=20, what="one"
+            )
+            receiver = hub.hub.webhooks
+            assert receiver is not None
+            await receiver.ready.wait()
+            tls = ssl.create_default_context(cafile=str(hub.ca_path))
+            url = f"https://127.0.0.1:{receiver.port}/"
+            second = server.commit({"app/cm.yaml": CM.format(name="a", v="two")})
+            body = json.dumps({"ref": "refs/heads/main", "repository": {"clone_url": server.url}})
+            good = "sha256=" + hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+            async with aiohttp.ClientSession() as http:
+                async with http.post(
+                    url, data=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64}, ssl=tls
+                ) as refused:
+                    assert refused.status == 401
+                source = hub.hub.git_source
+                assert source is not None
+                assert not source.state("hooked").wake.is_set()  # no fetch was asked for
+                assert source.state("hooked").commit != second
+                async with http.post(
+                    url, data=body, headers={"X-Hub-Signature-256": good}, ssl=tls
+                ) as accepted:
+                    assert accepted.status == 202
+                    assert (await accepted.json()) == {"fetching": ["hooked"]}
+            await eventually(
+                lambda: all(values(s, "a") == "two" for s in running), timeout=20, what="two"
+            )
+            assert (await repo(hub, "hooked")).status.commit == second
+        finally:
+            for s in running:
+                await s.stop()

@@ -17,8 +17,12 @@ def test_https_credentials_are_answered_by_askpass_from_private_files() -> None:
         assert b"t0k" not in "".join(env.values()).encode()
         for f in askpass.parent.iterdir():
             assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f
-        user = subprocess.run([askpass, "Username for 'https://h': "], capture_output=True)
-        password = subprocess.run([askpass, "Password for 'https://me@h': "], capture_output=True)
+        user = subprocess.run(
+            [askpass, "Username for 'https://h': "], check=True, capture_output=True
+        )
+        password = subprocess.run(
+            [askpass, "Password for 'https://me@h': "], check=True, capture_output=True
+        )
         assert (user.stdout, password.stdout) == (b"me", b"t0k\xffen")
     assert not askpass.parent.exists()  # removed when the fetch ends
 
