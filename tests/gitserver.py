@@ -4,13 +4,16 @@ tree that commits and pushes to it (force-pushes too)."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from aiohttp import web
 
 from tests.harness import eventually
 
@@ -42,6 +45,8 @@ def free_port() -> int:
 class GitServer:
     url: str
     work: Path
+    # The Authorization headers the server saw (HTTP only).
+    auth_headers: list[str] = field(default_factory=list)
 
     def commit(self, files: Mapping[str, str | None], message: str = "change") -> str:
         """Write (or, for None, delete) files, commit and push; the new commit id."""
@@ -92,3 +97,67 @@ async def git_server(root: Path, name: str = "repo") -> AsyncIterator[GitServer]
 def _reachable(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@asynccontextmanager
+async def http_git_server(
+    root: Path, *, username: str, password: str, name: str = "repo"
+) -> AsyncIterator[GitServer]:
+    """The same repository over smart HTTP (`git http-backend` as CGI behind aiohttp), with
+    basic auth: requests without the right credentials get 401, as a private host does."""
+    base = root / "served"
+    bare = base / f"{name}.git"
+    bare.mkdir(parents=True)
+    git(bare, "init", "-q", "--bare", "-b", "main")
+    work = root / "work"
+    work.mkdir()
+    git(work, "init", "-q", "-b", "main")
+    git(work, "remote", "add", "origin", str(bare))
+    want = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    seen: list[str] = []
+
+    async def cgi(request: web.Request) -> web.StreamResponse:
+        seen.append(request.headers.get("Authorization", ""))
+        if request.headers.get("Authorization") != want:
+            return web.Response(status=401, headers={"WWW-Authenticate": 'Basic realm="git"'})
+        body = await request.read()
+        env = {
+            **ENV,
+            "GIT_PROJECT_ROOT": str(base),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": request.path,
+            "QUERY_STRING": request.query_string,
+            "REQUEST_METHOD": request.method,
+            "CONTENT_TYPE": request.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "GIT_PROTOCOL": request.headers.get("Git-Protocol", ""),
+            "REMOTE_USER": username,
+        }
+        proc = await asyncio.create_subprocess_exec(
+            "git", "http-backend", env=env,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await proc.communicate(body)
+        head, _, payload = out.partition(b"\r\n\r\n")
+        response = web.Response(body=payload)
+        for line in head.decode().split("\r\n"):
+            key, _, value = line.partition(": ")
+            if key.lower() == "status":
+                response.set_status(int(value.split()[0]))
+            elif key:
+                response.headers[key] = value
+        return response
+
+    app = web.Application(client_max_size=64 << 20)
+    app.router.add_route("*", "/{tail:.*}", cgi)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = int(runner.addresses[0][1])
+    server = GitServer(f"http://127.0.0.1:{port}/{name}.git", work)
+    server.auth_headers = seen
+    try:
+        yield server
+    finally:
+        await runner.cleanup()

@@ -13,9 +13,10 @@ import ssl
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from argosy.api.v1 import fleet_pb2
-from tests.gitserver import free_port, git_server
+from tests.gitserver import free_port, git_server, http_git_server
 from tests.harness import RunningHub, RunningSpoke, eventually, running_hub, start_spoke
 
 CM = (
@@ -181,6 +182,46 @@ async def test_a_signed_webhook_fetches_at_once_and_a_bad_one_is_refused(tmp_pat
                 lambda: all(values(s, "a") == "two" for s in running), timeout=20, what="two"
             )
             assert (await repo(hub, "hooked")).status.commit == second
+        finally:
+            for s in running:
+                await s.stop()
+
+
+async def test_a_private_https_repo_with_a_secret_and_a_pinned_revision(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    password = "t0ken-never-logged"
+    async with (
+        http_git_server(tmp_path / "git", username="me", password=password) as server,
+        running_hub(tmp_path / "hub") as hub,
+    ):
+        first = server.commit({"app/cm.yaml": CM.format(name="a", v="one")})
+        server.commit({"app/cm.yaml": CM.format(name="a", v="two")})
+        running = await spokes(hub, tmp_path)
+        try:
+            # No secret: the host refuses, and the error says so without prompting.
+            spec = fleet_pb2.RepoSpec(name="private", url=server.url, revision=first)
+            await hub.stub.AddRepo(fleet_pb2.AddRepoRequest(spec=spec), timeout=5)
+            source = hub.hub.git_source
+            assert source is not None
+            await eventually(lambda: source.state("private").failures >= 1, what="refused")
+            assert "git fetch:" in (await repo(hub, "private")).status.error
+
+            secret = fleet_pb2.SecretSpec(name="creds", username="me", password=password.encode())
+            await hub.stub.CreateSecret(fleet_pb2.CreateSecretRequest(spec=secret), timeout=5)
+            spec.secret = "creds"
+            await hub.stub.AddRepo(fleet_pb2.AddRepoRequest(spec=spec), timeout=5)
+            # Pinned to the first commit: "one", though the branch is at "two".
+            await eventually(
+                lambda: all(values(s, "a") == "one" for s in running), timeout=20, what="one"
+            )
+            got = await repo(hub, "private")
+            assert got.status.commit == first and got.status.error == ""
+            assert any(h.startswith("Basic ") for h in server.auth_headers)  # askpass answered
+            names = await hub.stub.ListSecrets(fleet_pb2.ListSecretsRequest(), timeout=5)
+            assert list(names.names) == ["creds"]
+            assert password not in str(names) and password not in str(got)
+            assert password not in caplog.text
         finally:
             for s in running:
                 await s.stop()
