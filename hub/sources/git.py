@@ -74,6 +74,9 @@ class RepoState:
     path_errors: tuple[tuple[str, str], ...] = ()
     failures: int = 0
     attempts: int = 0
+    # The spec `commit` was applied with: a new spec reads the tree again, even at that commit
+    # (and a fetch of the old spec finishing after `add` does not pass for the new one).
+    applied_for: RepoRecord | None = None
     # Bundle name -> the path it came from; None: made before this hub started.
     owned: dict[str, str | None] | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -163,12 +166,12 @@ class GitSource:
             async with self._slots:
                 commit, tree = await self._fetcher.fetch(repo, secret)
                 found = None
-                if commit != state.commit:
+                if commit != state.commit or state.applied_for != repo:
                     found = await asyncio.to_thread(
                         discover, tree, prefix=repo.name, paths=repo.paths, labels=repo.labels
                     )
             if found is not None:
-                await self._apply(state, commit, found)
+                await self._apply(state, repo, commit, found)
             state.failures = 0
             state.error = ""
         except asyncio.CancelledError:
@@ -200,8 +203,9 @@ class GitSource:
             }
         return state.owned
 
-    async def _apply(self, state: RepoState, commit: str, found: Sequence[Found]) -> None:
-        repo = state.repo
+    async def _apply(
+        self, state: RepoState, repo: RepoRecord, commit: str, found: Sequence[Found]
+    ) -> None:
         owned = self._owned(state)
         labels = {**repo.labels, REPO_LABEL: repo.name, COMMIT_LABEL: commit[:40]}
         plan = changes(found=found, owned=owned)
@@ -229,6 +233,7 @@ class GitSource:
                 await self._fleet.delete_bundle(name)
             owned.pop(name, None)
         state.commit = commit
+        state.applied_for = repo
         state.path_errors = tuple(sorted(errors))
         for path, problem in state.path_errors:
             log.warning("repo %s at %s: path %s: %s", repo.name, commit[:12], path or ".", problem)
@@ -247,7 +252,6 @@ class GitSource:
         else:
             state = old
             state.repo = repo
-            state.commit = ""  # a new spec (paths, ref) reads the tree again
             state.failures = 0
             state.wake.set()
         return self._view(state)

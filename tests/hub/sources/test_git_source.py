@@ -187,3 +187,17 @@ async def test_webhook_urls_match_however_they_are_spelled(tree: Path) -> None:
     ]
     assert source.state("r").wake.is_set()
     assert source.sync_matching(["https://github.com/o/other"]) == []
+
+
+async def test_a_new_spec_reads_the_tree_again_at_the_same_commit(tree: Path) -> None:
+    fleet, fetcher = FakeFleet(), FakeFetcher(tree)
+    source = GitSource(store=MemoryStore(), fleet=fleet, fetcher=fetcher)
+    await source.add(RepoRecord("r", "git://h/r", paths=("a",)))
+    await source.sync_once(source.state("r"))
+    assert sorted(fleet.applied) == ["r-a"]
+    await source.add(RepoRecord("r", "git://h/r", paths=("a", "b")))
+    await source.sync_once(source.state("r"))  # same commit, new paths
+    assert sorted(fleet.applied) == ["r-a", "r-b"]
+    await source.add(RepoRecord("r", "git://h/r", paths=("b",)))
+    await source.sync_once(source.state("r"))
+    assert sorted(fleet.applied) == ["r-b"]  # a path no longer followed: its bundle goes
