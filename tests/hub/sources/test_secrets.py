@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 
 from argosy.errors import InvalidInput, NotFound
+from hub.admin_auth import decide
 from hub.models import RepoRecord, SourceSecret
 from hub.sources.secrets import Secrets
 from tests.hub.fakes import MemoryStore
@@ -32,3 +34,12 @@ async def test_secrets_are_checked_listed_by_name_and_kept_while_used() -> None:
     with pytest.raises(NotFound):
         await secrets.delete("ssh")
     assert await secrets.names() == ["basic"]
+
+
+def test_viewers_see_repositories_and_secret_names_but_change_nothing() -> None:
+    for method in ("GetRepo", "ListRepos", "ListSecrets"):
+        assert decide("viewer", method) is None
+    for method in ("AddRepo", "DeleteRepo", "SyncRepo", "CreateSecret", "DeleteSecret"):
+        refused = decide("viewer", method)
+        assert refused is not None and refused[0] == grpc.StatusCode.PERMISSION_DENIED
+        assert decide("admin", method) is None
