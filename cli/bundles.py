@@ -3,6 +3,7 @@ user gave, before anything is sent to a hub.
 
 `apply`, `render`, `target` and `demo` all read bundles this way; it lives here, not in one of
 them, so that none imports another (cli.demo once imported cli.main for it: an import cycle).
+Locating problems by path is argosy.bundle.discovery's, shared with the hub's git source.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from argosy.api.v1 import fleet_pb2, resources_pb2
-from argosy.bundle import Bundle, BundleSource, load_bundle, read_bundle_dirs
-from argosy.errors import InvalidInput, Problems
+from argosy.bundle import Bundle, BundleSource, read_bundle_dirs
+from argosy.bundle.discovery import load_located
+from argosy.errors import Problems
 
 
 def bundle_specs(
@@ -42,19 +44,4 @@ def bundle_specs(
 
 def load_local(source: BundleSource, *, labels: dict[str, str] | None = None) -> Bundle:
     """load_bundle, with each problem naming its file by the path the user gave."""
-    try:
-        return load_bundle(source, labels=labels)
-    except InvalidInput as exc:
-        raise InvalidInput.of(_located(p, source) for p in exc.problems) from None
-
-
-def _located(problem: str, source: BundleSource) -> str:
-    """A problem found in a bundle, with paths as the user wrote them: 'big/cm.yaml:1: ...'.
-
-    load_bundle names files relative to the bundle; the user knows the directory they passed.
-    """
-    if not source.origin:
-        return problem
-    if problem.split(":", 1)[0] in source.files:
-        return f"{source.origin.rstrip('/')}/{problem}"
-    return f"{source.origin}: {problem}"
+    return load_located(source, labels=labels)

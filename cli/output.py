@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -108,7 +109,7 @@ def status_dict(status: fleet_pb2.GetStatusResponse) -> dict[str, Any]:
         if b.deployments:
             entry["deployments"] = [_detail(d) for d in b.deployments]
         bundles.append(entry)
-    return {
+    doc: dict[str, Any] = {
         "clusters": clusters,
         "groups": [
             {
@@ -122,6 +123,60 @@ def status_dict(status: fleet_pb2.GetStatusResponse) -> dict[str, Any]:
         ],
         "bundles": bundles,
     }
+    if status.repos:  # only then: documents of hubs without repositories stay as they were
+        doc["repos"] = [repo_dict(r) for r in status.repos]
+    return doc
+
+
+def _when(unix: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix)) if unix else ""
+
+
+def repo_dict(r: fleet_pb2.Repo) -> dict[str, Any]:
+    """A repository in `repo list -o json` and `status -o json`; part of the CLI contract."""
+    ref = {"branch": r.spec.branch, "tag": r.spec.tag, "revision": r.spec.revision}
+    return {
+        "name": r.spec.name,
+        "url": r.spec.url,
+        **{k: v for k, v in ref.items() if v},
+        "paths": list(r.spec.paths),
+        "intervalSeconds": r.spec.interval_seconds,
+        "secret": r.spec.secret,
+        "labels": dict(sorted(r.spec.labels.items())),
+        "commit": r.status.commit,
+        "lastFetch": _when(r.status.last_fetch_unix),
+        "nextFetch": _when(r.status.next_fetch_unix),
+        "error": r.status.error,
+        "pathErrors": [{"path": e.path, "message": e.message} for e in r.status.path_errors],
+        "bundles": list(r.status.bundles),
+        "failures": r.status.failures,
+    }
+
+
+def repo_error_text(d: Mapping[str, Any]) -> str:
+    """A repository's error for a table: the fetch error, else the first failing path."""
+    if d["error"]:
+        return str(d["error"]).splitlines()[0]
+    errors = d["pathErrors"]
+    if not errors:
+        return ""
+    first = errors[0]
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{first['path']}: {str(first['message']).splitlines()[0]}{more}"
+
+
+REPO_HEADERS = ["REPO", "COMMIT", "LAST-FETCH", "NEXT-FETCH", "BUNDLES", "ERROR"]
+
+
+def repo_row(d: Mapping[str, Any]) -> list[Any]:
+    return [
+        d["name"],
+        str(d["commit"])[:12] or "-",
+        d["lastFetch"] or "-",
+        d["nextFetch"] or "-",
+        len(d["bundles"]),
+        repo_error_text(d) or "-",
+    ]
 
 
 def _cluster_state(c: fleet_pb2.ClusterStatus) -> str:
@@ -160,7 +215,10 @@ def status_tables(status: fleet_pb2.GetStatusResponse) -> str:
         ["BUNDLE", "CLUSTERS-READY", "CLUSTERS-DESIRED", "STATUS"],
         [[b.name, b.clusters_ready, b.clusters_desired, _bundle_state(b)] for b in status.bundles],
     )
-    return f"{groups}\n\n{clusters}\n\n{bundles}"
+    text = f"{groups}\n\n{clusters}\n\n{bundles}"
+    if status.repos:
+        text += "\n\n" + table(REPO_HEADERS, [repo_row(repo_dict(r)) for r in status.repos])
+    return text
 
 
 MAX_LINES = 5

@@ -32,6 +32,9 @@ READ_METHODS = frozenset(
         "ListTokens",
         "GetStatus",
         "WatchStatus",
+        "GetRepo",
+        "ListRepos",
+        "ListSecrets",
     }
 )
 CACHE_SECONDS = 10.0

@@ -7,7 +7,9 @@ import asyncio
 import logging
 import os
 import socket
+import ssl
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,10 @@ from hub.persistence.protocol import Store
 from hub.persistence.sqlite import SqliteStore
 from hub.rendering import Renderer
 from hub.replication import PublishingStore, Replication
+from hub.sources.fetch import GitFetcher
+from hub.sources.git import GitSource
+from hub.sources.secrets import Secrets
+from hub.sources.webhook import WebhookReceiver
 from hub.spoke_service import SpokeService, handler
 from hub.status import StatusBook
 
@@ -88,6 +94,11 @@ class Settings:
     chart_credentials: Path | None = None
     """YAML of chart repository credentials by host (`HOST[:PORT]: {username, password}`);
     each host's are sent to that host only."""
+    webhook_listen: str = ""
+    """host:port for git push webhooks (TLS with the hub's certificate); off when empty."""
+    webhook_secret: str = field(default="", repr=False)
+    """The GitHub webhook secret / GitLab token that webhooks must carry; required with
+    webhook_listen (--webhook-secret-file, ARGOSY_HUB_WEBHOOK_SECRET)."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -97,6 +108,15 @@ class Settings:
             raise ValueError("--ca-cert and --ca-key go together")
         if self.chart_cache_bytes < 1:
             raise ValueError("--chart-cache-bytes / ARGOSY_HUB_CHART_CACHE_BYTES must be positive")
+        if self.webhook_listen:
+            host, sep, port = self.webhook_listen.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"--webhook-listen: {self.webhook_listen!r} is not HOST:PORT")
+            if not self.webhook_secret:
+                raise ValueError(
+                    "--webhook-listen needs a secret: --webhook-secret-file or "
+                    "ARGOSY_HUB_WEBHOOK_SECRET (unsigned webhooks are never accepted)"
+                )
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -198,6 +218,8 @@ class Hub:
         self.fleet: Fleet | None = None
         self.payloads: PayloadCache | None = None
         self.renderer: Renderer | None = None
+        self.git_source: GitSource | None = None
+        self.webhooks: WebhookReceiver | None = None
 
     async def run(self) -> None:
         s = self.settings
@@ -251,11 +273,18 @@ class Hub:
             fleet.peers = replication
             await fleet.load()
             payloads = PayloadCache(fleet)
+            # Git sources: a loop beside the servicers that applies through the fleet.
+            git_source = GitSource(
+                store=store, fleet=fleet, fetcher=GitFetcher(s.data_dir / "repos")
+            )
+            self.git_source = git_source
             fleet_service = FleetService(
                 fleet=fleet,
                 book=book,
                 admin_auth=admin_auth,
                 ca_pem=tls.ca.cert_pem if tls else b"",
+                repos=git_source,
+                secrets=Secrets(store),
             )
             broadcaster = fleet_service.broadcaster
             self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
@@ -331,6 +360,16 @@ class Hub:
                 loops.start("status-broadcaster", broadcaster.run)
                 loops.start("rollouts", fleet.run_rollouts)
                 loops.start("liveness", fleet.run_liveness)
+                loops.start("git-sources", git_source.run)
+                if s.webhook_listen:
+                    webhooks = WebhookReceiver(
+                        listen=s.webhook_listen,
+                        secret=s.webhook_secret.encode(),
+                        trigger=git_source.sync_matching,
+                        ssl_context=_server_ssl(tls) if tls else None,
+                    )
+                    self.webhooks = webhooks
+                    loops.start("webhooks", webhooks.run)
                 if replication is not None:
                     feed = replication
                     loops.start("replication", lambda: feed.run(fleet))
@@ -359,6 +398,22 @@ class Hub:
             path,
         )
         log.info("wrote %s: an admin context (argosy --config %s status)", path, path)
+
+
+def _server_ssl(tls: hub_tls.HubTls) -> ssl.SSLContext:
+    """A TLS server context with the hub's own certificate (for the webhook receiver).
+
+    `load_cert_chain` reads files only: the key goes through a private temporary directory
+    that is gone before this returns."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    with tempfile.TemporaryDirectory(prefix="argosy-tls-") as tmp:
+        cert, key = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
+        cert.write_bytes(tls.server.cert_pem)
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(tls.server.key_pem)
+        context.load_cert_chain(cert, key)
+    return context
 
 
 def parse_settings(argv: Sequence[str] | None) -> Settings:
@@ -433,7 +488,24 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         else None,
         help="YAML file: chart repository credentials by host (HOST[:PORT]: {username, password})",
     )
+    parser.add_argument(
+        "--webhook-listen",
+        default=env.get("ARGOSY_HUB_WEBHOOK_LISTEN", ""),
+        help="HOST:PORT for GitHub/GitLab push webhooks over TLS (default: off)",
+    )
+    parser.add_argument(
+        "--webhook-secret-file",
+        type=Path,
+        default=None,
+        help="file holding the webhook secret (or ARGOSY_HUB_WEBHOOK_SECRET)",
+    )
     args = parser.parse_args(argv)
+    webhook_secret = env.get("ARGOSY_HUB_WEBHOOK_SECRET", "")
+    if args.webhook_secret_file is not None:
+        try:
+            webhook_secret = args.webhook_secret_file.read_text().strip()
+        except OSError as exc:
+            parser.error(f"--webhook-secret-file {args.webhook_secret_file}: {exc.strerror}")
     try:
         return Settings(
             listen=args.listen,
@@ -454,6 +526,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             ca_key=args.ca_key,
             chart_cache_bytes=args.chart_cache_bytes,
             chart_credentials=args.chart_credentials,
+            webhook_listen=args.webhook_listen,
+            webhook_secret=webhook_secret,
         )
     except ValueError as exc:
         parser.error(str(exc))

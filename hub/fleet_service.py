@@ -16,6 +16,9 @@ from hub.admin_auth import AdminAuth
 from hub.errors import grpc_errors
 from hub.fleet import Fleet
 from hub.models import BundleRecord, ClusterRecord, GroupRecord, TokenRecord
+from hub.repo_service import RepoMethods
+from hub.sources.git import GitSource
+from hub.sources.secrets import Secrets
 from hub.status import StatusBook, detail, rollout_view
 from hub.watch import StatusBroadcaster, WatchFilter, bundle_pb, cluster_pb, group_pb, snapshot
 
@@ -54,7 +57,7 @@ def token_to_pb(token: TokenRecord) -> fleet_pb2.Token:
     )
 
 
-class FleetService(fleet_pb2_grpc.FleetServiceServicer):
+class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     def __init__(
         self,
         *,
@@ -62,8 +65,12 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
         book: StatusBook,
         admin_auth: AdminAuth | None = None,
         ca_pem: bytes = b"",
+        repos: GitSource | None = None,
+        secrets: Secrets | None = None,
     ) -> None:
         self._fleet = fleet
+        self._repos = repos
+        self._secrets = secrets
         self._book = book
         self._admin_auth = admin_auth
         self._ca_pem = ca_pem
@@ -265,7 +272,7 @@ class FleetService(fleet_pb2_grpc.FleetServiceServicer):
                         for name in sorted(self._fleet.desired(record.id))
                     )
         return fleet_pb2.GetStatusResponse(
-            clusters=snap.clusters, groups=snap.groups, bundles=snap.bundles
+            clusters=snap.clusters, groups=snap.groups, bundles=snap.bundles, repos=self.repos_pb()
         )
 
     def enrich(self, pb: fleet_pb2.BundleStatus) -> None:

@@ -110,3 +110,35 @@ class BundleControl:
     paused: bool | None = None
     # Why the rollout halted ('' when it has not): it stays halted until resumed.
     halted: str = ""
+
+
+@dataclass(frozen=True)
+class RepoRecord:
+    """A git repository the hub fetches bundles from (hub/sources/git.py).
+
+    `ref_kind` is "branch", "tag" or "revision" (a commit), or "" for the remote's default
+    branch; `paths` are the directories holding bundles ("" in none: the whole repository).
+    """
+
+    name: str
+    url: str
+    ref_kind: str = ""
+    ref: str = ""
+    paths: tuple[str, ...] = ()
+    interval_ms: int = 15_000
+    secret: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    created: int = 0
+
+
+@dataclass(frozen=True)
+class SourceSecret:
+    """Credentials for fetching a source: HTTPS basic (or a token as password), or an SSH key
+    with its known_hosts. Kept on the hub, never logged, never returned by the API."""
+
+    name: str
+    username: str = ""
+    password: bytes = field(default=b"", repr=False)
+    ssh_key: bytes = field(default=b"", repr=False)
+    known_hosts: str = ""
+    created: int = 0

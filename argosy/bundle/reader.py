@@ -104,7 +104,7 @@ def _sources_in(root: Path) -> list[BundleSource]:
     sources = []
     for directory, files in sorted({**plain, **grouped}.items()):
         derived = derive_name("-".join([base, *([directory] if directory else [])]))
-        name = _fleet_yaml_name(files[FLEET_YAML]) if FLEET_YAML in files else ""
+        name = fleet_yaml_name(files[FLEET_YAML]) if FLEET_YAML in files else ""
         sources.append(
             BundleSource(
                 name=name or derived,
@@ -115,7 +115,7 @@ def _sources_in(root: Path) -> list[BundleSource]:
     return sources
 
 
-def _fleet_yaml_name(data: bytes) -> str:
+def fleet_yaml_name(data: bytes) -> str:
     """fleet.yaml's `name`. A fleet.yaml that does not parse names nothing here: loading the
     bundle reports it, together with the problems of every other bundle."""
     try:

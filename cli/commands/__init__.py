@@ -26,7 +26,9 @@ from cli.commands import (
     login,
     pause,
     render,
+    repo,
     rollout,
+    secret,
     status,
     target,
     token,
@@ -56,6 +58,8 @@ COMMANDS: tuple[Command, ...] = (
     login,
     context,
     group,
+    repo,
+    secret,
     install,
     demo,
 )

@@ -21,7 +21,9 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    RepoRecord,
     ResourceStateRecord,
+    SourceSecret,
     TokenRecord,
 )
 
@@ -165,3 +167,63 @@ def token_from_row(row: Row) -> TokenRecord:
 def admin_token_from_row(row: Row) -> AdminTokenRecord:
     """Row: id, secret_hash, role, created, revoked."""
     return AdminTokenRecord(row[0], row[1], row[2], row[3], bool(row[4]))
+
+
+# name, url, ref_kind, ref, paths, interval_ms, secret, labels, created
+REPO_COLUMNS = "name, url, ref_kind, ref, paths, interval_ms, secret, labels, created"
+# name, username, password, ssh_key, known_hosts, created
+SOURCE_SECRET_COLUMNS = "name, username, password, ssh_key, known_hosts, created"
+
+
+def repo_to_row(repo: RepoRecord) -> tuple[Any, ...]:
+    """REPO_COLUMNS, in order; paths and labels as JSON text."""
+    return (
+        repo.name,
+        repo.url,
+        repo.ref_kind,
+        repo.ref,
+        json.dumps(list(repo.paths)),
+        repo.interval_ms,
+        repo.secret,
+        labels_to_json(repo.labels),
+        repo.created,
+    )
+
+
+def repo_from_row(row: Row) -> RepoRecord:
+    """REPO_COLUMNS, in order (paths and labels as JSON text)."""
+    return RepoRecord(
+        name=row[0],
+        url=row[1],
+        ref_kind=row[2],
+        ref=row[3],
+        paths=tuple(json.loads(row[4])),
+        interval_ms=int(row[5]),
+        secret=row[6],
+        labels=labels_from_json(row[7]),
+        created=int(row[8]),
+    )
+
+
+def source_secret_to_row(secret: SourceSecret) -> tuple[Any, ...]:
+    """SOURCE_SECRET_COLUMNS, in order."""
+    return (
+        secret.name,
+        secret.username,
+        secret.password,
+        secret.ssh_key,
+        secret.known_hosts,
+        secret.created,
+    )
+
+
+def source_secret_from_row(row: Row) -> SourceSecret:
+    """SOURCE_SECRET_COLUMNS, in order."""
+    return SourceSecret(
+        name=row[0],
+        username=row[1],
+        password=bytes(row[2]),
+        ssh_key=bytes(row[3]),
+        known_hosts=row[4],
+        created=int(row[5]),
+    )

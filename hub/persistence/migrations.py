@@ -83,6 +83,19 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             name TEXT PRIMARY KEY, revoked INTEGER NOT NULL, token_ids TEXT NOT NULL);
         """,
     ),
+    Migration(
+        2,
+        "git repositories and their credentials",
+        """
+        CREATE TABLE repos (
+            name TEXT PRIMARY KEY, url TEXT NOT NULL, ref_kind TEXT NOT NULL, ref TEXT NOT NULL,
+            paths TEXT NOT NULL, interval_ms INTEGER NOT NULL, secret TEXT NOT NULL,
+            labels TEXT NOT NULL, created INTEGER NOT NULL);
+        CREATE TABLE source_secrets (
+            name TEXT PRIMARY KEY, username TEXT NOT NULL, password BLOB NOT NULL,
+            ssh_key BLOB NOT NULL, known_hosts TEXT NOT NULL, created INTEGER NOT NULL);
+        """,
+    ),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -165,6 +178,33 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             name TEXT PRIMARY KEY,
             revoked BIGINT NOT NULL,
             token_ids TEXT[] NOT NULL
+        );
+        """,
+    ),
+    Migration(
+        4,
+        "git repositories and their credentials",
+        """
+        CREATE TABLE repos (
+            name TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            ref_kind TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            paths JSONB NOT NULL,
+            interval_ms BIGINT NOT NULL,
+            secret TEXT NOT NULL,
+            labels JSONB NOT NULL,
+            created BIGINT NOT NULL
+        );
+        -- Not the `secrets` table: that one holds the hub's own (the CA), and a user's secret
+        -- named like one of them must not be able to replace it.
+        CREATE TABLE source_secrets (
+            name TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            password BYTEA NOT NULL,
+            ssh_key BYTEA NOT NULL,
+            known_hosts TEXT NOT NULL,
+            created BIGINT NOT NULL
         );
         """,
     ),

@@ -30,10 +30,14 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    RepoRecord,
     RevokedName,
+    SourceSecret,
     TokenRecord,
 )
 from hub.persistence.codec import (
+    REPO_COLUMNS,
+    SOURCE_SECRET_COLUMNS,
     admin_token_from_row,
     bundle_from_row,
     cluster_from_row,
@@ -42,8 +46,12 @@ from hub.persistence.codec import (
     group_from_row,
     labels_to_json,
     pg_text,
+    repo_from_row,
+    repo_to_row,
     resources_to_json,
     selector_to_json,
+    source_secret_from_row,
+    source_secret_to_row,
     token_from_row,
 )
 from hub.persistence.migrations import POSTGRES_MIGRATIONS, Migration, SchemaTooNew, due
@@ -395,6 +403,57 @@ class PostgresStore:
                 now,
             )
         return None if row is None else token_from_row(row)
+
+    async def put_repo(self, repo: RepoRecord) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO repos ({REPO_COLUMNS}) "
+                "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, $9) "
+                "ON CONFLICT (name) DO UPDATE SET url = excluded.url, "
+                "ref_kind = excluded.ref_kind, ref = excluded.ref, paths = excluded.paths, "
+                "interval_ms = excluded.interval_ms, secret = excluded.secret, "
+                "labels = excluded.labels, created = excluded.created",
+                *repo_to_row(repo),
+            )
+
+    async def list_repos(self) -> list[RepoRecord]:
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT name, url, ref_kind, ref, paths::text, interval_ms, secret, "
+                "labels::text, created FROM repos ORDER BY name"
+            )
+        return [repo_from_row(r) for r in rows]
+
+    async def delete_repo(self, name: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute("DELETE FROM repos WHERE name = $1", name)
+
+    async def put_source_secret(self, secret: SourceSecret) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                f"INSERT INTO source_secrets ({SOURCE_SECRET_COLUMNS}) "
+                "VALUES ($1, $2, $3, $4, $5, $6) "
+                "ON CONFLICT (name) DO UPDATE SET username = excluded.username, "
+                "password = excluded.password, ssh_key = excluded.ssh_key, "
+                "known_hosts = excluded.known_hosts, created = excluded.created",
+                *source_secret_to_row(secret),
+            )
+
+    async def get_source_secret(self, name: str) -> SourceSecret | None:
+        async with self._acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {SOURCE_SECRET_COLUMNS} FROM source_secrets WHERE name = $1", name
+            )
+        return None if row is None else source_secret_from_row(row)
+
+    async def list_source_secrets(self) -> list[str]:
+        async with self._acquire() as conn:
+            rows = await conn.fetch("SELECT name FROM source_secrets ORDER BY name")
+        return [r[0] for r in rows]
+
+    async def delete_source_secret(self, name: str) -> None:
+        async with self._transaction() as conn:
+            await conn.execute("DELETE FROM source_secrets WHERE name = $1", name)
 
     async def save_deployments(
         self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]

@@ -17,7 +17,9 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    RepoRecord,
     RevokedName,
+    SourceSecret,
     TokenRecord,
 )
 
@@ -65,6 +67,16 @@ class Store(Protocol):
         """The stored value of a hub-wide secret (the CA): value is kept if there is none yet,
         so replicas starting together agree on one."""
         ...
+
+    # Git sources (hub/sources/): repositories, and the credentials they name. Secrets are
+    # read one at a time, by the fetch that needs them; listing gives names only.
+    async def put_repo(self, repo: RepoRecord) -> None: ...
+    async def list_repos(self) -> list[RepoRecord]: ...
+    async def delete_repo(self, name: str) -> None: ...
+    async def put_source_secret(self, secret: SourceSecret) -> None: ...
+    async def get_source_secret(self, name: str) -> SourceSecret | None: ...
+    async def list_source_secrets(self) -> list[str]: ...
+    async def delete_source_secret(self, name: str) -> None: ...
 
     # Re-reads of single records, for hub replicas sharing one database (hub/replication/):
     # a replica told that another changed something loads just that. None: it is gone.

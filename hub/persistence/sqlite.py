@@ -22,10 +22,14 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    RepoRecord,
     RevokedName,
+    SourceSecret,
     TokenRecord,
 )
 from hub.persistence.codec import (
+    REPO_COLUMNS,
+    SOURCE_SECRET_COLUMNS,
     admin_token_from_row,
     bundle_from_row,
     cluster_from_row,
@@ -35,8 +39,12 @@ from hub.persistence.codec import (
     files_to_json,
     group_from_row,
     labels_to_json,
+    repo_from_row,
+    repo_to_row,
     resources_to_json,
     selector_to_json,
+    source_secret_from_row,
+    source_secret_to_row,
     token_from_row,
     token_usable,
 )
@@ -366,6 +374,64 @@ class SqliteStore:
                 return bytes(row[0])
 
         return await self._run(get)
+
+    async def put_repo(self, repo: RepoRecord) -> None:
+        def put(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute(
+                    f"INSERT OR REPLACE INTO repos({REPO_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    repo_to_row(repo),
+                )
+
+        await self._run(put)
+
+    async def list_repos(self) -> list[RepoRecord]:
+        def get(conn: sqlite3.Connection) -> list[RepoRecord]:
+            rows = conn.execute(f"SELECT {REPO_COLUMNS} FROM repos ORDER BY name")
+            return [repo_from_row(r) for r in rows]
+
+        return await self._run(get)
+
+    async def delete_repo(self, name: str) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute("DELETE FROM repos WHERE name = ?", (name,))
+
+        await self._run(delete)
+
+    async def put_source_secret(self, secret: SourceSecret) -> None:
+        def put(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute(
+                    f"INSERT OR REPLACE INTO source_secrets({SOURCE_SECRET_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    source_secret_to_row(secret),
+                )
+
+        await self._run(put)
+
+    async def get_source_secret(self, name: str) -> SourceSecret | None:
+        def get(conn: sqlite3.Connection) -> SourceSecret | None:
+            row = conn.execute(
+                f"SELECT {SOURCE_SECRET_COLUMNS} FROM source_secrets WHERE name = ?", (name,)
+            ).fetchone()
+            return None if row is None else source_secret_from_row(row)
+
+        return await self._run(get)
+
+    async def list_source_secrets(self) -> list[str]:
+        def get(conn: sqlite3.Connection) -> list[str]:
+            return [r[0] for r in conn.execute("SELECT name FROM source_secrets ORDER BY name")]
+
+        return await self._run(get)
+
+    async def delete_source_secret(self, name: str) -> None:
+        def delete(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.execute("DELETE FROM source_secrets WHERE name = ?", (name,))
+
+        await self._run(delete)
 
     async def save_deployments(
         self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]

@@ -32,6 +32,8 @@ MINIMAL = {
     "login": ["--token", "T"],
     "context": ["list"],
     "group": ["list"],
+    "repo": ["list"],
+    "secret": ["list"],
     "install": ["hub"],
     "demo": [],
 }

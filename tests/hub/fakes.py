@@ -18,7 +18,9 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    RepoRecord,
     RevokedName,
+    SourceSecret,
     TokenRecord,
 )
 from hub.persistence.protocol import Snapshot
@@ -38,6 +40,8 @@ class MemoryStore:
         self.deployments: dict[tuple[str, str], DeploymentRecord] = {}
         self.controls: dict[str, BundleControl] = {}
         self.secrets: dict[str, bytes] = {}
+        self.repos: dict[str, RepoRecord] = {}
+        self.source_secrets: dict[str, SourceSecret] = {}
         self.touched: dict[str, int] = {}
 
     async def open(self) -> None:
@@ -139,6 +143,27 @@ class MemoryStore:
 
     async def shared_secret(self, name: str, value: bytes) -> bytes:
         return self.secrets.setdefault(name, value)
+
+    async def put_repo(self, repo: RepoRecord) -> None:
+        self.repos[repo.name] = repo
+
+    async def list_repos(self) -> list[RepoRecord]:
+        return [self.repos[n] for n in sorted(self.repos)]
+
+    async def delete_repo(self, name: str) -> None:
+        self.repos.pop(name, None)
+
+    async def put_source_secret(self, secret: SourceSecret) -> None:
+        self.source_secrets[secret.name] = secret
+
+    async def get_source_secret(self, name: str) -> SourceSecret | None:
+        return self.source_secrets.get(name)
+
+    async def list_source_secrets(self) -> list[str]:
+        return sorted(self.source_secrets)
+
+    async def delete_source_secret(self, name: str) -> None:
+        self.source_secrets.pop(name, None)
 
     async def load_bundle(self, name: str) -> BundleRecord | None:
         return self.bundles.get(name)

@@ -25,8 +25,10 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    RepoRecord,
     ResourceStateRecord,
     RevokedName,
+    SourceSecret,
     TokenRecord,
 )
 from hub.persistence.migrations import SchemaTooNew
@@ -551,6 +553,49 @@ async def test_the_first_shared_secret_wins(store: Store) -> None:
     assert first == second == b"one"
     racing = await asyncio.gather(*(store.shared_secret("ca2", bytes([i])) for i in range(5)))
     assert len(set(racing)) == 1
+
+
+async def test_repos_round_trip_upsert_and_delete(make_store: MakeStore, store: Store) -> None:
+    web = RepoRecord(
+        "web",
+        "https://git.example/web.git",
+        "branch",
+        "main",
+        ("apps/a", "b"),
+        15_000,
+        "creds",
+        {"team": "x"},
+        7,
+    )
+    bare = RepoRecord("bare", "git://127.0.0.1/bare")
+    await store.put_repo(web)
+    await store.put_repo(bare)
+    store = await reopened(make_store, store)
+    try:
+        assert await store.list_repos() == [bare, web]
+        moved = RepoRecord("web", "ssh://git@host/web", "tag", "v1", (), 60_000, "", {}, 7)
+        await store.put_repo(moved)
+        await store.delete_repo("bare")
+        await store.delete_repo("never-was")  # deleting nothing is fine
+        assert await store.list_repos() == [moved]
+    finally:
+        await store.close()
+
+
+async def test_source_secrets_round_trip_and_list_names_only(store: Store) -> None:
+    # Bytes that are not UTF-8 and a NUL: keys and tokens come back exactly as they went.
+    basic = SourceSecret("basic", username="me", password=b"t\x00k\xff", created=3)
+    ssh = SourceSecret("ssh", ssh_key=b"-----BEGIN KEY-----\n", known_hosts="host ssh-ed25519 AAA")
+    await store.put_source_secret(basic)
+    await store.put_source_secret(ssh)
+    assert await store.get_source_secret("basic") == basic
+    assert await store.get_source_secret("nope") is None
+    assert await store.list_source_secrets() == ["basic", "ssh"]
+    rotated = SourceSecret("basic", username="me", password=b"new", created=4)
+    await store.put_source_secret(rotated)
+    assert await store.get_source_secret("basic") == rotated
+    await store.delete_source_secret("ssh")
+    assert await store.list_source_secrets() == ["basic"]
 
 
 # --- the suite itself --------------------------------------------------------------------------

@@ -448,14 +448,16 @@ class GetStatusRequest(_message.Message):
     def __init__(self, detail_bundles: _Optional[_Iterable[str]] = ..., detail_clusters: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("clusters", "groups", "bundles")
+    __slots__ = ("clusters", "groups", "bundles", "repos")
     CLUSTERS_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
     BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    REPOS_FIELD_NUMBER: _ClassVar[int]
     clusters: _containers.RepeatedCompositeFieldContainer[ClusterStatus]
     groups: _containers.RepeatedCompositeFieldContainer[GroupStatus]
     bundles: _containers.RepeatedCompositeFieldContainer[BundleStatus]
-    def __init__(self, clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ...) -> None: ...
+    repos: _containers.RepeatedCompositeFieldContainer[Repo]
+    def __init__(self, clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ..., repos: _Optional[_Iterable[_Union[Repo, _Mapping]]] = ...) -> None: ...
 
 class WatchStatusRequest(_message.Message):
     __slots__ = ("bundle", "cluster", "group")
@@ -504,5 +506,168 @@ class ResumeRolloutRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ResumeRolloutResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RepoSpec(_message.Message):
+    __slots__ = ("name", "url", "branch", "tag", "revision", "paths", "interval_seconds", "secret", "labels")
+    class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    BRANCH_FIELD_NUMBER: _ClassVar[int]
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    url: str
+    branch: str
+    tag: str
+    revision: str
+    paths: _containers.RepeatedScalarFieldContainer[str]
+    interval_seconds: int
+    secret: str
+    labels: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., url: _Optional[str] = ..., branch: _Optional[str] = ..., tag: _Optional[str] = ..., revision: _Optional[str] = ..., paths: _Optional[_Iterable[str]] = ..., interval_seconds: _Optional[int] = ..., secret: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class RepoPathError(_message.Message):
+    __slots__ = ("path", "message")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    message: str
+    def __init__(self, path: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class RepoStatus(_message.Message):
+    __slots__ = ("commit", "last_fetch_unix", "next_fetch_unix", "error", "path_errors", "bundles", "failures")
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    LAST_FETCH_UNIX_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FETCH_UNIX_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    PATH_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    commit: str
+    last_fetch_unix: int
+    next_fetch_unix: int
+    error: str
+    path_errors: _containers.RepeatedCompositeFieldContainer[RepoPathError]
+    bundles: _containers.RepeatedScalarFieldContainer[str]
+    failures: int
+    def __init__(self, commit: _Optional[str] = ..., last_fetch_unix: _Optional[int] = ..., next_fetch_unix: _Optional[int] = ..., error: _Optional[str] = ..., path_errors: _Optional[_Iterable[_Union[RepoPathError, _Mapping]]] = ..., bundles: _Optional[_Iterable[str]] = ..., failures: _Optional[int] = ...) -> None: ...
+
+class Repo(_message.Message):
+    __slots__ = ("spec", "status", "created_unix")
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    spec: RepoSpec
+    status: RepoStatus
+    created_unix: int
+    def __init__(self, spec: _Optional[_Union[RepoSpec, _Mapping]] = ..., status: _Optional[_Union[RepoStatus, _Mapping]] = ..., created_unix: _Optional[int] = ...) -> None: ...
+
+class AddRepoRequest(_message.Message):
+    __slots__ = ("spec",)
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    spec: RepoSpec
+    def __init__(self, spec: _Optional[_Union[RepoSpec, _Mapping]] = ...) -> None: ...
+
+class AddRepoResponse(_message.Message):
+    __slots__ = ("repo",)
+    REPO_FIELD_NUMBER: _ClassVar[int]
+    repo: Repo
+    def __init__(self, repo: _Optional[_Union[Repo, _Mapping]] = ...) -> None: ...
+
+class GetRepoRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetRepoResponse(_message.Message):
+    __slots__ = ("repo",)
+    REPO_FIELD_NUMBER: _ClassVar[int]
+    repo: Repo
+    def __init__(self, repo: _Optional[_Union[Repo, _Mapping]] = ...) -> None: ...
+
+class ListReposRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListReposResponse(_message.Message):
+    __slots__ = ("repos",)
+    REPOS_FIELD_NUMBER: _ClassVar[int]
+    repos: _containers.RepeatedCompositeFieldContainer[Repo]
+    def __init__(self, repos: _Optional[_Iterable[_Union[Repo, _Mapping]]] = ...) -> None: ...
+
+class DeleteRepoRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteRepoResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SyncRepoRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class SyncRepoResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SecretSpec(_message.Message):
+    __slots__ = ("name", "username", "password", "ssh_key", "known_hosts")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    SSH_KEY_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    username: str
+    password: bytes
+    ssh_key: bytes
+    known_hosts: str
+    def __init__(self, name: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[bytes] = ..., ssh_key: _Optional[bytes] = ..., known_hosts: _Optional[str] = ...) -> None: ...
+
+class CreateSecretRequest(_message.Message):
+    __slots__ = ("spec",)
+    SPEC_FIELD_NUMBER: _ClassVar[int]
+    spec: SecretSpec
+    def __init__(self, spec: _Optional[_Union[SecretSpec, _Mapping]] = ...) -> None: ...
+
+class CreateSecretResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSecretsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSecretsResponse(_message.Message):
+    __slots__ = ("names",)
+    NAMES_FIELD_NUMBER: _ClassVar[int]
+    names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, names: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteSecretRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class DeleteSecretResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

@@ -135,6 +135,46 @@ class FleetServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutResponse.FromString,
                 _registered_method=True)
+        self.AddRepo = channel.unary_unary(
+                '/argosy.api.v1.FleetService/AddRepo',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.AddRepoRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.AddRepoResponse.FromString,
+                _registered_method=True)
+        self.GetRepo = channel.unary_unary(
+                '/argosy.api.v1.FleetService/GetRepo',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetRepoRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetRepoResponse.FromString,
+                _registered_method=True)
+        self.ListRepos = channel.unary_unary(
+                '/argosy.api.v1.FleetService/ListRepos',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListReposRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListReposResponse.FromString,
+                _registered_method=True)
+        self.DeleteRepo = channel.unary_unary(
+                '/argosy.api.v1.FleetService/DeleteRepo',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteRepoRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteRepoResponse.FromString,
+                _registered_method=True)
+        self.SyncRepo = channel.unary_unary(
+                '/argosy.api.v1.FleetService/SyncRepo',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SyncRepoRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SyncRepoResponse.FromString,
+                _registered_method=True)
+        self.CreateSecret = channel.unary_unary(
+                '/argosy.api.v1.FleetService/CreateSecret',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateSecretRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateSecretResponse.FromString,
+                _registered_method=True)
+        self.ListSecrets = channel.unary_unary(
+                '/argosy.api.v1.FleetService/ListSecrets',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListSecretsRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListSecretsResponse.FromString,
+                _registered_method=True)
+        self.DeleteSecret = channel.unary_unary(
+                '/argosy.api.v1.FleetService/DeleteSecret',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretResponse.FromString,
+                _registered_method=True)
 
 
 class FleetServiceServicer:
@@ -268,6 +308,59 @@ class FleetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddRepo(self, request, context):
+        """Git repositories the hub fetches bundles from: each path holding a bundle becomes bundle
+        REPO-PATH. Adding a repository that exists replaces its spec.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRepo(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRepos(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRepo(self, request, context):
+        """Deletes the repository and the bundles it made.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SyncRepo(self, request, context):
+        """Fetch now, without waiting for the interval.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSecret(self, request, context):
+        """Credentials for repositories. Their content is never returned: only names are listed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSecrets(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSecret(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FleetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -370,6 +463,46 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.ResumeRollout,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutResponse.SerializeToString,
+            ),
+            'AddRepo': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddRepo,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.AddRepoRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.AddRepoResponse.SerializeToString,
+            ),
+            'GetRepo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRepo,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetRepoRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetRepoResponse.SerializeToString,
+            ),
+            'ListRepos': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRepos,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListReposRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListReposResponse.SerializeToString,
+            ),
+            'DeleteRepo': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRepo,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteRepoRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteRepoResponse.SerializeToString,
+            ),
+            'SyncRepo': grpc.unary_unary_rpc_method_handler(
+                    servicer.SyncRepo,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SyncRepoRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SyncRepoResponse.SerializeToString,
+            ),
+            'CreateSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSecret,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateSecretRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.CreateSecretResponse.SerializeToString,
+            ),
+            'ListSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSecrets,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListSecretsRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListSecretsResponse.SerializeToString,
+            ),
+            'DeleteSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSecret,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -913,6 +1046,222 @@ class FleetService:
             '/argosy.api.v1.FleetService/ResumeRollout',
             argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_fleet__pb2.ResumeRolloutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddRepo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/AddRepo',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.AddRepoRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.AddRepoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRepo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/GetRepo',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.GetRepoRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.GetRepoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRepos(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/ListRepos',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ListReposRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ListReposResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRepo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/DeleteRepo',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteRepoRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteRepoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SyncRepo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/SyncRepo',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.SyncRepoRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.SyncRepoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/CreateSecret',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.CreateSecretRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.CreateSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/ListSecrets',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ListSecretsRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ListSecretsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/DeleteSecret',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,

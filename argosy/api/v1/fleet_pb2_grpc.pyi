@@ -61,6 +61,20 @@ class FleetServiceStub:
     """Hold (or stop holding) new revisions of a bundle; overrides fleet.yaml `paused`."""
     ResumeRollout: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ResumeRolloutRequest, _fleet_pb2.ResumeRolloutResponse]
     """Resume a rollout that halted on maxFailures."""
+    AddRepo: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.AddRepoRequest, _fleet_pb2.AddRepoResponse]
+    """Git repositories the hub fetches bundles from: each path holding a bundle becomes bundle
+    REPO-PATH. Adding a repository that exists replaces its spec.
+    """
+    GetRepo: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetRepoRequest, _fleet_pb2.GetRepoResponse]
+    ListRepos: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListReposRequest, _fleet_pb2.ListReposResponse]
+    DeleteRepo: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteRepoRequest, _fleet_pb2.DeleteRepoResponse]
+    """Deletes the repository and the bundles it made."""
+    SyncRepo: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.SyncRepoRequest, _fleet_pb2.SyncRepoResponse]
+    """Fetch now, without waiting for the interval."""
+    CreateSecret: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.CreateSecretRequest, _fleet_pb2.CreateSecretResponse]
+    """Credentials for repositories. Their content is never returned: only names are listed."""
+    ListSecrets: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]
+    DeleteSecret: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -95,6 +109,20 @@ class FleetServiceAsyncStub(FleetServiceStub):
     """Hold (or stop holding) new revisions of a bundle; overrides fleet.yaml `paused`."""
     ResumeRollout: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ResumeRolloutRequest, _fleet_pb2.ResumeRolloutResponse]  # type: ignore[assignment]
     """Resume a rollout that halted on maxFailures."""
+    AddRepo: _aio.UnaryUnaryMultiCallable[_fleet_pb2.AddRepoRequest, _fleet_pb2.AddRepoResponse]  # type: ignore[assignment]
+    """Git repositories the hub fetches bundles from: each path holding a bundle becomes bundle
+    REPO-PATH. Adding a repository that exists replaces its spec.
+    """
+    GetRepo: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetRepoRequest, _fleet_pb2.GetRepoResponse]  # type: ignore[assignment]
+    ListRepos: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListReposRequest, _fleet_pb2.ListReposResponse]  # type: ignore[assignment]
+    DeleteRepo: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteRepoRequest, _fleet_pb2.DeleteRepoResponse]  # type: ignore[assignment]
+    """Deletes the repository and the bundles it made."""
+    SyncRepo: _aio.UnaryUnaryMultiCallable[_fleet_pb2.SyncRepoRequest, _fleet_pb2.SyncRepoResponse]  # type: ignore[assignment]
+    """Fetch now, without waiting for the interval."""
+    CreateSecret: _aio.UnaryUnaryMultiCallable[_fleet_pb2.CreateSecretRequest, _fleet_pb2.CreateSecretResponse]  # type: ignore[assignment]
+    """Credentials for repositories. Their content is never returned: only names are listed."""
+    ListSecrets: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]  # type: ignore[assignment]
+    DeleteSecret: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]  # type: ignore[assignment]
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -246,5 +274,67 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.ResumeRolloutResponse, _abc.Awaitable[_fleet_pb2.ResumeRolloutResponse]]:
         """Resume a rollout that halted on maxFailures."""
+
+    @_abc_1.abstractmethod
+    def AddRepo(
+        self,
+        request: _fleet_pb2.AddRepoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.AddRepoResponse, _abc.Awaitable[_fleet_pb2.AddRepoResponse]]:
+        """Git repositories the hub fetches bundles from: each path holding a bundle becomes bundle
+        REPO-PATH. Adding a repository that exists replaces its spec.
+        """
+
+    @_abc_1.abstractmethod
+    def GetRepo(
+        self,
+        request: _fleet_pb2.GetRepoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.GetRepoResponse, _abc.Awaitable[_fleet_pb2.GetRepoResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRepos(
+        self,
+        request: _fleet_pb2.ListReposRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.ListReposResponse, _abc.Awaitable[_fleet_pb2.ListReposResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteRepo(
+        self,
+        request: _fleet_pb2.DeleteRepoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.DeleteRepoResponse, _abc.Awaitable[_fleet_pb2.DeleteRepoResponse]]:
+        """Deletes the repository and the bundles it made."""
+
+    @_abc_1.abstractmethod
+    def SyncRepo(
+        self,
+        request: _fleet_pb2.SyncRepoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.SyncRepoResponse, _abc.Awaitable[_fleet_pb2.SyncRepoResponse]]:
+        """Fetch now, without waiting for the interval."""
+
+    @_abc_1.abstractmethod
+    def CreateSecret(
+        self,
+        request: _fleet_pb2.CreateSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.CreateSecretResponse, _abc.Awaitable[_fleet_pb2.CreateSecretResponse]]:
+        """Credentials for repositories. Their content is never returned: only names are listed."""
+
+    @_abc_1.abstractmethod
+    def ListSecrets(
+        self,
+        request: _fleet_pb2.ListSecretsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.ListSecretsResponse, _abc.Awaitable[_fleet_pb2.ListSecretsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteSecret(
+        self,
+        request: _fleet_pb2.DeleteSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.DeleteSecretResponse, _abc.Awaitable[_fleet_pb2.DeleteSecretResponse]]: ...
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,40 @@
+"""Credentials reach git through private files, never the command line or the environment."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+from hub.models import SourceSecret
+from hub.sources.fetch import credentials_env
+
+
+def test_https_credentials_are_answered_by_askpass_from_private_files() -> None:
+    secret = SourceSecret("s", username="me", password=b"t0k\xffen")
+    with credentials_env(secret) as env:
+        askpass = Path(env["GIT_ASKPASS"])
+        assert b"t0k" not in "".join(env.values()).encode()
+        for f in askpass.parent.iterdir():
+            assert stat.S_IMODE(f.stat().st_mode) & 0o077 == 0, f
+        user = subprocess.run(
+            [askpass, "Username for 'https://h': "], check=True, capture_output=True
+        )
+        password = subprocess.run(
+            [askpass, "Password for 'https://me@h': "], check=True, capture_output=True
+        )
+        assert (user.stdout, password.stdout) == (b"me", b"t0k\xffen")
+    assert not askpass.parent.exists()  # removed when the fetch ends
+
+
+def test_ssh_keys_go_through_git_ssh_command_with_strict_host_keys() -> None:
+    secret = SourceSecret("s", ssh_key=b"KEY", known_hosts="h ssh-ed25519 AAA")
+    with credentials_env(secret) as env:
+        command = env["GIT_SSH_COMMAND"]
+        assert "StrictHostKeyChecking=yes" in command and "KEY" not in command
+        key = Path(command.rsplit("-i ", 1)[1].strip("'"))
+        assert key.read_bytes() == b"KEY\n" and stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert "GIT_ASKPASS" not in env
+    assert not key.exists()
+    with credentials_env(None) as env:
+        assert env == {}
