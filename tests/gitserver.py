@@ -178,7 +178,8 @@ async def http_git_server(
 SSHD = Path("/usr/sbin/sshd")
 
 
-def _keygen(path: Path) -> None:
+def keygen(path: Path) -> None:
+    """An ed25519 key pair without a passphrase: PATH and PATH.pub."""
     subprocess.run(
         ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(path)],
         check=True, capture_output=True,
@@ -203,8 +204,8 @@ async def ssh_git_server(root: Path, name: str = "repo") -> AsyncIterator[GitSer
     base, work = _repository(root, name)
     keys = root / "ssh"
     keys.mkdir()
-    _keygen(keys / "host")
-    _keygen(keys / "client")
+    keygen(keys / "host")
+    keygen(keys / "client")
     shutil.copy(keys / "client.pub", keys / "authorized_keys")
     port = free_port()
     config = keys / "sshd_config"

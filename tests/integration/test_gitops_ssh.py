@@ -8,14 +8,13 @@ ssh's own "Host key verification failed", and the private key appears in no log 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from argosy.api.v1 import fleet_pb2
 from tests.cli.test_cli import argosy
-from tests.gitserver import ssh_git_server
+from tests.gitserver import keygen, ssh_git_server
 from tests.harness import eventually, running_hub
 from tests.integration.test_gitops import CM, repo, spokes, values
 
@@ -69,9 +68,7 @@ async def test_an_ssh_repo_converges_and_a_wrong_host_key_is_refused(
             # The same key, but known_hosts vouches for another host key: ssh refuses to
             # connect (strict checking, no prompt, nothing added), and the error says why.
             other = tmp_path / "other"
-            subprocess.run(
-                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True
-            )
+            keygen(other)
             port_prefix = server.known_hosts.split()[0]
             algo, key = (tmp_path / "other.pub").read_text().split()[:2]
             wrong = tmp_path / "wrong_known_hosts"
