@@ -126,6 +126,11 @@ async def run_demo(args: argparse.Namespace) -> None:
     examples = args.examples or default_examples()
     specs = bundle_specs([str(examples)], name=None, labels={})
     own_dir = args.data_dir is None
+    # SIGTERM stops the demo as Ctrl-C does (a cancellation of this task), so the finally below
+    # still stops the hub and spoke processes instead of leaving them running.
+    main = asyncio.current_task()
+    if main is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     data = Path(args.data_dir or tempfile.mkdtemp(prefix="argosy-demo-"))
     data.mkdir(parents=True, exist_ok=True)
     procs: list[asyncio.subprocess.Process] = []
