@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from urllib.parse import urlsplit
 
-from argosy.bundle.charts import Credentials
+from argosy.bundle.charts import Credentials, host_of
 from argosy.errors import InvalidInput, NotFound
 from argosy.names import check_name
 from hub.models import SourceSecret
@@ -84,12 +83,18 @@ _HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:[0-9]{1,
 
 
 def repo_host(text: str) -> str:
-    """`HOST[:PORT]` in lower case, as the chart fetcher looks hosts up; a repository URL is
-    reduced to its host (pure). InvalidInput for anything else."""
+    """`HOST[:PORT]` in lower case, as the chart fetcher looks hosts up (`host_of`, so an IPv6
+    `[::1]:8443` is kept as `::1:8443`); a repository URL is reduced to its host (pure).
+    InvalidInput for anything else."""
     text = text.strip().lower()
-    if "://" in text:
-        parts = urlsplit(text)
-        text = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
-    if not _HOST.match(text):
+    if "://" not in text:
+        if not _HOST.match(text):
+            raise InvalidInput(f"--helm-repo-host {text!r}: not HOST or HOST:PORT")
+        text = f"https://{text}"
+    try:
+        host = host_of(text)
+    except ValueError:  # a port out of range
+        host = ""
+    if not host:
         raise InvalidInput(f"--helm-repo-host {text!r}: not HOST or HOST:PORT")
-    return text
+    return host
