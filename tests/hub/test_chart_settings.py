@@ -1,4 +1,4 @@
-"""The hub's chart cache and chart credentials settings, from flags and from the environment."""
+"""The hub's chart cache, credentials and CA settings, from flags and from the environment."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from argosy.bundle.charts import DEFAULT_CACHE_BYTES
+from argosy.bundle.charts import DEFAULT_CACHE_BYTES, trust
+from argosy.errors import InvalidInput
 from hub.app import parse_settings
 
 
@@ -29,3 +30,18 @@ def test_chart_settings_from_the_environment_and_defaults(monkeypatch: pytest.Mo
 def test_a_cache_of_no_bytes_is_refused_naming_the_flag() -> None:
     with pytest.raises(SystemExit):
         parse_settings(["--chart-cache-bytes", "0"])
+
+
+def test_chart_ca_from_flag_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parse_settings([]).chart_ca is None
+    assert parse_settings(["--chart-ca", "/etc/ca.pem"]).chart_ca == Path("/etc/ca.pem")
+    monkeypatch.setenv("ARGOSY_HUB_CHART_CA", "/run/ca.pem")
+    assert parse_settings([]).chart_ca == Path("/run/ca.pem")
+
+
+def test_a_chart_ca_file_without_a_certificate_is_refused_naming_it(tmp_path: Path) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    for path in (bad, tmp_path / "missing.pem"):
+        with pytest.raises(InvalidInput, match=f"{path}: cannot read chart repository CA"):
+            trust(path)
