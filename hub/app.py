@@ -28,6 +28,7 @@ from argosy.bundle.charts import (
     credentials_from_file,
     trust,
 )
+from argosy.errors import InvalidInput
 from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
@@ -520,6 +521,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         except OSError as exc:
             parser.error(f"--webhook-secret-file {args.webhook_secret_file}: {exc.strerror}")
     try:
+        # Read now as well as at start, so a bad file is one line naming it, not a traceback.
+        if args.chart_ca is not None:
+            trust(args.chart_ca)
+        if args.chart_credentials is not None:
+            credentials_from_file(args.chart_credentials)
         return Settings(
             listen=args.listen,
             data_dir=args.data_dir or default_data_dir(),
@@ -543,7 +549,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             webhook_listen=args.webhook_listen,
             webhook_secret=webhook_secret,
         )
-    except ValueError as exc:
+    except (ValueError, InvalidInput) as exc:
         parser.error(str(exc))
 
 

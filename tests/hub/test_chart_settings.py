@@ -45,3 +45,16 @@ def test_a_chart_ca_file_without_a_certificate_is_refused_naming_it(tmp_path: Pa
     for path in (bad, tmp_path / "missing.pem"):
         with pytest.raises(InvalidInput, match=f"{path}: cannot read chart repository CA"):
             trust(path)
+
+
+def test_bad_chart_files_are_a_usage_error_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "c.yaml").write_text("host: 1\n")
+    for argv, said in [
+        (["--chart-ca", str(tmp_path / "no.pem")], "no.pem: cannot read chart repository CA"),
+        (["--chart-credentials", str(tmp_path / "c.yaml")], "c.yaml: host: needs username"),
+    ]:
+        with pytest.raises(SystemExit):
+            parse_settings(argv)
+        assert said in capsys.readouterr().err
