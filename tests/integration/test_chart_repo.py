@@ -8,6 +8,7 @@ repository requires; with another CA, the apply is refused with an error naming 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import grpc
@@ -40,8 +41,9 @@ async def test_chart_from_repository_is_fetched_once_and_becomes_ready(tmp_path:
 
 
 async def test_https_repository_with_private_ca_and_credentials_from_a_hub_secret(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     server_tls, ca = tls_server(tmp_path)
     private = ChartRepo(require_auth=Credentials("hub", "s3cret").header())
     async with serving(private, tls=server_tls) as repo:
@@ -62,6 +64,11 @@ async def test_https_repository_with_private_ca_and_credentials_from_a_hub_secre
             await _apply_and_converge(
                 hub, repo, tmp_path, spokes=6, auth=Credentials("hub", "s3cret")
             )
+            names = await hub.stub.ListSecrets(fleet_pb2.ListSecretsRequest(), timeout=5)
+            assert list(names.names) == ["charts"]
+    assert "hub.reloading" in caplog.text  # the hub's logs were captured: none has it
+    assert "s3cret" not in caplog.text
+    assert Credentials("hub", "s3cret").header() not in caplog.text
 
 
 async def test_https_repository_signed_by_an_untrusted_ca_is_an_error_naming_the_url(
