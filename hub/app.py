@@ -24,8 +24,11 @@ from argosy.bundle.charts import (
     DEFAULT_CACHE_BYTES,
     ArchiveCache,
     ChartFetcher,
+    FirstOf,
     credentials_from_file,
+    trust,
 )
+from argosy.errors import InvalidInput
 from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
@@ -93,7 +96,10 @@ class Settings:
     """Most bytes of Helm chart archives kept in DATA_DIR/charts (least recently used go)."""
     chart_credentials: Path | None = None
     """YAML of chart repository credentials by host (`HOST[:PORT]: {username, password}`);
-    each host's are sent to that host only."""
+    each host's are sent to that host only. Secrets with --helm-repo-host are the other way;
+    for a host in both, the file wins."""
+    chart_ca: Path | None = None
+    """PEM CA certificates trusted, besides the system's, for HTTPS chart repositories."""
     webhook_listen: str = ""
     """host:port for git push webhooks (TLS with the hub's certificate); off when empty."""
     webhook_secret: str = field(default="", repr=False)
@@ -241,11 +247,13 @@ class Hub:
             book = StatusBook()
             # Remote Helm charts: fetched once per (repo, chart, version), kept by content
             # in the data dir within a size bound, shared by every render.
+            # Credentials from the operator's file first, then from the secrets in the store.
+            secrets = Secrets(store)
+            from_file = (credentials_from_file(s.chart_credentials),) if s.chart_credentials else ()
             charts = ChartFetcher(
                 ArchiveCache(s.data_dir / "charts", max_bytes=s.chart_cache_bytes),
-                credentials=credentials_from_file(s.chart_credentials)
-                if s.chart_credentials
-                else None,
+                credentials=FirstOf((*from_file, secrets)),
+                tls=trust(s.chart_ca) if s.chart_ca else None,
             )
             renderer = Renderer(charts=charts)
             host = s.listen.rpartition(":")[0]
@@ -284,7 +292,7 @@ class Hub:
                 admin_auth=admin_auth,
                 ca_pem=tls.ca.cert_pem if tls else b"",
                 repos=git_source,
-                secrets=Secrets(store),
+                secrets=secrets,
             )
             broadcaster = fleet_service.broadcaster
             self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
@@ -489,6 +497,12 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         help="YAML file: chart repository credentials by host (HOST[:PORT]: {username, password})",
     )
     parser.add_argument(
+        "--chart-ca",
+        type=Path,
+        default=Path(env["ARGOSY_HUB_CHART_CA"]) if env.get("ARGOSY_HUB_CHART_CA") else None,
+        help="PEM file: CAs trusted, besides the system's, for HTTPS chart repositories",
+    )
+    parser.add_argument(
         "--webhook-listen",
         default=env.get("ARGOSY_HUB_WEBHOOK_LISTEN", ""),
         help="HOST:PORT for GitHub/GitLab push webhooks over TLS (default: off)",
@@ -507,6 +521,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         except OSError as exc:
             parser.error(f"--webhook-secret-file {args.webhook_secret_file}: {exc.strerror}")
     try:
+        # Read now as well as at start, so a bad file is one line naming it, not a traceback.
+        if args.chart_ca is not None:
+            trust(args.chart_ca)
+        if args.chart_credentials is not None:
+            credentials_from_file(args.chart_credentials)
         return Settings(
             listen=args.listen,
             data_dir=args.data_dir or default_data_dir(),
@@ -526,10 +545,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             ca_key=args.ca_key,
             chart_cache_bytes=args.chart_cache_bytes,
             chart_credentials=args.chart_credentials,
+            chart_ca=args.chart_ca,
             webhook_listen=args.webhook_listen,
             webhook_secret=webhook_secret,
         )
-    except ValueError as exc:
+    except (ValueError, InvalidInput) as exc:
         parser.error(str(exc))
 
 

@@ -142,3 +142,6 @@ class SourceSecret:
     ssh_key: bytes = field(default=b"", repr=False)
     known_hosts: str = ""
     created: int = 0
+    helm_repo_hosts: tuple[str, ...] = ()
+    """Chart repository hosts (`host` or `host:port`, lower case) these basic credentials are
+    for; empty for a git secret (Fleet's helmSecretName, scoped like its helmRepoURLRegex)."""

@@ -150,6 +150,7 @@ class RepoMethods:
                 ssh_key=s.ssh_key,
                 known_hosts=s.known_hosts,
                 created=int(time.time()),
+                helm_repo_hosts=tuple(s.helm_repo_hosts),
             )
         )
         return fleet_pb2.CreateSecretResponse()

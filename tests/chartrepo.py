@@ -1,8 +1,10 @@
-"""A Helm chart repository served over HTTP on 127.0.0.1 by the test, in the test's event loop.
+"""A Helm chart repository served over HTTP(S) on 127.0.0.1 by the test, in the test's event loop.
 
 It serves `index.yaml` and chart archives built here with tarfile, records every request (path
-and Authorization header) so tests can count fetches and see where credentials went, and can
-answer a path with a redirect to another server.
+and Authorization header) so tests can count fetches and see where credentials went, can
+answer a path with a redirect to another server, can refuse requests without the expected
+Authorization (401, as a private repository does), and serves HTTPS with a test CA's
+certificate when given a TLS context (`tls_server`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import ssl
 import tarfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
 from aiohttp import web
+
+from argosy import pki
 
 CHART_YAML = "apiVersion: v2\nname: {name}\nversion: {version}\n"
 TEMPLATE = (
@@ -47,10 +53,11 @@ class ChartRepo:
     files: dict[str, bytes] = field(default_factory=dict)
     redirects: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Authorization)
+    require_auth: str | None = None  # the Authorization header every request must carry
 
     @property
     def host(self) -> str:
-        return self.url.removeprefix("http://")
+        return self.url.split("://", 1)[1]
 
     def add_charts(
         self, charts: Mapping[str, list[str]], *, digests: Mapping[str, str] | None = None
@@ -71,13 +78,32 @@ class ChartRepo:
         return [p for p, _ in self.requests]
 
 
+def tls_server(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context for 127.0.0.1 signed by a new test CA, and that CA's PEM file."""
+    ca = pki.new_ca("argosy-test-chart-ca")
+    leaf = pki.server_cert(ca, ["127.0.0.1"], days=1)
+    (directory / "chart-ca.pem").write_bytes(ca.cert_pem)
+    (directory / "chart-server.pem").write_bytes(leaf.cert_pem)
+    (directory / "chart-server.key").write_bytes(leaf.key_pem)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "chart-server.pem", directory / "chart-server.key")
+    return context, directory / "chart-ca.pem"
+
+
 @asynccontextmanager
-async def serving(repo: ChartRepo | None = None) -> AsyncIterator[ChartRepo]:
+async def serving(
+    repo: ChartRepo | None = None, *, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[ChartRepo]:
     repo = repo or ChartRepo()
 
     async def handle(request: web.Request) -> web.StreamResponse:
         path = request.path.lstrip("/")
         repo.requests.append((path, request.headers.get("Authorization")))
+        if (
+            repo.require_auth is not None
+            and request.headers.get("Authorization") != repo.require_auth
+        ):
+            raise web.HTTPUnauthorized()
         if path in repo.redirects:
             raise web.HTTPFound(repo.redirects[path])
         if path not in repo.files:
@@ -88,10 +114,10 @@ async def serving(repo: ChartRepo | None = None) -> AsyncIterator[ChartRepo]:
     app.router.add_get("/{tail:.*}", handle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
     host, port = runner.addresses[0][:2]
-    repo.url = f"http://{host}:{port}"
+    repo.url = f"{'https' if tls else 'http'}://{host}:{port}"
     try:
         yield repo
     finally:

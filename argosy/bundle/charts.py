@@ -12,7 +12,8 @@ size fetches each (repo, chart, version) once: on the hub, every render shares o
 
 Credentials are looked up by the host of each URL actually requested (`ChartCredentials`), and
 redirects are followed by hand, so a repository's credentials never reach another host, even
-when its index or a redirect points there (Fleet's helmRepoURLRegex leak).
+when its index or a redirect points there (Fleet's helmRepoURLRegex leak). HTTPS repositories
+signed by a private CA are trusted through the `ssl` context the fetcher is given.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import base64
 import hashlib
 import os
 import re
+import ssl
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -305,11 +307,11 @@ class Credentials:
 class ChartCredentials(Protocol):
     """The credentials for one host (`host` or `host:port`, lower case), None for none.
 
-    The hub fills this from its secret store; the fetcher asks once per URL it requests, with
-    that URL's own host, and never sends one host's credentials to another.
+    The hub fills this from its secret store (so it is async); the fetcher asks once per URL it
+    requests, with that URL's own host, and never sends one host's credentials to another.
     """
 
-    def lookup(self, host: str) -> Credentials | None: ...
+    async def lookup(self, host: str) -> Credentials | None: ...
 
 
 @dataclass(frozen=True)
@@ -318,15 +320,41 @@ class StaticCredentials:
 
     by_host: Mapping[str, Credentials] = field(default_factory=dict)
 
-    def lookup(self, host: str) -> Credentials | None:
+    async def lookup(self, host: str) -> Credentials | None:
         return self.by_host.get(host.lower())
+
+
+@dataclass(frozen=True)
+class FirstOf:
+    """The first of several sources that has credentials for a host (the hub: its
+    --chart-credentials file, then its secrets)."""
+
+    sources: tuple[ChartCredentials, ...]
+
+    async def lookup(self, host: str) -> Credentials | None:
+        for source in self.sources:
+            found = await source.lookup(host)
+            if found is not None:
+                return found
+        return None
+
+
+def trust(ca_file: Path) -> ssl.SSLContext:
+    """A TLS context trusting the system's CAs and those in ca_file (PEM): chart repositories
+    signed by a private CA. InvalidInput naming the file when it holds no certificate."""
+    context = ssl.create_default_context()
+    try:
+        context.load_verify_locations(cafile=str(ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidInput(f"{ca_file}: cannot read chart repository CA: {exc}") from None
+    return context
 
 
 def credentials_from_file(path: Path) -> StaticCredentials:
     """Credentials by host from a YAML file: `HOST[:PORT]: {username: U, password: P}`.
 
-    Until the hub's secret store provides them, this is how an operator gives them; the file
-    is read once at start and its contents are never logged.
+    The hub's secrets (`argosy secret create --helm-repo-host`) are the other way to give them;
+    the file is read once at start and its contents are never logged.
     """
     try:
         data = yaml.safe_load(path.read_text())
@@ -430,6 +458,7 @@ class ChartFetcher:
         resolve_ttl: float = RESOLVE_TTL,
         clock: Callable[[], float] = time.monotonic,
         oci_plain_http: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._cache = cache or ArchiveCache(None)
         self._credentials = credentials or StaticCredentials()
@@ -439,6 +468,8 @@ class ChartFetcher:
         # OCI registries are reached over HTTPS unless this is set (a registry on a private
         # network, or a test's); chart repositories say their scheme in their URL.
         self._oci_plain_http = oci_plain_http
+        # None: the system's CAs (aiohttp's default); a context: also a private CA's.
+        self._tls = tls
         self._resolved: dict[Key, tuple[str, float]] = {}  # key -> (digest, expiry)
         self._inflight: dict[Key, asyncio.Future[bytes]] = {}
         self.requests = 0
@@ -514,12 +545,13 @@ class ChartFetcher:
         credentials, so a redirect to another host never carries the first one's."""
         timeout = aiohttp.ClientTimeout(total=self._time_limit)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
+            connector = aiohttp.TCPConnector(ssl=self._tls if self._tls is not None else True)
+            async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
                 for _ in range(MAX_REDIRECTS + 1):
                     if urlsplit(url).scheme not in ("http", "https"):
                         raise InvalidInput(f"{where}: {redact(url)}: not an http(s) URL")
                     headers = {}
-                    creds = self._credentials.lookup(host_of(url))
+                    creds = await self._credentials.lookup(host_of(url))
                     if creds is not None:
                         headers["Authorization"] = creds.header()
                     self.requests += 1
@@ -536,6 +568,11 @@ class ChartFetcher:
                             raise InvalidInput(f"{where}: {redact(url)}: over {limit} bytes")
                         return data
                 raise InvalidInput(f"{where}: {redact(url)}: more than {MAX_REDIRECTS} redirects")
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise InvalidInput(
+                f"{where}: fetching {redact(url)}: its TLS certificate is not trusted "
+                f"({exc.certificate_error}); a private CA is given to the hub with --chart-ca"
+            ) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise InvalidInput(f"{where}: fetching {redact(url)}: {exc}") from None
         except TimeoutError:
@@ -544,7 +581,8 @@ class ChartFetcher:
             ) from None
 
     async def _pull_oci(self, ref: ChartRef, *, where: str) -> bytes:
-        creds = self._credentials.lookup(host_of(ref.location.replace("oci://", "https://", 1)))
+        url = ref.location.replace("oci://", "https://", 1)
+        creds = await self._credentials.lookup(host_of(url))
         self.requests += 1
         with tempfile.TemporaryDirectory(prefix="argosy-oci-") as tmp:
             return await engines.helm_pull(

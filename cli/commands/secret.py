@@ -1,4 +1,5 @@
-"""`argosy secret create|list|delete`: credentials the hub fetches repositories with.
+"""`argosy secret create|list|delete`: credentials the hub fetches repositories with (git
+repositories, and with --helm-repo-host, chart repositories on those hosts).
 
 The password is read from stdin, never from the command line (where `ps` and shell history
 would keep it); key files are read here and sent once. The hub never sends a secret back.
@@ -28,6 +29,13 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     create.add_argument("--ssh-key", type=Path, default=None, help="private key file")
     create.add_argument("--known-hosts", type=Path, default=None, help="known_hosts file")
+    create.add_argument(
+        "--helm-repo-host",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help="a chart repository host these credentials are sent to (and no other); repeatable",
+    )
     output_flag(actions.add_parser("list", help="secret names (never their content)"))
     actions.add_parser("delete", help="delete an unused secret").add_argument("name")
 
@@ -53,6 +61,7 @@ def spec_of(args: argparse.Namespace) -> fleet_pb2.SecretSpec:
         password=password,
         ssh_key=_read(args.ssh_key, "--ssh-key"),
         known_hosts=_read(args.known_hosts, "--known-hosts").decode("utf-8", "replace"),
+        helm_repo_hosts=args.helm_repo_host,
     )
 
 

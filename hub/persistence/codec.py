@@ -172,7 +172,7 @@ def admin_token_from_row(row: Row) -> AdminTokenRecord:
 # name, url, ref_kind, ref, paths, interval_ms, secret, labels, created
 REPO_COLUMNS = "name, url, ref_kind, ref, paths, interval_ms, secret, labels, created"
 # name, username, password, ssh_key, known_hosts, created
-SOURCE_SECRET_COLUMNS = "name, username, password, ssh_key, known_hosts, created"
+SOURCE_SECRET_COLUMNS = "name, username, password, ssh_key, known_hosts, created, helm_repo_hosts"
 
 
 def repo_to_row(repo: RepoRecord) -> tuple[Any, ...]:
@@ -214,6 +214,7 @@ def source_secret_to_row(secret: SourceSecret) -> tuple[Any, ...]:
         secret.ssh_key,
         secret.known_hosts,
         secret.created,
+        json.dumps(list(secret.helm_repo_hosts)),
     )
 
 
@@ -226,4 +227,5 @@ def source_secret_from_row(row: Row) -> SourceSecret:
         ssh_key=bytes(row[3]),
         known_hosts=row[4],
         created=int(row[5]),
+        helm_repo_hosts=tuple(json.loads(row[6])),
     )

@@ -96,6 +96,13 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             ssh_key BLOB NOT NULL, known_hosts TEXT NOT NULL, created INTEGER NOT NULL);
         """,
     ),
+    Migration(
+        3,
+        "chart repository hosts of source secrets",
+        """
+        ALTER TABLE source_secrets ADD COLUMN helm_repo_hosts TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -206,6 +213,13 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             known_hosts TEXT NOT NULL,
             created BIGINT NOT NULL
         );
+        """,
+    ),
+    Migration(
+        5,
+        "chart repository hosts of source secrets",
+        """
+        ALTER TABLE source_secrets ADD COLUMN helm_repo_hosts TEXT NOT NULL DEFAULT '[]';
         """,
     ),
 )

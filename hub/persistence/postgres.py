@@ -432,10 +432,11 @@ class PostgresStore:
         async with self._transaction() as conn:
             await conn.execute(
                 f"INSERT INTO source_secrets ({SOURCE_SECRET_COLUMNS}) "
-                "VALUES ($1, $2, $3, $4, $5, $6) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7) "
                 "ON CONFLICT (name) DO UPDATE SET username = excluded.username, "
                 "password = excluded.password, ssh_key = excluded.ssh_key, "
-                "known_hosts = excluded.known_hosts, created = excluded.created",
+                "known_hosts = excluded.known_hosts, created = excluded.created, "
+                "helm_repo_hosts = excluded.helm_repo_hosts",
                 *source_secret_to_row(secret),
             )
 

@@ -405,7 +405,7 @@ class SqliteStore:
             with _transaction(conn):
                 conn.execute(
                     f"INSERT OR REPLACE INTO source_secrets({SOURCE_SECRET_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     source_secret_to_row(secret),
                 )
 

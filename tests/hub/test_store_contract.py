@@ -591,9 +591,14 @@ async def test_source_secrets_round_trip_and_list_names_only(store: Store) -> No
     assert await store.get_source_secret("basic") == basic
     assert await store.get_source_secret("nope") is None
     assert await store.list_source_secrets() == ["basic", "ssh"]
-    rotated = SourceSecret("basic", username="me", password=b"new", created=4)
+    rotated = SourceSecret(
+        "basic", username="me", password=b"new", created=4, helm_repo_hosts=("h", "h2:8443")
+    )
     await store.put_source_secret(rotated)
     assert await store.get_source_secret("basic") == rotated
+    rotated = SourceSecret("basic", username="me", password=b"new", created=5)
+    await store.put_source_secret(rotated)
+    assert await store.get_source_secret("basic") == rotated  # hosts replaced too
     await store.delete_source_secret("ssh")
     assert await store.list_source_secrets() == ["basic"]
 

@@ -629,18 +629,20 @@ class SyncRepoResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class SecretSpec(_message.Message):
-    __slots__ = ("name", "username", "password", "ssh_key", "known_hosts")
+    __slots__ = ("name", "username", "password", "ssh_key", "known_hosts", "helm_repo_hosts")
     NAME_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     SSH_KEY_FIELD_NUMBER: _ClassVar[int]
     KNOWN_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    HELM_REPO_HOSTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     username: str
     password: bytes
     ssh_key: bytes
     known_hosts: str
-    def __init__(self, name: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[bytes] = ..., ssh_key: _Optional[bytes] = ..., known_hosts: _Optional[str] = ...) -> None: ...
+    helm_repo_hosts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., username: _Optional[str] = ..., password: _Optional[bytes] = ..., ssh_key: _Optional[bytes] = ..., known_hosts: _Optional[str] = ..., helm_repo_hosts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateSecretRequest(_message.Message):
     __slots__ = ("spec",)

@@ -120,3 +120,15 @@ async def test_secret_from_key_files(tmp_path: Path) -> None:
     assert (request.spec.ssh_key, request.spec.known_hosts) == (b"KEY\n", "host ssh-ed25519 AAAA\n")
     with pytest.raises(InvalidInput, match="--ssh-key"):
         await run(hub, "secret", "create", "ssh", "--ssh-key", str(tmp_path / "nope"))
+
+
+async def test_secret_for_chart_repository_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = FakeHub()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"pw\n")))
+    await run(
+        hub, "secret", "create", "charts", "--username", "me", "--password-stdin",
+        "--helm-repo-host", "charts.example.com", "--helm-repo-host", "127.0.0.1:8443",
+    )  # fmt: skip
+    ((_, request),) = hub.fake.calls
+    assert isinstance(request, fleet_pb2.CreateSecretRequest)
+    assert list(request.spec.helm_repo_hosts) == ["charts.example.com", "127.0.0.1:8443"]
