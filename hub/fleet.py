@@ -454,6 +454,16 @@ class Fleet:
         if cluster_id in self.inventory.clusters:
             self.deployments.on_stream_closed(cluster_id)
 
+    def cut(self, cluster_id: str, reason: str) -> bool:
+        """Close the cluster's stream here, if any (its credential is no longer good), and
+        detach it as a stream that ended would be: other replicas and status see it gone."""
+        listener = self.liveness.listeners.get(cluster_id)
+        if listener is None:
+            return False
+        listener.close(reason)
+        self.detach(cluster_id, listener)
+        return True
+
     # Methods, not attributes bound to the deployments' own: bench/hubproc.py wraps them on the
     # class to observe acks and reports. One call frame each.
     def on_ack(self, cluster_id: str, *, bundle: str, revision: str, error: str) -> None:

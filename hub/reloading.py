@@ -155,10 +155,8 @@ class Reloading:
             replaced = old is not None and (
                 old.credential_hash != rec.credential_hash or rec.revoked
             )
-            if replaced and fleet.liveness.cut(
-                cluster_id, "cluster re-registered or revoked on another replica"
-            ):
-                fleet.liveness.went_down(cluster_id)
+            if replaced:
+                fleet.cut(cluster_id, "cluster re-registered or revoked on another replica")
             connected = fleet.liveness.connected(cluster_id)
             fleet.status.put_cluster(
                 cluster_id,
