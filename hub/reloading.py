@@ -157,17 +157,7 @@ class Reloading:
             )
             if replaced:
                 fleet.cut(cluster_id, "cluster re-registered or revoked on another replica")
-            connected = fleet.liveness.connected(cluster_id)
-            fleet.status.put_cluster(
-                cluster_id,
-                ClusterInfo(
-                    rec.name,
-                    rec.labels,
-                    connected=connected,
-                    ever_connected=connected,
-                    offline=fleet.liveness.offline(cluster_id),
-                ),
-            )
+            fleet.status.put_cluster(cluster_id, ClusterInfo(rec.name, rec.labels))
             fleet.refresh_memberships([cluster_id])
             fleet.commit(
                 await fleet.plan(inventory.loaded(), {cluster_id: rec}), prune=old is not None
