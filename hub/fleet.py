@@ -279,15 +279,14 @@ class Fleet:
                     plan, cluster_name=self.inventory.cluster_name, held=self._held_renders
                 )
             )
+            # The largest render of each bundle, in one pass over the plan.
+            largest: dict[str, int] = {}
+            for (_, n), r in plan.items():
+                if isinstance(r, Rendered):
+                    largest[n] = max(largest.get(n, 0), len(r.resources))
             for bundle in loaded:
-                sizes = [
-                    len(r.resources)
-                    for (_, n), r in plan.items()
-                    if n == bundle.name and isinstance(r, Rendered)
-                ]
-                if not sizes:
-                    sizes = [probes[bundle.name]]
-                self._limits.check_resources(bundle.name, max(sizes))
+                size = largest[bundle.name] if bundle.name in largest else probes[bundle.name]
+                self._limits.check_resources(bundle.name, size)
                 old = self.inventory.bundles.get(bundle.name)
                 changed = old is None or old[0].revision != bundle.revision
                 record = BundleRecord(
@@ -295,7 +294,7 @@ class Fleet:
                     labels=dict(bundle.labels),
                     files=dict(bundle.files),
                     revision=bundle.revision,
-                    resource_count=max(sizes),
+                    resource_count=size,
                     created=old[0].created if old else now,
                     updated=now if changed or old is None else old[0].updated,
                 )
@@ -305,7 +304,7 @@ class Fleet:
                         bundle.name,
                         bundle.revision,
                         changed,
-                        max(sizes),
+                        size,
                         tuple(warnings.get(bundle.name, ())),
                     )
                 )
