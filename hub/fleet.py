@@ -102,7 +102,6 @@ class Fleet:
         self.connected = self.liveness.connected
         self.offline = self.liveness.offline
         self.desired = deployments.of_cluster
-        self.live_rendered = self.revisions.get
         self.rendered = self.revisions.fetch
         self.rollout = self.rollouts.current
         self.authenticate = self.registration.authenticate

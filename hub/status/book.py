@@ -178,9 +178,6 @@ class StatusBook:
         """Something shown with the bundle (its rollout) changed."""
         self._touch(bundle=bundle)
 
-    def groups_of(self, cluster_id: str) -> set[str]:
-        return self._cluster_groups.get(cluster_id, set())
-
     def remove_cluster(self, cluster_id: str) -> None:
         for bundle, c in [k for k in self._states if k[1] == cluster_id]:
             self.set_state(bundle, c, None)
