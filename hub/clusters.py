@@ -64,7 +64,7 @@ class Clusters:
                 await fleet.store.forget_revoked_name(name)
             fleet.inventory.put_cluster(record)
             # A re-registration replaces the old credential: cut the stream that used it.
-            fleet.liveness.cut(cluster_id, "cluster re-registered")
+            fleet.cut(cluster_id, "cluster re-registered")
             fleet.status.put_cluster(cluster_id, ClusterInfo(name, record.labels))
             fleet.refresh_memberships([cluster_id])
             await fleet.commit_stored(
@@ -96,9 +96,7 @@ class Clusters:
             if cluster is None:
                 raise NotFound(f"cluster {name!r} not found")
             fleet.inventory.put_cluster(await fleet.registration.revoke(cluster))
-            if fleet.liveness.cut(cluster.id, "cluster revoked"):
-                fleet.status.set_connected(cluster.id, False)
-                fleet.liveness.went_down(cluster.id)
+            fleet.cut(cluster.id, "cluster revoked")
             log.warning("revoked cluster %s", name)
 
     async def delete_cluster(self, name: str) -> None:
@@ -115,7 +113,7 @@ class Clusters:
 
     def drop_cluster(self, cluster_id: str) -> None:
         fleet = self._fleet
-        fleet.liveness.cut(cluster_id, "cluster deleted")
+        fleet.cut(cluster_id, "cluster deleted")
         bundles = fleet.deployments.drop_cluster(cluster_id)
         fleet.writer.forget_cluster(cluster_id, bundles)
         for bundle in bundles:

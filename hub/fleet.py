@@ -102,7 +102,6 @@ class Fleet:
         self.connected = self.liveness.connected
         self.offline = self.liveness.offline
         self.desired = deployments.of_cluster
-        self.live_rendered = self.revisions.get
         self.rendered = self.revisions.fetch
         self.rollout = self.rollouts.current
         self.authenticate = self.registration.authenticate
@@ -279,15 +278,14 @@ class Fleet:
                     plan, cluster_name=self.inventory.cluster_name, held=self._held_renders
                 )
             )
+            # The largest render of each bundle, in one pass over the plan.
+            largest: dict[str, int] = {}
+            for (_, n), r in plan.items():
+                if isinstance(r, Rendered):
+                    largest[n] = max(largest.get(n, 0), len(r.resources))
             for bundle in loaded:
-                sizes = [
-                    len(r.resources)
-                    for (_, n), r in plan.items()
-                    if n == bundle.name and isinstance(r, Rendered)
-                ]
-                if not sizes:
-                    sizes = [probes[bundle.name]]
-                self._limits.check_resources(bundle.name, max(sizes))
+                size = largest[bundle.name] if bundle.name in largest else probes[bundle.name]
+                self._limits.check_resources(bundle.name, size)
                 old = self.inventory.bundles.get(bundle.name)
                 changed = old is None or old[0].revision != bundle.revision
                 record = BundleRecord(
@@ -295,7 +293,7 @@ class Fleet:
                     labels=dict(bundle.labels),
                     files=dict(bundle.files),
                     revision=bundle.revision,
-                    resource_count=max(sizes),
+                    resource_count=size,
                     created=old[0].created if old else now,
                     updated=now if changed or old is None else old[0].updated,
                 )
@@ -305,7 +303,7 @@ class Fleet:
                         bundle.name,
                         bundle.revision,
                         changed,
-                        max(sizes),
+                        size,
                         tuple(warnings.get(bundle.name, ())),
                     )
                 )
@@ -453,6 +451,16 @@ class Fleet:
             self.peers.publish("detach", ids=[cluster_id])
         if cluster_id in self.inventory.clusters:
             self.deployments.on_stream_closed(cluster_id)
+
+    def cut(self, cluster_id: str, reason: str) -> bool:
+        """Close the cluster's stream here, if any (its credential is no longer good), and
+        detach it as a stream that ended would be: other replicas and status see it gone."""
+        listener = self.liveness.listeners.get(cluster_id)
+        if listener is None:
+            return False
+        listener.close(reason)
+        self.detach(cluster_id, listener)
+        return True
 
     # Methods, not attributes bound to the deployments' own: bench/hubproc.py wraps them on the
     # class to observe acks and reports. One call frame each.

@@ -155,21 +155,9 @@ class Reloading:
             replaced = old is not None and (
                 old.credential_hash != rec.credential_hash or rec.revoked
             )
-            if replaced and fleet.liveness.cut(
-                cluster_id, "cluster re-registered or revoked on another replica"
-            ):
-                fleet.liveness.went_down(cluster_id)
-            connected = fleet.liveness.connected(cluster_id)
-            fleet.status.put_cluster(
-                cluster_id,
-                ClusterInfo(
-                    rec.name,
-                    rec.labels,
-                    connected=connected,
-                    ever_connected=connected,
-                    offline=fleet.liveness.offline(cluster_id),
-                ),
-            )
+            if replaced:
+                fleet.cut(cluster_id, "cluster re-registered or revoked on another replica")
+            fleet.status.put_cluster(cluster_id, ClusterInfo(rec.name, rec.labels))
             fleet.refresh_memberships([cluster_id])
             fleet.commit(
                 await fleet.plan(inventory.loaded(), {cluster_id: rec}), prune=old is not None

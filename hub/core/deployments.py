@@ -219,7 +219,7 @@ class Deployments:
         else:
             self.offline.discard(cluster_id)
         for dep in self.of_cluster(cluster_id).values():
-            self.changed(dep)
+            self.changed(dep, persist=False)  # offline is no column: only the state moves
 
     # --- what spokes say ----------------------------------------------------------------------
 
@@ -268,7 +268,7 @@ class Deployments:
         for dep in self.of_cluster(cluster_id).values():
             if dep.sent != dep.acked:
                 dep.sent = dep.acked
-                self.changed(dep)
+                self.changed(dep, persist=False)  # `sent` is not stored either
 
     def import_rows(
         self, rows: Iterable[DeploymentRecord], *, skip: Container[str] = frozenset()

@@ -143,6 +143,3 @@ class Inventory:
             for dep_name, _ in self.dependencies(name):
                 out.setdefault(dep_name, set()).add(name)
         return out
-
-    def known(self, names: Iterable[str]) -> list[str]:
-        return [n for n in names if n in self.bundles]

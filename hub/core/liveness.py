@@ -73,14 +73,6 @@ class Liveness:
             self._presence.set_connected(cluster_id, False)
         return True
 
-    def cut(self, cluster_id: str, reason: str) -> bool:
-        """Close the cluster's stream here, if any (its credential is no longer good)."""
-        listener = self.listeners.pop(cluster_id, None)
-        if listener is None:
-            return False
-        listener.close(reason)
-        return True
-
     def remote_attached(self, origin: str, cluster_ids: Iterable[str], *, attached: bool) -> None:
         """A cluster's stream opened (or closed) on replica `origin`."""
         for cluster_id in cluster_ids:

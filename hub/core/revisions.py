@@ -24,13 +24,13 @@ class Revisions:
         self.live[rendered.revision] = rendered
 
     def unstored(self, plan: Plan) -> dict[str, bytes]:
-        """Rendered revisions of plan that the store does not hold yet."""
+        """Rendered revisions of plan that the store does not hold yet, each encoded once
+        (many clusters share a revision)."""
+        distinct = {r.revision: r for r in plan.values() if isinstance(r, Rendered)}
         return {
-            r.revision: r.encode()
-            for r in plan.values()
-            if isinstance(r, Rendered)
-            and r.revision not in self.live
-            and self._old.get(r.revision) is None
+            revision: r.encode()
+            for revision, r in distinct.items()
+            if revision not in self.live and self._old.get(revision) is None
         }
 
     def prune(self, wanted: Iterable[str]) -> None:

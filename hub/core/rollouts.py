@@ -61,7 +61,10 @@ class Rollouts:
         self, bundle: str, cluster_id: str, old: State | None, new: State | None
     ) -> None:
         if new is None:
-            return  # removed: whoever removed it re-gates the bundle
+            # Removed (its bundle no longer reaches the cluster): a settled bundle's counts
+            # still hold the cluster, and a dependent may now be waiting for nothing here.
+            self.regate(bundle, *self._dependents.get(bundle, ()))
+            return
         # A settled bundle has nothing left to release: it is re-gated only when the change
         # completes (or reopens) a partition or is a failure, so status churn costs O(1).
         progress = self._settled.get(bundle)

@@ -20,6 +20,10 @@ class Revisions(Protocol):
     async def rendered(self, revision: str) -> Rendered | None: ...
 
 
+class RevisionMissing(Exception):
+    """A deployment names a revision neither memory nor the store holds."""
+
+
 @dataclass
 class SendCounters:
     full: int = 0
@@ -52,7 +56,7 @@ class PayloadCache:
             return hit, not base
         rendered = await self._fleet.rendered(target)
         if rendered is None:
-            raise LookupError(f"revision {target} of bundle {bundle} is not stored")
+            raise RevisionMissing(f"revision {target} of bundle {bundle} is not stored")
         base_rendered = await self._fleet.rendered(base) if base else None
         if base and base_rendered is None:
             # The spoke holds a revision this hub no longer has: send everything.

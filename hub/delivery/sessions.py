@@ -18,7 +18,7 @@ from typing import Protocol
 
 from argosy.api.v1 import spoke_pb2
 from hub.core.deployments import Deployment, StatusUpdate
-from hub.delivery.payloads import PayloadCache
+from hub.delivery.payloads import PayloadCache, RevisionMissing
 from hub.models import ClusterRecord, ResourceStateRecord
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class SpokeSession:
             return
         try:
             chunks, full = await self._payloads.upsert(bundle, held, target)
-        except LookupError as exc:
+        except RevisionMissing as exc:
             # Never expected (revisions are stored before any deployment names them); one
             # bundle failing must not take the stream down.
             log.error("cluster %s: %s", self.cluster.name, exc)

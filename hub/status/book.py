@@ -145,9 +145,19 @@ class StatusBook:
         self.changed.set()
 
     def put_cluster(self, cluster_id: str, info: ClusterInfo) -> None:
+        """Show a cluster, or a known one's new name and labels: its presence (connected,
+        ever connected, offline) stays as the presence calls left it."""
         old = self._clusters.get(cluster_id)
-        if old is not None and old.name != info.name:
-            self.removed_clusters.add(old.name)
+        if old is not None:
+            if old.name != info.name:
+                self.removed_clusters.add(old.name)
+            info = ClusterInfo(
+                info.name,
+                info.labels,
+                connected=old.connected,
+                ever_connected=old.ever_connected,
+                offline=old.offline,
+            )
         self._clusters[cluster_id] = info
         self._ids_by_name[info.name] = cluster_id
         self._cluster_tallies.setdefault(cluster_id, _Tally())
@@ -167,9 +177,6 @@ class StatusBook:
     def touch_bundle(self, bundle: str) -> None:
         """Something shown with the bundle (its rollout) changed."""
         self._touch(bundle=bundle)
-
-    def groups_of(self, cluster_id: str) -> set[str]:
-        return self._cluster_groups.get(cluster_id, set())
 
     def remove_cluster(self, cluster_id: str) -> None:
         for bundle, c in [k for k in self._states if k[1] == cluster_id]:

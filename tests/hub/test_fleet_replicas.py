@@ -182,3 +182,20 @@ async def test_an_unknown_cluster_is_looked_up_in_the_store_only_with_replicas()
     lone = Fleet(store=MemoryStore(), status=StatusBook(), renderer=Renderer())
     await lone.load()
     assert not await lone.refresh_cluster(cluster.id)
+
+
+async def test_a_revoked_cluster_is_detached_everywhere() -> None:
+    store = MemoryStore()
+    peers = FakePeers()
+    a = await replica(store, peers)
+    cluster = await register(a)
+    listener = FakeListener()
+    a.attach(cluster.id, listener)
+    await a.revoke_cluster("one")
+    assert listener.closed == "cluster revoked"
+    # The other replicas hear the stream is gone, and status shows it.
+    assert peers.published[-1] == ("detach", "", (cluster.id,))
+    assert not a.connected(cluster.id) and not connected_shown(a, cluster.id)
+    # The session's own detach, when its stream ends, finds nothing left to do.
+    a.detach(cluster.id, listener)
+    assert [p for p in peers.published if p[0] == "detach"] == [("detach", "", (cluster.id,))]

@@ -144,3 +144,16 @@ def test_wanted_revisions_are_desired_and_released_ones() -> None:
     assert deployments.wanted_revisions() == {"r1", "r2", "r3"}
     assert deployments.drop_cluster("c1") == ["web"]
     assert deployments.wanted_revisions() == {"r3"}
+
+
+def test_going_offline_and_a_stream_closing_persist_no_row() -> None:
+    deployments, recorder, dep = setup()
+    deployments.on_sent("c1", "web", "r1")
+    recorder.persisted.clear()
+    deployments.set_offline("c1", True)
+    assert recorder.changes[-1] == ("web", "c1", State.WAIT_APPLIED, State.OFFLINE)
+    deployments.set_offline("c1", False)
+    deployments.on_stream_closed("c1")
+    assert dep.sent == ""
+    # Neither `offline` nor `sent` is a column: the store has nothing new to keep.
+    assert recorder.persisted == []

@@ -60,12 +60,3 @@ def test_an_unknown_cluster_is_never_marked() -> None:
     liveness.remote_attached("b", ["c9"], attached=True)
     assert shown.offline == {} and shown.connected == {}
     assert not liveness.connected("c9")
-
-
-def test_cutting_a_stream_closes_it_with_the_reason() -> None:
-    liveness, _, _ = rig()
-    listener = FakeListener()
-    liveness.attach("c1", listener)
-    assert liveness.cut("c1", "cluster revoked")
-    assert listener.closed == "cluster revoked"
-    assert not liveness.cut("c1", "again")

@@ -167,3 +167,24 @@ async def test_a_dropped_bundle_is_forgotten() -> None:
     assert rig.rollouts.current("web") is not None
     rig.rollouts.drop("web")
     assert rig.rollouts.current("web") is None
+
+
+async def test_a_removed_deployment_re_gates_its_settled_bundle() -> None:
+    rig = Rig()
+    rig.inventory.put_cluster(ClusterRecord("c2", "two", {}, "", 0))
+    rig.bundle("web", "rolloutStrategy:\n  maxUnavailable: 100%\n")
+    web = rig.deploy("web", "w1")
+    rig.deployments.changed(rig.deployments.add(Deployment("web", "c2", "w1")))
+    rig.rollouts.regate("web")
+    await rig.rollouts.gate_due()
+    assert web.released == "w1"
+    rig.ready("web", "w1")
+    await rig.rollouts.gate_due()
+    plan = rig.rollouts.current("web")
+    assert plan is not None and plan.state == "Progressing"  # c2 is not Ready yet
+
+    # The bundle no longer reaches c2: its rollout counts c1 alone, which is Ready.
+    rig.deployments.remove("c2", "web")
+    await rig.rollouts.gate_due()
+    plan = rig.rollouts.current("web")
+    assert plan is not None and plan.state == "Complete"

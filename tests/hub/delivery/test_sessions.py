@@ -12,7 +12,7 @@ from argosy.api.v1 import spoke_pb2
 from argosy.manifests import Manifest, ResourceSet
 from argosy.options import ApplyOptions
 from hub.core.deployments import Deployment, StatusUpdate
-from hub.delivery.payloads import PayloadCache
+from hub.delivery.payloads import PayloadCache, RevisionMissing
 from hub.delivery.sessions import SessionClosed, SpokeSession
 from hub.models import ClusterRecord
 from hub.rendered import Rendered
@@ -196,3 +196,24 @@ def test_a_resync_ack_forgets_what_the_spoke_holds_and_sends_again() -> None:
     s.handle(spoke_pb2.ConnectRequest(ack=spoke_pb2.Ack(bundle="web", resync=True)))
     assert held == {}
     assert fleet.acks == []
+
+
+async def test_a_missing_revision_is_skipped_but_a_bug_is_not_swallowed() -> None:
+    fleet, stream = FakeFleet(), Stream()
+    gone, v1 = rendered("a"), rendered("b")
+    fleet.want("gone", gone)
+    del fleet.revisions[gone.revision]
+    payloads = PayloadCache(fleet)
+    with pytest.raises(RevisionMissing):
+        await payloads.upsert("gone", "", gone.revision)
+
+    # A KeyError (a bug in diffing or encoding, say) ends the session instead of being logged.
+    class Broken(FakeFleet):
+        async def rendered(self, revision: str) -> Rendered | None:
+            raise KeyError(revision)
+
+    broken = Broken()
+    broken.want("web", v1)
+    s, _ = session(broken, stream)
+    with pytest.raises(KeyError):
+        await asyncio.wait_for(s.run(), 5)

@@ -68,3 +68,19 @@ def test_summary_names_clusters_worst_first_and_caps_the_list() -> None:
     members = {"NotReady": {"b", "a"}, "Modified": {"c1", "c2", "c3", "c4"}}
     counts = {"Modified": 4, "NotReady": 2, "Ready": 9}
     assert summarize(members, counts) == ("Modified: 4 (c1, c2, c3, +1 more); NotReady: 2 (a, b)")
+
+
+def test_putting_a_known_cluster_again_keeps_its_presence() -> None:
+    book = StatusBook()
+    book.put_cluster("c1", ClusterInfo("one", {}))
+    book.set_connected("c1", True)
+    book.set_connected("c1", False)
+    book.set_offline("c1", True)
+    # Re-registered with new labels (or reloaded from another replica): still offline.
+    book.put_cluster("c1", ClusterInfo("one", {"env": "prod"}))
+    view = book.cluster_view("c1")
+    assert view is not None
+    assert (view.state, view.offline, dict(view.labels)) == ("Offline", True, {"env": "prod"})
+    book.set_offline("c1", False)
+    view = book.cluster_view("c1")
+    assert view is not None and view.state != "WaitCheckIn"
