@@ -79,6 +79,9 @@ def discover(
     found: list[Found] = []
     for given in paths or [""]:
         path = clean_path(given)
+        if not (root / path).resolve().is_relative_to(root.resolve()):
+            found.append(Found(path, None, f"{path}: a symbolic link out of the repository"))
+            continue
         try:
             sources = read_bundle_dirs([root / path])
         except InvalidInput as exc:

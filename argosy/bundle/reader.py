@@ -38,10 +38,19 @@ def is_manifest_file(path: str) -> bool:
     return path.endswith(MANIFEST_SUFFIXES)
 
 
+def _within(path: Path, base: Path) -> bool:
+    return path.resolve().is_relative_to(base)
+
+
 def _scan(root: Path) -> dict[str, list[str]]:
-    """Every directory (relative, "" for root) with its non-ignored, non-hidden files."""
+    """Every directory (relative, "" for root) with its non-ignored, non-hidden files.
+
+    A file or directory that resolves outside root (a symlink to /etc/passwd, or to /) is
+    skipped: a repository's bundle must not read the hub's files.
+    """
     found: dict[str, list[str]] = {}
     rules: list[Rule] = []
+    base = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         rel = Path(dirpath).relative_to(root).as_posix()
         rel = "" if rel == "." else rel
@@ -55,12 +64,16 @@ def _scan(root: Path) -> dict[str, list[str]]:
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".") and not is_ignored(child(d), is_dir=True, rules=rules)
+            if not d.startswith(".")
+            and not is_ignored(child(d), is_dir=True, rules=rules)
+            and _within(Path(dirpath) / d, base)
         )
         found[rel] = sorted(
             f
             for f in filenames
-            if not f.startswith(".") and not is_ignored(child(f), is_dir=False, rules=rules)
+            if not f.startswith(".")
+            and not is_ignored(child(f), is_dir=False, rules=rules)
+            and _within(Path(dirpath) / f, base)
         )
     return found
 

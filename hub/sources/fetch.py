@@ -181,6 +181,10 @@ class GitFetcher:
             await run(
                 "-c",
                 "advice.detachedHead=false",
+                # Links are checked out as plain files holding their target: a repository's
+                # symlink to / must not let its bundles read the hub's files.
+                "-c",
+                "core.symlinks=false",
                 "checkout",
                 "--quiet",
                 "--force",
