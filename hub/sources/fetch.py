@@ -24,7 +24,7 @@ from pathlib import Path
 
 from argosy.errors import TemporaryError
 from hub.models import RepoRecord, SourceSecret
-from hub.sources.policy import redact_url
+from hub.sources.policy import check_secret_for_url, redact_url
 
 FETCH_TIMEOUT = 120.0
 """Seconds one git command may take before it is killed and the fetch counts as failed."""
@@ -151,6 +151,10 @@ class GitFetcher:
     async def fetch(self, repo: RepoRecord, secret: SourceSecret | None) -> tuple[str, Path]:
         """(commit, work tree) of the repository's ref, checked out."""
         tree = self.checkout(repo.name)
+        basic = secret is not None and bool(secret.username or secret.password)
+        check_secret_for_url(repo.url, has_password=basic)
+        # The askpass script answers any host: a redirect must not carry the password elsewhere.
+        no_redirects = ("-c", "http.followRedirects=false") if basic else ()
         with credentials_env(secret) as env:
 
             async def run(*args: str) -> str:
@@ -167,6 +171,7 @@ class GitFetcher:
             else:
                 await run("sparse-checkout", "disable")
             await run(
+                *no_redirects,
                 "fetch",
                 "--quiet",
                 "--depth",

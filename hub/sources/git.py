@@ -33,6 +33,7 @@ from hub.sources.policy import (
     COMMIT_LABEL,
     REPO_LABEL,
     changes,
+    check_secret_for_url,
     next_delay,
     redact_url,
 )
@@ -242,6 +243,12 @@ class GitSource:
 
     async def add(self, repo: RepoRecord) -> RepoView:
         """Store a repository (replacing one of that name) and fetch it now."""
+        if repo.secret:
+            secret = await self._store.get_source_secret(repo.secret)
+            if secret is not None:
+                check_secret_for_url(
+                    repo.url, has_password=bool(secret.username or secret.password)
+                )
         old = self._states.get(repo.name)
         if old is not None:
             repo = replace(repo, created=old.repo.created)

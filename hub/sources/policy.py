@@ -93,6 +93,16 @@ def check_url(url: str) -> str:
     return url
 
 
+def check_secret_for_url(url: str, *, has_password: bool) -> None:
+    """A username and password go to git over TLS only: over plain http:// anyone on the path
+    reads them. The error names the URL and what to use instead."""
+    if has_password and urlsplit(url).scheme == "http":
+        raise InvalidInput(
+            f"url {redact_url(url)!r}: a secret with a username and password is sent over "
+            "https:// only, not plain http://"
+        )
+
+
 def check_ref(*, branch: str, tag: str, revision: str) -> tuple[str, str]:
     """(kind, ref) from at most one of --branch, --tag, --revision; ("", "") for HEAD."""
     given = [(k, v) for k, v in (("branch", branch), ("tag", tag), ("revision", revision)) if v]
