@@ -87,6 +87,15 @@ def check_url(url: str) -> str:
             f"url {redact_url(url)!r}: expected https://, http://, ssh://, git://, file:// or "
             "user@host:path"
         )
+    if parts.scheme in ("https", "http") and "@" in parts.netloc:
+        # A token is often given as the user name (https://ghp_x@github.com/o/r): the URL is
+        # shown by GetRepo, ListRepos and status, so no user name at all is accepted.
+        host = parts.netloc.rsplit("@", 1)[1]
+        safe = urlunsplit(parts._replace(netloc=f"***@{host}"))
+        raise InvalidInput(
+            f"url {safe!r}: no user name or password in an http(s) URL; put them in a secret "
+            "(`argosy secret create`) and name it with --secret"
+        )
     if parts.password is not None:
         safe = urlunsplit(parts._replace(netloc=f"{parts.username}:***@{parts.hostname}"))
         raise InvalidInput(f"url {safe!r}: put credentials in a secret (--secret), not the URL")

@@ -58,6 +58,11 @@ def test_urls_refs_and_specs_are_checked() -> None:
     with pytest.raises(InvalidInput, match="secret") as info:
         check_url("https://me:hunter2@github.com/o/r")
     assert "hunter2" not in str(info.value)
+    for token_url in ("https://ghp_TOKEN@github.com/o/r", "http://ghp_TOKEN@h/r"):
+        with pytest.raises(InvalidInput, match="argosy secret create") as info:
+            check_url(token_url)
+        assert "ghp_TOKEN" not in str(info.value)
+    assert check_url("ssh://git@github.com/o/r") == "ssh://git@github.com/o/r"
     with pytest.raises(InvalidInput, match="expected https"):
         check_url("ftp://x/y")
     assert (
