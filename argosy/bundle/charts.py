@@ -551,7 +551,12 @@ class ChartFetcher:
                     if urlsplit(url).scheme not in ("http", "https"):
                         raise InvalidInput(f"{where}: {redact(url)}: not an http(s) URL")
                     headers = {}
-                    creds = await self._credentials.lookup(host_of(url))
+                    # Over plain http:// anyone on the path reads the header: https only.
+                    creds = (
+                        await self._credentials.lookup(host_of(url))
+                        if urlsplit(url).scheme == "https"
+                        else None
+                    )
                     if creds is not None:
                         headers["Authorization"] = creds.header()
                     self.requests += 1
