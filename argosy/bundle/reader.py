@@ -137,28 +137,32 @@ def fleet_yaml_name(data: bytes) -> str:
         return ""
 
 
-def _sources_of_root(root: Path) -> list[BundleSource]:
+def _sources_of_root(root: Path, *, allow_empty: bool) -> list[BundleSource]:
     if not root.is_dir():
         raise InvalidInput(f"{root}: not a directory")
     found = _sources_in(root)
-    if not found:
+    if not found and not allow_empty:
         raise InvalidInput(
             f"{root}: no fleet.yaml and no Kubernetes YAML files (.yaml, .yml, .json) found"
         )
     return found
 
 
-def read_bundle_dirs(roots: Sequence[str | Path], *, name: str | None = None) -> list[BundleSource]:
+def read_bundle_dirs(
+    roots: Sequence[str | Path], *, name: str | None = None, allow_empty: bool = False
+) -> list[BundleSource]:
     """Every bundle directory under roots becomes one BundleSource (see the module docstring).
 
     A bundle is named by its fleet.yaml `name`, else after its path (the root's own name, then
     the subdirectories), or after `name`: exactly, when there is one bundle, else as a prefix.
+    A root with no bundle is an error unless allow_empty (a repository whose bundles were all
+    removed: nothing to deploy, not a problem).
     """
     sources: list[BundleSource] = []
     problems = Problems()
     for root_arg in roots:
         with problems.check():
-            sources.extend(_sources_of_root(Path(root_arg)))
+            sources.extend(_sources_of_root(Path(root_arg), allow_empty=allow_empty))
     problems.raise_any()
     if name is not None:
         check_name(name, what="--name")

@@ -106,3 +106,9 @@ def test_a_path_that_links_out_of_the_repository_is_an_error(tmp_path: Path) -> 
     [found] = discover(repo, prefix="r", paths=["escape"])
     assert found.source is None
     assert "out of the repository" in found.problem
+
+
+def test_a_tree_with_no_bundle_left_finds_nothing(tmp_path: Path) -> None:
+    _write(tmp_path, {"README.md": "the bundles were removed\n", "docs/notes.txt": "x"})
+    assert discover(tmp_path, prefix="r") == []
+    assert discover(tmp_path, prefix="r", paths=["docs"]) == []

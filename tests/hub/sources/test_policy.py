@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from argosy.bundle import BundleSource
-from argosy.bundle.discovery import Found
+from argosy.bundle.discovery import Found, discover
 from argosy.errors import InvalidInput
 from hub.sources.policy import (
     MAX_BACKOFF_SECONDS,
+    Changes,
     changes,
     check_ref,
     check_repo,
@@ -50,6 +53,15 @@ def test_a_path_gone_deletes_its_bundle_and_a_path_in_error_keeps_it() -> None:
 def test_an_error_at_the_root_keeps_every_bundle() -> None:
     plan = changes(found=[Found("", None, "no bundles")], owned={"r-a": "a", "r": ""})
     assert plan.delete == ()
+
+
+def test_a_tree_with_no_bundle_left_deletes_every_bundle_of_the_repository(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "README.md").write_text("the last bundle was removed\n")
+    found = discover(tmp_path, prefix="r")
+    plan = changes(found=found, owned={"r-a": "a", "r": "", "r-old": None})
+    assert plan == Changes(apply=(), delete=("r", "r-a", "r-old"), errors=())
 
 
 def test_urls_refs_and_specs_are_checked() -> None:
