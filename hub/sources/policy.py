@@ -37,7 +37,9 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 def next_delay(*, interval: float, failures: int, jitter: float) -> float:
     """Seconds until the next fetch: the interval when healthy; after errors it doubles per
     failure in a row, up to MAX_BACKOFF_SECONDS. `jitter` is uniform in [0, 1)."""
-    base = interval if failures <= 0 else min(MAX_BACKOFF_SECONDS, interval * 2.0**failures)
+    # The exponent is capped: 2.0**1024 overflows, and an hour is reached long before 2**30.
+    exponent = min(failures, 30)
+    base = interval if failures <= 0 else min(MAX_BACKOFF_SECONDS, interval * 2.0**exponent)
     return max(base, interval) * (1.0 + JITTER * (2.0 * jitter - 1.0))
 
 

@@ -55,6 +55,12 @@ def test_an_error_at_the_root_keeps_every_bundle() -> None:
     assert plan.delete == ()
 
 
+def test_backoff_after_thousands_of_failures_stays_at_the_cap() -> None:
+    for failures in (1023, 1024, 10**6):
+        delay = next_delay(interval=10, failures=failures, jitter=0.5)
+        assert delay == MAX_BACKOFF_SECONDS
+
+
 def test_a_tree_with_no_bundle_left_deletes_every_bundle_of_the_repository(
     tmp_path: Path,
 ) -> None:
