@@ -271,8 +271,9 @@ class GitSource:
         task = self._tasks.pop(name, None)
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # wait, not `await task`: a CancelledError here must be our caller's own, never
+            # swallowed (the task's outcome is its TaskGroup's to see).
+            await asyncio.wait([task])
         made = set(self._owned(state)) | {
             b.name for b in self._fleet.bundles() if b.labels.get(REPO_LABEL) == name
         }
