@@ -142,6 +142,29 @@ async def test_fetched_once_for_fifty_renders(tmp_path: Path) -> None:
         assert repo.paths()[2:] == ["index.yaml"]
 
 
+async def test_a_cancelled_render_does_not_cancel_the_fetch_others_wait_for() -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class Gated(ChartFetcher):
+        async def _fetch(self, ref: ChartRef, *, where: str) -> bytes:
+            self.requests += 1
+            started.set()
+            await release.wait()
+            return b"chart"
+
+    fetcher = Gated()
+    ref = ChartRef("url", "https://charts.example/web.tgz", "")
+    first = asyncio.create_task(fetcher.fetch(ref, where="a"))
+    second = asyncio.create_task(fetcher.fetch(ref, where="b"))
+    await started.wait()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    release.set()
+    assert await second == b"chart"
+    assert fetcher.requests == 1
+
+
 async def test_credentials_go_to_their_host_only_never_after_a_redirect(tmp_path: Path) -> None:
     server_tls, ca = tls_server(tmp_path)
     client_tls = ssl.create_default_context(cafile=ca)
