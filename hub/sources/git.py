@@ -49,7 +49,7 @@ class FleetPort(Protocol):
     """What the source needs from the fleet (hub.fleet.Fleet)."""
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]]
+        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
     ) -> Sequence[object]: ...
     async def delete_bundle(self, name: str) -> None: ...
     def bundles(self) -> list[BundleRecord]: ...
@@ -224,7 +224,7 @@ class GitSource:
                 continue
             try:
                 # One path at a time: a path that fails to render errors alone.
-                await self._fleet.apply_bundles([(source, labels)])
+                await self._fleet.apply_bundles([(source, labels)], by_source=True)
             except InvalidInput as exc:
                 errors.append((path, "\n".join(exc.problems)))
             else:

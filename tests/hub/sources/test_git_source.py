@@ -25,8 +25,9 @@ class FakeFleet:
         self.refuse: set[str] = set()
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]]
+        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
     ) -> Sequence[object]:
+        assert by_source
         for source, labels in sources:
             if source.name in self.refuse:
                 raise InvalidInput(f"{source.name}: chart does not render")
