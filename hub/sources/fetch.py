@@ -90,6 +90,10 @@ def _base_env(extra: Mapping[str, str]) -> dict[str, str]:
         "SSH_ASKPASS": "",
         "GIT_ASKPASS": "/bin/false",
     }
+    # A private CA for HTTPS hosts is given to the hub as git's own variable (git's config is
+    # ignored, so this is the one way in).
+    if os.environ.get("GIT_SSL_CAINFO"):
+        env["GIT_SSL_CAINFO"] = os.environ["GIT_SSL_CAINFO"]
     env.update(extra)
     return env
 
