@@ -102,6 +102,7 @@ async def git(
     args: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = FETCH_TIMEOUT
 ) -> str:
     """Run `git args` in cwd; its stdout, or FetchError naming the command and git's stderr."""
+    command = _subcommand(args)
     proc = await asyncio.create_subprocess_exec(
         "git",
         *args,
@@ -116,14 +117,22 @@ async def git(
             out, err = await proc.communicate()
     except TimeoutError:
         await _kill(proc)
-        raise FetchError(f"git {args[0]}: no answer within {timeout:.0f}s") from None
+        raise FetchError(f"git {command}: no answer within {timeout:.0f}s") from None
     except BaseException:  # cancelled: git must not outlive the fetch that started it
         await _kill(proc)
         raise
     if proc.returncode != 0:
         text = err.decode("utf-8", "replace").strip() or f"exit status {proc.returncode}"
-        raise FetchError(f"git {args[0]}: {redact_url(text)}")
+        raise FetchError(f"git {command}: {redact_url(text)}")
     return out.decode("utf-8", "replace")
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """The git subcommand of args, past any `-c name=value` options, for error messages."""
+    rest = list(args)
+    while len(rest) >= 2 and rest[0] == "-c":
+        rest = rest[2:]
+    return rest[0] if rest else "git"
 
 
 async def _kill(proc: asyncio.subprocess.Process) -> None:

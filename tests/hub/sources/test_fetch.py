@@ -75,3 +75,10 @@ async def test_git_follows_no_redirect_when_it_has_a_password(
     await GitFetcher(tmp_path).fetch(repo, None)
     [without] = [c for c in calls if "fetch" in c]
     assert without[0] == "fetch"
+
+
+async def test_errors_name_the_subcommand_not_its_options(tmp_path: Path) -> None:
+    with pytest.raises(fetch.FetchError, match=r"^git checkout: "):
+        await fetch.git(
+            ["-c", "advice.detachedHead=false", "checkout", "no-such-ref"], cwd=tmp_path, env={}
+        )
