@@ -265,15 +265,15 @@ class Fleet:
             self._limits.check_size(source)
         loaded = await asyncio.to_thread(planning.load_all, sources)
         if not by_source:
-            problems = [
+            reserved = [
                 f"bundle {b.name}: label {key!r} is set by the hub's git source only "
                 "(argosy repo add), not by argosy apply or fleet.yaml labels"
                 for b in loaded
                 for key in SOURCE_LABELS
                 if key in b.labels
             ]
-            if problems:
-                raise InvalidInput.of(problems)
+            if reserved:
+                raise InvalidInput.of(reserved)
         async with self.lock:
             now = _now()
             records: dict[str, tuple[BundleRecord, Bundle]] = {}

@@ -3,7 +3,8 @@ with simulated clusters; the hub fetches the chart once for all of them (two ren
 label value, fifty clusters) with the credentials of its --chart-credentials file, keeps it in
 its data dir, and every cluster becomes Ready; over HTTPS (credentials go over nothing else),
 signed by a test CA the hub is given with --chart-ca. The same with the credentials of a hub
-secret (--helm-repo-host) that the repository requires; with another CA, the apply is refused with an error naming the URL."""
+secret (--helm-repo-host) that the repository requires; with another CA, the apply is refused
+with an error naming the URL."""
 
 from __future__ import annotations
 
