@@ -37,9 +37,13 @@ from hub.persistence.protocol import Store
 from hub.reloading import Reloading
 from hub.rendered import Rendered
 from hub.rendering import Renderer
+from hub.sources.policy import COMMIT_LABEL, REPO_LABEL
 from hub.status import StatusBook, explain
 
 log = logging.getLogger(__name__)
+
+SOURCE_LABELS = (REPO_LABEL, COMMIT_LABEL)
+"""Labels only the git source sets: a repository adopts and deletes the bundles naming it."""
 
 # StatusUpdate and Deployment are re-exported for the code that took them from here (bench).
 __all__ = ["AppliedBundle", "Deployment", "Fleet", "Limits", "StatusUpdate"]
@@ -246,15 +250,29 @@ class Fleet:
     # --- bundles --------------------------------------------------------------------------------
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]]
+        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
     ) -> list[AppliedBundle]:
-        """Create or update bundles, all or none."""
+        """Create or update bundles, all or none.
+
+        The git source's labels (argosy.io/repo, argosy.io/commit) are refused unless
+        `by_source`: a repository adopts, and deletes, the bundles that carry its name.
+        """
         names = [s.name for s, _ in sources]
         if len(set(names)) != len(names):
             raise InvalidInput("the same bundle name is given twice in one apply")
         for source, _ in sources:
             self._limits.check_size(source)
         loaded = await asyncio.to_thread(planning.load_all, sources)
+        if not by_source:
+            reserved = [
+                f"bundle {b.name}: label {key!r} is set by the hub's git source only "
+                "(argosy repo add), not by argosy apply or fleet.yaml labels"
+                for b in loaded
+                for key in SOURCE_LABELS
+                if key in b.labels
+            ]
+            if reserved:
+                raise InvalidInput.of(reserved)
         async with self.lock:
             now = _now()
             records: dict[str, tuple[BundleRecord, Bundle]] = {}

@@ -14,6 +14,7 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -120,10 +121,16 @@ def _reachable(port: int) -> bool:
 
 @asynccontextmanager
 async def http_git_server(
-    root: Path, *, username: str, password: str, name: str = "repo"
+    root: Path,
+    *,
+    username: str,
+    password: str,
+    name: str = "repo",
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[GitServer]:
     """The same repository over smart HTTP (`git http-backend` as CGI behind aiohttp), with
-    basic auth: requests without the right credentials get 401, as a private host does."""
+    basic auth: requests without the right credentials get 401, as a private host does.
+    HTTPS when given a server TLS context."""
     base, work = _repository(root, name)
     want = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
     seen: list[str] = []
@@ -164,10 +171,10 @@ async def http_git_server(
     app.router.add_route("*", "/{tail:.*}", cgi)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
     await site.start()
     port = int(runner.addresses[0][1])
-    server = GitServer(f"http://127.0.0.1:{port}/{name}.git", work)
+    server = GitServer(f"{'https' if tls else 'http'}://127.0.0.1:{port}/{name}.git", work)
     server.auth_headers = seen
     try:
         yield server

@@ -471,7 +471,7 @@ class ChartFetcher:
         # None: the system's CAs (aiohttp's default); a context: also a private CA's.
         self._tls = tls
         self._resolved: dict[Key, tuple[str, float]] = {}  # key -> (digest, expiry)
-        self._inflight: dict[Key, asyncio.Future[bytes]] = {}
+        self._inflight: dict[Key, asyncio.Task[bytes]] = {}
         self.requests = 0
 
     async def fetch(self, ref: ChartRef, *, where: str) -> bytes:
@@ -482,25 +482,31 @@ class ChartFetcher:
             data = await asyncio.to_thread(self._cache.get, known[0])
             if data is not None:
                 return data
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            data = await self._fetch(ref, where=where)
-            digest = await asyncio.to_thread(self._cache.put, data)
-            # An exact version never changes; a range is looked up again after the TTL.
-            exact = ref.kind != "repo" or parse_version(ref.version) is not None
-            self._resolved[key] = (digest, float("inf") if exact else self._clock() + self._ttl)
-            future.set_result(data)
-            return data
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # marked retrieved: waiters re-raise it themselves
-            raise
-        finally:
-            del self._inflight[key]
+        task = self._inflight.get(key)
+        if task is None:
+            # One task per chart, shared by every render waiting for it and shielded from
+            # each: a render that is cancelled must not cancel the fetch for the others.
+            task = asyncio.get_running_loop().create_task(
+                self._fetch_once(key, ref, where=where), name=f"chart-fetch:{redact(ref.location)}"
+            )
+            self._inflight[key] = task
+            task.add_done_callback(self._fetched)
+        return await asyncio.shield(task)
+
+    def _fetched(self, task: asyncio.Task[bytes]) -> None:
+        for key, t in list(self._inflight.items()):
+            if t is task:
+                del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved: each waiter re-raises it itself
+
+    async def _fetch_once(self, key: Key, ref: ChartRef, *, where: str) -> bytes:
+        data = await self._fetch(ref, where=where)
+        digest = await asyncio.to_thread(self._cache.put, data)
+        # An exact version never changes; a range is looked up again after the TTL.
+        exact = ref.kind != "repo" or parse_version(ref.version) is not None
+        self._resolved[key] = (digest, float("inf") if exact else self._clock() + self._ttl)
+        return data
 
     async def _fetch(self, ref: ChartRef, *, where: str) -> bytes:
         if ref.kind == "oci":
@@ -551,7 +557,12 @@ class ChartFetcher:
                     if urlsplit(url).scheme not in ("http", "https"):
                         raise InvalidInput(f"{where}: {redact(url)}: not an http(s) URL")
                     headers = {}
-                    creds = await self._credentials.lookup(host_of(url))
+                    # Over plain http:// anyone on the path reads the header: https only.
+                    creds = (
+                        await self._credentials.lookup(host_of(url))
+                        if urlsplit(url).scheme == "https"
+                        else None
+                    )
                     if creds is not None:
                         headers["Authorization"] = creds.header()
                     self.requests += 1

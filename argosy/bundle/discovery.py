@@ -73,14 +73,19 @@ def discover(
     """Every bundle directory under each of paths (all of root when none), loaded on its own.
 
     A bundle is named by its fleet.yaml `name`, else REPO-PATH from prefix and its directory.
-    A path that holds no bundle, a bundle that does not load, and two directories that would
-    be the same bundle are each a Found with a problem; the other bundles are unaffected.
+    A path that is not a directory, a bundle that does not load, and two directories that would
+    be the same bundle are each a Found with a problem; the other bundles are unaffected. A
+    directory with no bundle in it finds nothing, so that removing a repository's last bundle
+    deletes it (a problem at the root would keep every bundle).
     """
     found: list[Found] = []
     for given in paths or [""]:
         path = clean_path(given)
+        if not (root / path).resolve().is_relative_to(root.resolve()):
+            found.append(Found(path, None, f"{path}: a symbolic link out of the repository"))
+            continue
         try:
-            sources = read_bundle_dirs([root / path])
+            sources = read_bundle_dirs([root / path], allow_empty=True)
         except InvalidInput as exc:
             found.append(Found(path, None, _relative(exc, root)))
             continue

@@ -38,10 +38,19 @@ def is_manifest_file(path: str) -> bool:
     return path.endswith(MANIFEST_SUFFIXES)
 
 
+def _within(path: Path, base: Path) -> bool:
+    return path.resolve().is_relative_to(base)
+
+
 def _scan(root: Path) -> dict[str, list[str]]:
-    """Every directory (relative, "" for root) with its non-ignored, non-hidden files."""
+    """Every directory (relative, "" for root) with its non-ignored, non-hidden files.
+
+    A file or directory that resolves outside root (a symlink to /etc/passwd, or to /) is
+    skipped: a repository's bundle must not read the hub's files.
+    """
     found: dict[str, list[str]] = {}
     rules: list[Rule] = []
+    base = root.resolve()
     for dirpath, dirnames, filenames in os.walk(root):
         rel = Path(dirpath).relative_to(root).as_posix()
         rel = "" if rel == "." else rel
@@ -55,12 +64,16 @@ def _scan(root: Path) -> dict[str, list[str]]:
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".") and not is_ignored(child(d), is_dir=True, rules=rules)
+            if not d.startswith(".")
+            and not is_ignored(child(d), is_dir=True, rules=rules)
+            and _within(Path(dirpath) / d, base)
         )
         found[rel] = sorted(
             f
             for f in filenames
-            if not f.startswith(".") and not is_ignored(child(f), is_dir=False, rules=rules)
+            if not f.startswith(".")
+            and not is_ignored(child(f), is_dir=False, rules=rules)
+            and _within(Path(dirpath) / f, base)
         )
     return found
 
@@ -124,28 +137,32 @@ def fleet_yaml_name(data: bytes) -> str:
         return ""
 
 
-def _sources_of_root(root: Path) -> list[BundleSource]:
+def _sources_of_root(root: Path, *, allow_empty: bool) -> list[BundleSource]:
     if not root.is_dir():
         raise InvalidInput(f"{root}: not a directory")
     found = _sources_in(root)
-    if not found:
+    if not found and not allow_empty:
         raise InvalidInput(
             f"{root}: no fleet.yaml and no Kubernetes YAML files (.yaml, .yml, .json) found"
         )
     return found
 
 
-def read_bundle_dirs(roots: Sequence[str | Path], *, name: str | None = None) -> list[BundleSource]:
+def read_bundle_dirs(
+    roots: Sequence[str | Path], *, name: str | None = None, allow_empty: bool = False
+) -> list[BundleSource]:
     """Every bundle directory under roots becomes one BundleSource (see the module docstring).
 
     A bundle is named by its fleet.yaml `name`, else after its path (the root's own name, then
     the subdirectories), or after `name`: exactly, when there is one bundle, else as a prefix.
+    A root with no bundle is an error unless allow_empty (a repository whose bundles were all
+    removed: nothing to deploy, not a problem).
     """
     sources: list[BundleSource] = []
     problems = Problems()
     for root_arg in roots:
         with problems.check():
-            sources.extend(_sources_of_root(Path(root_arg)))
+            sources.extend(_sources_of_root(Path(root_arg), allow_empty=allow_empty))
     problems.raise_any()
     if name is not None:
         check_name(name, what="--name")

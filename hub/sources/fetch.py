@@ -24,7 +24,7 @@ from pathlib import Path
 
 from argosy.errors import TemporaryError
 from hub.models import RepoRecord, SourceSecret
-from hub.sources.policy import redact_url
+from hub.sources.policy import check_secret_for_url, redact_url
 
 FETCH_TIMEOUT = 120.0
 """Seconds one git command may take before it is killed and the fetch counts as failed."""
@@ -90,6 +90,10 @@ def _base_env(extra: Mapping[str, str]) -> dict[str, str]:
         "SSH_ASKPASS": "",
         "GIT_ASKPASS": "/bin/false",
     }
+    # A private CA for HTTPS hosts is given to the hub as git's own variable (git's config is
+    # ignored, so this is the one way in).
+    if os.environ.get("GIT_SSL_CAINFO"):
+        env["GIT_SSL_CAINFO"] = os.environ["GIT_SSL_CAINFO"]
     env.update(extra)
     return env
 
@@ -98,6 +102,7 @@ async def git(
     args: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float = FETCH_TIMEOUT
 ) -> str:
     """Run `git args` in cwd; its stdout, or FetchError naming the command and git's stderr."""
+    command = _subcommand(args)
     proc = await asyncio.create_subprocess_exec(
         "git",
         *args,
@@ -112,14 +117,22 @@ async def git(
             out, err = await proc.communicate()
     except TimeoutError:
         await _kill(proc)
-        raise FetchError(f"git {args[0]}: no answer within {timeout:.0f}s") from None
+        raise FetchError(f"git {command}: no answer within {timeout:.0f}s") from None
     except BaseException:  # cancelled: git must not outlive the fetch that started it
         await _kill(proc)
         raise
     if proc.returncode != 0:
         text = err.decode("utf-8", "replace").strip() or f"exit status {proc.returncode}"
-        raise FetchError(f"git {args[0]}: {redact_url(text)}")
+        raise FetchError(f"git {command}: {redact_url(text)}")
     return out.decode("utf-8", "replace")
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """The git subcommand of args, past any `-c name=value` options, for error messages."""
+    rest = list(args)
+    while len(rest) >= 2 and rest[0] == "-c":
+        rest = rest[2:]
+    return rest[0] if rest else "git"
 
 
 async def _kill(proc: asyncio.subprocess.Process) -> None:
@@ -151,6 +164,10 @@ class GitFetcher:
     async def fetch(self, repo: RepoRecord, secret: SourceSecret | None) -> tuple[str, Path]:
         """(commit, work tree) of the repository's ref, checked out."""
         tree = self.checkout(repo.name)
+        basic = secret is not None and bool(secret.username or secret.password)
+        check_secret_for_url(repo.url, has_password=basic)
+        # The askpass script answers any host: a redirect must not carry the password elsewhere.
+        no_redirects = ("-c", "http.followRedirects=false") if basic else ()
         with credentials_env(secret) as env:
 
             async def run(*args: str) -> str:
@@ -167,6 +184,7 @@ class GitFetcher:
             else:
                 await run("sparse-checkout", "disable")
             await run(
+                *no_redirects,
                 "fetch",
                 "--quiet",
                 "--depth",
@@ -181,6 +199,10 @@ class GitFetcher:
             await run(
                 "-c",
                 "advice.detachedHead=false",
+                # Links are checked out as plain files holding their target: a repository's
+                # symlink to / must not let its bundles read the hub's files.
+                "-c",
+                "core.symlinks=false",
                 "checkout",
                 "--quiet",
                 "--force",

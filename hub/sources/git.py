@@ -33,6 +33,7 @@ from hub.sources.policy import (
     COMMIT_LABEL,
     REPO_LABEL,
     changes,
+    check_secret_for_url,
     next_delay,
     redact_url,
 )
@@ -48,7 +49,7 @@ class FleetPort(Protocol):
     """What the source needs from the fleet (hub.fleet.Fleet)."""
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]]
+        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
     ) -> Sequence[object]: ...
     async def delete_bundle(self, name: str) -> None: ...
     def bundles(self) -> list[BundleRecord]: ...
@@ -223,7 +224,7 @@ class GitSource:
                 continue
             try:
                 # One path at a time: a path that fails to render errors alone.
-                await self._fleet.apply_bundles([(source, labels)])
+                await self._fleet.apply_bundles([(source, labels)], by_source=True)
             except InvalidInput as exc:
                 errors.append((path, "\n".join(exc.problems)))
             else:
@@ -242,6 +243,12 @@ class GitSource:
 
     async def add(self, repo: RepoRecord) -> RepoView:
         """Store a repository (replacing one of that name) and fetch it now."""
+        if repo.secret:
+            secret = await self._store.get_source_secret(repo.secret)
+            if secret is not None:
+                check_secret_for_url(
+                    repo.url, has_password=bool(secret.username or secret.password)
+                )
         old = self._states.get(repo.name)
         if old is not None:
             repo = replace(repo, created=old.repo.created)
@@ -264,8 +271,9 @@ class GitSource:
         task = self._tasks.pop(name, None)
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # wait, not `await task`: a CancelledError here must be our caller's own, never
+            # swallowed (the task's outcome is its TaskGroup's to see).
+            await asyncio.wait([task])
         made = set(self._owned(state)) | {
             b.name for b in self._fleet.bundles() if b.labels.get(REPO_LABEL) == name
         }

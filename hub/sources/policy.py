@@ -37,7 +37,9 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 def next_delay(*, interval: float, failures: int, jitter: float) -> float:
     """Seconds until the next fetch: the interval when healthy; after errors it doubles per
     failure in a row, up to MAX_BACKOFF_SECONDS. `jitter` is uniform in [0, 1)."""
-    base = interval if failures <= 0 else min(MAX_BACKOFF_SECONDS, interval * 2.0**failures)
+    # The exponent is capped: 2.0**1024 overflows, and an hour is reached long before 2**30.
+    exponent = min(failures, 30)
+    base = interval if failures <= 0 else min(MAX_BACKOFF_SECONDS, interval * 2.0**exponent)
     return max(base, interval) * (1.0 + JITTER * (2.0 * jitter - 1.0))
 
 
@@ -87,10 +89,29 @@ def check_url(url: str) -> str:
             f"url {redact_url(url)!r}: expected https://, http://, ssh://, git://, file:// or "
             "user@host:path"
         )
+    if parts.scheme in ("https", "http") and "@" in parts.netloc:
+        # A token is often given as the user name (https://ghp_x@github.com/o/r): the URL is
+        # shown by GetRepo, ListRepos and status, so no user name at all is accepted.
+        host = parts.netloc.rsplit("@", 1)[1]
+        safe = urlunsplit(parts._replace(netloc=f"***@{host}"))
+        raise InvalidInput(
+            f"url {safe!r}: no user name or password in an http(s) URL; put them in a secret "
+            "(`argosy secret create`) and name it with --secret"
+        )
     if parts.password is not None:
         safe = urlunsplit(parts._replace(netloc=f"{parts.username}:***@{parts.hostname}"))
         raise InvalidInput(f"url {safe!r}: put credentials in a secret (--secret), not the URL")
     return url
+
+
+def check_secret_for_url(url: str, *, has_password: bool) -> None:
+    """A username and password go to git over TLS only: over plain http:// anyone on the path
+    reads them. The error names the URL and what to use instead."""
+    if has_password and urlsplit(url).scheme == "http":
+        raise InvalidInput(
+            f"url {redact_url(url)!r}: a secret with a username and password is sent over "
+            "https:// only, not plain http://"
+        )
 
 
 def check_ref(*, branch: str, tag: str, revision: str) -> tuple[str, str]:

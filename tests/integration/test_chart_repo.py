@@ -1,9 +1,10 @@
 """End to end: a bundle whose chart lives in a chart repository on 127.0.0.1 is applied to a hub
 with simulated clusters; the hub fetches the chart once for all of them (two renders, one per
 label value, fifty clusters) with the credentials of its --chart-credentials file, keeps it in
-its data dir, and every cluster becomes Ready. The same over HTTPS, signed by a test CA the hub
-is given with --chart-ca, with the credentials of a hub secret (--helm-repo-host) that the
-repository requires; with another CA, the apply is refused with an error naming the URL."""
+its data dir, and every cluster becomes Ready; over HTTPS (credentials go over nothing else),
+signed by a test CA the hub is given with --chart-ca. The same with the credentials of a hub
+secret (--helm-repo-host) that the repository requires; with another CA, the apply is refused
+with an error naming the URL."""
 
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ FILE_CREDENTIALS = Credentials("hub", "pw")
 
 async def test_chart_from_repository_is_fetched_once_and_becomes_ready(tmp_path: Path) -> None:
     creds = tmp_path / "chart-credentials.yaml"
-    async with serving() as repo:
+    server_tls, ca = tls_server(tmp_path)  # credentials go over https only
+    async with serving(tls=server_tls) as repo:
         creds.write_text(f"'{repo.host}': {{username: hub, password: pw}}\n")
         repo.add_charts({"web": ["1.0.0", "1.2.0", "2.0.0"]})
-        async with running_hub(tmp_path / "hub", chart_credentials=creds) as hub:
+        async with running_hub(tmp_path / "hub", chart_credentials=creds, chart_ca=ca) as hub:
             await _apply_and_converge(hub, repo, tmp_path)
 
 

@@ -13,9 +13,11 @@ import ssl
 from pathlib import Path
 
 import aiohttp
+import grpc
 import pytest
 
 from argosy.api.v1 import fleet_pb2
+from tests.chartrepo import tls_server
 from tests.gitserver import free_port, git_server, http_git_server
 from tests.harness import RunningHub, RunningSpoke, eventually, running_hub, start_spoke
 
@@ -188,11 +190,15 @@ async def test_a_signed_webhook_fetches_at_once_and_a_bad_one_is_refused(tmp_pat
 
 
 async def test_a_private_https_repo_with_a_secret_and_a_pinned_revision(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     password = "t0ken-never-logged"
+    server_tls, ca = tls_server(tmp_path)
+    monkeypatch.setenv("GIT_SSL_CAINFO", str(ca))  # the hub's git trusts the test CA
     async with (
-        http_git_server(tmp_path / "git", username="me", password=password) as server,
+        http_git_server(
+            tmp_path / "git", username="me", password=password, tls=server_tls
+        ) as server,
         running_hub(tmp_path / "hub") as hub,
     ):
         first = server.commit({"app/cm.yaml": CM.format(name="a", v="one")})
@@ -222,6 +228,10 @@ async def test_a_private_https_repo_with_a_secret_and_a_pinned_revision(
             assert list(names.names) == ["creds"]
             assert password not in str(names) and password not in str(got)
             assert password not in caplog.text
+            # The same secret for a plain http:// URL is refused: the password would be readable.
+            plain = fleet_pb2.RepoSpec(name="plain", url="http://127.0.0.1:1/r.git", secret="creds")
+            with pytest.raises(grpc.aio.AioRpcError, match="https:// only"):
+                await hub.stub.AddRepo(fleet_pb2.AddRepoRequest(spec=plain), timeout=5)
         finally:
             for s in running:
                 await s.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from argosy.bundle.charts import (
     redact,
 )
 from argosy.errors import InvalidInput
-from tests.chartrepo import chart_archive, registry_serving, serving
+from tests.chartrepo import chart_archive, registry_serving, serving, tls_server
 
 VERSIONS = ["0.1.0", "0.1.5", "1.0.0", "1.2.0", "1.2.5", "1.3.0", "v1.4.0", "2.0.0", "2.1.0-rc.1"]
 
@@ -141,8 +142,33 @@ async def test_fetched_once_for_fifty_renders(tmp_path: Path) -> None:
         assert repo.paths()[2:] == ["index.yaml"]
 
 
+async def test_a_cancelled_render_does_not_cancel_the_fetch_others_wait_for() -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class Gated(ChartFetcher):
+        async def _fetch(self, ref: ChartRef, *, where: str) -> bytes:
+            self.requests += 1
+            started.set()
+            await release.wait()
+            return b"chart"
+
+    fetcher = Gated()
+    ref = ChartRef("url", "https://charts.example/web.tgz", "")
+    first = asyncio.create_task(fetcher.fetch(ref, where="a"))
+    second = asyncio.create_task(fetcher.fetch(ref, where="b"))
+    await started.wait()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    release.set()
+    assert await second == b"chart"
+    assert fetcher.requests == 1
+
+
 async def test_credentials_go_to_their_host_only_never_after_a_redirect(tmp_path: Path) -> None:
-    async with serving() as private, serving() as other:
+    server_tls, ca = tls_server(tmp_path)
+    client_tls = ssl.create_default_context(cafile=ca)
+    async with serving(tls=server_tls) as private, serving(tls=server_tls) as other:
         private.add_charts({"web": ["1.0.0"]})
         other.files["web.tgz"] = private.files["charts/web-1.0.0.tgz"]
         private.redirects["charts/web-1.0.0.tgz"] = f"{other.url}/web.tgz"
@@ -150,12 +176,21 @@ async def test_credentials_go_to_their_host_only_never_after_a_redirect(tmp_path
         path.write_text(f"'{private.host}': {{username: alice, password: s3cret}}\n")
         creds = credentials_from_file(path)
         assert creds == StaticCredentials({private.host: Credentials("alice", "s3cret")})
-        fetcher = ChartFetcher(credentials=creds)
+        fetcher = ChartFetcher(credentials=creds, tls=client_tls)
         data = await fetcher.fetch(ChartRef("repo", f"{private.url}/web", ""), where="w")
         assert data == other.files["web.tgz"]
         assert [auth is not None for _, auth in private.requests] == [True, True]
         assert private.requests[0][1] == Credentials("alice", "s3cret").header()
         assert other.requests == [("web.tgz", None)]
+
+
+async def test_credentials_never_go_over_plain_http(tmp_path: Path) -> None:
+    async with serving() as plain:
+        plain.add_charts({"web": ["1.0.0"]})
+        creds = StaticCredentials({plain.host: Credentials("alice", "s3cret")})
+        fetcher = ChartFetcher(ArchiveCache(tmp_path), credentials=creds)
+        await fetcher.fetch(ChartRef("repo", f"{plain.url}/web", ""), where="w")
+        assert plain.requests == [("index.yaml", None), ("charts/web-1.0.0.tgz", None)]
 
 
 def closed_port() -> int:

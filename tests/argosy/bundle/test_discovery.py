@@ -96,3 +96,19 @@ def test_load_located_names_files_by_the_directory_given() -> None:
     with pytest.raises(InvalidInput) as info:
         load_located(source)
     assert all(p.startswith("some/dir/cm.yaml") for p in info.value.problems)
+
+
+def test_a_path_that_links_out_of_the_repository_is_an_error(tmp_path: Path) -> None:
+    _write(tmp_path, {"outside/cm.yaml": CM.format("o")})
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "escape").symlink_to(tmp_path / "outside")
+    [found] = discover(repo, prefix="r", paths=["escape"])
+    assert found.source is None
+    assert "out of the repository" in found.problem
+
+
+def test_a_tree_with_no_bundle_left_finds_nothing(tmp_path: Path) -> None:
+    _write(tmp_path, {"README.md": "the bundles were removed\n", "docs/notes.txt": "x"})
+    assert discover(tmp_path, prefix="r") == []
+    assert discover(tmp_path, prefix="r", paths=["docs"]) == []

@@ -80,3 +80,14 @@ async def test_cluster_templated_values_rendered_by_helm() -> None:
     [obj] = [m.obj for m in rendered.items.values()]
     assert obj["metadata"] == {"name": "east-prod", "namespace": "apps"}
     assert obj["data"] == {"region": "us"}
+
+
+def test_links_out_of_the_bundle_dir_are_not_read(tmp_path: Path) -> None:
+    _write(tmp_path, {"secret.yaml": "hub: private\n", "outside/cm.yaml": CM.format("o")})
+    repo = tmp_path / "repo"
+    _write(repo, {"app/fleet.yaml": "name: app\n", "app/cm.yaml": CM.format("a")})
+    (repo / "app" / "stolen.yaml").symlink_to(tmp_path / "secret.yaml")
+    (repo / "app" / "dir").symlink_to(tmp_path / "outside")
+    (repo / "app" / "inside.yaml").symlink_to(repo / "app" / "cm.yaml")
+    [source] = read_bundle_dirs([repo])
+    assert sorted(source.files) == ["cm.yaml", "fleet.yaml", "inside.yaml"]

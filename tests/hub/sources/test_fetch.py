@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import stat
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from hub.models import SourceSecret
-from hub.sources.fetch import credentials_env
+import pytest
+
+from argosy.errors import InvalidInput
+from hub.models import RepoRecord, SourceSecret
+from hub.sources import fetch
+from hub.sources.fetch import GitFetcher, credentials_env
 
 
 def test_https_credentials_are_answered_by_askpass_from_private_files() -> None:
@@ -38,3 +43,42 @@ def test_ssh_keys_go_through_git_ssh_command_with_strict_host_keys() -> None:
     assert not key.exists()
     with credentials_env(None) as env:
         assert env == {}
+
+
+async def test_a_password_is_not_sent_over_plain_http(tmp_path: Path) -> None:
+    secret = SourceSecret("s", username="me", password=b"tok")
+    repo = RepoRecord("r", "http://git.example/o/r")
+    with pytest.raises(InvalidInput, match="https:// only"):
+        await GitFetcher(tmp_path).fetch(repo, secret)
+    assert not (tmp_path / "r").exists()
+
+
+async def test_git_follows_no_redirect_when_it_has_a_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Sequence[str]] = []
+
+    async def fake_git(
+        args: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: float
+    ) -> str:
+        calls.append(list(args))
+        if args[0] == "init":
+            (cwd / ".git").mkdir()
+        return "0" * 40 if args[0] == "rev-parse" else ""
+
+    monkeypatch.setattr(fetch, "git", fake_git)
+    repo = RepoRecord("r", "https://git.example/o/r")
+    await GitFetcher(tmp_path).fetch(repo, SourceSecret("s", username="me", password=b"tok"))
+    [with_password] = [c for c in calls if "fetch" in c]
+    assert with_password[:2] == ["-c", "http.followRedirects=false"]
+    calls.clear()
+    await GitFetcher(tmp_path).fetch(repo, None)
+    [without] = [c for c in calls if "fetch" in c]
+    assert without[0] == "fetch"
+
+
+async def test_errors_name_the_subcommand_not_its_options(tmp_path: Path) -> None:
+    with pytest.raises(fetch.FetchError, match=r"^git checkout: "):
+        await fetch.git(
+            ["-c", "advice.detachedHead=false", "checkout", "no-such-ref"], cwd=tmp_path, env={}
+        )

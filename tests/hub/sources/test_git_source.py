@@ -3,6 +3,7 @@ counted in attempts, and secrets looked up by name. No git, no sockets, no sleep
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,8 +26,9 @@ class FakeFleet:
         self.refuse: set[str] = set()
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]]
+        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
     ) -> Sequence[object]:
+        assert by_source
         for source, labels in sources:
             if source.name in self.refuse:
                 raise InvalidInput(f"{source.name}: chart does not render")
@@ -201,3 +203,32 @@ async def test_a_new_spec_reads_the_tree_again_at_the_same_commit(tree: Path) ->
     await source.add(RepoRecord("r", "git://h/r", paths=("b",)))
     await source.sync_once(source.state("r"))
     assert sorted(fleet.applied) == ["r-b"]  # a path no longer followed: its bundle goes
+
+
+async def test_delete_does_not_swallow_its_callers_cancellation(tree: Path) -> None:
+    started, cancelling, release = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    class SlowToStop(FakeFetcher):
+        async def fetch(self, repo: RepoRecord, secret: SourceSecret | None) -> tuple[str, Path]:
+            started.set()
+            try:
+                await asyncio.Future()
+            except asyncio.CancelledError:
+                cancelling.set()
+                await release.wait()  # a fetch cleaning up (git being killed) takes a while
+                raise
+            raise AssertionError("unreachable")
+
+    source = GitSource(store=MemoryStore(), fleet=FakeFleet(), fetcher=SlowToStop(tree))
+    running = asyncio.create_task(source.run())
+    await source.loaded.wait()
+    await source.add(RepoRecord("r", "git://h/r"))
+    await started.wait()
+    deleting = asyncio.create_task(source.delete("r"))
+    await cancelling.wait()  # delete cancelled the repository's task and waits for it
+    deleting.cancel()
+    await asyncio.wait([deleting])
+    assert deleting.cancelled()  # the caller's own cancellation, not swallowed
+    release.set()
+    running.cancel()
+    await asyncio.wait([running])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from argosy.bundle import BundleSource
-from argosy.bundle.discovery import Found
+from argosy.bundle.discovery import Found, discover
 from argosy.errors import InvalidInput
 from hub.sources.policy import (
     MAX_BACKOFF_SECONDS,
+    Changes,
     changes,
     check_ref,
     check_repo,
@@ -52,12 +55,32 @@ def test_an_error_at_the_root_keeps_every_bundle() -> None:
     assert plan.delete == ()
 
 
+def test_backoff_after_thousands_of_failures_stays_at_the_cap() -> None:
+    for failures in (1023, 1024, 10**6):
+        delay = next_delay(interval=10, failures=failures, jitter=0.5)
+        assert delay == MAX_BACKOFF_SECONDS
+
+
+def test_a_tree_with_no_bundle_left_deletes_every_bundle_of_the_repository(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "README.md").write_text("the last bundle was removed\n")
+    found = discover(tmp_path, prefix="r")
+    plan = changes(found=found, owned={"r-a": "a", "r": "", "r-old": None})
+    assert plan == Changes(apply=(), delete=("r", "r-a", "r-old"), errors=())
+
+
 def test_urls_refs_and_specs_are_checked() -> None:
     for ok in ("https://github.com/o/r.git", "git://127.0.0.1:9418/r", "git@github.com:o/r.git"):
         assert check_url(ok) == ok
     with pytest.raises(InvalidInput, match="secret") as info:
         check_url("https://me:hunter2@github.com/o/r")
     assert "hunter2" not in str(info.value)
+    for token_url in ("https://ghp_TOKEN@github.com/o/r", "http://ghp_TOKEN@h/r"):
+        with pytest.raises(InvalidInput, match="argosy secret create") as info:
+            check_url(token_url)
+        assert "ghp_TOKEN" not in str(info.value)
+    assert check_url("ssh://git@github.com/o/r") == "ssh://git@github.com/o/r"
     with pytest.raises(InvalidInput, match="expected https"):
         check_url("ftp://x/y")
     assert (
