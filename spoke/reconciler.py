@@ -231,14 +231,35 @@ class Reconciler:
         self._state.deployments[bundle] = held
         self._state.save()
         self._by_bundle[bundle] = index
+        taken: dict[str, list[str]] = {}
         for key, managed in index.items():
             if not managed.refused_by:
+                previous = self._managed.get(key)
+                if previous is not None and previous.bundle != bundle:
+                    # Taken over (takeOwnership): the other bundle no longer has it, and says
+                    # so, until a retry takes it back once this bundle lets it go.
+                    _refuse(previous, bundle)
+                    taken.setdefault(previous.bundle, []).append(
+                        f"{describe_key(key)} is owned by bundle {bundle}"
+                    )
                 self._managed[key] = managed
+        for other, lost in taken.items():
+            self._lost(other, lost)
         for key, managed in index.items():
             if managed.state is None:
                 self._judge(key, managed, await self._backend.get(key))
         self._sink.mark(bundle)
         self._retries.applied(bundle, held.error, reset=reset_backoff)
+
+    def _lost(self, bundle: str, errors: list[str]) -> None:
+        """Another bundle took objects of this one: it is in error, and retried."""
+        held = self._state.deployments.get(bundle)
+        if held is None:
+            return
+        held.error = _summarize(([held.error] if held.error else []) + errors)
+        self._state.save()
+        self._sink.mark(bundle)
+        self._retries.applied(bundle, held.error)
 
     def _release(self, bundle: str, key: str) -> None:
         """Stop following key for bundle, unless another bundle has taken it over."""

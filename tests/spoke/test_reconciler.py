@@ -356,3 +356,19 @@ async def test_a_restarted_spoke_keeps_refusing_an_object_another_bundle_owns(
         await eventually(lambda: s.ready("dup-one"), what="dup-one ready")
         await s.reconciler.delete("dup-one")
         await eventually(lambda: s.ready("dup-two"), what="dup-two took the freed object")
+
+
+async def test_a_bundle_whose_object_was_taken_over_says_so_and_takes_it_back_once_free() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        await s.reconciler.upsert(upsert("dup-one", [configmap("x", v="1")]))
+        await eventually(lambda: s.ready("dup-one"), what="dup-one ready")
+        new = upsert("dup-two", [configmap("x", v="2")], take_ownership=True)
+        assert not (await s.reconciler.upsert(new)).error
+        assert s.status("dup-one").apply_error == "configmap default/x is owned by bundle dup-two"
+        assert not s.ready("dup-one")
+        # Deleting the taker prunes x; the old owner is retried and applies it again.
+        await s.reconciler.delete("dup-two")
+        await eventually(lambda: s.ready("dup-one"), what="dup-one took x back")
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-one", {"v": "1"})
