@@ -272,11 +272,13 @@ class Reconciler:
             held = self._state.deployments.pop(bundle, None)
             index = self._by_bundle.pop(bundle, {})
             errors: list[str] = []
-            if held is not None and not held.options.keep_resources:
+            keep = held is not None and held.options.keep_resources
+            if held is not None and not keep:
                 errors = await self._prune(bundle, list(index))
             for key in index:
                 self._release(bundle, key)
-            if held is not None and held.options.delete_namespace:
+            # keepResources keeps everything, the namespace (and all in it) included.
+            if held is not None and held.options.delete_namespace and not keep:
                 errors += await self._delete_namespace(bundle, held.options)
             self._options.pop(bundle, None)
             self._state.save()
@@ -415,11 +417,13 @@ class Reconciler:
         if namespace in spared or namespace.startswith("kube-"):
             log.info("bundle %s: deleteNamespace never deletes namespace %s", bundle, namespace)
             return []
+        # Also a bundle that declares the Namespace object itself.
         users = sorted(
             {
                 m.bundle
-                for m in self._managed.values()
+                for key, m in self._managed.items()
                 if m.obj["metadata"].get("namespace") == namespace
+                or (key == f"/Namespace//{namespace}" and m.bundle != bundle)
             }
         )
         if users:

@@ -372,3 +372,49 @@ async def test_a_bundle_whose_object_was_taken_over_says_so_and_takes_it_back_on
         await eventually(lambda: s.ready("dup-one"), what="dup-one took x back")
         live = cluster.objects[X]
         assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-one", {"v": "1"})
+
+
+# --- 4. deleteNamespace -----------------------------------------------------------------------
+
+
+def namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def in_scratch(msg: spoke_pb2.DeploymentUpsert, **options: bool) -> spoke_pb2.DeploymentUpsert:
+    msg.options.default_namespace = "scratch"
+    for name, value in options.items():
+        setattr(msg.options, name, value)
+    return msg
+
+
+async def test_delete_namespace_spares_a_namespace_another_bundle_declares() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        assert not (await s.reconciler.upsert(upsert("ns", [namespace("scratch")]))).error
+        gone = in_scratch(upsert("gone", [configmap("c")]), delete_namespace=True)
+        assert not (await s.reconciler.upsert(gone)).error
+        assert "/ConfigMap/scratch/c" in cluster.objects
+        await s.reconciler.delete("gone")
+        assert "/ConfigMap/scratch/c" not in cluster.objects
+        assert "/Namespace//scratch" in cluster.objects
+
+
+async def test_delete_namespace_with_keep_resources_keeps_the_namespace() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        kept = in_scratch(upsert("kept", [configmap("c")]), delete_namespace=True)
+        kept.options.keep_resources = True
+        assert not (await s.reconciler.upsert(kept)).error
+        await s.reconciler.delete("kept")
+        assert "/ConfigMap/scratch/c" in cluster.objects
+        assert "/Namespace//scratch" in cluster.objects
+
+
+async def test_delete_namespace_deletes_the_namespace_nobody_else_uses() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        gone = in_scratch(upsert("gone", [configmap("c")]), delete_namespace=True)
+        assert not (await s.reconciler.upsert(gone)).error
+        await s.reconciler.delete("gone")
+        assert "/Namespace//scratch" not in cluster.objects
