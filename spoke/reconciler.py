@@ -23,13 +23,15 @@ from argosy.api.v1 import resources_pb2, spoke_pb2
 from argosy.convert import options_from_pb
 from argosy.manifests import describe_key, resource_key
 from argosy.options import ApplyOptions
-from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership
+from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership, OwnerUnknown
 from spoke.desired import ResourceState, crd_scopes, judge, place
 from spoke.state import Held, LocalState
 
 log = logging.getLogger(__name__)
 
 MAX_ERRORS_SHOWN = 3
+# Managed.refused_by of an object whose owner could not be read.
+UNKNOWN_OWNER = "(unknown)"
 # The options of a bundle not (or no longer) held: every one at its default.
 _DEFAULTS = ApplyOptions()
 
@@ -302,8 +304,14 @@ class Reconciler:
         if not options.take_ownership:
             refused = await self._owned_elsewhere(bundle, keys)
             for key, other in refused.items():
-                errors.append(f"{describe_key(key)} is owned by bundle {other}")
-                _refuse(index[key], other)
+                if isinstance(other, OwnerUnknown):
+                    # Refused until a retry can read it: it may well be another bundle's.
+                    message = f"cannot read the owner of {describe_key(key)}: {other.error}"
+                    errors.append(message)
+                    _refuse(index[key], UNKNOWN_OWNER, message)
+                else:
+                    errors.append(f"{describe_key(key)} is owned by bundle {other}")
+                    _refuse(index[key], other)
             keys = [k for k in keys if k not in refused]
         for key in keys:
             index[key].refused_by = ""
@@ -340,13 +348,14 @@ class Reconciler:
                 self._judge(key, index[key], result.obj)
         return errors
 
-    async def _owned_elsewhere(self, bundle: str, keys: list[str]) -> dict[str, str]:
-        """key -> the other bundle owning it, for the keys this bundle must not take.
+    async def _owned_elsewhere(self, bundle: str, keys: list[str]) -> dict[str, str | OwnerUnknown]:
+        """key -> the other bundle owning it (or OwnerUnknown when its owner could not be
+        read), for the keys this bundle must not take.
 
         This spoke's own index answers for what it manages; only keys nobody here manages
         (new to this bundle, or refused before) are read from the cluster.
         """
-        refused = {}
+        refused: dict[str, str | OwnerUnknown] = {}
         unknown = []
         for key in keys:
             managed = self._managed.get(key)
@@ -499,9 +508,9 @@ class Reconciler:
         return list(self._state.deployments)
 
 
-def _refuse(managed: Managed, owner: str) -> None:
+def _refuse(managed: Managed, owner: str, message: str = "") -> None:
     managed.refused_by = owner
-    managed.state = ResourceState(False, False, False, f"owned by bundle {owner}")
+    managed.state = ResourceState(False, False, False, message or f"owned by bundle {owner}")
 
 
 def _summarize(errors: list[str]) -> str:

@@ -16,7 +16,7 @@ import pytest
 from argosy.api.v1 import resources_pb2, spoke_pb2
 from argosy.hashing import combine
 from argosy.manifests import Manifest
-from spoke.backends.base import OWNER_LABEL, Ownership
+from spoke.backends.base import OWNER_LABEL, Ownership, OwnerUnknown
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings, _StreamEnded
 from spoke.reconciler import Reconciler, StatusSink
@@ -418,3 +418,35 @@ async def test_delete_namespace_deletes_the_namespace_nobody_else_uses() -> None
         assert not (await s.reconciler.upsert(gone)).error
         await s.reconciler.delete("gone")
         assert "/Namespace//scratch" not in cluster.objects
+
+
+class Unreadable(SimulatedCluster):
+    """A cluster where reading x's owner fails (forbidden, say) while `broken`."""
+
+    broken = True
+
+    async def owners(self, keys: Sequence[str]) -> dict[str, str | OwnerUnknown]:
+        found = await super().owners(keys)
+        if self.broken and X in keys:
+            found[X] = OwnerUnknown("configmaps is forbidden")
+        return found
+
+
+async def test_an_object_whose_owner_cannot_be_read_is_refused_until_it_can() -> None:
+    cluster = Unreadable(SimulationSettings(ready_delay=0.01))
+    await cluster.ensure_namespaces(["default"])
+    await cluster.apply(
+        [{**configmap("x", v="0"), "metadata": {"name": "x", "namespace": "default"}}],
+        owner=Ownership("elsewhere", "elsewhere/other-spoke"),
+        force=False,
+    )
+    async with local_spoke(cluster) as s:
+        ack = await s.reconciler.upsert(upsert("mine", [configmap("x", v="1")]))
+        assert ack.error == "cannot read the owner of configmap default/x: configmaps is forbidden"
+        assert cluster.objects[X]["data"] == {"v": "0"}
+        assert s.retrier.seconds_to_retry("mine") is not None
+        # Once readable, the retry sees the real owner and refuses for that reason.
+        cluster.broken = False
+        error = await s.reconciler.retry("mine")
+        assert error == "configmap default/x is owned by bundle elsewhere"
+        assert cluster.objects[X]["data"] == {"v": "0"}
