@@ -67,6 +67,9 @@ class RetrySink:
     def deleted(self, bundle: str) -> None:
         """A bundle is gone: forget it, and what it owned is free for others to take."""
 
+    def freed(self) -> None:
+        """A bundle pruned objects: a bundle refused them may take them now."""
+
 
 class Reconciler:
     def __init__(
@@ -196,6 +199,8 @@ class Reconciler:
         gone = [k for k in self._by_bundle.get(msg.bundle, {}) if k not in index]
         if gone and not options.keep_resources:
             errors += await self._prune(msg.bundle, gone)
+            # Before _settle: its applied() then backs this bundle off if it failed.
+            self._retries.freed()
         await self._settle(new, index, errors, gone=gone)
         return spoke_pb2.Ack(bundle=msg.bundle, revision=msg.revision, error=new.error)
 

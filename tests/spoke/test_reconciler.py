@@ -450,3 +450,15 @@ async def test_an_object_whose_owner_cannot_be_read_is_refused_until_it_can() ->
         error = await s.reconciler.retry("mine")
         assert error == "configmap default/x is owned by bundle elsewhere"
         assert cluster.objects[X]["data"] == {"v": "0"}
+
+
+async def test_an_object_pruned_by_its_owner_is_taken_at_once_by_the_bundle_refused_it() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        await s.reconciler.upsert(upsert("dup-one", [configmap("x", v="1")]))
+        assert (await s.reconciler.upsert(upsert("dup-two", [configmap("x", v="2")]))).error
+        # dup-one's next revision drops x: pruned, so free; dup-two (backoff 300 s) takes it.
+        await s.reconciler.upsert(upsert("dup-one", [configmap("y", v="1")]))
+        await eventually(lambda: s.ready("dup-two"), what="dup-two took the pruned object")
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-two", {"v": "2"})
