@@ -106,3 +106,29 @@ async def test_owners_tells_an_object_it_could_not_read_from_an_absent_one() -> 
             "/ConfigMap/default/forbidden": OwnerUnknown("configmaps is forbidden"),
             "/ConfigMap/default/broken": OwnerUnknown("etcdserver: leader changed"),
         }
+
+
+async def test_ensure_namespaces_reads_as_the_agent_and_creates_impersonated() -> None:
+    seen: list[tuple[str, str, str]] = []
+    created: set[str] = set()
+
+    def server(method: str, path: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if not path.startswith("/api/v1/namespaces"):
+            return discovery_server(method, path, kwargs)
+        seen.append((method, path, kwargs.get("service_account", "")))
+        if method == "POST":
+            created.add("new")
+            raise ApiError(409, "already exists")  # created meanwhile: read it again
+        if path.endswith("/new") and "new" not in created:
+            raise ApiError(404, "not found")
+        return {"metadata": {"name": path.rsplit("/", 1)[1]}}
+
+    async with KubernetesBackend(client=ScriptedClient(server)) as kube:
+        results = await kube.ensure_namespaces(["old", "new"], service_account="deployer")
+    assert [r.error for r in results] == ["", ""]
+    assert seen == [
+        ("GET", "/api/v1/namespaces/old", ""),
+        ("GET", "/api/v1/namespaces/new", ""),
+        ("POST", "/api/v1/namespaces", "deployer"),
+        ("GET", "/api/v1/namespaces/new", ""),
+    ]
