@@ -276,23 +276,26 @@ class Reconciler:
 
     async def delete(self, bundle: str) -> spoke_pb2.Ack:
         async with self._lock:
-            held = self._state.deployments.pop(bundle, None)
-            index = self._by_bundle.pop(bundle, {})
-            errors: list[str] = []
-            keep = held is not None and held.options.keep_resources
-            if held is not None and not keep:
-                errors = await self._prune(bundle, list(index))
-            for key in index:
-                self._release(bundle, key)
-            # keepResources keeps everything, the namespace (and all in it) included.
-            if held is not None and held.options.delete_namespace and not keep:
-                errors += await self._delete_namespace(bundle, held.options)
-            self._options.pop(bundle, None)
-            self._state.save()
-            if errors:
-                log.warning("bundle %s: delete left errors: %s", bundle, _summarize(errors))
-            self._retries.deleted(bundle)
-            return spoke_pb2.Ack(bundle=bundle, revision="")
+            return await self._delete(bundle)
+
+    async def _delete(self, bundle: str) -> spoke_pb2.Ack:
+        held = self._state.deployments.pop(bundle, None)
+        index = self._by_bundle.pop(bundle, {})
+        errors: list[str] = []
+        keep = held is not None and held.options.keep_resources
+        if held is not None and not keep:
+            errors = await self._prune(bundle, list(index))
+        for key in index:
+            self._release(bundle, key)
+        # keepResources keeps everything, the namespace (and all in it) included.
+        if held is not None and held.options.delete_namespace and not keep:
+            errors += await self._delete_namespace(bundle, held.options)
+        self._options.pop(bundle, None)
+        self._state.save()
+        if errors:
+            log.warning("bundle %s: delete left errors: %s", bundle, _summarize(errors))
+        self._retries.deleted(bundle)
+        return spoke_pb2.Ack(bundle=bundle, revision="")
 
     async def _apply(
         self,
@@ -473,16 +476,21 @@ class Reconciler:
             held = self._state.deployments.get(managed.bundle)
             if managed.state and managed.state.modified and held and held.options.correct_drift:
                 async with self._lock:
-                    log.info("correcting drift of %s", describe_key(event.key))
-                    # With force, as Fleet does: the edit took ownership of the fields it
-                    # changed, and without force the correction would only conflict.
-                    await self._apply(
-                        managed.bundle,
-                        self._by_bundle[managed.bundle],
-                        [event.key],
-                        options=held.options,
-                        force=True,
-                    )
+                    await self._correct_drift(event.key)
+
+    async def _correct_drift(self, key: str) -> None:
+        # Checked again under the lock: a delete or an upsert may have run while we waited.
+        managed = self._managed.get(key)
+        if managed is None or not (managed.state and managed.state.modified):
+            return
+        held = self._state.deployments.get(managed.bundle)
+        index = self._by_bundle.get(managed.bundle, {})
+        if held is None or not held.options.correct_drift or key not in index:
+            return
+        log.info("correcting drift of %s", describe_key(key))
+        # With force, as Fleet does: the edit took ownership of the fields it changed, and
+        # without force the correction would only conflict.
+        await self._apply(managed.bundle, index, [key], options=held.options, force=True)
 
     def status(self, bundle: str) -> spoke_pb2.DeploymentStatus:
         held = self._state.deployments.get(bundle)

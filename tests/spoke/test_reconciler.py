@@ -462,3 +462,26 @@ async def test_an_object_pruned_by_its_owner_is_taken_at_once_by_the_bundle_refu
         await eventually(lambda: s.ready("dup-two"), what="dup-two took the pruned object")
         live = cluster.objects[X]
         assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-two", {"v": "2"})
+
+
+async def test_drift_seen_while_its_bundle_is_deleted_is_dropped_and_the_watch_goes_on() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        drifty = upsert("drifty", [configmap("x", v="1")])
+        drifty.options.correct_drift = True
+        assert not (await s.reconciler.upsert(drifty)).error
+        await eventually(lambda: s.ready("drifty"), what="drifty ready")
+        marked = s.marks.marked.count("drifty")
+        async with s.reconciler._lock:
+            cluster.inject_drift(X, {"data": {"v": "edited"}})
+            # Marked, so the watch now waits for the lock to correct the drift...
+            await eventually(
+                lambda: s.marks.marked.count("drifty") > marked, what="the drift is seen"
+            )
+            # ...while the bundle is deleted.
+            await s.reconciler._delete("drifty")
+        # The watch still follows the cluster.
+        assert not (await s.reconciler.upsert(upsert("other", [configmap("y")]))).error
+        await eventually(lambda: s.ready("other"), what="other ready")
+        cluster.remove("/ConfigMap/default/y")
+        await eventually(lambda: not s.ready("other"), what="the watch saw y go")
