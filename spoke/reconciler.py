@@ -234,9 +234,13 @@ class Reconciler:
         bundle = held.bundle
         for key in gone:
             self._release(bundle, key)
-        held.error = _summarize(errors)
+        error = _summarize(errors)
+        # A retry that failed as before changes nothing held: no rewrite of the state file.
+        changed = self._state.deployments.get(bundle) is not held or held.error != error
+        held.error = error
         self._state.deployments[bundle] = held
-        self._state.save()
+        if changed:
+            self._state.save()
         self._by_bundle[bundle] = index
         taken: dict[str, list[str]] = {}
         for key, managed in index.items():

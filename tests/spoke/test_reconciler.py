@@ -485,3 +485,23 @@ async def test_drift_seen_while_its_bundle_is_deleted_is_dropped_and_the_watch_g
         await eventually(lambda: s.ready("other"), what="other ready")
         cluster.remove("/ConfigMap/default/y")
         await eventually(lambda: not s.ready("other"), what="the watch saw y go")
+
+
+async def test_a_retry_that_fails_as_before_does_not_rewrite_the_state_file(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    async with local_spoke(strict_cluster(), state_path=path, run_retrier=False) as s:
+        assert (await s.reconciler.upsert(upsert("gadgets", [gadget()]))).error
+        saves = 0
+        save = s.state.save
+
+        def counted() -> None:
+            nonlocal saves
+            saves += 1
+            save()
+
+        s.state.save = counted  # type: ignore[method-assign]
+        assert await s.reconciler.retry("gadgets")
+        assert saves == 0
+        await s.cluster.apply([gadget_crd()], owner=Ownership("by-hand", "by-hand"), force=False)
+        assert await s.reconciler.retry("gadgets") == ""
+        assert saves == 1
