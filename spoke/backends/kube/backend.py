@@ -127,9 +127,6 @@ class KubernetesBackend:
             service_account=service_account,
         )
 
-    def impersonated_user(self, service_account: str) -> str:
-        return self._client.impersonated_user(service_account)
-
     async def refresh_discovery(self) -> None:
         """Read the API server's discovery documents into the kind table."""
         await self._reader.read()
