@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -40,11 +41,14 @@ class ApplyOptions:
     delete_namespace: bool = False
     """Deleting the deployment deletes its namespace too."""
 
-    @property
+    # Parsed once: the spoke reads these on every judgement of every object. cached_property
+    # writes the instance __dict__ directly, so it works on this frozen (slot-less) class, and
+    # the cache is no field (equality and as_dict ignore it). Callers must not mutate them.
+    @cached_property
     def compare_patches(self) -> list[dict[str, Any]]:
         return _json_list(self.compare_patches_json)
 
-    @property
+    @cached_property
     def ignore_conditions(self) -> list[dict[str, Any]]:
         return _json_list(self.ignore_conditions_json)
 

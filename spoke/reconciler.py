@@ -23,13 +23,15 @@ from argosy.api.v1 import resources_pb2, spoke_pb2
 from argosy.convert import options_from_pb
 from argosy.manifests import describe_key, resource_key
 from argosy.options import ApplyOptions
-from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership
+from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership, OwnerUnknown
 from spoke.desired import ResourceState, crd_scopes, judge, place
 from spoke.state import Held, LocalState
 
 log = logging.getLogger(__name__)
 
 MAX_ERRORS_SHOWN = 3
+# Managed.refused_by of an object whose owner could not be read.
+UNKNOWN_OWNER = "(unknown)"
 # The options of a bundle not (or no longer) held: every one at its default.
 _DEFAULTS = ApplyOptions()
 
@@ -64,6 +66,9 @@ class RetrySink:
 
     def deleted(self, bundle: str) -> None:
         """A bundle is gone: forget it, and what it owned is free for others to take."""
+
+    def freed(self) -> None:
+        """A bundle pruned objects: a bundle refused them may take them now."""
 
 
 class Reconciler:
@@ -194,6 +199,8 @@ class Reconciler:
         gone = [k for k in self._by_bundle.get(msg.bundle, {}) if k not in index]
         if gone and not options.keep_resources:
             errors += await self._prune(msg.bundle, gone)
+            # Before _settle: its applied() then backs this bundle off if it failed.
+            self._retries.freed()
         await self._settle(new, index, errors, gone=gone)
         return spoke_pb2.Ack(bundle=msg.bundle, revision=msg.revision, error=new.error)
 
@@ -227,18 +234,43 @@ class Reconciler:
         bundle = held.bundle
         for key in gone:
             self._release(bundle, key)
-        held.error = _summarize(errors)
+        error = _summarize(errors)
+        # A retry that failed as before changes nothing held: no rewrite of the state file.
+        changed = self._state.deployments.get(bundle) is not held or held.error != error
+        held.error = error
         self._state.deployments[bundle] = held
-        self._state.save()
+        if changed:
+            self._state.save()
         self._by_bundle[bundle] = index
+        taken: dict[str, list[str]] = {}
         for key, managed in index.items():
             if not managed.refused_by:
+                previous = self._managed.get(key)
+                if previous is not None and previous.bundle != bundle:
+                    # Taken over (takeOwnership): the other bundle no longer has it, and says
+                    # so, until a retry takes it back once this bundle lets it go.
+                    _refuse(previous, bundle)
+                    taken.setdefault(previous.bundle, []).append(
+                        f"{describe_key(key)} is owned by bundle {bundle}"
+                    )
                 self._managed[key] = managed
+        for other, lost in taken.items():
+            self._lost(other, lost)
         for key, managed in index.items():
             if managed.state is None:
                 self._judge(key, managed, await self._backend.get(key))
         self._sink.mark(bundle)
         self._retries.applied(bundle, held.error, reset=reset_backoff)
+
+    def _lost(self, bundle: str, errors: list[str]) -> None:
+        """Another bundle took objects of this one: it is in error, and retried."""
+        held = self._state.deployments.get(bundle)
+        if held is None:
+            return
+        held.error = _summarize(([held.error] if held.error else []) + errors)
+        self._state.save()
+        self._sink.mark(bundle)
+        self._retries.applied(bundle, held.error)
 
     def _release(self, bundle: str, key: str) -> None:
         """Stop following key for bundle, unless another bundle has taken it over."""
@@ -248,21 +280,26 @@ class Reconciler:
 
     async def delete(self, bundle: str) -> spoke_pb2.Ack:
         async with self._lock:
-            held = self._state.deployments.pop(bundle, None)
-            index = self._by_bundle.pop(bundle, {})
-            errors: list[str] = []
-            if held is not None and not held.options.keep_resources:
-                errors = await self._prune(bundle, list(index))
-            for key in index:
-                self._release(bundle, key)
-            if held is not None and held.options.delete_namespace:
-                errors += await self._delete_namespace(bundle, held.options)
-            self._options.pop(bundle, None)
-            self._state.save()
-            if errors:
-                log.warning("bundle %s: delete left errors: %s", bundle, _summarize(errors))
-            self._retries.deleted(bundle)
-            return spoke_pb2.Ack(bundle=bundle, revision="")
+            return await self._delete(bundle)
+
+    async def _delete(self, bundle: str) -> spoke_pb2.Ack:
+        held = self._state.deployments.pop(bundle, None)
+        index = self._by_bundle.pop(bundle, {})
+        errors: list[str] = []
+        keep = held is not None and held.options.keep_resources
+        if held is not None and not keep:
+            errors = await self._prune(bundle, list(index))
+        for key in index:
+            self._release(bundle, key)
+        # keepResources keeps everything, the namespace (and all in it) included.
+        if held is not None and held.options.delete_namespace and not keep:
+            errors += await self._delete_namespace(bundle, held.options)
+        self._options.pop(bundle, None)
+        self._state.save()
+        if errors:
+            log.warning("bundle %s: delete left errors: %s", bundle, _summarize(errors))
+        self._retries.deleted(bundle)
+        return spoke_pb2.Ack(bundle=bundle, revision="")
 
     async def _apply(
         self,
@@ -279,8 +316,14 @@ class Reconciler:
         if not options.take_ownership:
             refused = await self._owned_elsewhere(bundle, keys)
             for key, other in refused.items():
-                errors.append(f"{describe_key(key)} is owned by bundle {other}")
-                _refuse(index[key], other)
+                if isinstance(other, OwnerUnknown):
+                    # Refused until a retry can read it: it may well be another bundle's.
+                    message = f"cannot read the owner of {describe_key(key)}: {other.error}"
+                    errors.append(message)
+                    _refuse(index[key], UNKNOWN_OWNER, message)
+                else:
+                    errors.append(f"{describe_key(key)} is owned by bundle {other}")
+                    _refuse(index[key], other)
             keys = [k for k in keys if k not in refused]
         for key in keys:
             index[key].refused_by = ""
@@ -317,13 +360,14 @@ class Reconciler:
                 self._judge(key, index[key], result.obj)
         return errors
 
-    async def _owned_elsewhere(self, bundle: str, keys: list[str]) -> dict[str, str]:
-        """key -> the other bundle owning it, for the keys this bundle must not take.
+    async def _owned_elsewhere(self, bundle: str, keys: list[str]) -> dict[str, str | OwnerUnknown]:
+        """key -> the other bundle owning it (or OwnerUnknown when its owner could not be
+        read), for the keys this bundle must not take.
 
         This spoke's own index answers for what it manages; only keys nobody here manages
         (new to this bundle, or refused before) are read from the cluster.
         """
-        refused = {}
+        refused: dict[str, str | OwnerUnknown] = {}
         unknown = []
         for key in keys:
             managed = self._managed.get(key)
@@ -394,11 +438,13 @@ class Reconciler:
         if namespace in spared or namespace.startswith("kube-"):
             log.info("bundle %s: deleteNamespace never deletes namespace %s", bundle, namespace)
             return []
+        # Also a bundle that declares the Namespace object itself.
         users = sorted(
             {
                 m.bundle
-                for m in self._managed.values()
+                for key, m in self._managed.items()
                 if m.obj["metadata"].get("namespace") == namespace
+                or (key == f"/Namespace//{namespace}" and m.bundle != bundle)
             }
         )
         if users:
@@ -434,16 +480,21 @@ class Reconciler:
             held = self._state.deployments.get(managed.bundle)
             if managed.state and managed.state.modified and held and held.options.correct_drift:
                 async with self._lock:
-                    log.info("correcting drift of %s", describe_key(event.key))
-                    # With force, as Fleet does: the edit took ownership of the fields it
-                    # changed, and without force the correction would only conflict.
-                    await self._apply(
-                        managed.bundle,
-                        self._by_bundle[managed.bundle],
-                        [event.key],
-                        options=held.options,
-                        force=True,
-                    )
+                    await self._correct_drift(event.key)
+
+    async def _correct_drift(self, key: str) -> None:
+        # Checked again under the lock: a delete or an upsert may have run while we waited.
+        managed = self._managed.get(key)
+        if managed is None or not (managed.state and managed.state.modified):
+            return
+        held = self._state.deployments.get(managed.bundle)
+        index = self._by_bundle.get(managed.bundle, {})
+        if held is None or not held.options.correct_drift or key not in index:
+            return
+        log.info("correcting drift of %s", describe_key(key))
+        # With force, as Fleet does: the edit took ownership of the fields it changed, and
+        # without force the correction would only conflict.
+        await self._apply(managed.bundle, index, [key], options=held.options, force=True)
 
     def status(self, bundle: str) -> spoke_pb2.DeploymentStatus:
         held = self._state.deployments.get(bundle)
@@ -474,9 +525,9 @@ class Reconciler:
         return list(self._state.deployments)
 
 
-def _refuse(managed: Managed, owner: str) -> None:
+def _refuse(managed: Managed, owner: str, message: str = "") -> None:
     managed.refused_by = owner
-    managed.state = ResourceState(False, False, False, f"owned by bundle {owner}")
+    managed.state = ResourceState(False, False, False, message or f"owned by bundle {owner}")
 
 
 def _summarize(errors: list[str]) -> str:

@@ -4,8 +4,9 @@ A failed apply is often fixed by something outside the bundle: a CRD installed b
 bundle, a namespace or permission granted, an owning bundle deleted. So each errored bundle is
 retried with capped, jittered exponential backoff (its own, reset once it applies), and at once
 when something that could have fixed it happens: the spoke starts, the cluster's served kinds
-change, a bundle is deleted (what it owned is free), or the hub asks (DeploymentRetry). Retries
-go through the reconciler, under its lock, so they never interleave with a hub's upsert.
+change, a bundle is deleted or prunes objects (what it owned is free), or the hub asks
+(DeploymentRetry). Retries go through the reconciler, under its lock, so they never interleave
+with a hub's upsert.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class Retrier(RetrySink):
     def deleted(self, bundle: str) -> None:
         self._backoff.pop(bundle, None)
         self._due.pop(bundle, None)
+        self.freed()
+
+    def freed(self) -> None:
         # Objects it owned are free now: a bundle refused them may take them.
         self.retry_errored()
 

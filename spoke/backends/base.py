@@ -30,6 +30,13 @@ class ApplyResult:
 
 
 @dataclass(frozen=True)
+class OwnerUnknown:
+    """An object's owner could not be read (forbidden, server or network error): not absent."""
+
+    error: str
+
+
+@dataclass(frozen=True)
 class WatchEvent:
     """A managed object changed; obj is None when it was deleted."""
 
@@ -142,8 +149,9 @@ class Backend(Protocol):
 
     async def get(self, key: str) -> Obj | None: ...
 
-    async def owners(self, keys: Sequence[str]) -> dict[str, str]:
-        """The OWNER_LABEL of each of these objects that exists and carries one."""
+    async def owners(self, keys: Sequence[str]) -> dict[str, str | OwnerUnknown]:
+        """The OWNER_LABEL of each of these objects that exists and carries one, and
+        OwnerUnknown for each that could not be read (absent keys are left out)."""
         ...
 
     def watch(self) -> AsyncIterator[WatchEvent]:

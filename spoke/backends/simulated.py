@@ -29,6 +29,7 @@ from spoke.backends.base import (
     ChangeCounter,
     Obj,
     Ownership,
+    OwnerUnknown,
     WatchEvent,
     namespace_field_manager,
 )
@@ -295,8 +296,8 @@ class SimulatedCluster:
         obj = self.objects.get(key)
         return copy.deepcopy(obj) if obj is not None else None
 
-    async def owners(self, keys: Sequence[str]) -> dict[str, str]:
-        out = {}
+    async def owners(self, keys: Sequence[str]) -> dict[str, str | OwnerUnknown]:
+        out: dict[str, str | OwnerUnknown] = {}
         for key in keys:
             obj = self.objects.get(key)
             owner = ((obj or {}).get("metadata", {}).get("labels") or {}).get(OWNER_LABEL)

@@ -16,7 +16,7 @@ import pytest
 from argosy.api.v1 import resources_pb2, spoke_pb2
 from argosy.hashing import combine
 from argosy.manifests import Manifest
-from spoke.backends.base import OWNER_LABEL, Ownership
+from spoke.backends.base import OWNER_LABEL, Ownership, OwnerUnknown
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings, _StreamEnded
 from spoke.reconciler import Reconciler, StatusSink
@@ -356,3 +356,152 @@ async def test_a_restarted_spoke_keeps_refusing_an_object_another_bundle_owns(
         await eventually(lambda: s.ready("dup-one"), what="dup-one ready")
         await s.reconciler.delete("dup-one")
         await eventually(lambda: s.ready("dup-two"), what="dup-two took the freed object")
+
+
+async def test_a_bundle_whose_object_was_taken_over_says_so_and_takes_it_back_once_free() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        await s.reconciler.upsert(upsert("dup-one", [configmap("x", v="1")]))
+        await eventually(lambda: s.ready("dup-one"), what="dup-one ready")
+        new = upsert("dup-two", [configmap("x", v="2")], take_ownership=True)
+        assert not (await s.reconciler.upsert(new)).error
+        assert s.status("dup-one").apply_error == "configmap default/x is owned by bundle dup-two"
+        assert not s.ready("dup-one")
+        # Deleting the taker prunes x; the old owner is retried and applies it again.
+        await s.reconciler.delete("dup-two")
+        await eventually(lambda: s.ready("dup-one"), what="dup-one took x back")
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-one", {"v": "1"})
+
+
+# --- 4. deleteNamespace -----------------------------------------------------------------------
+
+
+def namespace(name: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+
+
+def in_scratch(msg: spoke_pb2.DeploymentUpsert, **options: bool) -> spoke_pb2.DeploymentUpsert:
+    msg.options.default_namespace = "scratch"
+    for name, value in options.items():
+        setattr(msg.options, name, value)
+    return msg
+
+
+async def test_delete_namespace_spares_a_namespace_another_bundle_declares() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        assert not (await s.reconciler.upsert(upsert("ns", [namespace("scratch")]))).error
+        gone = in_scratch(upsert("gone", [configmap("c")]), delete_namespace=True)
+        assert not (await s.reconciler.upsert(gone)).error
+        assert "/ConfigMap/scratch/c" in cluster.objects
+        await s.reconciler.delete("gone")
+        assert "/ConfigMap/scratch/c" not in cluster.objects
+        assert "/Namespace//scratch" in cluster.objects
+
+
+async def test_delete_namespace_with_keep_resources_keeps_the_namespace() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        kept = in_scratch(upsert("kept", [configmap("c")]), delete_namespace=True)
+        kept.options.keep_resources = True
+        assert not (await s.reconciler.upsert(kept)).error
+        await s.reconciler.delete("kept")
+        assert "/ConfigMap/scratch/c" in cluster.objects
+        assert "/Namespace//scratch" in cluster.objects
+
+
+async def test_delete_namespace_deletes_the_namespace_nobody_else_uses() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        gone = in_scratch(upsert("gone", [configmap("c")]), delete_namespace=True)
+        assert not (await s.reconciler.upsert(gone)).error
+        await s.reconciler.delete("gone")
+        assert "/Namespace//scratch" not in cluster.objects
+
+
+class Unreadable(SimulatedCluster):
+    """A cluster where reading x's owner fails (forbidden, say) while `broken`."""
+
+    broken = True
+
+    async def owners(self, keys: Sequence[str]) -> dict[str, str | OwnerUnknown]:
+        found = await super().owners(keys)
+        if self.broken and X in keys:
+            found[X] = OwnerUnknown("configmaps is forbidden")
+        return found
+
+
+async def test_an_object_whose_owner_cannot_be_read_is_refused_until_it_can() -> None:
+    cluster = Unreadable(SimulationSettings(ready_delay=0.01))
+    await cluster.ensure_namespaces(["default"])
+    await cluster.apply(
+        [{**configmap("x", v="0"), "metadata": {"name": "x", "namespace": "default"}}],
+        owner=Ownership("elsewhere", "elsewhere/other-spoke"),
+        force=False,
+    )
+    async with local_spoke(cluster) as s:
+        ack = await s.reconciler.upsert(upsert("mine", [configmap("x", v="1")]))
+        assert ack.error == "cannot read the owner of configmap default/x: configmaps is forbidden"
+        assert cluster.objects[X]["data"] == {"v": "0"}
+        assert s.retrier.seconds_to_retry("mine") is not None
+        # Once readable, the retry sees the real owner and refuses for that reason.
+        cluster.broken = False
+        error = await s.reconciler.retry("mine")
+        assert error == "configmap default/x is owned by bundle elsewhere"
+        assert cluster.objects[X]["data"] == {"v": "0"}
+
+
+async def test_an_object_pruned_by_its_owner_is_taken_at_once_by_the_bundle_refused_it() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        await s.reconciler.upsert(upsert("dup-one", [configmap("x", v="1")]))
+        assert (await s.reconciler.upsert(upsert("dup-two", [configmap("x", v="2")]))).error
+        # dup-one's next revision drops x: pruned, so free; dup-two (backoff 300 s) takes it.
+        await s.reconciler.upsert(upsert("dup-one", [configmap("y", v="1")]))
+        await eventually(lambda: s.ready("dup-two"), what="dup-two took the pruned object")
+        live = cluster.objects[X]
+        assert (live["metadata"]["labels"][OWNER_LABEL], live["data"]) == ("dup-two", {"v": "2"})
+
+
+async def test_drift_seen_while_its_bundle_is_deleted_is_dropped_and_the_watch_goes_on() -> None:
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        drifty = upsert("drifty", [configmap("x", v="1")])
+        drifty.options.correct_drift = True
+        assert not (await s.reconciler.upsert(drifty)).error
+        await eventually(lambda: s.ready("drifty"), what="drifty ready")
+        marked = s.marks.marked.count("drifty")
+        async with s.reconciler._lock:
+            cluster.inject_drift(X, {"data": {"v": "edited"}})
+            # Marked, so the watch now waits for the lock to correct the drift...
+            await eventually(
+                lambda: s.marks.marked.count("drifty") > marked, what="the drift is seen"
+            )
+            # ...while the bundle is deleted.
+            await s.reconciler._delete("drifty")
+        # The watch still follows the cluster.
+        assert not (await s.reconciler.upsert(upsert("other", [configmap("y")]))).error
+        await eventually(lambda: s.ready("other"), what="other ready")
+        cluster.remove("/ConfigMap/default/y")
+        await eventually(lambda: not s.ready("other"), what="the watch saw y go")
+
+
+async def test_a_retry_that_fails_as_before_does_not_rewrite_the_state_file(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    async with local_spoke(strict_cluster(), state_path=path, run_retrier=False) as s:
+        assert (await s.reconciler.upsert(upsert("gadgets", [gadget()]))).error
+        saves = 0
+        save = s.state.save
+
+        def counted() -> None:
+            nonlocal saves
+            saves += 1
+            save()
+
+        s.state.save = counted  # type: ignore[method-assign]
+        assert await s.reconciler.retry("gadgets")
+        assert saves == 0
+        await s.cluster.apply([gadget_crd()], owner=Ownership("by-hand", "by-hand"), force=False)
+        assert await s.reconciler.retry("gadgets") == ""
+        assert saves == 1

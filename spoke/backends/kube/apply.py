@@ -232,6 +232,8 @@ class Applier:
     async def ensure_namespaces(
         self, names: Sequence[str], *, service_account: str = ""
     ) -> list[ApplyResult]:
+        # Reads as the agent (a service account may create a namespace yet not read it, and
+        # reads decide nothing it is not allowed); only the create is impersonated.
         res = self._namespaces()
         sa = service_account
         request = self._client.request
@@ -240,7 +242,7 @@ class Applier:
             key = f"/Namespace//{name}"
             try:
                 try:
-                    live = await request("GET", res.path(name=name), service_account=sa)
+                    live = await request("GET", res.path(name=name))
                 except ApiError as exc:
                     if exc.status != 404:
                         raise
@@ -250,7 +252,7 @@ class Applier:
                     except ApiError as exc2:
                         if exc2.status != 409:
                             raise
-                        live = await request("GET", res.path(name=name), service_account=sa)
+                        live = await request("GET", res.path(name=name))
                 out.append(ApplyResult(key, obj=live))
             except ApiError as exc:
                 out.append(ApplyResult(key, str(exc)))

@@ -21,7 +21,15 @@ from typing import Any
 
 import aiohttp
 
-from spoke.backends.base import OWNER_LABEL, ApplyResult, ChangeCounter, Obj, Ownership, WatchEvent
+from spoke.backends.base import (
+    OWNER_LABEL,
+    ApplyResult,
+    ChangeCounter,
+    Obj,
+    Ownership,
+    OwnerUnknown,
+    WatchEvent,
+)
 from spoke.backends.kube.apply import Applier
 from spoke.backends.kube.client import ApiError, KubeClient, KubeSettings, own_namespace
 from spoke.backends.kube.discovery import Discovery, DiscoveryReader
@@ -119,9 +127,6 @@ class KubernetesBackend:
             service_account=service_account,
         )
 
-    def impersonated_user(self, service_account: str) -> str:
-        return self._client.impersonated_user(service_account)
-
     async def refresh_discovery(self) -> None:
         """Read the API server's discovery documents into the kind table."""
         await self._reader.read()
@@ -167,6 +172,17 @@ class KubernetesBackend:
         )
 
     async def get(self, key: str) -> Obj | None:
+        try:
+            return await self._read(key)
+        except ApiError as exc:
+            # Judged missing for now; the watch's initial list corrects it.
+            log.warning("reading %s failed: %s", key, exc)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("reading %s failed: %s", key, exc or type(exc).__name__)
+        return None
+
+    async def _read(self, key: str) -> Obj | None:
+        """The live object, None when absent (404, or a kind not served); raises otherwise."""
         group, kind, namespace, name = key.split("/", 3)
         res = self._watches.in_use(group, kind) or self.discovery.for_group_kind(group, kind)
         if res is None:
@@ -175,20 +191,23 @@ class KubernetesBackend:
         try:
             return await self._client.request("GET", res.path(namespace=namespace, name=name))
         except ApiError as exc:
-            if exc.status != 404:
-                # Judged missing for now; the watch's initial list corrects it.
-                log.warning("reading %s failed: %s", key, exc)
-            return None
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("reading %s failed: %s", key, exc or type(exc).__name__)
-            return None
+            if exc.status == 404:
+                return None
+            raise
 
-    async def owners(self, keys: Sequence[str]) -> dict[str, str]:
+    async def owners(self, keys: Sequence[str]) -> dict[str, str | OwnerUnknown]:
         limit = asyncio.Semaphore(self.settings.concurrency)
 
-        async def owner(key: str) -> str:
-            async with limit:
-                live = await self.get(key)
+        async def owner(key: str) -> str | OwnerUnknown:
+            # Only absence is "no owner": a read that failed must not let a bundle take the
+            # object from whoever owns it.
+            try:
+                async with limit:
+                    live = await self._read(key)
+            except ApiError as exc:
+                return OwnerUnknown(str(exc))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                return OwnerUnknown(str(exc) or type(exc).__name__)
             labels = ((live or {}).get("metadata") or {}).get("labels") or {}
             return str(labels.get(OWNER_LABEL, ""))
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from spoke.backends.base import OwnerUnknown
 from spoke.backends.kube import ApiError, KubernetesBackend
 from spoke.backends.kube.discovery import ApiResource, parse_resource_list, resources_of_crd
 from spoke.backends.kube.secrets import SecretCredentialStore
@@ -83,3 +84,51 @@ def test_the_credential_mirror_is_a_secret_in_the_named_or_own_namespace(tmp_pat
     mirror = kube.credential_mirror(None, secret="spoke-cred")
     # Outside a pod, the agent's own namespace is argosy-system.
     assert mirror._secret_path == "/api/v1/namespaces/argosy-system/secrets/spoke-cred"
+
+
+async def test_owners_tells_an_object_it_could_not_read_from_an_absent_one() -> None:
+    def server(method: str, path: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if not path.startswith("/api/v1/namespaces/"):
+            return discovery_server(method, path, kwargs)
+        name = path.rsplit("/", 1)[1]
+        if name == "owned":
+            return {"metadata": {"name": name, "labels": {"argosy.io/bundle": "other"}}}
+        if name == "forbidden":
+            raise ApiError(403, "configmaps is forbidden")
+        if name == "broken":
+            raise ApiError(503, "etcdserver: leader changed")
+        raise ApiError(404, "not found")
+
+    async with KubernetesBackend(client=ScriptedClient(server)) as kube:
+        keys = [f"/ConfigMap/default/{n}" for n in ("owned", "forbidden", "broken", "absent")]
+        assert await kube.owners(keys) == {
+            "/ConfigMap/default/owned": "other",
+            "/ConfigMap/default/forbidden": OwnerUnknown("configmaps is forbidden"),
+            "/ConfigMap/default/broken": OwnerUnknown("etcdserver: leader changed"),
+        }
+
+
+async def test_ensure_namespaces_reads_as_the_agent_and_creates_impersonated() -> None:
+    seen: list[tuple[str, str, str]] = []
+    created: set[str] = set()
+
+    def server(method: str, path: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if not path.startswith("/api/v1/namespaces"):
+            return discovery_server(method, path, kwargs)
+        seen.append((method, path, kwargs.get("service_account", "")))
+        if method == "POST":
+            created.add("new")
+            raise ApiError(409, "already exists")  # created meanwhile: read it again
+        if path.endswith("/new") and "new" not in created:
+            raise ApiError(404, "not found")
+        return {"metadata": {"name": path.rsplit("/", 1)[1]}}
+
+    async with KubernetesBackend(client=ScriptedClient(server)) as kube:
+        results = await kube.ensure_namespaces(["old", "new"], service_account="deployer")
+    assert [r.error for r in results] == ["", ""]
+    assert seen == [
+        ("GET", "/api/v1/namespaces/old", ""),
+        ("GET", "/api/v1/namespaces/new", ""),
+        ("POST", "/api/v1/namespaces", "deployer"),
+        ("GET", "/api/v1/namespaces/new", ""),
+    ]
