@@ -49,6 +49,11 @@ class Managed:
     default_namespace: str = ""
     # The other bundle that owns this object, when this bundle was refused it.
     refused_by: str = ""
+    # What state was last judged from: the live resourceVersion and the options. Every upsert
+    # applies the whole set again, and an unchanged object comes back unchanged: judging it
+    # again (readiness and drift of thousands of objects) would cost the same answer.
+    judged_version: str = ""
+    judged_options: ApplyOptions | None = None
 
 
 class StatusSink:
@@ -356,6 +361,7 @@ class Reconciler:
             if result.error:
                 errors.append(f"{describe_key(key)}: {result.error}")
                 index[key].state = ResourceState(False, False, True, result.error)
+                index[key].judged_version = ""  # not judged from a live object
             else:
                 self._judge(key, index[key], result.obj)
         return errors
@@ -464,7 +470,17 @@ class Reconciler:
 
     def _judge(self, key: str, managed: Managed, live: Obj | None) -> bool:
         """Recompute one object's state from its live form; True when it changed."""
-        state = judge(managed.obj, live, self._options.get(managed.bundle, _DEFAULTS))
+        options = self._options.get(managed.bundle, _DEFAULTS)
+        version = str(((live or {}).get("metadata") or {}).get("resourceVersion") or "")
+        if (
+            version
+            and managed.state is not None
+            and version == managed.judged_version
+            and options == managed.judged_options
+        ):
+            return False
+        state = judge(managed.obj, live, options)
+        managed.judged_version, managed.judged_options = version, options
         if state == managed.state:
             return False
         managed.state = state
@@ -528,6 +544,7 @@ class Reconciler:
 def _refuse(managed: Managed, owner: str, message: str = "") -> None:
     managed.refused_by = owner
     managed.state = ResourceState(False, False, False, message or f"owned by bundle {owner}")
+    managed.judged_version = ""  # not judged from a live object
 
 
 def _summarize(errors: list[str]) -> str:

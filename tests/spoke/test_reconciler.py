@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 import pytest
 
+import spoke.reconciler as reconciler_module
 from argosy.api.v1 import resources_pb2, spoke_pb2
 from argosy.hashing import combine
 from argosy.manifests import Manifest
@@ -278,6 +279,36 @@ async def test_a_new_revision_restores_an_object_deleted_by_hand() -> None:
         v3 = upsert("web", [configmap("a", v="1"), configmap("b", v="3")], base=v2)
         await s.reconciler.upsert(v3)
         assert cluster.objects["/ConfigMap/default/a"]["metadata"]["resourceVersion"] == a_rv
+
+
+async def test_a_new_revision_judges_again_only_what_changed_or_when_the_options_did(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    judged: list[str] = []
+    real_judge = reconciler_module.judge
+
+    def counting(desired: Any, live: Any, options: Any) -> Any:
+        judged.append(desired["metadata"]["name"])
+        return real_judge(desired, live, options)
+
+    monkeypatch.setattr(reconciler_module, "judge", counting)
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        names = [f"cm{i}" for i in range(20)]
+        v1 = upsert("web", [configmap(n, v="1") for n in names])
+        assert not (await s.reconciler.upsert(v1)).error
+        await eventually(lambda: s.ready("web"), what="web ready")
+        judged.clear()
+        # Every object is applied again, but only the changed one is judged again.
+        v2 = upsert("web", [configmap(n, v="2" if n == "cm3" else "1") for n in names], base=v1)
+        assert not (await s.reconciler.upsert(v2)).error
+        assert sorted(set(judged)) == ["cm3"]
+        # New options (ignore.conditions) may change any object's state: all are judged again.
+        judged.clear()
+        v3 = upsert("web", [configmap(n, v="2" if n == "cm3" else "1") for n in names])
+        v3.options.ignore_conditions_json = '[{"type":"Stalled"}]'
+        assert not (await s.reconciler.upsert(v3)).error
+        assert sorted(set(judged)) == sorted(names)
 
 
 # --- 3. objects owned by another bundle -------------------------------------------------------
