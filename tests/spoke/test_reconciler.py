@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 import pytest
 
+import spoke.desired as desired_module
 import spoke.reconciler as reconciler_module
 from argosy.api.v1 import resources_pb2, spoke_pb2
 from argosy.hashing import combine
@@ -285,7 +286,7 @@ async def test_a_new_revision_judges_again_only_what_changed_or_when_the_options
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     judged: list[str] = []
-    real_judge = reconciler_module.judge
+    real_judge = desired_module.judge
 
     def counting(desired: Any, live: Any, options: Any) -> Any:
         judged.append(desired["metadata"]["name"])
