@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -75,6 +75,17 @@ class AdminAuth:
             self._cache[digest] = hit = (record, now + CACHE_SECONDS)
         record = hit[0]
         return None if record is None or record.revoked else record.role
+
+
+def caller(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
+    """Who made a call, for history and events: `token/<id>` of the admin token, or
+    `anonymous` (an --insecure hub has no tokens). Pure: the interceptor already refused
+    calls whose token is unknown, so the id in the secret's prefix can be trusted here."""
+    token = auth.bearer(metadata)
+    if not token.startswith(ADMIN_TOKEN_PREFIX):
+        return "anonymous"
+    token_id, _, _ = token.removeprefix(ADMIN_TOKEN_PREFIX).partition(".")
+    return f"token/{token_id}" if token_id else "anonymous"
 
 
 def decide(role: str | None, method: str) -> tuple[grpc.StatusCode, str] | None:

@@ -1,0 +1,18 @@
+from hub.admin_auth import caller, decide
+
+
+def test_caller_names_the_admin_token_by_its_id_and_never_carries_the_secret() -> None:
+    metadata = [("authorization", "Bearer argosy-adm-a-1234.s3cr3t")]
+    assert caller(metadata) == "token/a-1234"
+    assert "s3cr3t" not in caller(metadata)
+
+
+def test_caller_without_an_admin_token_is_anonymous() -> None:
+    assert caller(None) == "anonymous"
+    assert caller([("authorization", "Bearer something-else")]) == "anonymous"
+
+
+def test_a_viewer_may_read_but_not_write() -> None:
+    assert decide("viewer", "GetStatus") is None
+    refusal = decide("viewer", "ApplyBundles")
+    assert refusal is not None and "viewer" in refusal[1]
