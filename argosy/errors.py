@@ -78,3 +78,7 @@ class Unauthenticated(PermanentError):
 
 class PermissionDenied(PermanentError):
     """The caller is known but may not do this."""
+
+
+class Overloaded(TemporaryError):
+    """The caller fell behind or asked for more than the hub gives at once (a slow watcher)."""

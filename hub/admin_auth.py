@@ -35,6 +35,8 @@ READ_METHODS = frozenset(
         "GetRepo",
         "ListRepos",
         "ListSecrets",
+        "ListEvents",
+        "WatchEvents",
     }
 )
 CACHE_SECONDS = 10.0

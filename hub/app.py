@@ -33,6 +33,7 @@ from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
 from hub.admin_auth import AdminAuth, AuthInterceptor
+from hub.core.events import DEFAULT_RETENTION
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
@@ -102,6 +103,8 @@ class Settings:
     """PEM CA certificates trusted, besides the system's, for HTTPS chart repositories."""
     webhook_listen: str = ""
     """host:port for git push webhooks (TLS with the hub's certificate); off when empty."""
+    event_retention: int = DEFAULT_RETENTION
+    """Events the store keeps (the newest); older ones are trimmed as new ones are written."""
     webhook_secret: str = field(default="", repr=False)
     """The GitHub webhook secret / GitLab token that webhooks must carry; required with
     webhook_listen (--webhook-secret-file, ARGOSY_HUB_WEBHOOK_SECRET)."""
@@ -123,6 +126,8 @@ class Settings:
                     "--webhook-listen needs a secret: --webhook-secret-file or "
                     "ARGOSY_HUB_WEBHOOK_SECRET (unsigned webhooks are never accepted)"
                 )
+        if self.event_retention < 1:
+            raise ValueError("--event-retention / ARGOSY_HUB_EVENT_RETENTION must be at least 1")
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -277,6 +282,7 @@ class Hub:
                 offline_grace=s.offline_grace_seconds,
                 limits=Limits(max_bundle_bytes=s.max_bundle_bytes, max_resources=s.max_resources),
                 issuer=tls.issue if tls else None,
+                event_retention=s.event_retention,
             )
             fleet.peers = replication
             await fleet.load()
@@ -368,6 +374,7 @@ class Hub:
                 loops.start("status-broadcaster", broadcaster.run)
                 loops.start("rollouts", fleet.run_rollouts)
                 loops.start("liveness", fleet.run_liveness)
+                loops.start("events", fleet.run_events)
                 loops.start("git-sources", git_source.run)
                 if s.webhook_listen:
                     webhooks = WebhookReceiver(
@@ -513,6 +520,12 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=None,
         help="file holding the webhook secret (or ARGOSY_HUB_WEBHOOK_SECRET)",
     )
+    parser.add_argument(
+        "--event-retention",
+        type=int,
+        default=int(env.get("ARGOSY_HUB_EVENT_RETENTION", DEFAULT_RETENTION)),
+        help=f"events kept in the store, the newest (default {DEFAULT_RETENTION})",
+    )
     args = parser.parse_args(argv)
     webhook_secret = env.get("ARGOSY_HUB_WEBHOOK_SECRET", "")
     if args.webhook_secret_file is not None:
@@ -548,6 +561,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             chart_ca=args.chart_ca,
             webhook_listen=args.webhook_listen,
             webhook_secret=webhook_secret,
+            event_retention=args.event_retention,
         )
     except (ValueError, InvalidInput) as exc:
         parser.error(str(exc))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from argosy.errors import NotFound
 from hub.core import auth
+from hub.core.events import EventKind
 from hub.models import ClusterRecord
 from hub.status import ClusterInfo
 
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 
 def _now() -> int:
     return int(time.time())
+
+
+def _labels_text(labels: Mapping[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
 class Clusters:
@@ -72,6 +77,13 @@ class Clusters:
                 prune=old is not None,
             )
             log.info("registered cluster %s (%s) labels=%s", name, cluster_id, dict(labels))
+            fleet.events.record(
+                EventKind.CLUSTER_REGISTERED,
+                cluster=name,
+                actor=f"registration-token/{auth.token_id(token) or 'unknown'}",
+                message=("registered again" if old else "registered")
+                + (f", labels {_labels_text(record.labels)}" if record.labels else ""),
+            )
             return record, credential, certificate
 
     async def renew(self, cluster: ClusterRecord, csr_pem: bytes) -> bytes:
@@ -83,7 +95,7 @@ class Clusters:
             log.info("renewed the certificate of cluster %s", cluster.name)
             return certificate
 
-    async def revoke_cluster(self, name: str) -> None:
+    async def revoke_cluster(self, name: str, *, actor: str = "") -> None:
         """Refuse the cluster's certificate from now on and cut its open stream at once.
 
         The name stays refused to every registration token usable now, even once the cluster
@@ -98,8 +110,9 @@ class Clusters:
             fleet.inventory.put_cluster(await fleet.registration.revoke(cluster))
             fleet.cut(cluster.id, "cluster revoked")
             log.warning("revoked cluster %s", name)
+            fleet.events.record(EventKind.CLUSTER_REVOKED, cluster=name, actor=actor)
 
-    async def delete_cluster(self, name: str) -> None:
+    async def delete_cluster(self, name: str, *, actor: str = "") -> None:
         fleet = self._fleet
         async with fleet.lock:
             cluster = fleet.inventory.cluster_by_name(name)
@@ -110,6 +123,7 @@ class Clusters:
                 await fleet.store.forget_revoked_name(name)
             await fleet.store.delete_cluster(cluster.id)
             fleet.drop_cluster(cluster.id)
+            fleet.events.record(EventKind.CLUSTER_DELETED, cluster=name, actor=actor)
 
     def drop_cluster(self, cluster_id: str) -> None:
         fleet = self._fleet

@@ -18,6 +18,7 @@ from argosy.errors import (
     ArgosyError,
     InvalidInput,
     NotFound,
+    Overloaded,
     PermissionDenied,
     TemporaryError,
     Unauthenticated,
@@ -31,6 +32,7 @@ _CODES: tuple[tuple[type[ArgosyError], grpc.StatusCode], ...] = (
     (AlreadyExists, grpc.StatusCode.ALREADY_EXISTS),
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (TemporaryError, grpc.StatusCode.UNAVAILABLE),
     (ArgosyError, grpc.StatusCode.FAILED_PRECONDITION),
 )

@@ -20,9 +20,11 @@ from argosy.bundle import Bundle, BundleSource
 from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems
 from argosy.names import check_name
 from argosy.selectors import LabelSelector
+from argosy.states import State
 from hub.clusters import Clusters
 from hub.core import planning
 from hub.core.deployments import Deployment, Deployments, StatusUpdate
+from hub.core.events import DEFAULT_RETENTION, EventKind, EventLog
 from hub.core.inventory import DEFAULT_GROUP, Inventory
 from hub.core.liveness import Liveness
 from hub.core.planning import Limits, Plan, Unrendered
@@ -62,6 +64,16 @@ def _now() -> int:
     return int(time.time())
 
 
+def _source_actor(labels: Mapping[str, str]) -> str:
+    """Who applied a bundle no caller is named for: its git repository (`repo/NAME@COMMIT`,
+    the commit shortened), else nobody known."""
+    repo = labels.get(REPO_LABEL, "")
+    if not repo:
+        return ""
+    commit = labels.get(COMMIT_LABEL, "")
+    return f"repo/{repo}@{commit[:12]}" if commit else f"repo/{repo}"
+
+
 class Fleet:
     def __init__(
         self,
@@ -72,6 +84,7 @@ class Fleet:
         offline_grace: float = 60.0,
         limits: Limits | None = None,
         issuer: Issuer | None = None,
+        event_retention: int = DEFAULT_RETENTION,
     ) -> None:
         self.store = store
         self._limits = limits or Limits()
@@ -83,8 +96,20 @@ class Fleet:
         # The status book hears of a state change first, then the rollout gate (subscribed below).
         deployments.subscribe(status.state_changed)
         self.revisions = Revisions(store)
+        self.events = EventLog(
+            store,
+            retention=event_retention,
+            cluster_name=inventory.cluster_name,
+            revision_of=self._desired_revision,
+        )
+        # Off while load() derives the stored deployments' states again: that is not news.
+        self._deployment_events = False
         self.liveness = Liveness(
-            inventory=inventory, deployments=deployments, presence=status, grace=offline_grace
+            inventory=inventory,
+            deployments=deployments,
+            presence=status,
+            grace=offline_grace,
+            on_offline=self._offline_event,
         )
         self.writer = WriteBehind(store, deployments, writes_rows=self._writes_rows)
         self.rollouts = Rollouts(
@@ -93,7 +118,10 @@ class Fleet:
             deployments=deployments,
             liveness=self.liveness,
             touch_bundle=status.touch_bundle,
+            on_halt=self._halt_event,
         )
+        # Last: the event log hears of a state change after the gate has acted on it.
+        deployments.subscribe(self._deployment_event)
         self.registration = Registration(store=store, inventory=inventory, issuer=issuer)
         # The cluster use cases (registration, renewal, revocation, deletion).
         clusters = Clusters(self)
@@ -117,7 +145,6 @@ class Fleet:
         self._listeners = self.liveness.listeners  # read by bench/hubproc.py
         # What other replicas did (hub/replication.py calls these).
         self.reloading = reloading = Reloading(self, store)
-        self.load = reloading.load
         self.reload_bundle = reloading.reload_bundle
         self.reload_cluster = reloading.reload_cluster
         self.reload_group = reloading.reload_group
@@ -147,12 +174,22 @@ class Fleet:
 
     # --- start and the loops --------------------------------------------------------------------
 
+    async def load(self) -> None:
+        """Rebuild the in-memory fleet from the store (at start)."""
+        await self.reloading.load()
+        self._deployment_events = True
+
+    async def run_events(self, *, interval: float = 0.5) -> None:
+        """Write the event log behind, one transaction per batch."""
+        await self.events.run(interval=interval)
+
     async def run(self, *, interval: float = 0.25) -> None:
         """Write spoke-reported state behind, in one transaction per batch."""
         await self.writer.run(interval=interval)
 
     async def flush(self) -> None:
         await self.writer.flush()
+        await self.events.flush()
 
     async def run_rollouts(self, *, window: float = 0.05) -> None:
         await self.rollouts.run(window=window)
@@ -165,6 +202,44 @@ class Fleet:
         a replica only those of spokes it serves (or served until this batch), so it never
         overwrites a fresher row from the replica that holds the stream."""
         return self.peers is None or cluster_id in self.liveness.listeners or cluster_id in detached
+
+    # --- what the event log hears -----------------------------------------------------------------
+
+    def _desired_revision(self, bundle: str, cluster_id: str) -> str:
+        dep = self.deployments.get(cluster_id, bundle)
+        return dep.desired if dep is not None else ""
+
+    def _deployment_event(
+        self, bundle: str, cluster_id: str, old: State | None, new: State | None
+    ) -> None:
+        if not self._deployment_events:
+            return
+        if new is None and bundle not in self.inventory.bundles:
+            return  # its BundleDeleted says it, once rather than once per cluster
+        if self.peers is not None and cluster_id not in self.liveness.listeners:
+            # Every replica sees every state change; the one holding the cluster's stream
+            # (which writes its rows) records it.
+            return
+        self.events.deployment_changed(bundle, cluster_id, old, new)
+
+    def _offline_event(self, cluster_id: str, offline: bool) -> None:
+        self.events.record(
+            EventKind.CLUSTER_OFFLINE if offline else EventKind.CLUSTER_ONLINE,
+            cluster=self.inventory.cluster_name(cluster_id),
+            message="its stream has been down past the grace period"
+            if offline
+            else "its stream is back",
+        )
+
+    def _halt_event(self, name: str, reason: str) -> None:
+        entry = self.inventory.bundles.get(name)
+        self.events.record(
+            EventKind.ROLLOUT_HALTED,
+            bundle=name,
+            revision=entry[0].revision if entry else "",
+            actor="hub",
+            message=reason,
+        )
 
     def _explain(self, name: str, cluster_id: str) -> str:
         dep = self.deployments.get(cluster_id, name)
@@ -250,12 +325,17 @@ class Fleet:
     # --- bundles --------------------------------------------------------------------------------
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
+        self,
+        sources: Sequence[tuple[BundleSource, Mapping[str, str]]],
+        *,
+        by_source: bool = False,
+        actor: str = "",
     ) -> list[AppliedBundle]:
         """Create or update bundles, all or none.
 
         The git source's labels (argosy.io/repo, argosy.io/commit) are refused unless
         `by_source`: a repository adopts, and deletes, the bundles that carry its name.
+        actor: who applied them, for the event log (a git source's are `repo/NAME@COMMIT`).
         """
         names = [s.name for s, _ in sources]
         if len(set(names)) != len(names):
@@ -337,6 +417,19 @@ class Fleet:
             # it held back even when its revision did not change.
             self.rollouts.regate(*records, ungated_too=True)
             self._retry_failed(records)
+            for a in results:
+                # A repository re-applies its unchanged bundles on every new commit: only an
+                # explicit apply of unchanged content (a retry) is news then.
+                if a.changed or not by_source:
+                    labels = records[a.name][0].labels
+                    self.events.record(
+                        EventKind.BUNDLE_APPLIED,
+                        bundle=a.name,
+                        revision=a.revision,
+                        actor=actor or _source_actor(labels),
+                        message=f"{a.resource_count} resources"
+                        + ("" if a.changed else ", unchanged: failed applies retried"),
+                    )
             return results
 
     def _held_renders(self, cluster_id: str) -> dict[str, Rendered]:
@@ -368,12 +461,19 @@ class Fleet:
             if remote and self.peers is not None:
                 self.peers.publish("retry", name, ids=remote)
 
-    async def delete_bundle(self, name: str) -> None:
+    async def delete_bundle(self, name: str, *, actor: str = "") -> None:
         async with self.lock:
-            if name not in self.inventory.bundles:
+            entry = self.inventory.bundles.get(name)
+            if entry is None:
                 raise NotFound(f"bundle {name!r} not found")
             await self.store.delete_bundle(name)
             self.drop_bundle(name)
+            self.events.record(
+                EventKind.BUNDLE_DELETED,
+                bundle=name,
+                revision=entry[0].revision,
+                actor=actor or _source_actor(entry[0].labels),
+            )
 
     def drop_bundle(self, name: str) -> None:
         del self.inventory.bundles[name]
@@ -402,9 +502,16 @@ class Fleet:
         control = self._control(name)
         await self._put_control(BundleControl(name, paused, control.halted))
 
-    async def resume_rollout(self, name: str) -> None:
+    async def resume_rollout(self, name: str, *, actor: str = "") -> None:
         control = self._control(name)
         await self._put_control(BundleControl(name, control.paused, ""))
+        self.events.record(
+            EventKind.ROLLOUT_RESUMED,
+            bundle=name,
+            revision=self.inventory.bundles[name][0].revision,
+            actor=actor,
+            message=f"was halted: {control.halted}" if control.halted else "was not halted",
+        )
 
     def _control(self, name: str) -> BundleControl:
         if name not in self.inventory.bundles:

@@ -11,11 +11,12 @@ import grpc
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from argosy.bundle import BundleSource
 from argosy.convert import selector_from_pb, selector_to_pb
-from argosy.errors import InvalidInput, NotFound
-from hub.admin_auth import AdminAuth
-from hub.errors import grpc_errors
+from argosy.errors import ArgosyError, InvalidInput, NotFound
+from hub.admin_auth import AdminAuth, caller
+from hub.core.events import EventFilter
+from hub.errors import grpc_errors, status_for
 from hub.fleet import Fleet
-from hub.models import BundleRecord, ClusterRecord, GroupRecord, TokenRecord
+from hub.models import BundleRecord, ClusterRecord, EventRecord, GroupRecord, TokenRecord
 from hub.repo_service import RepoMethods
 from hub.sources.git import GitSource
 from hub.sources.secrets import Secrets
@@ -44,6 +45,19 @@ def bundle_to_pb(rec: BundleRecord, *, with_files: bool) -> fleet_pb2.Bundle:
 
 def group_to_pb(group: GroupRecord) -> fleet_pb2.ClusterGroup:
     return fleet_pb2.ClusterGroup(name=group.name, selector=selector_to_pb(group.selector))
+
+
+def event_to_pb(e: EventRecord) -> fleet_pb2.Event:
+    return fleet_pb2.Event(
+        seq=e.seq,
+        time_unix_ms=round(e.time * 1000),
+        kind=e.kind,
+        bundle=e.bundle,
+        cluster=e.cluster,
+        revision=e.revision,
+        actor=e.actor,
+        message=e.message,
+    )
 
 
 def token_to_pb(token: TokenRecord) -> fleet_pb2.Token:
@@ -102,7 +116,9 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             (BundleSource(b.name, {f.path: f.content for f in b.files}), dict(b.labels))
             for b in request.bundles
         ]
-        applied = await self._fleet.apply_bundles(sources)
+        applied = await self._fleet.apply_bundles(
+            sources, actor=caller(context.invocation_metadata())
+        )
         return fleet_pb2.ApplyBundlesResponse(
             bundles=[
                 fleet_pb2.BundleApplied(
@@ -136,7 +152,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def DeleteBundle(
         self, request: fleet_pb2.DeleteBundleRequest, context: Context
     ) -> fleet_pb2.DeleteBundleResponse:
-        await self._fleet.delete_bundle(request.name)
+        await self._fleet.delete_bundle(request.name, actor=caller(context.invocation_metadata()))
         return fleet_pb2.DeleteBundleResponse()
 
     @grpc_errors
@@ -151,7 +167,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def DeleteCluster(
         self, request: fleet_pb2.DeleteClusterRequest, context: Context
     ) -> fleet_pb2.DeleteClusterResponse:
-        await self._fleet.delete_cluster(request.name)
+        await self._fleet.delete_cluster(request.name, actor=caller(context.invocation_metadata()))
         return fleet_pb2.DeleteClusterResponse()
 
     @grpc_errors
@@ -224,7 +240,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def RevokeCluster(
         self, request: fleet_pb2.RevokeClusterRequest, context: Context
     ) -> fleet_pb2.RevokeClusterResponse:
-        await self._fleet.revoke_cluster(request.name)
+        await self._fleet.revoke_cluster(request.name, actor=caller(context.invocation_metadata()))
         return fleet_pb2.RevokeClusterResponse()
 
     @grpc_errors
@@ -333,7 +349,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def ResumeRollout(
         self, request: fleet_pb2.ResumeRolloutRequest, context: Context
     ) -> fleet_pb2.ResumeRolloutResponse:
-        await self._fleet.resume_rollout(request.name)
+        await self._fleet.resume_rollout(request.name, actor=caller(context.invocation_metadata()))
         return fleet_pb2.ResumeRolloutResponse()
 
     async def WatchStatus(
@@ -347,6 +363,29 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                 yield await watcher.queue.get()
         finally:
             self._broadcaster.unsubscribe(watcher)
+
+    @grpc_errors
+    async def ListEvents(
+        self, request: fleet_pb2.ListEventsRequest, context: Context
+    ) -> fleet_pb2.ListEventsResponse:
+        wanted = EventFilter(bundle=request.bundle, cluster=request.cluster, kind=request.kind)
+        events = await self._fleet.events.list(
+            wanted, since_seq=request.since_seq, limit=request.limit
+        )
+        return fleet_pb2.ListEventsResponse(events=[event_to_pb(e) for e in events])
+
+    async def WatchEvents(
+        self, request: fleet_pb2.WatchEventsRequest, context: Context
+    ) -> AsyncIterator[fleet_pb2.WatchEventsResponse]:
+        try:
+            wanted = EventFilter(bundle=request.bundle, cluster=request.cluster, kind=request.kind)
+            async for event in self._fleet.events.watch(
+                wanted, since_seq=request.since_seq, limit=request.limit
+            ):
+                yield fleet_pb2.WatchEventsResponse(event=event_to_pb(event))
+        except ArgosyError as exc:
+            # A stream is no coroutine for grpc_errors: the same mapping, here.
+            await context.abort(*status_for(exc))
 
 
 __all__ = ["FleetService", "bundle_pb", "cluster_pb", "group_pb"]

@@ -145,3 +145,22 @@ class SourceSecret:
     helm_repo_hosts: tuple[str, ...] = ()
     """Chart repository hosts (`host` or `host:port`, lower case) these basic credentials are
     for; empty for a git secret (Fleet's helmSecretName, scoped like its helmRepoURLRegex)."""
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One entry of the hub's event log (hub/core/events.py): what happened, to what, by whom.
+
+    `seq` is 0 until the store numbers it: numbers come from the store so that they keep
+    growing across restarts and replicas. `cluster` is the cluster's name (users know clusters
+    by name, and a deleted cluster's events still say which one it was).
+    """
+
+    time: float
+    kind: str
+    bundle: str = ""
+    cluster: str = ""
+    revision: str = ""
+    actor: str = ""
+    message: str = ""
+    seq: int = 0

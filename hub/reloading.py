@@ -208,7 +208,7 @@ class Reloading:
         """Replica `origin` stopped answering: its streams are down, its leases free."""
         fleet = self._fleet
         gone = [c for c, o in fleet.liveness.remote.items() if o == origin]
-        fleet.liveness.remote_attached(origin, gone, attached=False)
+        fleet.liveness.remote_attached(origin, gone, attached=False, gone=True)
         fleet.rollouts.regate(*fleet.inventory.bundles)
 
     async def refresh_cluster(self, cluster_id: str) -> bool:

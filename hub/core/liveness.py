@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from hub.core.deployments import Deployments
 from hub.core.inventory import Inventory
@@ -25,6 +25,7 @@ class Liveness:
         deployments: Deployments,
         presence: Presence,
         grace: float = 60.0,
+        on_offline: Callable[[str, bool], None] = lambda cluster_id, offline: None,
     ) -> None:
         self._inventory = inventory
         self._deployments = deployments
@@ -36,6 +37,12 @@ class Liveness:
         self.remote: dict[str, str] = {}
         # When each disconnected cluster went down (monotonic).
         self.down_since: dict[str, float] = {}
+        # Told when a cluster goes Offline or comes back, on the one replica that records it
+        # (the event log): where its stream ended or opened, not every replica that hears.
+        self._on_offline = on_offline
+        # Down clusters whose going Offline this replica records: their stream ended here (or
+        # on a replica that died), or this hub started without them.
+        self._records_down: set[str] = set()
 
     def connected(self, cluster_id: str) -> bool:
         """Whether the cluster's stream is up, here or on another replica."""
@@ -49,8 +56,12 @@ class Liveness:
         if listener is not None:
             listener.notify(bundles)
 
-    def went_down(self, cluster_id: str) -> None:
+    def went_down(self, cluster_id: str, *, here: bool = True) -> None:
         self.down_since[cluster_id] = time.monotonic()
+        if here:
+            self._records_down.add(cluster_id)
+        else:
+            self._records_down.discard(cluster_id)
 
     def attach(self, cluster_id: str, listener: Listener) -> None:
         """Make listener the cluster's one live session; a second stream replaces the first."""
@@ -60,7 +71,7 @@ class Liveness:
         self.listeners[cluster_id] = listener
         self._presence.set_connected(cluster_id, True)
         self.down_since.pop(cluster_id, None)
-        self.set_offline(cluster_id, False)
+        self.set_offline(cluster_id, False, record=True)
         self.remote.pop(cluster_id, None)
 
     def detach(self, cluster_id: str, listener: Listener) -> bool:
@@ -73,8 +84,11 @@ class Liveness:
             self._presence.set_connected(cluster_id, False)
         return True
 
-    def remote_attached(self, origin: str, cluster_ids: Iterable[str], *, attached: bool) -> None:
-        """A cluster's stream opened (or closed) on replica `origin`."""
+    def remote_attached(
+        self, origin: str, cluster_ids: Iterable[str], *, attached: bool, gone: bool = False
+    ) -> None:
+        """A cluster's stream opened (or closed) on replica `origin`; gone: that replica died,
+        and this one records its clusters going Offline."""
         for cluster_id in cluster_ids:
             if cluster_id not in self._inventory.clusters or cluster_id in self.listeners:
                 continue
@@ -82,14 +96,15 @@ class Liveness:
                 self.remote[cluster_id] = origin
                 self._presence.set_connected(cluster_id, True)
                 self.down_since.pop(cluster_id, None)
-                self.set_offline(cluster_id, False)
+                self.set_offline(cluster_id, False, record=False)
             elif self.remote.get(cluster_id) == origin:
                 del self.remote[cluster_id]
                 self._presence.set_connected(cluster_id, False)
-                self.went_down(cluster_id)
+                self.went_down(cluster_id, here=gone)
 
     def forget(self, cluster_id: str) -> None:
         self.down_since.pop(cluster_id, None)
+        self._records_down.discard(cluster_id)
         self.remote.pop(cluster_id, None)
 
     async def run(self, *, interval: float = 1.0) -> None:
@@ -100,12 +115,14 @@ class Liveness:
             offline = self._deployments.offline
             for cluster_id, since in list(self.down_since.items()):
                 if cluster_id not in offline and now - since >= self._grace:
-                    self.set_offline(cluster_id, True)
+                    self.set_offline(cluster_id, True, record=cluster_id in self._records_down)
 
-    def set_offline(self, cluster_id: str, offline: bool) -> None:
+    def set_offline(self, cluster_id: str, offline: bool, *, record: bool = False) -> None:
         if self.offline(cluster_id) == offline or cluster_id not in self._inventory.clusters:
             return
         if offline:
             log.warning("cluster %s is offline", self._inventory.clusters[cluster_id].name)
         self._presence.set_offline(cluster_id, offline)
         self._deployments.set_offline(cluster_id, offline)
+        if record:
+            self._on_offline(cluster_id, offline)

@@ -35,6 +35,7 @@ class Rollouts:
         deployments: Deployments,
         liveness: Liveness,
         touch_bundle: Callable[[str], None] = lambda name: None,
+        on_halt: Callable[[str, str], None] = lambda name, reason: None,
     ) -> None:
         self._store = store
         self._inventory = inventory
@@ -42,6 +43,8 @@ class Rollouts:
         self._liveness = liveness
         # Something shown with the bundle (its rollout) changed.
         self._touch_bundle = touch_bundle
+        # Told (bundle, reason) when this replica halts a rollout (the event log).
+        self._on_halt = on_halt
         self.peers: Peers | None = None
         # The last plan per gated bundle, for status.
         self.plans: dict[str, RolloutPlan] = {}
@@ -220,6 +223,7 @@ class Rollouts:
             inventory.controls[name] = control
             await self._store.put_bundle_control(control)
             log.warning("rollout of bundle %s halted: %s", name, reason)
+            self._on_halt(name, reason)
         if plan.wake_at is not None:
             self._wake_at[name] = plan.wake_at
         touched = []

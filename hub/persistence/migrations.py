@@ -103,6 +103,17 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE source_secrets ADD COLUMN helm_repo_hosts TEXT NOT NULL DEFAULT '[]';
         """,
     ),
+    Migration(
+        4,
+        "the event log",
+        """
+        -- AUTOINCREMENT: a trimmed sequence number is never handed out again.
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, kind TEXT NOT NULL,
+            bundle TEXT NOT NULL, cluster TEXT NOT NULL, revision TEXT NOT NULL,
+            actor TEXT NOT NULL, message TEXT NOT NULL);
+        """,
+    ),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -220,6 +231,22 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         "chart repository hosts of source secrets",
         """
         ALTER TABLE source_secrets ADD COLUMN helm_repo_hosts TEXT NOT NULL DEFAULT '[]';
+        """,
+    ),
+    Migration(
+        6,
+        "the event log",
+        """
+        CREATE TABLE events (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            time DOUBLE PRECISION NOT NULL,
+            kind TEXT NOT NULL,
+            bundle TEXT NOT NULL,
+            cluster TEXT NOT NULL,
+            revision TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
         """,
     ),
 )

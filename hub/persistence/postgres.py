@@ -17,6 +17,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +30,7 @@ from hub.models import (
     BundleRecord,
     ClusterRecord,
     DeploymentRecord,
+    EventRecord,
     GroupRecord,
     RepoRecord,
     RevokedName,
@@ -78,6 +80,7 @@ _DEPLOYMENT_COLUMNS = (
 )
 _TOKEN_COLUMNS = "id, secret_hash, created, expires, revoked, uses, max_uses"
 _ADMIN_TOKEN_COLUMNS = "id, secret_hash, role, created, revoked"
+_EVENT_COLUMNS = "seq, time, kind, bundle, cluster, revision, actor, message"
 
 
 def redact(dsn: str) -> str:
@@ -493,6 +496,68 @@ class PostgresStore:
                     [resources_to_json(d.resources) for d in ds],
                     [d.released for d in ds],
                 )
+
+    async def append_events(self, events: Sequence[EventRecord], *, keep: int) -> list[EventRecord]:
+        if not events:
+            return []
+        async with self._transaction() as conn:
+            # Rows are inserted in `ord` order, and the identity numbers them in that order;
+            # another replica's concurrent batch takes numbers before or after, never between
+            # ours in a way that reorders them.
+            rows = await conn.fetch(
+                "INSERT INTO events (time, kind, bundle, cluster, revision, actor, message) "
+                "SELECT t, k, b, c, r, a, m FROM unnest($1::float8[], $2::text[], $3::text[], "
+                "$4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY "
+                "AS x (t, k, b, c, r, a, m, ord) ORDER BY ord RETURNING seq",
+                [e.time for e in events],
+                [e.kind for e in events],
+                [pg_text(e.bundle) for e in events],
+                [pg_text(e.cluster) for e in events],
+                [e.revision for e in events],
+                [pg_text(e.actor) for e in events],
+                [pg_text(e.message) for e in events],
+            )
+            await conn.execute(
+                "DELETE FROM events WHERE seq <= "
+                "(SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET $1)",
+                keep,
+            )
+        seqs = sorted(r["seq"] for r in rows)
+        return [replace(e, seq=seq) for e, seq in zip(events, seqs, strict=True)]
+
+    async def list_events(
+        self,
+        *,
+        bundle: str = "",
+        cluster: str = "",
+        kind: str = "",
+        since_seq: int = 0,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > $1 "
+                "AND ($2 = '' OR bundle = $2) AND ($3 = '' OR cluster = $3) "
+                "AND ($4 = '' OR kind = $4) ORDER BY seq DESC LIMIT $5",
+                since_seq,
+                bundle,
+                cluster,
+                kind,
+                limit,
+            )
+        return [
+            EventRecord(
+                seq=r["seq"],
+                time=r["time"],
+                kind=r["kind"],
+                bundle=r["bundle"],
+                cluster=r["cluster"],
+                revision=r["revision"],
+                actor=r["actor"],
+                message=r["message"],
+            )
+            for r in reversed(rows)
+        ]
 
     async def put_bundle_control(self, control: BundleControl) -> None:
         async with self._transaction() as conn:

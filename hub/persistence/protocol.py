@@ -16,6 +16,7 @@ from hub.models import (
     BundleRecord,
     ClusterRecord,
     DeploymentRecord,
+    EventRecord,
     GroupRecord,
     RepoRecord,
     RevokedName,
@@ -85,3 +86,22 @@ class Store(Protocol):
     async def load_group(self, name: str) -> GroupRecord | None: ...
     async def load_control(self, name: str) -> BundleControl | None: ...
     async def load_deployments(self, keys: Sequence[tuple[str, str]]) -> list[DeploymentRecord]: ...
+
+    # The event log (hub/core/events.py): appended in batches, trimmed to the newest `keep`.
+    async def append_events(self, events: Sequence[EventRecord], *, keep: int) -> list[EventRecord]:
+        """Store events in order, numbered by the store (returned with their seq), and drop
+        all but the newest `keep` events, in one transaction."""
+        ...
+
+    async def list_events(
+        self,
+        *,
+        bundle: str = "",
+        cluster: str = "",
+        kind: str = "",
+        since_seq: int = 0,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        """The newest `limit` events with seq > since_seq matching the filters ('' matches
+        anything), oldest first."""
+        ...

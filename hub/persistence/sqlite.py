@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,6 +22,7 @@ from hub.models import (
     BundleRecord,
     ClusterRecord,
     DeploymentRecord,
+    EventRecord,
     GroupRecord,
     RepoRecord,
     RevokedName,
@@ -63,6 +65,7 @@ _DEPLOYMENT_COLUMNS = (
 )
 _TOKEN_COLUMNS = "id, secret_hash, created, expires, revoked, uses, max_uses"
 _ADMIN_TOKEN_COLUMNS = "id, secret_hash, role, created, revoked"
+_EVENT_COLUMNS = "time, kind, bundle, cluster, revision, actor, message"
 
 
 class SqliteStore:
@@ -483,6 +486,42 @@ class SqliteStore:
 
         await self._run(put)
 
+    async def append_events(self, events: Sequence[EventRecord], *, keep: int) -> list[EventRecord]:
+        def append(conn: sqlite3.Connection) -> list[EventRecord]:
+            with _transaction(conn):
+                # One writer in an IMMEDIATE transaction: AUTOINCREMENT numbers the rows one
+                # after another from the last number ever used, trimmed or not.
+                row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+                last = (row.fetchone() or (0,))[0]
+                conn.executemany(
+                    f"INSERT INTO events({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [_event_row(e) for e in events],
+                )
+                _trim_events(conn, keep)
+            return [replace(e, seq=last + i) for i, e in enumerate(events, 1)]
+
+        return await self._run(append)
+
+    async def list_events(
+        self,
+        *,
+        bundle: str = "",
+        cluster: str = "",
+        kind: str = "",
+        since_seq: int = 0,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        def get(conn: sqlite3.Connection) -> list[EventRecord]:
+            rows = conn.execute(
+                f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE seq > ? "
+                "AND (? = '' OR bundle = ?) AND (? = '' OR cluster = ?) AND (? = '' OR kind = ?) "
+                "ORDER BY seq DESC LIMIT ?",
+                (since_seq, bundle, bundle, cluster, cluster, kind, kind, limit),
+            ).fetchall()
+            return [_event_from_row(r) for r in reversed(rows)]
+
+        return await self._run(get)
+
 
 def _migrate(conn: sqlite3.Connection) -> None:
     """Apply the due SQLITE_MIGRATIONS in one transaction and record the version reached."""
@@ -531,3 +570,30 @@ class _transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _event_row(e: EventRecord) -> tuple[float, str, str, str, str, str, str]:
+    return (e.time, e.kind, e.bundle, e.cluster, e.revision, e.actor, e.message)
+
+
+def _event_from_row(r: Sequence[object]) -> EventRecord:
+    seq, time, kind, bundle, cluster, revision, actor, message = r
+    return EventRecord(
+        seq=int(seq),  # type: ignore[call-overload]
+        time=float(time),  # type: ignore[arg-type]
+        kind=str(kind),
+        bundle=str(bundle),
+        cluster=str(cluster),
+        revision=str(revision),
+        actor=str(actor),
+        message=str(message),
+    )
+
+
+def _trim_events(conn: sqlite3.Connection, keep: int) -> None:
+    """Keep the newest `keep` events (by the primary key's index, without a count)."""
+    conn.execute(
+        "DELETE FROM events WHERE seq <= "
+        "(SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+        (keep,),
+    )

@@ -17,6 +17,7 @@ from hub.models import (
     BundleRecord,
     ClusterRecord,
     DeploymentRecord,
+    EventRecord,
     GroupRecord,
     RepoRecord,
     RevokedName,
@@ -43,6 +44,8 @@ class MemoryStore:
         self.repos: dict[str, RepoRecord] = {}
         self.source_secrets: dict[str, SourceSecret] = {}
         self.touched: dict[str, int] = {}
+        self.events: list[EventRecord] = []
+        self.event_seq = 0
 
     async def open(self) -> None:
         pass
@@ -121,6 +124,33 @@ class MemoryStore:
             self.tokens[token.id] = used
             return used
         return None
+
+    async def append_events(self, events: Sequence[EventRecord], *, keep: int) -> list[EventRecord]:
+        numbered = []
+        for e in events:
+            self.event_seq += 1
+            numbered.append(replace(e, seq=self.event_seq))
+        self.events = (self.events + numbered)[-keep:]
+        return numbered
+
+    async def list_events(
+        self,
+        *,
+        bundle: str = "",
+        cluster: str = "",
+        kind: str = "",
+        since_seq: int = 0,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        found = [
+            e
+            for e in self.events
+            if e.seq > since_seq
+            and bundle in ("", e.bundle)
+            and cluster in ("", e.cluster)
+            and kind in ("", e.kind)
+        ]
+        return found[-limit:] if limit else []
 
     async def save_deployments(
         self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]

@@ -175,6 +175,16 @@ class FleetServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretResponse.FromString,
                 _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/argosy.api.v1.FleetService/ListEvents',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
+        self.WatchEvents = channel.unary_stream(
+                '/argosy.api.v1.FleetService/WatchEvents',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsResponse.FromString,
+                _registered_method=True)
 
 
 class FleetServiceServicer:
@@ -361,6 +371,23 @@ class FleetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListEvents(self, request, context):
+        """The event log: bundles applied and deleted (with who did it), rollouts halted and resumed,
+        clusters registered, revoked, deleted, offline and back, deployment state changes. The
+        newest `limit` events after since_seq that match, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchEvents(self, request, context):
+        """First what ListEvents returns, then each new event as it is recorded. A watcher that
+        falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FleetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -503,6 +530,16 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.DeleteSecret,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretResponse.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListEventsRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'WatchEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEvents,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1262,6 +1299,60 @@ class FleetService:
             '/argosy.api.v1.FleetService/DeleteSecret',
             argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_fleet__pb2.DeleteSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/ListEvents',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ListEventsRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/WatchEvents',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -75,6 +75,15 @@ class FleetServiceStub:
     """Credentials for repositories. Their content is never returned: only names are listed."""
     ListSecrets: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]
     DeleteSecret: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]
+    ListEvents: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListEventsRequest, _fleet_pb2.ListEventsResponse]
+    """The event log: bundles applied and deleted (with who did it), rollouts halted and resumed,
+    clusters registered, revoked, deleted, offline and back, deployment state changes. The
+    newest `limit` events after since_seq that match, oldest first.
+    """
+    WatchEvents: _grpc.UnaryStreamMultiCallable[_fleet_pb2.WatchEventsRequest, _fleet_pb2.WatchEventsResponse]
+    """First what ListEvents returns, then each new event as it is recorded. A watcher that
+    falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
+    """
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -123,6 +132,15 @@ class FleetServiceAsyncStub(FleetServiceStub):
     """Credentials for repositories. Their content is never returned: only names are listed."""
     ListSecrets: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]  # type: ignore[assignment]
     DeleteSecret: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]  # type: ignore[assignment]
+    ListEvents: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListEventsRequest, _fleet_pb2.ListEventsResponse]  # type: ignore[assignment]
+    """The event log: bundles applied and deleted (with who did it), rollouts halted and resumed,
+    clusters registered, revoked, deleted, offline and back, deployment state changes. The
+    newest `limit` events after since_seq that match, oldest first.
+    """
+    WatchEvents: _aio.UnaryStreamMultiCallable[_fleet_pb2.WatchEventsRequest, _fleet_pb2.WatchEventsResponse]  # type: ignore[assignment]
+    """First what ListEvents returns, then each new event as it is recorded. A watcher that
+    falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
+    """
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -336,5 +354,26 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _fleet_pb2.DeleteSecretRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.DeleteSecretResponse, _abc.Awaitable[_fleet_pb2.DeleteSecretResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListEvents(
+        self,
+        request: _fleet_pb2.ListEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.ListEventsResponse, _abc.Awaitable[_fleet_pb2.ListEventsResponse]]:
+        """The event log: bundles applied and deleted (with who did it), rollouts halted and resumed,
+        clusters registered, revoked, deleted, offline and back, deployment state changes. The
+        newest `limit` events after since_seq that match, oldest first.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchEvents(
+        self,
+        request: _fleet_pb2.WatchEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_fleet_pb2.WatchEventsResponse], _abc.AsyncIterator[_fleet_pb2.WatchEventsResponse]]:
+        """First what ListEvents returns, then each new event as it is recorded. A watcher that
+        falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
+        """
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

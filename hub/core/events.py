@@ -1,0 +1,331 @@
+"""The hub's event log: what happened to which bundle and cluster, when, and who did it.
+
+Recording is synchronous and cheap: an admin use case, the liveness sweeper or the rollout gate
+calls `record`, which appends to a bounded in-memory ring; `run` writes the ring to the store in
+one transaction per batch (write-behind, as hub/core/writebehind.py does for deployments), and
+the store numbers the events and trims the log to the newest `retention` of them. Only then do
+live watchers (`subscribe`) see an event, numbered, so a watcher's backlog (read from the store)
+and its live events join without gap or overlap.
+
+Deployment state changes are the hot path (a rollout to 10,000 clusters is tens of thousands of
+them): `deployment_changed` costs one dict lookup, and the changes of one (bundle, cluster)
+within a batch are coalesced into one event, first old state to last new state, with the number
+of changes in between. A deployment that flapped back to where the batch found it records
+nothing.
+
+Each watcher has a bounded queue: one that falls `watcher_queue` events behind is dropped
+(`WatcherDropped`), never waited for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from argosy.errors import InvalidInput, Overloaded
+from argosy.states import State
+from hub.models import EventRecord
+from hub.persistence.protocol import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION = 10_000
+"""Events kept in the store (--event-retention)."""
+MAX_LIST = 10_000
+"""Most events one ListEvents (or a watch's backlog) returns."""
+
+
+class EventKind(StrEnum):
+    BUNDLE_APPLIED = "BundleApplied"
+    BUNDLE_DELETED = "BundleDeleted"
+    ROLLOUT_HALTED = "RolloutHalted"
+    ROLLOUT_RESUMED = "RolloutResumed"
+    CLUSTER_REGISTERED = "ClusterRegistered"
+    CLUSTER_REVOKED = "ClusterRevoked"
+    CLUSTER_DELETED = "ClusterDeleted"
+    CLUSTER_OFFLINE = "ClusterOffline"
+    CLUSTER_ONLINE = "ClusterOnline"
+    DEPLOYMENT_STATE_CHANGED = "DeploymentStateChanged"
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events a listing or a watcher wants; '' matches anything."""
+
+    bundle: str = ""
+    cluster: str = ""
+    kind: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind and self.kind not in EventKind.__members__.values():
+            raise InvalidInput(
+                f"kind: {self.kind!r} is not an event kind; one of "
+                + ", ".join(k.value for k in EventKind)
+            )
+
+    def matches(self, event: EventRecord) -> bool:
+        return (
+            self.bundle in ("", event.bundle)
+            and self.cluster in ("", event.cluster)
+            and self.kind in ("", event.kind)
+        )
+
+
+def check_limit(limit: int) -> int:
+    """The number of events a listing returns: 0 asks for the default (100)."""
+    if limit < 0 or limit > MAX_LIST:
+        raise InvalidInput(f"limit: {limit} is not between 0 and {MAX_LIST}")
+    return limit or 100
+
+
+class Transition:
+    """The state changes of one deployment within one batch, coalesced."""
+
+    __slots__ = ("changes", "first", "last", "time")
+
+    def __init__(self, first: State | None, last: State | None, now: float) -> None:
+        self.first, self.last, self.changes, self.time = first, last, 1, now
+
+
+def transition_events(
+    transitions: Iterable[tuple[str, str, Transition]],
+    *,
+    revision_of: Callable[[str, str], str],
+    cluster_name: Callable[[str], str],
+) -> list[EventRecord]:
+    """One DeploymentStateChanged per (bundle, cluster id, transition), none for a flap that
+    ended where it started (pure but for the two lookups)."""
+    events = []
+    for bundle, cluster_id, t in transitions:
+        if t.first == t.last:
+            continue
+        message = f"{t.first or 'new'} -> {t.last or 'removed'}"
+        if t.changes > 1:
+            message += f" ({t.changes} changes)"
+        events.append(
+            EventRecord(
+                time=t.time,
+                kind=EventKind.DEPLOYMENT_STATE_CHANGED,
+                bundle=bundle,
+                cluster=cluster_name(cluster_id),
+                revision=revision_of(bundle, cluster_id) if t.last is not None else "",
+                message=message,
+            )
+        )
+    return events
+
+
+def requeue(
+    failed: Sequence[EventRecord], pending: Iterable[EventRecord], bound: int
+) -> deque[EventRecord]:
+    """The ring after a batch failed to write: the batch before what came since, the oldest
+    dropped beyond the bound (pure)."""
+    return deque([*failed, *pending], maxlen=bound)
+
+
+class WatcherDropped(Overloaded):
+    """A watcher fell too far behind and was dropped."""
+
+
+class Subscription:
+    """One watcher's bounded queue of numbered events. Iterate it; it raises WatcherDropped
+    once it has fallen `maxsize` events behind."""
+
+    def __init__(self, wanted: EventFilter, maxsize: int) -> None:
+        self.filter = wanted
+        self._maxsize = maxsize
+        self._queue: asyncio.Queue[EventRecord | None] = asyncio.Queue(maxsize)
+        self.dropped = False
+        self.last_seq = 0
+
+    def offer(self, event: EventRecord) -> bool:
+        """Queue event if wanted; False when the watcher is too slow and now dropped."""
+        if not self.filter.matches(event):
+            return True
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped = True
+            # What it has not read is of no use to a watcher that is going away; the None
+            # wakes it to be told why.
+            self._queue = asyncio.Queue(1)
+            self._queue.put_nowait(None)
+            return False
+        return True
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> EventRecord:
+        event = await self._queue.get()
+        if event is None:
+            raise WatcherDropped(
+                f"this watch fell {self._maxsize} events behind and was dropped: watch again "
+                f"from after event {self.last_seq} (since_seq={self.last_seq})"
+            )
+        self.last_seq = event.seq
+        return event
+
+
+class EventLog:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        retention: int = DEFAULT_RETENTION,
+        cluster_name: Callable[[str], str] = str,
+        revision_of: Callable[[str, str], str] = lambda bundle, cluster_id: "",
+        watcher_queue: int = 1000,
+    ) -> None:
+        if retention < 1:
+            raise ValueError("--event-retention must be at least 1")
+        self._store = store
+        self.retention = retention
+        self._cluster_name = cluster_name
+        self._revision_of = revision_of
+        self._watcher_queue = watcher_queue
+        # Recorded, not yet written: bounded so that a store that is down cannot grow the hub;
+        # past the bound the oldest go (and are counted).
+        self._ring: deque[EventRecord] = deque(maxlen=retention)
+        self._transitions: dict[tuple[str, str], Transition] = {}
+        self._subscribers: list[Subscription] = []
+        self._wake = asyncio.Event()
+        self.lost = 0
+
+    # --- recording (synchronous, no I/O) ------------------------------------------------------
+
+    def record(
+        self,
+        kind: EventKind,
+        *,
+        bundle: str = "",
+        cluster: str = "",
+        revision: str = "",
+        actor: str = "",
+        message: str = "",
+    ) -> None:
+        if len(self._ring) == self._ring.maxlen:
+            self.lost += 1
+        self._ring.append(
+            EventRecord(
+                time=time.time(),
+                kind=kind,
+                bundle=bundle,
+                cluster=cluster,
+                revision=revision,
+                actor=actor,
+                message=message,
+            )
+        )
+        self._wake.set()
+
+    def deployment_changed(
+        self, bundle: str, cluster_id: str, old: State | None, new: State | None
+    ) -> None:
+        """A StateChanged subscriber: coalesced per deployment until the batch is written."""
+        key = (bundle, cluster_id)
+        t = self._transitions.get(key)
+        if t is None:
+            self._transitions[key] = Transition(old, new, time.time())
+            self._wake.set()
+        else:
+            t.last, t.time = new, time.time()
+            t.changes += 1
+
+    # --- writing ------------------------------------------------------------------------------
+
+    async def run(self, *, interval: float = 0.5) -> None:
+        """Write recorded events behind, one transaction per batch."""
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(interval)
+            await self.flush()
+
+    async def flush(self) -> None:
+        self._wake.clear()
+        transitions, self._transitions = self._transitions, {}
+        batch = list(self._ring)
+        self._ring.clear()
+        batch.extend(
+            transition_events(
+                ((b, c, t) for (b, c), t in transitions.items()),
+                revision_of=self._revision_of,
+                cluster_name=self._cluster_name,
+            )
+        )
+        if not batch:
+            return
+        batch.sort(key=lambda e: e.time)
+        try:
+            written = await self._store.append_events(batch, keep=self.retention)
+        except BaseException:
+            # Kept for the next attempt (the loop is restarted after a backoff).
+            self._ring = requeue(batch, self._ring, self.retention)
+            self._wake.set()
+            raise
+        if self.lost:
+            log.warning("event log: %d events were lost while the store was failing", self.lost)
+            self.lost = 0
+        self._fan_out(written)
+
+    def _fan_out(self, events: Sequence[EventRecord]) -> None:
+        if not self._subscribers:
+            return
+        for sub in list(self._subscribers):
+            for event in events:
+                if not sub.offer(event):
+                    self._subscribers.remove(sub)
+                    log.warning("dropped an event watcher that fell too far behind")
+                    break
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def subscribe(self, wanted: EventFilter | None = None) -> Subscription:
+        """A live feed of events as they are written (for WatchEvents and dashboards)."""
+        sub = Subscription(wanted or EventFilter(), self._watcher_queue)
+        self._subscribers.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if sub in self._subscribers:
+            self._subscribers.remove(sub)
+
+    async def list(
+        self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
+    ) -> list[EventRecord]:
+        """The newest `limit` stored events after since_seq that match, oldest first."""
+        if since_seq < 0:
+            raise InvalidInput(f"since_seq: {since_seq} is negative")
+        return await self._store.list_events(
+            bundle=wanted.bundle,
+            cluster=wanted.cluster,
+            kind=wanted.kind,
+            since_seq=since_seq,
+            limit=check_limit(limit),
+        )
+
+    async def watch(
+        self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
+    ) -> AsyncIterator[EventRecord]:
+        """First the stored backlog (as `list`), then events as they are written; raises
+        WatcherDropped if the consumer falls too far behind."""
+        # Subscribed before the backlog is read: what is written meanwhile is queued, and
+        # whatever of it the backlog already held is skipped by its number.
+        sub = self.subscribe(wanted)
+        try:
+            last = since_seq
+            for event in await self.list(wanted, since_seq=since_seq, limit=limit):
+                last = event.seq
+                yield event
+            sub.last_seq = last
+            async for event in sub:
+                if event.seq > last:
+                    last = event.seq
+                    yield event
+        finally:
+            self.unsubscribe(sub)
