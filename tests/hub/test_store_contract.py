@@ -24,6 +24,7 @@ from hub.models import (
     BundleRecord,
     ClusterRecord,
     DeploymentRecord,
+    EventRecord,
     GroupRecord,
     RepoRecord,
     ResourceStateRecord,
@@ -601,6 +602,53 @@ async def test_source_secrets_round_trip_and_list_names_only(store: Store) -> No
     assert await store.get_source_secret("basic") == rotated  # hosts replaced too
     await store.delete_source_secret("ssh")
     assert await store.list_source_secrets() == ["basic"]
+
+
+def _event(i: int, **kw: str) -> EventRecord:
+    fields = {"kind": "BundleApplied", "bundle": f"b{i % 2}", "cluster": f"c{i % 3}", **kw}
+    return EventRecord(
+        time=1_700_000_000.25 + i,
+        kind=fields["kind"],
+        bundle=fields["bundle"],
+        cluster=fields["cluster"],
+        revision=f"r{i}",
+        actor="token/a-1",
+        message=f"event {i}\x00",  # a NUL: one bad character must not fail a batch
+    )
+
+
+async def test_events_are_numbered_listed_filtered_and_trimmed(
+    make_store: MakeStore, store: Store
+) -> None:
+    first = await store.append_events([_event(i) for i in range(5)], keep=100)
+    seqs = [e.seq for e in first]
+    assert seqs == list(range(seqs[0], seqs[0] + 5)) and seqs[0] >= 1
+    assert [e.message.rstrip("\x00\ufffd") for e in first] == [f"event {i}" for i in range(5)]
+    listed = await store.list_events()
+    assert [e.seq for e in listed] == seqs  # oldest first
+    assert listed[0].time == 1_700_000_000.25 and listed[0].actor == "token/a-1"
+    assert listed[0].revision == "r0" and listed[0].kind == "BundleApplied"
+    # Filters, since_seq, and the newest `limit`.
+    assert [e.revision for e in await store.list_events(bundle="b0")] == ["r0", "r2", "r4"]
+    assert [e.revision for e in await store.list_events(cluster="c1")] == ["r1", "r4"]
+    assert [e.revision for e in await store.list_events(bundle="b1", cluster="c1")] == ["r1"]
+    assert await store.list_events(kind="ClusterOffline") == []
+    assert [e.seq for e in await store.list_events(since_seq=seqs[2])] == seqs[3:]
+    assert [e.seq for e in await store.list_events(limit=2)] == seqs[3:]
+    assert [e.seq for e in await store.list_events(since_seq=seqs[0], limit=2)] == seqs[3:]
+    # Trimmed to the newest `keep`, with numbers that keep growing, across a reopen too.
+    second = await store.append_events([_event(i) for i in range(5, 8)], keep=4)
+    assert [e.seq for e in second] == [seqs[-1] + 1, seqs[-1] + 2, seqs[-1] + 3]
+    assert [e.revision for e in await store.list_events()] == ["r4", "r5", "r6", "r7"]
+    store = await reopened(make_store, store)
+    try:
+        assert [e.revision for e in await store.list_events()] == ["r4", "r5", "r6", "r7"]
+        third = await store.append_events([_event(8)], keep=1)
+        assert third[0].seq == second[-1].seq + 1
+        assert [(e.seq, e.revision) for e in await store.list_events()] == [(third[0].seq, "r8")]
+        assert await store.append_events([], keep=1) == []
+    finally:
+        await store.close()
 
 
 # --- the suite itself --------------------------------------------------------------------------
