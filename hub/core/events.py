@@ -139,7 +139,7 @@ class Subscription:
     def __init__(self, wanted: EventFilter, maxsize: int) -> None:
         self.filter = wanted
         self._maxsize = maxsize
-        self._queue: asyncio.Queue[EventRecord | None] = asyncio.Queue(maxsize)
+        self._queue: asyncio.Queue[EventRecord] = asyncio.Queue(maxsize)
         self.dropped = False
         self.last_seq = 0
 
@@ -150,11 +150,8 @@ class Subscription:
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
+            # It gets nothing more; what it has queued it still reads, then it is told why.
             self.dropped = True
-            # What it has not read is of no use to a watcher that is going away; the None
-            # wakes it to be told why.
-            self._queue = asyncio.Queue(1)
-            self._queue.put_nowait(None)
             return False
         return True
 
@@ -162,12 +159,13 @@ class Subscription:
         return self
 
     async def __anext__(self) -> EventRecord:
-        event = await self._queue.get()
-        if event is None:
+        # Dropped only with a full queue, never added to since: this cannot wait forever.
+        if self.dropped and self._queue.empty():
             raise WatcherDropped(
                 f"this watch fell {self._maxsize} events behind and was dropped: watch again "
                 f"from after event {self.last_seq} (since_seq={self.last_seq})"
             )
+        event = await self._queue.get()
         self.last_seq = event.seq
         return event
 
