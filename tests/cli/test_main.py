@@ -21,6 +21,7 @@ MINIMAL = {
     "token": ["list"],
     "apply": ["DIR"],
     "status": [],
+    "events": [],
     "pause": ["B"],
     "unpause": ["B"],
     "rollout": ["resume", "B"],
