@@ -84,7 +84,7 @@ async def test_a_batch_is_one_store_write_in_time_order_with_state_changes_coale
         writes.append(len(batch))
         return await append(batch, keep=keep)
 
-    store.append_events = counting  # type: ignore[method-assign]
+    store.append_events = counting  # type: ignore[method-assign,assignment]
     events.record(EventKind.BUNDLE_APPLIED, bundle="web", revision="r1", actor="token/a-1")
     for old, new in [(None, State.WAIT_APPLIED), (State.WAIT_APPLIED, State.NOT_READY)]:
         events.deployment_changed("web", "c1", old, new)
@@ -102,7 +102,7 @@ async def test_a_batch_is_one_store_write_in_time_order_with_state_changes_coale
 
 
 async def test_the_store_keeps_the_newest_retention_events() -> None:
-    events, store = log_of(retention=3)
+    events, _ = log_of(retention=3)
     for i in range(5):
         events.record(EventKind.CLUSTER_OFFLINE, cluster=f"c{i}")
     await events.flush()
@@ -119,7 +119,7 @@ async def test_a_failed_write_keeps_the_batch_for_the_next() -> None:
             raise OSError("disk full")
         return await append(batch, keep=keep)
 
-    store.append_events = flaky  # type: ignore[method-assign]
+    store.append_events = flaky  # type: ignore[method-assign,assignment]
     events.record(EventKind.CLUSTER_REVOKED, cluster="one")
     with pytest.raises(OSError):
         await events.flush()
@@ -130,23 +130,23 @@ async def test_a_failed_write_keeps_the_batch_for_the_next() -> None:
 
 
 async def test_watch_joins_backlog_and_live_without_gap_or_repeat() -> None:
-    events, store = log_of()
+    events, _ = log_of()
     for bundle in ("a", "b", "a"):
         events.record(EventKind.BUNDLE_APPLIED, bundle=bundle)
     await events.flush()
     seen: list[tuple[int, str]] = []
-    done = asyncio.Event()
+    backlog, done = asyncio.Event(), asyncio.Event()
 
     async def watch() -> None:
         async for e in events.watch(EventFilter(bundle="a")):
             seen.append((e.seq, e.bundle))
+            backlog.set()  # subscribed, and the backlog read, before the first is yielded
             if len(seen) == 3:
                 done.set()
                 return
 
     task = asyncio.create_task(watch())
-    while not events._subscribers:  # subscribed (and the backlog read) before going live
-        await asyncio.sleep(0)
+    await asyncio.wait_for(backlog.wait(), 5)
     events.record(EventKind.BUNDLE_DELETED, bundle="b")
     events.record(EventKind.BUNDLE_DELETED, bundle="a")
     await events.flush()
