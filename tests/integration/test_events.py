@@ -14,8 +14,11 @@ from tests.harness import RunningHub, bundle_spec, eventually, running_hub, star
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata: {v: '%s'}\n"
 
 
-async def events_of(hub: RunningHub, **filters: str) -> list[fleet_pb2.Event]:
-    resp = await hub.stub.ListEvents(fleet_pb2.ListEventsRequest(**filters), timeout=5)
+async def events_of(
+    hub: RunningHub, *, bundle: str = "", cluster: str = "", kind: str = ""
+) -> list[fleet_pb2.Event]:
+    request = fleet_pb2.ListEventsRequest(bundle=bundle, cluster=cluster, kind=kind)
+    resp = await hub.stub.ListEvents(request, timeout=5)
     return list(resp.events)
 
 
@@ -116,8 +119,12 @@ async def test_what_happens_is_recorded_watched_and_kept_across_a_restart(tmp_pa
 
 async def test_the_log_is_trimmed_to_the_retention(tmp_path: Path) -> None:
     async with running_hub(tmp_path / "hub", event_retention=3) as hub:
-        for i in range(5):
-            await apply(hub, f"b{i}")
+        for name in [f"b{i}" for i in range(5)]:
+            await apply(hub, name)
+
+            async def recorded(name: str = name) -> bool:
+                return bool(await events_of(hub, bundle=name))
+
             # Each in a batch of its own: trimming happens as batches are written.
-            await eventually(lambda i=i: events_of(hub, bundle=f"b{i}"), what=f"b{i} recorded")
+            await eventually(recorded, what=f"{name} recorded")
         assert [e.bundle for e in await events_of(hub)] == ["b2", "b3", "b4"]
