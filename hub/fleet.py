@@ -166,6 +166,7 @@ class Fleet:
     @peers.setter
     def peers(self, peers: Peers | None) -> None:
         self.rollouts.peers = peers
+        self.events.shared = peers is not None
 
     @property
     def rejected(self) -> int:

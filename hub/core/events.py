@@ -15,6 +15,12 @@ nothing.
 
 Each watcher has a bounded queue: one that falls `watcher_queue` events behind is dropped
 (`WatcherDropped`), never waited for.
+
+Replicas on one PostgreSQL (`shared`): each replica records what it alone observes (the fleet
+decides: the replica that served the call, holds the cluster's stream, or holds the rollout's
+lease), so nothing is recorded twice; the store numbers all of them in one sequence, and
+watchers on every replica are fed from the store. A batch that commits after one numbered later
+(two replicas writing at the same moment) can be missed by a live watcher; ListEvents has it.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -159,15 +165,19 @@ class Subscription:
         return self
 
     async def __anext__(self) -> EventRecord:
-        # Dropped only with a full queue, never added to since: this cannot wait forever.
-        if self.dropped and self._queue.empty():
-            raise WatcherDropped(
-                f"this watch fell {self._maxsize} events behind and was dropped: watch again "
-                f"from after event {self.last_seq} (since_seq={self.last_seq})"
-            )
-        event = await self._queue.get()
-        self.last_seq = event.seq
-        return event
+        while True:
+            # Dropped only with a full queue, never added to since: this cannot wait forever.
+            if self.dropped and self._queue.empty():
+                raise WatcherDropped(
+                    f"this watch fell {self._maxsize} events behind and was dropped: watch "
+                    f"again from after event {self.last_seq} (since_seq={self.last_seq})"
+                )
+            event = await self._queue.get()
+            # Already seen: in the backlog of a watch, or fed again (replicas poll the store
+            # from the lowest point any watcher needs).
+            if event.seq > self.last_seq:
+                self.last_seq = event.seq
+                return event
 
 
 class EventLog:
@@ -194,6 +204,11 @@ class EventLog:
         self._subscribers: list[Subscription] = []
         self._wake = asyncio.Event()
         self.lost = 0
+        # Replicas on one database (set by the fleet): every replica's watchers see every
+        # replica's events, so they are fed from the store, read after each write and polled
+        # while anyone watches, from the last event fed (None: no one watches yet).
+        self.shared = False
+        self._fed: int | None = None
 
     # --- recording (synchronous, no I/O) ------------------------------------------------------
 
@@ -238,9 +253,11 @@ class EventLog:
     # --- writing ------------------------------------------------------------------------------
 
     async def run(self, *, interval: float = 0.5) -> None:
-        """Write recorded events behind, one transaction per batch."""
+        """Write recorded events behind, one transaction per batch (and, with replicas, read
+        the other replicas' while someone watches)."""
         while True:
-            await self._wake.wait()
+            if not (self.shared and self._subscribers):
+                await self._wake.wait()
             await asyncio.sleep(interval)
             await self.flush()
 
@@ -257,6 +274,8 @@ class EventLog:
             )
         )
         if not batch:
+            if self.shared:
+                await self._poll()
             return
         batch.sort(key=lambda e: e.time)
         try:
@@ -269,7 +288,25 @@ class EventLog:
         if self.lost:
             log.warning("event log: %d events were lost while the store was failing", self.lost)
             self.lost = 0
-        self._fan_out(written)
+        if self.shared:
+            await self._poll()
+        else:
+            self._fan_out(written)
+
+    async def _poll(self) -> None:
+        """Feed watchers what any replica wrote since the last event fed."""
+        if not self._subscribers:
+            self._fed = None
+            return
+        if self._fed is None:
+            latest = await self._store.list_events(limit=1)
+            if self._fed is None:  # a watch that read its backlog meanwhile set it lower
+                self._fed = latest[-1].seq if latest else 0
+            return
+        fresh = await self._store.list_events(since_seq=self._fed, limit=MAX_LIST)
+        if fresh:
+            self._fed = max(self._fed, fresh[-1].seq)
+            self._fan_out(fresh)
 
     def _fan_out(self, events: Sequence[EventRecord]) -> None:
         if not self._subscribers:
@@ -287,11 +324,14 @@ class EventLog:
         """A live feed of events as they are written (for WatchEvents and dashboards)."""
         sub = Subscription(wanted or EventFilter(), self._watcher_queue)
         self._subscribers.append(sub)
+        self._wake.set()  # with replicas, the loop starts polling
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         if sub in self._subscribers:
             self._subscribers.remove(sub)
+        if not self._subscribers:
+            self._fed = None
 
     async def list(
         self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
@@ -309,21 +349,25 @@ class EventLog:
 
     async def watch(
         self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
-    ) -> AsyncIterator[EventRecord]:
+    ) -> AsyncGenerator[EventRecord, None]:
         """First the stored backlog (as `list`), then events as they are written; raises
         WatcherDropped if the consumer falls too far behind."""
         # Subscribed before the backlog is read: what is written meanwhile is queued, and
         # whatever of it the backlog already held is skipped by its number.
         sub = self.subscribe(wanted)
         try:
-            last = since_seq
-            for event in await self.list(wanted, since_seq=since_seq, limit=limit):
-                last = event.seq
+            base = None
+            if self.shared:
+                latest = await self._store.list_events(limit=1)
+                base = latest[-1].seq if latest else 0
+            backlog = await self.list(wanted, since_seq=since_seq, limit=limit)
+            sub.last_seq = backlog[-1].seq if backlog else since_seq
+            if base is not None:
+                # Polled from no later than where this backlog was read: nothing falls between.
+                self._fed = base if self._fed is None else min(self._fed, base)
+            for event in backlog:
                 yield event
-            sub.last_seq = last
             async for event in sub:
-                if event.seq > last:
-                    last = event.seq
-                    yield event
+                yield event
         finally:
             self.unsubscribe(sub)

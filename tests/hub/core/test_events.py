@@ -167,3 +167,22 @@ async def test_a_slow_watcher_is_dropped_and_told_where_to_resume() -> None:
     with pytest.raises(WatcherDropped, match=r"fell 2 events behind .*since_seq=2"):
         await anext(slow)
     assert events._subscribers == [fast]  # the other watcher is not affected
+
+
+async def test_replicas_watchers_see_each_others_events_from_the_store() -> None:
+    store = MemoryStore()
+    a, _ = log_of(store)
+    b, _ = log_of(store)
+    a.shared = b.shared = True
+    a.record(EventKind.CLUSTER_REGISTERED, cluster="one")
+    await a.flush()
+    watch = b.watch(EventFilter())
+    assert (await anext(watch)).cluster == "one"  # the backlog, from the store
+    a.record(EventKind.CLUSTER_OFFLINE, cluster="one")
+    b.record(EventKind.CLUSTER_REVOKED, cluster="two")
+    await a.flush()
+    await b.flush()  # writes its own, then reads everything new
+    live = [await asyncio.wait_for(anext(watch), 5) for _ in range(2)]
+    assert [(e.seq, e.kind) for e in live] == [(2, "ClusterOffline"), (3, "ClusterRevoked")]
+    await watch.aclose()
+    assert not b._subscribers and b._fed is None
