@@ -83,11 +83,13 @@ async def test_replicas_record_each_thing_once_and_watch_each_other(
                 start_spoke("s1", [b.address], token, tmp_path / "s1"),
             ]
 
-            async def connected(hub: HubProcess) -> bool:
-                return sum(c.connected for c in (await status(hub.stub)).clusters) == 2
+            async def connected() -> bool:
+                for hub in (a, b):
+                    if sum(c.connected for c in (await status(hub.stub)).clusters) != 2:
+                        return False
+                return True
 
-            for hub in (a, b):
-                await eventually(lambda hub=hub: connected(hub), timeout=20, what="2 connected")
+            await eventually(connected, timeout=20, what="2 connected to each replica")
 
             # A watcher on B sees the apply served by A.
             watch = b.stub.WatchEvents(fleet_pb2.WatchEventsRequest(kind="BundleApplied"))
