@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from argosy.states import State
 from hub.core.deployments import Deployment, Deployments
 from hub.core.inventory import Inventory
 from hub.core.liveness import Liveness
 from hub.models import ClusterRecord
+from tests.harness import eventually
 from tests.hub.fakes import FakeListener
 
 
@@ -60,3 +63,34 @@ def test_an_unknown_cluster_is_never_marked() -> None:
     liveness.remote_attached("b", ["c9"], attached=True)
     assert shown.offline == {} and shown.connected == {}
     assert not liveness.connected("c9")
+
+
+async def test_offline_and_back_are_told_only_where_the_stream_ended_or_opened() -> None:
+    inventory, deployments, shown = Inventory(), Deployments(), Shown()
+    for cid in ("c1", "c2", "c3"):
+        inventory.put_cluster(ClusterRecord(cid, cid, {}, "", 0))
+    told: list[tuple[str, bool]] = []
+    liveness = Liveness(
+        inventory=inventory,
+        deployments=deployments,
+        presence=shown,
+        grace=0.0,
+        on_offline=lambda cluster_id, offline: told.append((cluster_id, offline)),
+    )
+    here = FakeListener()
+    liveness.attach("c1", here)  # not offline before: nothing to tell
+    liveness.detach("c1", here)  # ended here
+    liveness.remote_attached("b", ["c2", "c3"], attached=True)
+    liveness.remote_attached("b", ["c2"], attached=False)  # ended on live replica b
+    liveness.remote_attached("b", ["c3"], attached=False, gone=True)  # b died
+    task = asyncio.create_task(liveness.run(interval=0.01))
+    try:
+        await eventually(lambda: all(liveness.offline(c) for c in ("c1", "c2", "c3")))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert sorted(told) == [("c1", True), ("c3", True)]  # b records c2's itself
+    told.clear()
+    liveness.attach("c1", FakeListener())  # back, here
+    liveness.remote_attached("b", ["c2"], attached=True)  # back, on b
+    assert told == [("c1", False)]
