@@ -90,22 +90,23 @@ def check_limit(limit: int) -> int:
 
 
 class Transition:
-    """The state changes of one deployment within one batch, coalesced."""
+    """The state changes of one deployment within one batch, coalesced. The cluster's name
+    is taken at the first change: the cluster may be deleted before the batch is written."""
 
-    __slots__ = ("changes", "first", "last", "time")
+    __slots__ = ("changes", "cluster", "first", "last", "time")
 
-    def __init__(self, first: State | None, last: State | None, now: float) -> None:
+    def __init__(self, first: State | None, last: State | None, now: float, cluster: str) -> None:
         self.first, self.last, self.changes, self.time = first, last, 1, now
+        self.cluster = cluster
 
 
 def transition_events(
     transitions: Iterable[tuple[str, str, Transition]],
     *,
     revision_of: Callable[[str, str], str],
-    cluster_name: Callable[[str], str],
 ) -> list[EventRecord]:
     """One DeploymentStateChanged per (bundle, cluster id, transition), none for a flap that
-    ended where it started (pure but for the two lookups)."""
+    ended where it started (pure but for the revision lookup)."""
     events = []
     for bundle, cluster_id, t in transitions:
         if t.first == t.last:
@@ -118,7 +119,7 @@ def transition_events(
                 time=t.time,
                 kind=EventKind.DEPLOYMENT_STATE_CHANGED,
                 bundle=bundle,
-                cluster=cluster_name(cluster_id),
+                cluster=t.cluster,
                 revision=revision_of(bundle, cluster_id) if t.last is not None else "",
                 message=message,
             )
@@ -244,7 +245,9 @@ class EventLog:
         key = (bundle, cluster_id)
         t = self._transitions.get(key)
         if t is None:
-            self._transitions[key] = Transition(old, new, time.time())
+            self._transitions[key] = Transition(
+                old, new, time.time(), self._cluster_name(cluster_id)
+            )
             self._wake.set()
         else:
             t.last, t.time = new, time.time()
@@ -270,7 +273,6 @@ class EventLog:
             transition_events(
                 ((b, c, t) for (b, c), t in transitions.items()),
                 revision_of=self._revision_of,
-                cluster_name=self._cluster_name,
             )
         )
         if not batch:

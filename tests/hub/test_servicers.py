@@ -11,6 +11,8 @@ import grpc
 import pytest
 
 from argosy.api.v1 import fleet_pb2, resources_pb2, spoke_pb2
+from argosy.bundle import BundleSource
+from hub.core.events import EventKind
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet
 from hub.fleet_service import FleetService
@@ -141,3 +143,81 @@ async def test_a_revoked_cluster_can_no_longer_authenticate_nor_register_with_it
     with pytest.raises(Aborted) as refused:
         await r.register("one", token)
     assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_events_name_who_applied_deleted_revoked_and_resumed() -> None:
+    r = await rig()
+    admin = ctx((("authorization", "Bearer argosy-adm-a-123.secret"),))
+    await r.register("one", await r.token())
+    applied = await r.admin.ApplyBundles(
+        fleet_pb2.ApplyBundlesRequest(bundles=[spec("web")]), admin
+    )
+    await r.admin.ResumeRollout(fleet_pb2.ResumeRolloutRequest(name="web"), admin)
+    await r.admin.DeleteBundle(fleet_pb2.DeleteBundleRequest(name="web"), admin)
+    await r.admin.RevokeCluster(fleet_pb2.RevokeClusterRequest(name="one"), admin)
+    await r.admin.DeleteCluster(fleet_pb2.DeleteClusterRequest(name="one"), ctx())
+    await r.fleet.flush()
+    listed = await r.admin.ListEvents(fleet_pb2.ListEventsRequest(), ctx())
+    got = [
+        (e.kind, e.bundle or e.cluster, e.actor)
+        for e in listed.events
+        if e.kind != "DeploymentStateChanged"
+    ]
+    assert got == [
+        ("ClusterRegistered", "one", got[0][2]),
+        ("BundleApplied", "web", "token/a-123"),
+        ("RolloutResumed", "web", "token/a-123"),
+        ("BundleDeleted", "web", "token/a-123"),
+        ("ClusterRevoked", "one", "token/a-123"),
+        ("ClusterDeleted", "one", "anonymous"),
+    ]
+    assert got[0][2].startswith("registration-token/t-")
+    web = [e for e in listed.events if e.kind == "BundleApplied"]
+    assert web[0].revision == applied.bundles[0].revision
+    states = [e for e in listed.events if e.kind == "DeploymentStateChanged"]
+    assert [(e.bundle, e.cluster) for e in states] == [("web", "one")]
+    # Deleting the bundle removed its deployment: BundleDeleted says so, once.
+    assert not states[0].message.endswith("removed")
+
+
+async def test_a_git_source_is_the_actor_and_its_unchanged_reapplies_are_not_news() -> None:
+    r = await rig()
+    labels = {"argosy.io/repo": "apps", "argosy.io/commit": "0123456789abcdef0123"}
+    source = (BundleSource("web", configmap_bundle("web")), labels)
+    await r.fleet.apply_bundles([source], by_source=True)
+    await r.fleet.apply_bundles([source], by_source=True)  # the next commit: web unchanged
+    await r.fleet.delete_bundle("web")
+    await r.fleet.flush()
+    listed = await r.admin.ListEvents(fleet_pb2.ListEventsRequest(), ctx())
+    assert [(e.kind, e.actor) for e in listed.events] == [
+        ("BundleApplied", "repo/apps@0123456789ab"),
+        ("BundleDeleted", "repo/apps@0123456789ab"),
+    ]
+
+
+async def test_event_requests_are_checked_and_a_slow_watcher_is_dropped() -> None:
+    r = await rig()
+    for request in (
+        fleet_pb2.ListEventsRequest(kind="Applied"),
+        fleet_pb2.ListEventsRequest(limit=10_001),
+        fleet_pb2.ListEventsRequest(since_seq=-1),
+    ):
+        with pytest.raises(Aborted) as refused:
+            await r.admin.ListEvents(request, ctx())
+        assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(Aborted) as refused:
+        await anext(r.admin.WatchEvents(fleet_pb2.WatchEventsRequest(kind="Nope"), ctx()))
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+    watch = r.admin.WatchEvents(fleet_pb2.WatchEventsRequest(), ctx())
+    r.fleet.events.record(EventKind.CLUSTER_OFFLINE, cluster="one")
+    await r.fleet.flush()
+    assert (await anext(watch)).event.cluster == "one"  # the backlog
+    for i in range(r.fleet.events._watcher_queue + 1):  # more than it may fall behind
+        r.fleet.events.record(EventKind.CLUSTER_ONLINE, cluster=f"c{i}")
+    await r.fleet.flush()
+    with pytest.raises(Aborted) as refused:
+        async for _ in watch:
+            pass
+    assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "watch again from after event" in refused.value.details

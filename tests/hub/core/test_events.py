@@ -36,15 +36,14 @@ def log_of(store: MemoryStore | None = None, **kw: int) -> tuple[EventLog, Memor
 
 
 def test_transitions_become_one_event_each_and_flaps_none() -> None:
-    moved = Transition(None, State.WAIT_APPLIED, 1.0)
+    moved = Transition(None, State.WAIT_APPLIED, 1.0, "one")
     moved.last, moved.changes = State.READY, 3
-    flapped = Transition(State.READY, State.NOT_READY, 2.0)
+    flapped = Transition(State.READY, State.NOT_READY, 2.0, "two")
     flapped.last, flapped.changes = State.READY, 2
-    removed = Transition(State.READY, None, 3.0)
+    removed = Transition(State.READY, None, 3.0, "two")
     events = transition_events(
         [("web", "c1", moved), ("web", "c2", flapped), ("db", "c2", removed)],
         revision_of=lambda bundle, cluster_id: "r1",
-        cluster_name=names,
     )
     assert [(e.bundle, e.cluster, e.revision, e.message) for e in events] == [
         ("web", "one", "r1", "new -> Ready (3 changes)"),

@@ -31,12 +31,14 @@ class Rig:
             inventory=self.inventory, deployments=self.deployments, presence=Presence()
         )
         self.touched: list[str] = []
+        self.halts: list[tuple[str, str]] = []
         self.rollouts = Rollouts(
             store=self.store,
             inventory=self.inventory,
             deployments=self.deployments,
             liveness=self.liveness,
             touch_bundle=self.touched.append,
+            on_halt=lambda name, reason: self.halts.append((name, reason)),
         )
         self.inventory.put_cluster(ClusterRecord("c1", "one", {}, "", 0))
         self.listener = FakeListener()
@@ -188,3 +190,17 @@ async def test_a_removed_deployment_re_gates_its_settled_bundle() -> None:
     await rig.rollouts.gate_due()
     plan = rig.rollouts.current("web")
     assert plan is not None and plan.state == "Complete"
+
+
+async def test_a_halt_is_told_once_and_only_by_the_replica_that_decides() -> None:
+    rig = Rig()
+    rig.bundle("web", "rolloutStrategy:\n  maxFailures: 1\n")
+    dep = rig.deploy("web", "w1", released="w1")
+    rig.deployments.on_ack("c1", bundle="web", revision="w1", error="boom")
+    await rig.rollouts.evaluate("web", decide=False)  # a replica without the lease
+    assert rig.halts == []
+    await rig.rollouts.evaluate("web")
+    assert rig.halts == [("web", rig.inventory.controls["web"].halted)]
+    assert "1 cluster(s) failed, maxFailures is 1" in rig.halts[0][1]
+    await rig.rollouts.evaluate("web")  # halted already: not halted again
+    assert len(rig.halts) == 1 and dep.error == "boom"
