@@ -57,7 +57,8 @@ class Reloading:
             fleet.deployments.add_cluster(cluster.id)
             fleet.status.put_cluster(cluster.id, ClusterInfo(cluster.name, cluster.labels))
             # Every cluster starts disconnected: it is Offline unless it is back within grace.
-            fleet.liveness.went_down(cluster.id)
+            # A replica joining others leaves recording that to the one its stream left.
+            fleet.liveness.went_down(cluster.id, here=fleet.peers is None)
         for group in snap.groups:
             inventory.groups[group.name] = group
         if DEFAULT_GROUP not in inventory.groups:

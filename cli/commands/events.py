@@ -16,6 +16,7 @@ from cli.client import Hub, UserError
 from cli.parsing import Subparsers, output_flag, runs
 
 HEADERS = ["TIME", "KIND", "BUNDLE", "CLUSTER", "REVISION", "ACTOR", "MESSAGE"]
+LIVE_WIDTHS = ["0" * 19, "DeploymentStateChanged", "b" * 24, "c" * 12, "r" * 12, "a" * 20, ""]
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -89,9 +90,9 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
             output.show([event_dict(e) for e in resp.events], args.output, HEADERS, row)
             return
         request = fleet_pb2.WatchEventsRequest(**filters, since_seq=args.since, limit=args.limit)
-        # Live lines keep the columns of the header (widened to the longest kind): a stream
-        # cannot be aligned on rows still to come.
-        width = widths([["", "DeploymentStateChanged", "", "", "", "", ""]])
+        # A stream cannot be aligned on rows still to come: live lines get columns wide
+        # enough for most names (a longer one pushes the rest of its line along).
+        width = widths([LIVE_WIDTHS])
         if args.output == "text":
             print(line(HEADERS, width), flush=True)
         async for msg in stub.WatchEvents(request):
