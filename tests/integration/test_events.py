@@ -57,6 +57,11 @@ async def test_what_happens_is_recorded_watched_and_kept_across_a_restart(tmp_pa
                 assert isinstance(live, fleet_pb2.WatchEventsResponse)
                 assert (live.event.kind, live.event.revision) == ("BundleApplied", revision)
                 watch.cancel()
+            fleet = hub.hub.fleet
+            assert fleet is not None
+            await eventually(
+                lambda: not fleet.events._subscribers, what="the cancelled watch unsubscribed"
+            )
 
             applied = await events_of(hub, kind="BundleApplied")
             assert [(e.bundle, e.revision) for e in applied] == [("web", revision)]
