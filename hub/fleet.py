@@ -64,14 +64,15 @@ def _now() -> int:
     return int(time.time())
 
 
-def _source_actor(labels: Mapping[str, str]) -> str:
-    """Who applied a bundle no caller is named for: its git repository (`repo/NAME@COMMIT`,
-    the commit shortened), else nobody known."""
+def _source_actor(labels: Mapping[str, str], *, commit: bool = True) -> str:
+    """Who applied (or deleted) a bundle no caller is named for: its git repository
+    (`repo/NAME@COMMIT`, the commit shortened), else nobody known. A delete names no commit:
+    the label holds the one the bundle was last applied from, not the one that removed it."""
     repo = labels.get(REPO_LABEL, "")
     if not repo:
         return ""
-    commit = labels.get(COMMIT_LABEL, "")
-    return f"repo/{repo}@{commit[:12]}" if commit else f"repo/{repo}"
+    at = labels.get(COMMIT_LABEL, "") if commit else ""
+    return f"repo/{repo}@{at[:12]}" if at else f"repo/{repo}"
 
 
 class Fleet:
@@ -473,7 +474,7 @@ class Fleet:
                 EventKind.BUNDLE_DELETED,
                 bundle=name,
                 revision=entry[0].revision,
-                actor=actor or _source_actor(entry[0].labels),
+                actor=actor or _source_actor(entry[0].labels, commit=False),
             )
 
     def drop_bundle(self, name: str) -> None:

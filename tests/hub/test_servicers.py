@@ -191,7 +191,7 @@ async def test_a_git_source_is_the_actor_and_its_unchanged_reapplies_are_not_new
     listed = await r.admin.ListEvents(fleet_pb2.ListEventsRequest(), ctx())
     assert [(e.kind, e.actor) for e in listed.events] == [
         ("BundleApplied", "repo/apps@0123456789ab"),
-        ("BundleDeleted", "repo/apps@0123456789ab"),
+        ("BundleDeleted", "repo/apps"),
     ]
 
 
