@@ -30,12 +30,15 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    HistoryEntry,
     RepoRecord,
     RevokedName,
     SourceSecret,
     TokenRecord,
 )
 from hub.persistence.codec import (
+    CONTROL_COLUMNS,
+    HISTORY_COLUMNS,
     REPO_COLUMNS,
     SOURCE_SECRET_COLUMNS,
     admin_token_from_row,
@@ -43,7 +46,9 @@ from hub.persistence.codec import (
     cluster_from_row,
     control_from_row,
     deployment_from_row,
+    files_to_json,
     group_from_row,
+    history_from_row,
     labels_to_json,
     pg_text,
     repo_from_row,
@@ -195,7 +200,7 @@ class PostgresStore:
             ]
             controls = [
                 control_from_row(r)
-                for r in await conn.fetch("SELECT name, paused, halted FROM bundle_control")
+                for r in await conn.fetch(f"SELECT {CONTROL_COLUMNS} FROM bundle_control")
             ]
         return Snapshot(bundles, clusters, groups, deployments, controls)
 
@@ -231,7 +236,7 @@ class PostgresStore:
     async def load_control(self, name: str) -> BundleControl | None:
         async with self._acquire() as conn:
             r = await conn.fetchrow(
-                "SELECT name, paused, halted FROM bundle_control WHERE name = $1", name
+                f"SELECT {CONTROL_COLUMNS} FROM bundle_control WHERE name = $1", name
             )
         return None if r is None else control_from_row(r)
 
@@ -250,11 +255,17 @@ class PostgresStore:
         return [deployment_from_row(r) for r in rows]
 
     async def put_bundles(
-        self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
-    ) -> None:
+        self,
+        bundles: Sequence[BundleRecord],
+        resource_sets: Mapping[str, bytes],
+        *,
+        history: Sequence[HistoryEntry] = (),
+        history_limit: int = 0,
+    ) -> dict[str, int]:
         latest = {b.name: b for b in bundles}  # a name given twice: the last one wins
         async with self._transaction() as conn:
             await _insert_resource_sets(conn, resource_sets)
+            revs = await _insert_history(conn, history, history_limit)
             await conn.executemany(
                 "INSERT INTO bundles (name, labels, revision, resource_count, created, updated) "
                 "VALUES ($1, $2::jsonb, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET "
@@ -277,11 +288,21 @@ class PostgresStore:
                 "INSERT INTO bundle_files (bundle, path, content) VALUES ($1, $2, $3)",
                 [(b.name, p, bytes(c)) for b in latest.values() for p, c in b.files.items()],
             )
+        return revs
+
+    async def list_history(self, bundle: str) -> list[HistoryEntry]:
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {HISTORY_COLUMNS} FROM bundle_history WHERE bundle = $1 ORDER BY rev",
+                bundle,
+            )
+        return [history_from_row(r) for r in rows]
 
     async def delete_bundle(self, name: str) -> None:
         async with self._transaction() as conn:
             await conn.execute("DELETE FROM bundles WHERE name = $1", name)
             await conn.execute("DELETE FROM bundle_control WHERE name = $1", name)
+            await conn.execute("DELETE FROM bundle_history WHERE bundle = $1", name)
 
     async def put_resource_sets(self, resource_sets: Mapping[str, bytes]) -> None:
         async with self._transaction() as conn:
@@ -497,12 +518,13 @@ class PostgresStore:
     async def put_bundle_control(self, control: BundleControl) -> None:
         async with self._transaction() as conn:
             await conn.execute(
-                "INSERT INTO bundle_control (name, paused, halted) VALUES ($1, $2, $3) "
+                "INSERT INTO bundle_control (name, paused, halted, pinned) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, "
-                "halted = excluded.halted",
+                "halted = excluded.halted, pinned = excluded.pinned",
                 control.name,
                 control.paused,
                 pg_text(control.halted),
+                control.pinned,
             )
 
     async def put_admin_token(self, token: AdminTokenRecord) -> None:
@@ -555,3 +577,37 @@ async def _insert_resource_sets(conn: Connection, resource_sets: Mapping[str, by
         list(resource_sets),
         [bytes(v) for v in resource_sets.values()],
     )
+
+
+async def _insert_history(
+    conn: Connection, history: Sequence[HistoryEntry], limit: int
+) -> dict[str, int]:
+    """Add entries, each at its bundle's next rev, and trim each bundle to `limit` (0: all).
+
+    Two replicas applying one bundle at once both read the same MAX(rev): the second insert
+    fails on the primary key and its whole apply rolls back (the caller sees an error and can
+    apply again) rather than two entries sharing a rev."""
+    revs: dict[str, int] = {}
+    for e in history:
+        last = await conn.fetchval(
+            "SELECT COALESCE(MAX(rev), 0) FROM bundle_history WHERE bundle = $1", e.bundle
+        )
+        rev = revs[e.bundle] = int(last) + 1
+        await conn.execute(
+            f"INSERT INTO bundle_history ({HISTORY_COLUMNS}) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            e.bundle,
+            rev,
+            e.revision,
+            e.created,
+            pg_text(e.actor),
+            pg_text(e.summary),
+            labels_to_json(e.labels),
+            files_to_json(e.files),
+            e.rollback_of,
+        )
+        if limit:
+            await conn.execute(
+                "DELETE FROM bundle_history WHERE bundle = $1 AND rev <= $2", e.bundle, rev - limit
+            )
+    return revs

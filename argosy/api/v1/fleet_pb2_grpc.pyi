@@ -75,6 +75,14 @@ class FleetServiceStub:
     """Credentials for repositories. Their content is never returned: only names are listed."""
     ListSecrets: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]
     DeleteSecret: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]
+    GetBundleHistory: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleHistoryRequest, _fleet_pb2.GetBundleHistoryResponse]
+    """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit)."""
+    RollbackBundle: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.RollbackBundleRequest, _fleet_pb2.RollbackBundleResponse]
+    """Apply an earlier revision's content again through the normal rollout, as a new history
+    entry, and pin the bundle at it: its new applies and commits are skipped until unpinned.
+    """
+    UnpinBundle: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.UnpinBundleRequest, _fleet_pb2.UnpinBundleResponse]
+    """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -123,6 +131,14 @@ class FleetServiceAsyncStub(FleetServiceStub):
     """Credentials for repositories. Their content is never returned: only names are listed."""
     ListSecrets: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]  # type: ignore[assignment]
     DeleteSecret: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]  # type: ignore[assignment]
+    GetBundleHistory: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleHistoryRequest, _fleet_pb2.GetBundleHistoryResponse]  # type: ignore[assignment]
+    """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit)."""
+    RollbackBundle: _aio.UnaryUnaryMultiCallable[_fleet_pb2.RollbackBundleRequest, _fleet_pb2.RollbackBundleResponse]  # type: ignore[assignment]
+    """Apply an earlier revision's content again through the normal rollout, as a new history
+    entry, and pin the bundle at it: its new applies and commits are skipped until unpinned.
+    """
+    UnpinBundle: _aio.UnaryUnaryMultiCallable[_fleet_pb2.UnpinBundleRequest, _fleet_pb2.UnpinBundleResponse]  # type: ignore[assignment]
+    """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -336,5 +352,31 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _fleet_pb2.DeleteSecretRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.DeleteSecretResponse, _abc.Awaitable[_fleet_pb2.DeleteSecretResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetBundleHistory(
+        self,
+        request: _fleet_pb2.GetBundleHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.GetBundleHistoryResponse, _abc.Awaitable[_fleet_pb2.GetBundleHistoryResponse]]:
+        """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit)."""
+
+    @_abc_1.abstractmethod
+    def RollbackBundle(
+        self,
+        request: _fleet_pb2.RollbackBundleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.RollbackBundleResponse, _abc.Awaitable[_fleet_pb2.RollbackBundleResponse]]:
+        """Apply an earlier revision's content again through the normal rollout, as a new history
+        entry, and pin the bundle at it: its new applies and commits are skipped until unpinned.
+        """
+
+    @_abc_1.abstractmethod
+    def UnpinBundle(
+        self,
+        request: _fleet_pb2.UnpinBundleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.UnpinBundleResponse, _abc.Awaitable[_fleet_pb2.UnpinBundleResponse]]:
+        """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
