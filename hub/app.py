@@ -460,7 +460,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     parser.add_argument(
         "--history-limit",
         type=int,
-        default=int(env.get("ARGOSY_HUB_HISTORY_LIMIT", Settings.history_limit)),
+        # A string: argparse converts it like a flag, so a bad value names --history-limit.
+        default=env.get("ARGOSY_HUB_HISTORY_LIMIT", str(Settings.history_limit)),
         help="revisions kept per bundle for `argosy bundle history` and rollback (default 10)",
     )
     parser.add_argument("--max-resources", type=int, default=Limits.max_resources)
