@@ -212,7 +212,7 @@ def _cluster_state(c: fleet_pb2.ClusterStatus) -> str:
 def _bundle_state(b: fleet_pb2.BundleStatus) -> str:
     text = bundle_state_text(b)
     if b.pinned_rev:
-        text = f"{text} Pinned (rev {b.pinned_rev})"
+        text = f"{text}, Pinned (rev {b.pinned_rev})"
     if b.rollout.state in (ROLLOUT_HALTED, ROLLOUT_PAUSED) or (
         b.rollout.partitions and b.rollout.state == ROLLOUT_PROGRESSING
     ):

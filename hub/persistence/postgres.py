@@ -584,30 +584,51 @@ async def _insert_history(
 ) -> dict[str, int]:
     """Add entries, each at its bundle's next rev, and trim each bundle to `limit` (0: all).
 
-    Two replicas applying one bundle at once both read the same MAX(rev): the second insert
-    fails on the primary key and its whole apply rolls back (the caller sees an error and can
-    apply again) rather than two entries sharing a rev."""
+    Two statements whatever the number of bundles (an apply may hold thousands). The bundles
+    of one apply are distinct, so each gets MAX(rev) + 1. Two replicas applying one bundle at
+    once both read the same MAX(rev): the second insert fails on the primary key and its
+    whole apply rolls back (the caller sees an error and can apply again) rather than two
+    entries sharing a rev."""
     revs: dict[str, int] = {}
-    for e in history:
-        last = await conn.fetchval(
-            "SELECT COALESCE(MAX(rev), 0) FROM bundle_history WHERE bundle = $1", e.bundle
-        )
-        rev = revs[e.bundle] = int(last) + 1
+    rest = list(history)
+    while rest:
+        batch: dict[str, HistoryEntry] = {}
+        for e in rest:
+            batch.setdefault(e.bundle, e)
+        taken = {id(e) for e in batch.values()}
+        rest = [e for e in rest if id(e) not in taken]
+        revs.update(await _insert_history_round(conn, list(batch.values()), limit))
+    return revs
+
+
+async def _insert_history_round(
+    conn: Connection, history: Sequence[HistoryEntry], limit: int
+) -> dict[str, int]:
+    """_insert_history for entries of distinct bundles."""
+    rows = await conn.fetch(
+        f"INSERT INTO bundle_history ({HISTORY_COLUMNS}) "
+        "SELECT x.bundle, COALESCE((SELECT MAX(h.rev) FROM bundle_history AS h "
+        "WHERE h.bundle = x.bundle), 0) + 1, x.revision, x.created, x.actor, x.summary, "
+        "x.labels, x.files, x.rollback_of FROM unnest($1::text[], $2::text[], $3::bigint[], "
+        "$4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) "
+        "AS x (bundle, revision, created, actor, summary, labels, files, rollback_of) "
+        "RETURNING bundle, rev",
+        [e.bundle for e in history],
+        [e.revision for e in history],
+        [e.created for e in history],
+        [pg_text(e.actor) for e in history],
+        [pg_text(e.summary) for e in history],
+        [labels_to_json(e.labels) for e in history],
+        [files_to_json(e.files) for e in history],
+        [e.rollback_of for e in history],
+    )
+    revs = {r["bundle"]: int(r["rev"]) for r in rows}
+    if limit:
         await conn.execute(
-            f"INSERT INTO bundle_history ({HISTORY_COLUMNS}) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            e.bundle,
-            rev,
-            e.revision,
-            e.created,
-            pg_text(e.actor),
-            pg_text(e.summary),
-            labels_to_json(e.labels),
-            files_to_json(e.files),
-            e.rollback_of,
+            "DELETE FROM bundle_history AS h USING unnest($1::text[], $2::bigint[]) "
+            "AS x (bundle, rev) WHERE h.bundle = x.bundle AND h.rev <= x.rev - $3",
+            list(revs),
+            list(revs.values()),
+            limit,
         )
-        if limit:
-            await conn.execute(
-                "DELETE FROM bundle_history WHERE bundle = $1 AND rev <= $2", e.bundle, rev - limit
-            )
     return revs
