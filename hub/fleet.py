@@ -289,8 +289,8 @@ class Fleet:
             # Again under the lock: a rollback may have pinned one while this one loaded.
             loaded = [b for b in loaded if not self.pinned(b.name)]
             applied, _ = await self._apply(loaded, actor=actor) if loaded else ([], {})
-        done = {a.name: a for a in applied}
-        return [done[n] if n in done else self._skipped(n) for n in names]
+            done = {a.name: a for a in applied}
+            return [done[n] if n in done else self._skipped(n) for n in names]
 
     def _skipped(self, name: str) -> AppliedBundle:
         rec = self.bundle(name)
@@ -464,9 +464,9 @@ class Fleet:
             self.bundle(name)  # NotFound first
             entries = await self.store.list_history(name)
             target = history.rollback_target(name, entries, to)
-            loaded = await asyncio.to_thread(
-                planning.load_all, [(BundleSource(name, target.files), target.labels)]
-            )
+            source = BundleSource(name, target.files)
+            self._limits.check_size(source)  # the limit may be lower than when it was applied
+            loaded = await asyncio.to_thread(planning.load_all, [(source, target.labels)])
             applied, revs = await self._apply(loaded, actor=actor, rollback_of=target.rev)
             rev = revs[name]
             control = self.inventory.controls.get(name, BundleControl(name))
