@@ -90,6 +90,7 @@ def status_dict(status: fleet_pb2.GetStatusResponse) -> dict[str, Any]:
             "stateCounts": {s.state: s.count for s in b.state_counts},
             "revision": b.revision,
             "paused": b.paused,
+            "pinnedRev": b.pinned_rev,
             "rollout": {
                 "state": b.rollout.state,
                 "reason": b.rollout.reason,
@@ -165,6 +166,29 @@ def repo_error_text(d: Mapping[str, Any]) -> str:
     return f"{first['path']}: {str(first['message']).splitlines()[0]}{more}"
 
 
+HISTORY_HEADERS = ["REV", "TIME", "SOURCE", "SUMMARY", "CURRENT"]
+
+
+def revision_dict(r: fleet_pb2.BundleRevision) -> dict[str, Any]:
+    """A history entry in `bundle history -o json`; part of the CLI contract."""
+    return {
+        "rev": r.rev,
+        "revision": r.revision,
+        "time": _when(r.created_unix),
+        "source": r.actor,
+        "summary": r.summary,
+        "rollbackOf": r.rollback_of,
+        "current": r.current,
+    }
+
+
+def history_row(d: Mapping[str, Any]) -> list[Any]:
+    source = d["source"] or "-"
+    if d["rollbackOf"]:
+        source = f"{source} (rollback to {d['rollbackOf']})"
+    return [d["rev"], d["time"], source, d["summary"], "*" if d["current"] else ""]
+
+
 REPO_HEADERS = ["REPO", "COMMIT", "LAST-FETCH", "NEXT-FETCH", "BUNDLES", "ERROR"]
 
 
@@ -187,6 +211,8 @@ def _cluster_state(c: fleet_pb2.ClusterStatus) -> str:
 
 def _bundle_state(b: fleet_pb2.BundleStatus) -> str:
     text = bundle_state_text(b)
+    if b.pinned_rev:
+        text = f"{text}, Pinned (rev {b.pinned_rev})"
     if b.rollout.state in (ROLLOUT_HALTED, ROLLOUT_PAUSED) or (
         b.rollout.partitions and b.rollout.state == ROLLOUT_PROGRESSING
     ):
@@ -270,6 +296,11 @@ def bundle_detail(b: fleet_pb2.BundleStatus) -> str:
     ]
     if b.paused:
         parts.append("Paused: new revisions are held (argosy unpause to release them)")
+    if b.pinned_rev:
+        parts.append(
+            f"Pinned (rev {b.pinned_rev}) by rollback: new applies and commits are skipped "
+            f"(argosy unpin {b.name})"
+        )
     if b.rollout.partitions:
         parts.append(
             table(

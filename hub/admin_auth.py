@@ -37,6 +37,7 @@ READ_METHODS = frozenset(
         "ListSecrets",
         "ListEvents",
         "WatchEvents",
+        "GetBundleHistory",
     }
 )
 CACHE_SECONDS = 10.0

@@ -105,6 +105,9 @@ class Settings:
     """host:port for git push webhooks (TLS with the hub's certificate); off when empty."""
     event_retention: int = DEFAULT_RETENTION
     """Events the store keeps (the newest); older ones are trimmed as new ones are written."""
+    history_limit: int = 10
+    """Revisions kept in each bundle's history (`argosy bundle history`, rollback); older
+    ones are dropped on the next apply."""
     webhook_secret: str = field(default="", repr=False)
     """The GitHub webhook secret / GitLab token that webhooks must carry; required with
     webhook_listen (--webhook-secret-file, ARGOSY_HUB_WEBHOOK_SECRET)."""
@@ -128,6 +131,11 @@ class Settings:
                 )
         if self.event_retention < 1:
             raise ValueError("--event-retention / ARGOSY_HUB_EVENT_RETENTION must be at least 1")
+        if self.history_limit < 1:
+            raise ValueError(
+                f"--history-limit / ARGOSY_HUB_HISTORY_LIMIT: {self.history_limit} is not "
+                "at least 1"
+            )
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -283,6 +291,7 @@ class Hub:
                 limits=Limits(max_bundle_bytes=s.max_bundle_bytes, max_resources=s.max_resources),
                 issuer=tls.issue if tls else None,
                 event_retention=s.event_retention,
+                history_limit=s.history_limit,
             )
             fleet.peers = replication
             await fleet.load()
@@ -455,6 +464,13 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         help="seconds a cluster's stream may be down before it shows Offline (default 60)",
     )
     parser.add_argument("--max-bundle-bytes", type=int, default=Limits.max_bundle_bytes)
+    parser.add_argument(
+        "--history-limit",
+        type=int,
+        # A string: argparse converts it like a flag, so a bad value names --history-limit.
+        default=env.get("ARGOSY_HUB_HISTORY_LIMIT", str(Settings.history_limit)),
+        help="revisions kept per bundle for `argosy bundle history` and rollback (default 10)",
+    )
     parser.add_argument("--max-resources", type=int, default=Limits.max_resources)
     parser.add_argument(
         "--send-deadline-seconds",
@@ -546,6 +562,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             offline_grace_seconds=args.offline_grace_seconds,
             max_bundle_bytes=args.max_bundle_bytes,
             max_resources=args.max_resources,
+            history_limit=args.history_limit,
             send_deadline_seconds=args.send_deadline_seconds,
             log_level=args.log_level,
             store=args.store,

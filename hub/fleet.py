@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from argosy.bundle import Bundle, BundleSource
 from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems
@@ -22,7 +22,7 @@ from argosy.names import check_name
 from argosy.selectors import LabelSelector
 from argosy.states import State
 from hub.clusters import Clusters
-from hub.core import planning
+from hub.core import history, planning
 from hub.core.deployments import Deployment, Deployments, StatusUpdate
 from hub.core.events import DEFAULT_RETENTION, EventKind, EventLog
 from hub.core.inventory import DEFAULT_GROUP, Inventory
@@ -33,7 +33,7 @@ from hub.core.registration import Issuer, Registration
 from hub.core.revisions import Revisions
 from hub.core.rollouts import Rollouts
 from hub.core.writebehind import WriteBehind
-from hub.models import BundleControl, BundleRecord, ClusterRecord, GroupRecord
+from hub.models import BundleControl, BundleRecord, ClusterRecord, GroupRecord, HistoryEntry
 from hub.overlaps import overlap_warnings
 from hub.persistence.protocol import Store
 from hub.reloading import Reloading
@@ -58,6 +58,8 @@ class AppliedBundle:
     changed: bool
     resource_count: int
     warnings: tuple[str, ...] = ()
+    # Not stored, and why: the bundle is pinned by a rollback ('' when it was applied).
+    skipped: str = ""
 
 
 def _now() -> int:
@@ -86,8 +88,10 @@ class Fleet:
         limits: Limits | None = None,
         issuer: Issuer | None = None,
         event_retention: int = DEFAULT_RETENTION,
+        history_limit: int = 10,
     ) -> None:
         self.store = store
+        self._history_limit = history_limit
         self._limits = limits or Limits()
         self.status = status
         self._renderer = renderer
@@ -333,15 +337,19 @@ class Fleet:
         by_source: bool = False,
         actor: str = "",
     ) -> list[AppliedBundle]:
-        """Create or update bundles, all or none.
+        """Create or update bundles, all or none; `actor` is recorded in their history.
 
         The git source's labels (argosy.io/repo, argosy.io/commit) are refused unless
         `by_source`: a repository adopts, and deletes, the bundles that carry its name.
         actor: who applied them, for the event log (a git source's are `repo/NAME@COMMIT`).
+        A bundle pinned by a rollback is skipped, not stored: its result says so
+        (`AppliedBundle.skipped`), and the other bundles of the apply go ahead.
         """
         names = [s.name for s, _ in sources]
         if len(set(names)) != len(names):
             raise InvalidInput("the same bundle name is given twice in one apply")
+        # Before loading: a pinned bundle's new content is not even read.
+        sources = [(s, labels) for s, labels in sources if not self.pinned(s.name)]
         for source, _ in sources:
             self._limits.check_size(source)
         loaded = await asyncio.to_thread(planning.load_all, sources)
@@ -356,83 +364,130 @@ class Fleet:
             if reserved:
                 raise InvalidInput.of(reserved)
         async with self.lock:
-            now = _now()
-            records: dict[str, tuple[BundleRecord, Bundle]] = {}
-            results = []
-            plan = await self.plan(
-                {b.name: b for b in loaded}, self.inventory.clusters, strict=True
+            # Again under the lock: a rollback may have pinned one while this one loaded.
+            loaded = [b for b in loaded if not self.pinned(b.name)]
+            applied, _ = (
+                await self._apply(loaded, actor=actor, by_source=by_source) if loaded else ([], {})
             )
-            # A bundle no cluster receives today is rendered all the same: a broken chart must
-            # be refused now, not stored to fail on the first cluster that matches later.
-            problems = Problems()
-            probes: dict[str, int] = {}
-            reached = {n for (_, n), r in plan.items() if isinstance(r, Rendered)}
-            for bundle in loaded:
-                if bundle.name not in reached:
-                    with problems.check():
-                        probed = await planning.probe(self._renderer, bundle)
-                        probes[bundle.name] = len(probed.resources)
-            problems.raise_any()
-            warnings = overlap_warnings(
-                planning.overlapping(
-                    plan, cluster_name=self.inventory.cluster_name, held=self._held_renders
-                )
+            done = {a.name: a for a in applied}
+            return [done[n] if n in done else self._skipped(n) for n in names]
+
+    def _skipped(self, name: str) -> AppliedBundle:
+        rec = self.bundle(name)
+        return AppliedBundle(
+            name,
+            rec.revision,
+            False,
+            rec.resource_count,
+            skipped=history.pinned_message(name, self.pinned(name)),
+        )
+
+    async def _apply(
+        self,
+        loaded: Sequence[Bundle],
+        *,
+        actor: str,
+        rollback_of: int = 0,
+        by_source: bool = False,
+    ) -> tuple[list[AppliedBundle], dict[str, int]]:
+        """Store and commit loaded bundles, under the lock; returns their results and the
+        history rev each changed bundle got."""
+        now = _now()
+        records: dict[str, tuple[BundleRecord, Bundle]] = {}
+        results = []
+        entries = []
+        plan = await self.plan({b.name: b for b in loaded}, self.inventory.clusters, strict=True)
+        # A bundle no cluster receives today is rendered all the same: a broken chart must
+        # be refused now, not stored to fail on the first cluster that matches later.
+        problems = Problems()
+        probes: dict[str, Rendered] = {}
+        reached = {n for (_, n), r in plan.items() if isinstance(r, Rendered)}
+        for bundle in loaded:
+            if bundle.name not in reached:
+                with problems.check():
+                    probes[bundle.name] = await planning.probe(self._renderer, bundle)
+        problems.raise_any()
+        warnings = overlap_warnings(
+            planning.overlapping(
+                plan, cluster_name=self.inventory.cluster_name, held=self._held_renders
             )
-            # The largest render of each bundle, in one pass over the plan.
-            largest: dict[str, int] = {}
-            for (_, n), r in plan.items():
-                if isinstance(r, Rendered):
-                    largest[n] = max(largest.get(n, 0), len(r.resources))
-            for bundle in loaded:
-                size = largest[bundle.name] if bundle.name in largest else probes[bundle.name]
-                self._limits.check_resources(bundle.name, size)
-                old = self.inventory.bundles.get(bundle.name)
-                changed = old is None or old[0].revision != bundle.revision
-                record = BundleRecord(
-                    name=bundle.name,
-                    labels=dict(bundle.labels),
-                    files=dict(bundle.files),
-                    revision=bundle.revision,
-                    resource_count=size,
-                    created=old[0].created if old else now,
-                    updated=now if changed or old is None else old[0].updated,
-                )
-                records[bundle.name] = (record, bundle)
-                results.append(
-                    AppliedBundle(
-                        bundle.name,
-                        bundle.revision,
-                        changed,
-                        size,
-                        tuple(warnings.get(bundle.name, ())),
+        )
+        # The largest render of each bundle, in one pass over the plan.
+        largest: dict[str, Rendered] = {}
+        for (_, n), r in plan.items():
+            if isinstance(r, Rendered) and (
+                n not in largest or len(r.resources) > len(largest[n].resources)
+            ):
+                largest[n] = r
+        for bundle in loaded:
+            render = largest[bundle.name] if bundle.name in largest else probes[bundle.name]
+            size = len(render.resources)
+            self._limits.check_resources(bundle.name, size)
+            old = self.inventory.bundles.get(bundle.name)
+            changed = old is None or old[0].revision != bundle.revision
+            record = BundleRecord(
+                name=bundle.name,
+                labels=dict(bundle.labels),
+                files=dict(bundle.files),
+                revision=bundle.revision,
+                resource_count=size,
+                created=old[0].created if old else now,
+                updated=now if changed or old is None else old[0].updated,
+            )
+            records[bundle.name] = (record, bundle)
+            if changed:
+                entries.append(
+                    HistoryEntry(
+                        bundle=bundle.name,
+                        rev=0,
+                        revision=bundle.revision,
+                        created=now,
+                        actor=actor,
+                        summary=history.summarize(render.resources.items.values()),
+                        labels=dict(bundle.labels),
+                        files=dict(bundle.files),
+                        rollback_of=rollback_of,
                     )
                 )
-            await self.store.put_bundles(
-                [r for r, _ in records.values()], self.revisions.unstored(plan)
+            results.append(
+                AppliedBundle(
+                    bundle.name,
+                    bundle.revision,
+                    changed,
+                    size,
+                    tuple(warnings.get(bundle.name, ())),
+                )
             )
-            for name, entry in records.items():
-                self.inventory.bundles[name] = entry
-                self.status.add_bundle(name)
-            self.rollouts.refresh_dependents()
-            self.commit(plan)
-            # A bundle that stopped being gated (fleet.yaml lost `paused`, say) releases what
-            # it held back even when its revision did not change.
-            self.rollouts.regate(*records, ungated_too=True)
-            self._retry_failed(records)
-            for a in results:
-                # A repository re-applies its unchanged bundles on every new commit: only an
-                # explicit apply of unchanged content (a retry) is news then.
-                if a.changed or not by_source:
-                    labels = records[a.name][0].labels
-                    self.events.record(
-                        EventKind.BUNDLE_APPLIED,
-                        bundle=a.name,
-                        revision=a.revision,
-                        actor=actor or _source_actor(labels),
-                        message=f"{a.resource_count} resources"
-                        + ("" if a.changed else ", unchanged: failed applies retried"),
-                    )
-            return results
+        revs = await self.store.put_bundles(
+            [r for r, _ in records.values()],
+            self.revisions.unstored(plan),
+            history=entries,
+            history_limit=self._history_limit,
+        )
+        for name, entry in records.items():
+            self.inventory.bundles[name] = entry
+            self.status.add_bundle(name)
+        self.rollouts.refresh_dependents()
+        self.commit(plan)
+        # A bundle that stopped being gated (fleet.yaml lost `paused`, say) releases what
+        # it held back even when its revision did not change.
+        self.rollouts.regate(*records, ungated_too=True)
+        self._retry_failed(records)
+        for a in results:
+            # A repository re-applies its unchanged bundles on every new commit: only an
+            # explicit apply of unchanged content (a retry) is news then.
+            if a.changed or not by_source:
+                labels = records[a.name][0].labels
+                self.events.record(
+                    EventKind.BUNDLE_APPLIED,
+                    bundle=a.name,
+                    revision=a.revision,
+                    actor=actor or _source_actor(labels),
+                    message=f"{a.resource_count} resources"
+                    + (f", rollback to rev {rollback_of}" if rollback_of else "")
+                    + ("" if a.changed else ", unchanged: failed applies retried"),
+                )
+        return results, revs
 
     def _held_renders(self, cluster_id: str) -> dict[str, Rendered]:
         """What each bundle on the cluster renders to now (those still in memory)."""
@@ -486,6 +541,58 @@ class Fleet:
         self.deployments.drop_bundle(name)
         self.rollouts.refresh_dependents()
 
+    # --- history, rollback and pins (hub/core/history.py) ----------------------------------------
+
+    def pinned(self, name: str) -> int:
+        """The history rev a rollback pinned the bundle at; 0 when it is not pinned."""
+        control = self.inventory.controls.get(name)
+        return control.pinned if control is not None and name in self.inventory.bundles else 0
+
+    async def history(self, name: str) -> tuple[list[HistoryEntry], int]:
+        """A bundle's history, oldest first, and the rev it runs now. Read from the store, so
+        every replica answers alike."""
+        rec = self.bundle(name)
+        entries = await self.store.list_history(name)
+        return entries, history.current_rev(entries, rec.revision)
+
+    async def rollback(
+        self, name: str, *, to: int = 0, actor: str = ""
+    ) -> tuple[AppliedBundle, int, int]:
+        """Apply an earlier revision's content again (rev `to`, or the previous one) through
+        the ordinary apply (targets, rollout strategy, partitions), as a new history entry,
+        and pin the bundle at it. Returns the result, the rev it is pinned at (the new
+        entry's) and the rev it rolled back to.
+
+        The pin is stored after the apply: a crash between the two leaves the rollback
+        applied but not pinned (shown in history), never a pin without its content.
+        """
+        async with self.lock:
+            self.bundle(name)  # NotFound first
+            entries = await self.store.list_history(name)
+            target = history.rollback_target(name, entries, to)
+            source = BundleSource(name, target.files)
+            self._limits.check_size(source)  # the limit may be lower than when it was applied
+            loaded = await asyncio.to_thread(planning.load_all, [(source, target.labels)])
+            applied, revs = await self._apply(loaded, actor=actor, rollback_of=target.rev)
+            rev = revs[name]
+            control = self.inventory.controls.get(name, BundleControl(name))
+            await self.store.put_bundle_control(replace(control, pinned=rev))
+            self.inventory.controls[name] = replace(control, pinned=rev)
+            self.status.touch_bundle(name)
+            return applied[0], rev, target.rev
+
+    async def unpin(self, name: str) -> bool:
+        """Let new applies and commits of a bundle through again; whether it was pinned.
+        It applies nothing itself: the next apply or commit does."""
+        async with self.lock:
+            control = self._control(name)
+            if not control.pinned:
+                return False
+            await self.store.put_bundle_control(replace(control, pinned=0))
+            self.inventory.controls[name] = replace(control, pinned=0)
+            self.status.touch_bundle(name)
+            return True
+
     def bundles(self) -> list[BundleRecord]:
         return [rec for rec, _ in sorted(self.inventory.bundles.values(), key=lambda e: e[0].name)]
 
@@ -502,11 +609,11 @@ class Fleet:
 
     async def set_paused(self, name: str, paused: bool) -> None:
         control = self._control(name)
-        await self._put_control(BundleControl(name, paused, control.halted))
+        await self._put_control(replace(control, paused=paused))  # keeps any pin
 
     async def resume_rollout(self, name: str, *, actor: str = "") -> None:
         control = self._control(name)
-        await self._put_control(BundleControl(name, control.paused, ""))
+        await self._put_control(replace(control, halted=""))
         self.events.record(
             EventKind.ROLLOUT_RESUMED,
             bundle=name,

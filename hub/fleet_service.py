@@ -15,7 +15,7 @@ from argosy.errors import ArgosyError, InvalidInput, NotFound
 from hub.admin_auth import AdminAuth, caller
 from hub.core.events import EventFilter
 from hub.errors import grpc_errors, status_for
-from hub.fleet import Fleet
+from hub.fleet import AppliedBundle, Fleet
 from hub.models import BundleRecord, ClusterRecord, EventRecord, GroupRecord, TokenRecord
 from hub.repo_service import RepoMethods
 from hub.sources.git import GitSource
@@ -40,6 +40,17 @@ def bundle_to_pb(rec: BundleRecord, *, with_files: bool) -> fleet_pb2.Bundle:
         created_unix=rec.created,
         updated_unix=rec.updated,
         resource_count=rec.resource_count,
+    )
+
+
+def applied_to_pb(a: AppliedBundle) -> fleet_pb2.BundleApplied:
+    return fleet_pb2.BundleApplied(
+        name=a.name,
+        revision=a.revision,
+        changed=a.changed,
+        resource_count=a.resource_count,
+        warnings=a.warnings,
+        skipped=a.skipped,
     )
 
 
@@ -119,18 +130,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         applied = await self._fleet.apply_bundles(
             sources, actor=caller(context.invocation_metadata())
         )
-        return fleet_pb2.ApplyBundlesResponse(
-            bundles=[
-                fleet_pb2.BundleApplied(
-                    name=a.name,
-                    revision=a.revision,
-                    changed=a.changed,
-                    resource_count=a.resource_count,
-                    warnings=a.warnings,
-                )
-                for a in applied
-            ]
-        )
+        return fleet_pb2.ApplyBundlesResponse(bundles=[applied_to_pb(a) for a in applied])
 
     @grpc_errors
     async def GetBundle(
@@ -296,6 +296,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         rec = self._fleet.bundle(pb.name)
         pb.revision = rec.revision
         pb.paused = self._fleet.paused(pb.name)
+        pb.pinned_rev = self._fleet.pinned(pb.name)
         plan = rollout_view(
             self._fleet.rollout(pb.name), ready=pb.clusters_ready, desired=pb.clusters_desired
         )
@@ -351,6 +352,46 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     ) -> fleet_pb2.ResumeRolloutResponse:
         await self._fleet.resume_rollout(request.name, actor=caller(context.invocation_metadata()))
         return fleet_pb2.ResumeRolloutResponse()
+
+    @grpc_errors
+    async def GetBundleHistory(
+        self, request: fleet_pb2.GetBundleHistoryRequest, context: Context
+    ) -> fleet_pb2.GetBundleHistoryResponse:
+        entries, current = await self._fleet.history(request.name)
+        return fleet_pb2.GetBundleHistoryResponse(
+            revisions=[
+                fleet_pb2.BundleRevision(
+                    rev=e.rev,
+                    revision=e.revision,
+                    created_unix=e.created,
+                    actor=e.actor,
+                    summary=e.summary,
+                    rollback_of=e.rollback_of,
+                    current=e.rev == current,
+                )
+                for e in entries
+            ],
+            pinned_rev=self._fleet.pinned(request.name),
+        )
+
+    @grpc_errors
+    async def RollbackBundle(
+        self, request: fleet_pb2.RollbackBundleRequest, context: Context
+    ) -> fleet_pb2.RollbackBundleResponse:
+        applied, rev, target = await self._fleet.rollback(
+            request.name,
+            to=request.to_revision,
+            actor=caller(context.invocation_metadata()),
+        )
+        return fleet_pb2.RollbackBundleResponse(
+            bundle=applied_to_pb(applied), pinned_rev=rev, rolled_back_to=target
+        )
+
+    @grpc_errors
+    async def UnpinBundle(
+        self, request: fleet_pb2.UnpinBundleRequest, context: Context
+    ) -> fleet_pb2.UnpinBundleResponse:
+        return fleet_pb2.UnpinBundleResponse(was_pinned=await self._fleet.unpin(request.name))
 
     async def WatchStatus(
         self, request: fleet_pb2.WatchStatusRequest, context: Context

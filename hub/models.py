@@ -110,6 +110,27 @@ class BundleControl:
     paused: bool | None = None
     # Why the rollout halted ('' when it has not): it stays halted until resumed.
     halted: str = ""
+    # The history revision a rollback pinned the bundle at (0: not pinned). A pinned bundle
+    # takes no new applies or commits until `argosy unpin` (argo-cd#5351).
+    pinned: int = 0
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One revision of a bundle as it was applied: its source content, so a rollback can apply
+    it again exactly, and who applied it. `rev` numbers a bundle's entries 1, 2, 3... (0 before
+    the store gives it one)."""
+
+    bundle: str
+    rev: int
+    revision: str
+    created: int
+    actor: str
+    summary: str
+    labels: Mapping[str, str]
+    files: Mapping[str, bytes] = field(repr=False)
+    # The rev this entry rolled back to (0: an ordinary apply).
+    rollback_of: int = 0
 
 
 @dataclass(frozen=True)

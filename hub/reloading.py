@@ -181,7 +181,7 @@ class Reloading:
             fleet.commit(await fleet.plan(inventory.loaded(), inventory.clusters))
 
     async def reload_control(self, name: str) -> None:
-        """Another replica paused, resumed or halted a bundle's rollout."""
+        """Another replica paused, resumed or halted a bundle's rollout, or pinned it."""
         fleet = self._fleet
         control = await self._store.load_control(name)
         if name not in fleet.inventory.bundles:
@@ -191,6 +191,7 @@ class Reloading:
         else:
             fleet.inventory.controls[name] = control
         fleet.rollouts.regate(name, ungated_too=True)
+        fleet.status.touch_bundle(name)  # watchers here see a pin change too
 
     async def import_deployments(self, keys: Sequence[tuple[str, str]]) -> None:
         """Another replica wrote what its spokes reported: show it here too."""

@@ -25,6 +25,9 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
     async with hub.stub() as stub:
         resp = await stub.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=specs), timeout=120)
     for b in resp.bundles:
+        if b.skipped:
+            print(f"bundle/{b.name} skipped: {b.skipped}")
+            continue
         verb = "configured" if b.changed else "unchanged"
         count = f"{b.resource_count} resources" if b.resource_count else "rendered per cluster"
         print(f"bundle/{b.name} {verb} ({count}, revision {b.revision[:12]})")

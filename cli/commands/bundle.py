@@ -1,4 +1,4 @@
-"""`argosy bundle list|get|delete`: the bundles a hub holds."""
+"""`argosy bundle list|get|delete|history`: the bundles a hub holds."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def add_parser(subparsers: Subparsers) -> None:
     get.add_argument("name")
     output_flag(get, ("json", "yaml"), default="yaml")
     actions.add_parser("delete", help="delete a bundle").add_argument("name")
+    history = actions.add_parser(
+        "history",
+        help="a bundle's last revisions: when, by whom, what (argosy rollback NAME --to REV)",
+    )
+    history.add_argument("name")
+    output_flag(history)
 
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
@@ -54,6 +60,21 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
                 },
                 args.output,
             )
+        elif args.action == "history":
+            resp = await stub.GetBundleHistory(
+                fleet_pb2.GetBundleHistoryRequest(name=args.name), timeout=10
+            )
+            output.show(
+                [output.revision_dict(r) for r in resp.revisions],
+                args.output,
+                output.HISTORY_HEADERS,
+                output.history_row,
+            )
+            if resp.pinned_rev and args.output == "text":
+                print(
+                    f"\nPinned at rev {resp.pinned_rev} by rollback: new applies and commits "
+                    f"are skipped (argosy unpin {args.name})"
+                )
         else:
             await stub.DeleteBundle(fleet_pb2.DeleteBundleRequest(name=args.name), timeout=30)
             print(f"bundle/{args.name} deleted")

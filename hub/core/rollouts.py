@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from argosy.states import State
 from hub.core.deployments import STALLED, Deployment, Deployments
@@ -219,7 +220,7 @@ class Rollouts:
         release = plan.release if decide else frozenset()
         if plan.halt and decide:
             reason = plan.halt_reason
-            control = BundleControl(name, control.paused, reason)
+            control = replace(control, halted=reason)  # keeps the pause and any pin
             inventory.controls[name] = control
             await self._store.put_bundle_control(control)
             log.warning("rollout of bundle %s halted: %s", name, reason)

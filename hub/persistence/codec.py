@@ -21,6 +21,7 @@ from hub.models import (
     ClusterRecord,
     DeploymentRecord,
     GroupRecord,
+    HistoryEntry,
     RepoRecord,
     ResourceStateRecord,
     SourceSecret,
@@ -154,9 +155,30 @@ def deployment_from_row(row: Row) -> DeploymentRecord:
     )
 
 
+CONTROL_COLUMNS = "name, paused, halted, pinned"
+
+
 def control_from_row(row: Row) -> BundleControl:
-    """Row: name, paused (NULL: not set), halted."""
-    return BundleControl(row[0], None if row[1] is None else bool(row[1]), row[2])
+    """Row: CONTROL_COLUMNS (paused NULL: not set)."""
+    return BundleControl(row[0], None if row[1] is None else bool(row[1]), row[2], row[3])
+
+
+HISTORY_COLUMNS = "bundle, rev, revision, created, actor, summary, labels, files, rollback_of"
+
+
+def history_from_row(row: Row) -> HistoryEntry:
+    """Row: HISTORY_COLUMNS, labels and files as JSON text (files_to_json) in both stores."""
+    return HistoryEntry(
+        bundle=row[0],
+        rev=row[1],
+        revision=row[2],
+        created=row[3],
+        actor=row[4],
+        summary=row[5],
+        labels=labels_from_json(row[6]),
+        files=files_from_json(row[7]),
+        rollback_of=row[8],
+    )
 
 
 def token_from_row(row: Row) -> TokenRecord:

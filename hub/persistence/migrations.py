@@ -114,6 +114,18 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
             actor TEXT NOT NULL, message TEXT NOT NULL);
         """,
     ),
+    Migration(
+        5,
+        "bundle history (the applied source of each revision) and rollback pins",
+        """
+        CREATE TABLE bundle_history (
+            bundle TEXT NOT NULL, rev INTEGER NOT NULL, revision TEXT NOT NULL,
+            created INTEGER NOT NULL, actor TEXT NOT NULL, summary TEXT NOT NULL,
+            labels TEXT NOT NULL, files TEXT NOT NULL, rollback_of INTEGER NOT NULL,
+            PRIMARY KEY (bundle, rev));
+        ALTER TABLE bundle_control ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -247,6 +259,28 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
             actor TEXT NOT NULL,
             message TEXT NOT NULL
         );
+        """,
+    ),
+    Migration(
+        7,
+        "bundle history (the applied source of each revision) and rollback pins",
+        """
+        -- Labels and files as JSON text (files_to_json is ASCII), as SQLite keeps them:
+        -- history is read one bundle at a time, never joined, so a table per file (as
+        -- bundle_files) would buy nothing here.
+        CREATE TABLE bundle_history (
+            bundle TEXT NOT NULL,
+            rev BIGINT NOT NULL,
+            revision TEXT NOT NULL,
+            created BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            files TEXT NOT NULL,
+            rollback_of BIGINT NOT NULL,
+            PRIMARY KEY (bundle, rev)
+        );
+        ALTER TABLE bundle_control ADD COLUMN pinned BIGINT NOT NULL DEFAULT 0;
         """,
     ),
 )

@@ -32,12 +32,15 @@ from hub.models import (
     DeploymentRecord,
     EventRecord,
     GroupRecord,
+    HistoryEntry,
     RepoRecord,
     RevokedName,
     SourceSecret,
     TokenRecord,
 )
 from hub.persistence.codec import (
+    CONTROL_COLUMNS,
+    HISTORY_COLUMNS,
     REPO_COLUMNS,
     SOURCE_SECRET_COLUMNS,
     admin_token_from_row,
@@ -45,7 +48,9 @@ from hub.persistence.codec import (
     cluster_from_row,
     control_from_row,
     deployment_from_row,
+    files_to_json,
     group_from_row,
+    history_from_row,
     labels_to_json,
     pg_text,
     repo_from_row,
@@ -198,7 +203,7 @@ class PostgresStore:
             ]
             controls = [
                 control_from_row(r)
-                for r in await conn.fetch("SELECT name, paused, halted FROM bundle_control")
+                for r in await conn.fetch(f"SELECT {CONTROL_COLUMNS} FROM bundle_control")
             ]
         return Snapshot(bundles, clusters, groups, deployments, controls)
 
@@ -234,7 +239,7 @@ class PostgresStore:
     async def load_control(self, name: str) -> BundleControl | None:
         async with self._acquire() as conn:
             r = await conn.fetchrow(
-                "SELECT name, paused, halted FROM bundle_control WHERE name = $1", name
+                f"SELECT {CONTROL_COLUMNS} FROM bundle_control WHERE name = $1", name
             )
         return None if r is None else control_from_row(r)
 
@@ -253,11 +258,17 @@ class PostgresStore:
         return [deployment_from_row(r) for r in rows]
 
     async def put_bundles(
-        self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
-    ) -> None:
+        self,
+        bundles: Sequence[BundleRecord],
+        resource_sets: Mapping[str, bytes],
+        *,
+        history: Sequence[HistoryEntry] = (),
+        history_limit: int = 0,
+    ) -> dict[str, int]:
         latest = {b.name: b for b in bundles}  # a name given twice: the last one wins
         async with self._transaction() as conn:
             await _insert_resource_sets(conn, resource_sets)
+            revs = await _insert_history(conn, history, history_limit)
             await conn.executemany(
                 "INSERT INTO bundles (name, labels, revision, resource_count, created, updated) "
                 "VALUES ($1, $2::jsonb, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET "
@@ -280,11 +291,21 @@ class PostgresStore:
                 "INSERT INTO bundle_files (bundle, path, content) VALUES ($1, $2, $3)",
                 [(b.name, p, bytes(c)) for b in latest.values() for p, c in b.files.items()],
             )
+        return revs
+
+    async def list_history(self, bundle: str) -> list[HistoryEntry]:
+        async with self._acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {HISTORY_COLUMNS} FROM bundle_history WHERE bundle = $1 ORDER BY rev",
+                bundle,
+            )
+        return [history_from_row(r) for r in rows]
 
     async def delete_bundle(self, name: str) -> None:
         async with self._transaction() as conn:
             await conn.execute("DELETE FROM bundles WHERE name = $1", name)
             await conn.execute("DELETE FROM bundle_control WHERE name = $1", name)
+            await conn.execute("DELETE FROM bundle_history WHERE bundle = $1", name)
 
     async def put_resource_sets(self, resource_sets: Mapping[str, bytes]) -> None:
         async with self._transaction() as conn:
@@ -562,12 +583,13 @@ class PostgresStore:
     async def put_bundle_control(self, control: BundleControl) -> None:
         async with self._transaction() as conn:
             await conn.execute(
-                "INSERT INTO bundle_control (name, paused, halted) VALUES ($1, $2, $3) "
+                "INSERT INTO bundle_control (name, paused, halted, pinned) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (name) DO UPDATE SET paused = excluded.paused, "
-                "halted = excluded.halted",
+                "halted = excluded.halted, pinned = excluded.pinned",
                 control.name,
                 control.paused,
                 pg_text(control.halted),
+                control.pinned,
             )
 
     async def put_admin_token(self, token: AdminTokenRecord) -> None:
@@ -620,3 +642,58 @@ async def _insert_resource_sets(conn: Connection, resource_sets: Mapping[str, by
         list(resource_sets),
         [bytes(v) for v in resource_sets.values()],
     )
+
+
+async def _insert_history(
+    conn: Connection, history: Sequence[HistoryEntry], limit: int
+) -> dict[str, int]:
+    """Add entries, each at its bundle's next rev, and trim each bundle to `limit` (0: all).
+
+    Two statements whatever the number of bundles (an apply may hold thousands). The bundles
+    of one apply are distinct, so each gets MAX(rev) + 1. Two replicas applying one bundle at
+    once both read the same MAX(rev): the second insert fails on the primary key and its
+    whole apply rolls back (the caller sees an error and can apply again) rather than two
+    entries sharing a rev."""
+    revs: dict[str, int] = {}
+    rest = list(history)
+    while rest:
+        batch: dict[str, HistoryEntry] = {}
+        for e in rest:
+            batch.setdefault(e.bundle, e)
+        taken = {id(e) for e in batch.values()}
+        rest = [e for e in rest if id(e) not in taken]
+        revs.update(await _insert_history_round(conn, list(batch.values()), limit))
+    return revs
+
+
+async def _insert_history_round(
+    conn: Connection, history: Sequence[HistoryEntry], limit: int
+) -> dict[str, int]:
+    """_insert_history for entries of distinct bundles."""
+    rows = await conn.fetch(
+        f"INSERT INTO bundle_history ({HISTORY_COLUMNS}) "
+        "SELECT x.bundle, COALESCE((SELECT MAX(h.rev) FROM bundle_history AS h "
+        "WHERE h.bundle = x.bundle), 0) + 1, x.revision, x.created, x.actor, x.summary, "
+        "x.labels, x.files, x.rollback_of FROM unnest($1::text[], $2::text[], $3::bigint[], "
+        "$4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[]) "
+        "AS x (bundle, revision, created, actor, summary, labels, files, rollback_of) "
+        "RETURNING bundle, rev",
+        [e.bundle for e in history],
+        [e.revision for e in history],
+        [e.created for e in history],
+        [pg_text(e.actor) for e in history],
+        [pg_text(e.summary) for e in history],
+        [labels_to_json(e.labels) for e in history],
+        [files_to_json(e.files) for e in history],
+        [e.rollback_of for e in history],
+    )
+    revs = {r["bundle"]: int(r["rev"]) for r in rows}
+    if limit:
+        await conn.execute(
+            "DELETE FROM bundle_history AS h USING unnest($1::text[], $2::bigint[]) "
+            "AS x (bundle, rev) WHERE h.bundle = x.bundle AND h.rev <= x.rev - $3",
+            list(revs),
+            list(revs.values()),
+            limit,
+        )
+    return revs

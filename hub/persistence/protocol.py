@@ -18,6 +18,7 @@ from hub.models import (
     DeploymentRecord,
     EventRecord,
     GroupRecord,
+    HistoryEntry,
     RepoRecord,
     RevokedName,
     SourceSecret,
@@ -41,9 +42,26 @@ class Store(Protocol):
     async def close(self) -> None: ...
     async def load(self) -> Snapshot: ...
     async def put_bundles(
-        self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
-    ) -> None: ...
-    async def delete_bundle(self, name: str) -> None: ...
+        self,
+        bundles: Sequence[BundleRecord],
+        resource_sets: Mapping[str, bytes],
+        *,
+        history: Sequence[HistoryEntry] = (),
+        history_limit: int = 0,
+    ) -> dict[str, int]:
+        """Store bundles and, in the same transaction, their new history entries: each gets
+        the bundle's next rev (returned by bundle), and all but the last `history_limit`
+        (0: all) of that bundle's entries are dropped."""
+        ...
+
+    async def list_history(self, bundle: str) -> list[HistoryEntry]:
+        """A bundle's history, oldest first ([] for a bundle without one)."""
+        ...
+
+    async def delete_bundle(self, name: str) -> None:
+        """Delete a bundle with its control and history."""
+        ...
+
     async def put_resource_sets(self, resource_sets: Mapping[str, bytes]) -> None: ...
     async def get_resource_set(self, revision: str) -> bytes | None: ...
     async def put_cluster(self, cluster: ClusterRecord) -> None: ...

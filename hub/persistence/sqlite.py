@@ -24,12 +24,15 @@ from hub.models import (
     DeploymentRecord,
     EventRecord,
     GroupRecord,
+    HistoryEntry,
     RepoRecord,
     RevokedName,
     SourceSecret,
     TokenRecord,
 )
 from hub.persistence.codec import (
+    CONTROL_COLUMNS,
+    HISTORY_COLUMNS,
     REPO_COLUMNS,
     SOURCE_SECRET_COLUMNS,
     admin_token_from_row,
@@ -40,6 +43,7 @@ from hub.persistence.codec import (
     files_from_json,
     files_to_json,
     group_from_row,
+    history_from_row,
     labels_to_json,
     repo_from_row,
     repo_to_row,
@@ -125,7 +129,7 @@ class SqliteStore:
             ]
             controls = [
                 control_from_row(row)
-                for row in conn.execute("SELECT name, paused, halted FROM bundle_control")
+                for row in conn.execute(f"SELECT {CONTROL_COLUMNS} FROM bundle_control")
             ]
             return Snapshot(bundles, clusters, groups, deployments, controls)
 
@@ -150,10 +154,16 @@ class SqliteStore:
         return [d for d in (await self.load()).deployments if (d.bundle, d.cluster_id) in wanted]
 
     async def put_bundles(
-        self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
-    ) -> None:
-        def put(conn: sqlite3.Connection) -> None:
+        self,
+        bundles: Sequence[BundleRecord],
+        resource_sets: Mapping[str, bytes],
+        *,
+        history: Sequence[HistoryEntry] = (),
+        history_limit: int = 0,
+    ) -> dict[str, int]:
+        def put(conn: sqlite3.Connection) -> dict[str, int]:
             with _transaction(conn):
+                revs = _insert_history(conn, history, history_limit)
                 _insert_resource_sets(conn, resource_sets)
                 conn.executemany(
                     "INSERT INTO bundles(name, labels, files, revision, resource_count, created, "
@@ -173,14 +183,28 @@ class SqliteStore:
                         for b in bundles
                     ],
                 )
+            return revs
 
-        await self._run(put)
+        return await self._run(put)
+
+    async def list_history(self, bundle: str) -> list[HistoryEntry]:
+        def get(conn: sqlite3.Connection) -> list[HistoryEntry]:
+            return [
+                history_from_row(row)
+                for row in conn.execute(
+                    f"SELECT {HISTORY_COLUMNS} FROM bundle_history WHERE bundle = ? ORDER BY rev",
+                    (bundle,),
+                )
+            ]
+
+        return await self._run(get)
 
     async def delete_bundle(self, name: str) -> None:
         def delete(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
                 conn.execute("DELETE FROM bundles WHERE name = ?", (name,))
                 conn.execute("DELETE FROM bundle_control WHERE name = ?", (name,))
+                conn.execute("DELETE FROM bundle_history WHERE bundle = ?", (name,))
 
         await self._run(delete)
 
@@ -474,13 +498,14 @@ class SqliteStore:
         def put(conn: sqlite3.Connection) -> None:
             with _transaction(conn):
                 conn.execute(
-                    "INSERT INTO bundle_control(name, paused, halted) VALUES (?, ?, ?) "
+                    "INSERT INTO bundle_control(name, paused, halted, pinned) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(name) DO UPDATE SET paused=excluded.paused, "
-                    "halted=excluded.halted",
+                    "halted=excluded.halted, pinned=excluded.pinned",
                     (
                         control.name,
                         None if control.paused is None else int(control.paused),
                         control.halted,
+                        control.pinned,
                     ),
                 )
 
@@ -521,6 +546,37 @@ class SqliteStore:
             return [_event_from_row(r) for r in reversed(rows)]
 
         return await self._run(get)
+
+
+def _insert_history(
+    conn: sqlite3.Connection, history: Sequence[HistoryEntry], limit: int
+) -> dict[str, int]:
+    """Add entries, each at its bundle's next rev, and trim each bundle to `limit` (0: all)."""
+    revs: dict[str, int] = {}
+    for e in history:
+        (last,) = conn.execute(
+            "SELECT COALESCE(MAX(rev), 0) FROM bundle_history WHERE bundle = ?", (e.bundle,)
+        ).fetchone()
+        rev = revs[e.bundle] = last + 1
+        conn.execute(
+            f"INSERT INTO bundle_history({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                e.bundle,
+                rev,
+                e.revision,
+                e.created,
+                e.actor,
+                e.summary,
+                labels_to_json(e.labels),
+                files_to_json(e.files),
+                e.rollback_of,
+            ),
+        )
+        if limit:
+            conn.execute(
+                "DELETE FROM bundle_history WHERE bundle = ? AND rev <= ?", (e.bundle, rev - limit)
+            )
+    return revs
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from hub.models import BundleControl, BundleRecord, ClusterRecord, DeploymentRecord, GroupRecord
+from hub.models import (
+    BundleControl,
+    BundleRecord,
+    ClusterRecord,
+    DeploymentRecord,
+    GroupRecord,
+    HistoryEntry,
+)
 from hub.persistence.protocol import Store
 
 
@@ -33,11 +40,20 @@ class PublishingStore:
         return getattr(self._store, name)
 
     async def put_bundles(
-        self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
-    ) -> None:
-        await self._store.put_bundles(bundles, resource_sets)
+        self,
+        bundles: Sequence[BundleRecord],
+        resource_sets: Mapping[str, bytes],
+        *,
+        history: Sequence[HistoryEntry] = (),
+        history_limit: int = 0,
+    ) -> dict[str, int]:
+        # History needs no word of its own: replicas read it from the store when asked.
+        revs = await self._store.put_bundles(
+            bundles, resource_sets, history=history, history_limit=history_limit
+        )
         for b in dict.fromkeys(b.name for b in bundles):
             self._replication.publish("bundle", b)
+        return revs
 
     async def delete_bundle(self, name: str) -> None:
         await self._store.delete_bundle(name)

@@ -45,14 +45,30 @@ MAX_CONCURRENT_FETCHES = 4
 repositories must not start as many git processes together."""
 
 
+class Applied(Protocol):
+    """One bundle's result of an apply (hub.fleet.AppliedBundle)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def skipped(self) -> str: ...
+
+
 class FleetPort(Protocol):
     """What the source needs from the fleet (hub.fleet.Fleet)."""
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
-    ) -> Sequence[object]: ...
+        self,
+        sources: Sequence[tuple[BundleSource, Mapping[str, str]]],
+        *,
+        by_source: bool = False,
+        actor: str = "",
+    ) -> Sequence[Applied]: ...
     async def delete_bundle(self, name: str) -> None: ...
     def bundles(self) -> list[BundleRecord]: ...
+    def pinned(self, name: str) -> int:
+        """The rev a rollback pinned the bundle at (0: not pinned): its commits are skipped."""
+        ...
 
 
 class Fetcher(Protocol):
@@ -224,12 +240,20 @@ class GitSource:
                 continue
             try:
                 # One path at a time: a path that fails to render errors alone.
-                await self._fleet.apply_bundles([(source, labels)], by_source=True)
+                applied = await self._fleet.apply_bundles(
+                    [(source, labels)], by_source=True, actor=f"repo/{repo.name}@{commit[:12]}"
+                )
             except InvalidInput as exc:
                 errors.append((path, "\n".join(exc.problems)))
             else:
                 owned[source.name] = path
+                # Pinned by a rollback: this commit is not applied, and the repo status says so.
+                errors.extend((path, a.skipped) for a in applied if a.skipped)
         for name in plan.delete:
+            if rev := self._fleet.pinned(name):
+                # A commit that drops a pinned bundle is skipped like one that changes it.
+                errors.append((owned.get(name) or name, _pinned_not_deleted(name, rev)))
+                continue
             with contextlib.suppress(NotFound):
                 await self._fleet.delete_bundle(name)
             owned.pop(name, None)
@@ -320,6 +344,13 @@ class GitSource:
             bundles=tuple(sorted(state.owned or ())),
             failures=state.failures,
         )
+
+
+def _pinned_not_deleted(name: str, rev: int) -> str:
+    return (
+        f"bundle {name} is pinned at rev {rev} by rollback: not deleted; "
+        f"`argosy unpin {name}` to accept new revisions"
+    )
 
 
 def _url_key(url: str) -> str:

@@ -19,6 +19,7 @@ from hub.models import (
     DeploymentRecord,
     EventRecord,
     GroupRecord,
+    HistoryEntry,
     RepoRecord,
     RevokedName,
     SourceSecret,
@@ -39,6 +40,7 @@ class MemoryStore:
         self.tokens: dict[str, TokenRecord] = {}
         self.admin_tokens: dict[str, AdminTokenRecord] = {}
         self.deployments: dict[tuple[str, str], DeploymentRecord] = {}
+        self.history: dict[str, list[HistoryEntry]] = {}
         self.controls: dict[str, BundleControl] = {}
         self.secrets: dict[str, bytes] = {}
         self.repos: dict[str, RepoRecord] = {}
@@ -63,13 +65,30 @@ class MemoryStore:
         )
 
     async def put_bundles(
-        self, bundles: Sequence[BundleRecord], resource_sets: Mapping[str, bytes]
-    ) -> None:
+        self,
+        bundles: Sequence[BundleRecord],
+        resource_sets: Mapping[str, bytes],
+        *,
+        history: Sequence[HistoryEntry] = (),
+        history_limit: int = 0,
+    ) -> dict[str, int]:
         self.resource_sets.update(resource_sets)
         self.bundles.update((b.name, b) for b in bundles)
+        revs = {}
+        for e in history:
+            entries = self.history.setdefault(e.bundle, [])
+            rev = revs[e.bundle] = (entries[-1].rev if entries else 0) + 1
+            entries.append(replace(e, rev=rev))
+            if history_limit:
+                del entries[:-history_limit]
+        return revs
+
+    async def list_history(self, bundle: str) -> list[HistoryEntry]:
+        return list(self.history.get(bundle, ()))
 
     async def delete_bundle(self, name: str) -> None:
         self.bundles.pop(name, None)
+        self.history.pop(name, None)
         self.controls.pop(name, None)
         for key in [k for k in self.deployments if k[0] == name]:
             del self.deployments[key]

@@ -158,6 +158,26 @@ async def test_a_paused_rollout_on_one_replica_is_paused_on_the_other() -> None:
     assert b.paused("web")
 
 
+async def test_a_rollbacks_pin_on_one_replica_holds_on_the_other() -> None:
+    store = MemoryStore()
+    a, b = await replica(store), await replica(store)
+    await apply(a, "web")
+    await apply(a, "web", "defaultNamespace: other\n")
+    await b.reload_bundle("web")
+    _, pinned, _ = await a.rollback("web")
+    await b.reload_bundle("web")
+    assert not b.pinned("web")
+    await b.reload_control("web")
+    assert b.pinned("web") == pinned == 3
+    entries, current = await b.history("web")  # read from the shared store
+    assert [e.rev for e in entries] == [1, 2, 3] and current == 3
+    (result,) = await b.apply_bundles([(BundleSource("web", configmap_bundle("web")), {})])
+    assert "pinned at rev 3" in result.skipped
+    await b.unpin("web")
+    await a.reload_control("web")
+    assert not a.pinned("web")
+
+
 async def test_resync_catches_up_with_everything_missed() -> None:
     store = MemoryStore()
     a, b = await replica(store), await replica(store)

@@ -26,6 +26,7 @@ from hub.models import (
     DeploymentRecord,
     EventRecord,
     GroupRecord,
+    HistoryEntry,
     RepoRecord,
     ResourceStateRecord,
     RevokedName,
@@ -422,6 +423,90 @@ async def test_bundle_control_round_trip_and_upsert(store: Store) -> None:
         BundleControl("b", paused=False, halted="2 of 4 failed"),
         BundleControl("c"),
     ]
+
+
+async def test_bundle_control_pin_round_trips(make_store: MakeStore, store: Store) -> None:
+    await store.put_bundle_control(BundleControl("a", pinned=3))
+    assert await store.load_control("a") == BundleControl("a", pinned=3)
+    store = await reopened(make_store, store)
+    try:
+        assert list((await store.load()).controls) == [BundleControl("a", pinned=3)]
+        await store.put_bundle_control(BundleControl("a", paused=True))
+        assert await store.load_control("a") == BundleControl("a", paused=True)
+    finally:
+        await store.close()
+
+
+# --- bundle history ------------------------------------------------------------------------------
+
+
+def entry(name: str = "web", revision: str = "r1", **changes: Any) -> HistoryEntry:
+    fields: dict[str, Any] = {
+        "bundle": name,
+        "rev": 0,
+        "revision": revision,
+        "created": 100,
+        "actor": "token/a-1",
+        "summary": "1 object: ConfigMap",
+        "labels": {"team": "x"},
+        # Bytes that are not UTF-8, and a NUL: a rollback must apply exactly what was applied.
+        "files": {"cm.yaml": b"kind: ConfigMap\n", "bin/x": b"\x00\xff raw"},
+    }
+    fields.update(changes)
+    return HistoryEntry(**fields)
+
+
+async def test_history_numbers_each_bundle_and_keeps_content(
+    make_store: MakeStore, store: Store
+) -> None:
+    revs = await store.put_bundles(
+        [bundle("web"), bundle("api")], {}, history=[entry("web"), entry("api")]
+    )
+    assert revs == {"web": 1, "api": 1}
+    revs = await store.put_bundles(
+        [bundle("web")], {}, history=[entry("web", "r2", rollback_of=1, actor="repo/x@abc")]
+    )
+    assert revs == {"web": 2}
+    assert await store.put_bundles([bundle("web")], {}) == {}
+    store = await reopened(make_store, store)
+    try:
+        assert await store.list_history("web") == [
+            entry("web", rev=1),
+            entry("web", "r2", rev=2, rollback_of=1, actor="repo/x@abc"),
+        ]
+        assert await store.list_history("api") == [entry("api", rev=1)]
+        assert await store.list_history("nothing") == []
+    finally:
+        await store.close()
+
+
+async def test_history_is_trimmed_to_the_limit_on_write(store: Store) -> None:
+    for i in range(1, 6):
+        revs = await store.put_bundles(
+            [bundle("web")], {}, history=[entry("web", f"r{i}")], history_limit=3
+        )
+        assert revs == {"web": i}
+    assert [(e.rev, e.revision) for e in await store.list_history("web")] == [
+        (3, "r3"),
+        (4, "r4"),
+        (5, "r5"),
+    ]
+
+
+async def test_history_goes_with_its_bundle_and_a_new_one_starts_at_1(store: Store) -> None:
+    await store.put_bundles([bundle("web")], {}, history=[entry("web"), entry("web", "r2")])
+    await store.put_bundle_control(BundleControl("web", pinned=2))
+    await store.delete_bundle("web")
+    assert await store.list_history("web") == []
+    assert await store.load_control("web") is None
+    assert await store.put_bundles([bundle("web")], {}, history=[entry("web")]) == {"web": 1}
+
+
+async def test_history_is_written_with_its_bundles_or_not_at_all(store: Store) -> None:
+    bad = bundle("bad", resource_count=2**70)  # beyond any 64-bit integer column
+    with pytest.raises((OverflowError, asyncpg.DataError)):
+        await store.put_bundles([bad], {}, history=[entry("bad")])
+    assert await store.list_history("bad") == []
 
 
 # --- single-record re-reads (hub replicas) -----------------------------------------------------

@@ -51,18 +51,20 @@ class ApplyBundlesResponse(_message.Message):
     def __init__(self, bundles: _Optional[_Iterable[_Union[BundleApplied, _Mapping]]] = ...) -> None: ...
 
 class BundleApplied(_message.Message):
-    __slots__ = ("name", "revision", "changed", "resource_count", "warnings")
+    __slots__ = ("name", "revision", "changed", "resource_count", "warnings", "skipped")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_COUNT_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
     name: str
     revision: str
     changed: bool
     resource_count: int
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., changed: _Optional[bool] = ..., resource_count: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    skipped: str
+    def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., changed: _Optional[bool] = ..., resource_count: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ..., skipped: _Optional[str] = ...) -> None: ...
 
 class GetBundleRequest(_message.Message):
     __slots__ = ("name",)
@@ -368,7 +370,7 @@ class GroupStatus(_message.Message):
     def __init__(self, name: _Optional[str] = ..., cluster_count: _Optional[int] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., state: _Optional[str] = ..., selector: _Optional[_Union[LabelSelector, _Mapping]] = ...) -> None: ...
 
 class BundleStatus(_message.Message):
-    __slots__ = ("name", "clusters_ready", "clusters_desired", "state", "summary", "state_counts", "revision", "deployments", "rollout", "paused")
+    __slots__ = ("name", "clusters_ready", "clusters_desired", "state", "summary", "state_counts", "revision", "deployments", "rollout", "paused", "pinned_rev")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CLUSTERS_READY_FIELD_NUMBER: _ClassVar[int]
     CLUSTERS_DESIRED_FIELD_NUMBER: _ClassVar[int]
@@ -379,6 +381,7 @@ class BundleStatus(_message.Message):
     DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
     ROLLOUT_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
+    PINNED_REV_FIELD_NUMBER: _ClassVar[int]
     name: str
     clusters_ready: int
     clusters_desired: int
@@ -389,7 +392,8 @@ class BundleStatus(_message.Message):
     deployments: _containers.RepeatedCompositeFieldContainer[DeploymentDetail]
     rollout: RolloutStatus
     paused: bool
-    def __init__(self, name: _Optional[str] = ..., clusters_ready: _Optional[int] = ..., clusters_desired: _Optional[int] = ..., state: _Optional[str] = ..., summary: _Optional[str] = ..., state_counts: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., revision: _Optional[str] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., paused: _Optional[bool] = ...) -> None: ...
+    pinned_rev: int
+    def __init__(self, name: _Optional[str] = ..., clusters_ready: _Optional[int] = ..., clusters_desired: _Optional[int] = ..., state: _Optional[str] = ..., summary: _Optional[str] = ..., state_counts: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., revision: _Optional[str] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., paused: _Optional[bool] = ..., pinned_rev: _Optional[int] = ...) -> None: ...
 
 class RolloutStatus(_message.Message):
     __slots__ = ("state", "reason", "partitions", "failures")
@@ -733,3 +737,65 @@ class WatchEventsResponse(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event: Event
     def __init__(self, event: _Optional[_Union[Event, _Mapping]] = ...) -> None: ...
+
+class BundleRevision(_message.Message):
+    __slots__ = ("rev", "revision", "created_unix", "actor", "summary", "rollback_of", "current")
+    REV_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    ROLLBACK_OF_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_FIELD_NUMBER: _ClassVar[int]
+    rev: int
+    revision: str
+    created_unix: int
+    actor: str
+    summary: str
+    rollback_of: int
+    current: bool
+    def __init__(self, rev: _Optional[int] = ..., revision: _Optional[str] = ..., created_unix: _Optional[int] = ..., actor: _Optional[str] = ..., summary: _Optional[str] = ..., rollback_of: _Optional[int] = ..., current: _Optional[bool] = ...) -> None: ...
+
+class GetBundleHistoryRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetBundleHistoryResponse(_message.Message):
+    __slots__ = ("revisions", "pinned_rev")
+    REVISIONS_FIELD_NUMBER: _ClassVar[int]
+    PINNED_REV_FIELD_NUMBER: _ClassVar[int]
+    revisions: _containers.RepeatedCompositeFieldContainer[BundleRevision]
+    pinned_rev: int
+    def __init__(self, revisions: _Optional[_Iterable[_Union[BundleRevision, _Mapping]]] = ..., pinned_rev: _Optional[int] = ...) -> None: ...
+
+class RollbackBundleRequest(_message.Message):
+    __slots__ = ("name", "to_revision")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TO_REVISION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    to_revision: int
+    def __init__(self, name: _Optional[str] = ..., to_revision: _Optional[int] = ...) -> None: ...
+
+class RollbackBundleResponse(_message.Message):
+    __slots__ = ("bundle", "pinned_rev", "rolled_back_to")
+    BUNDLE_FIELD_NUMBER: _ClassVar[int]
+    PINNED_REV_FIELD_NUMBER: _ClassVar[int]
+    ROLLED_BACK_TO_FIELD_NUMBER: _ClassVar[int]
+    bundle: BundleApplied
+    pinned_rev: int
+    rolled_back_to: int
+    def __init__(self, bundle: _Optional[_Union[BundleApplied, _Mapping]] = ..., pinned_rev: _Optional[int] = ..., rolled_back_to: _Optional[int] = ...) -> None: ...
+
+class UnpinBundleRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class UnpinBundleResponse(_message.Message):
+    __slots__ = ("was_pinned",)
+    WAS_PINNED_FIELD_NUMBER: _ClassVar[int]
+    was_pinned: bool
+    def __init__(self, was_pinned: _Optional[bool] = ...) -> None: ...

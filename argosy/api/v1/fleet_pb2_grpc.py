@@ -185,6 +185,21 @@ class FleetServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsResponse.FromString,
                 _registered_method=True)
+        self.GetBundleHistory = channel.unary_unary(
+                '/argosy.api.v1.FleetService/GetBundleHistory',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleHistoryRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleHistoryResponse.FromString,
+                _registered_method=True)
+        self.RollbackBundle = channel.unary_unary(
+                '/argosy.api.v1.FleetService/RollbackBundle',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RollbackBundleRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RollbackBundleResponse.FromString,
+                _registered_method=True)
+        self.UnpinBundle = channel.unary_unary(
+                '/argosy.api.v1.FleetService/UnpinBundle',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleResponse.FromString,
+                _registered_method=True)
 
 
 class FleetServiceServicer:
@@ -388,6 +403,28 @@ class FleetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBundleHistory(self, request, context):
+        """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RollbackBundle(self, request, context):
+        """Apply an earlier revision's content again through the normal rollout, as a new history
+        entry, and pin the bundle at it: its new applies and commits are skipped until unpinned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnpinBundle(self, request, context):
+        """Accept new applies and commits again. Applies nothing itself: the next apply or commit does.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FleetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -540,6 +577,21 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.WatchEvents,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsResponse.SerializeToString,
+            ),
+            'GetBundleHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBundleHistory,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleHistoryRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleHistoryResponse.SerializeToString,
+            ),
+            'RollbackBundle': grpc.unary_unary_rpc_method_handler(
+                    servicer.RollbackBundle,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RollbackBundleRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.RollbackBundleResponse.SerializeToString,
+            ),
+            'UnpinBundle': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnpinBundle,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1353,6 +1405,87 @@ class FleetService:
             '/argosy.api.v1.FleetService/WatchEvents',
             argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_fleet__pb2.WatchEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBundleHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/GetBundleHistory',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleHistoryRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RollbackBundle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/RollbackBundle',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.RollbackBundleRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.RollbackBundleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnpinBundle(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/UnpinBundle',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -84,6 +84,14 @@ class FleetServiceStub:
     """First what ListEvents returns, then each new event as it is recorded. A watcher that
     falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
     """
+    GetBundleHistory: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleHistoryRequest, _fleet_pb2.GetBundleHistoryResponse]
+    """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit)."""
+    RollbackBundle: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.RollbackBundleRequest, _fleet_pb2.RollbackBundleResponse]
+    """Apply an earlier revision's content again through the normal rollout, as a new history
+    entry, and pin the bundle at it: its new applies and commits are skipped until unpinned.
+    """
+    UnpinBundle: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.UnpinBundleRequest, _fleet_pb2.UnpinBundleResponse]
+    """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -141,6 +149,14 @@ class FleetServiceAsyncStub(FleetServiceStub):
     """First what ListEvents returns, then each new event as it is recorded. A watcher that
     falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
     """
+    GetBundleHistory: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleHistoryRequest, _fleet_pb2.GetBundleHistoryResponse]  # type: ignore[assignment]
+    """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit)."""
+    RollbackBundle: _aio.UnaryUnaryMultiCallable[_fleet_pb2.RollbackBundleRequest, _fleet_pb2.RollbackBundleResponse]  # type: ignore[assignment]
+    """Apply an earlier revision's content again through the normal rollout, as a new history
+    entry, and pin the bundle at it: its new applies and commits are skipped until unpinned.
+    """
+    UnpinBundle: _aio.UnaryUnaryMultiCallable[_fleet_pb2.UnpinBundleRequest, _fleet_pb2.UnpinBundleResponse]  # type: ignore[assignment]
+    """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -375,5 +391,31 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         """First what ListEvents returns, then each new event as it is recorded. A watcher that
         falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
         """
+
+    @_abc_1.abstractmethod
+    def GetBundleHistory(
+        self,
+        request: _fleet_pb2.GetBundleHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.GetBundleHistoryResponse, _abc.Awaitable[_fleet_pb2.GetBundleHistoryResponse]]:
+        """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit)."""
+
+    @_abc_1.abstractmethod
+    def RollbackBundle(
+        self,
+        request: _fleet_pb2.RollbackBundleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.RollbackBundleResponse, _abc.Awaitable[_fleet_pb2.RollbackBundleResponse]]:
+        """Apply an earlier revision's content again through the normal rollout, as a new history
+        entry, and pin the bundle at it: its new applies and commits are skipped until unpinned.
+        """
+
+    @_abc_1.abstractmethod
+    def UnpinBundle(
+        self,
+        request: _fleet_pb2.UnpinBundleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.UnpinBundleResponse, _abc.Awaitable[_fleet_pb2.UnpinBundleResponse]]:
+        """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

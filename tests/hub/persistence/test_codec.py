@@ -87,14 +87,14 @@ def test_rows_decode_the_same_from_either_store() -> None:
         assert codec.deployment_from_row(
             ("web", "c-1", "r2", "r1", "", "r1", false, "[]", "r1")
         ) == DeploymentRecord("web", "c-1", "r2", "r1", "", "r1", False, (), "r1")
-        assert codec.control_from_row(("web", true, "")) == BundleControl("web", True, "")
+        assert codec.control_from_row(("web", true, "", 2)) == BundleControl("web", True, "", 2)
         assert codec.token_from_row(("t", "h", 1, 0, false, 2, 3)) == token(
             id="t", created=1, uses=2, max_uses=3
         )
         assert codec.admin_token_from_row(("a", "h", "admin", 1, true)) == AdminTokenRecord(
             "a", "h", "admin", 1, True
         )
-    assert codec.control_from_row(("web", None, "")).paused is None
+    assert codec.control_from_row(("web", None, "", 0)).paused is None
     assert codec.group_from_row(("prod", '{"matchLabels": {"env": "prod"}}')) == GroupRecord(
         "prod", LabelSelector({"env": "prod"})
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,20 +21,41 @@ from tests.hub.fakes import MemoryStore
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {}\n"
 
 
+@dataclass(frozen=True)
+class Applied:
+    name: str
+    skipped: str = ""
+
+
 class FakeFleet:
     def __init__(self) -> None:
         self.applied: dict[str, tuple[BundleSource, dict[str, str]]] = {}
         self.refuse: set[str] = set()
+        self.pins: dict[str, int] = {}
+        self.actors: list[str] = []
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
-    ) -> Sequence[object]:
+        self,
+        sources: Sequence[tuple[BundleSource, Mapping[str, str]]],
+        *,
+        by_source: bool = False,
+        actor: str = "",
+    ) -> Sequence[Applied]:
         assert by_source
+        self.actors.append(actor)
+        out = []
         for source, labels in sources:
             if source.name in self.refuse:
                 raise InvalidInput(f"{source.name}: chart does not render")
+            if source.name in self.pins:
+                out.append(Applied(source.name, f"bundle {source.name} is pinned"))
+                continue
             self.applied[source.name] = (source, dict(labels))
-        return []
+            out.append(Applied(source.name))
+        return out
+
+    def pinned(self, name: str) -> int:
+        return self.pins.get(name, 0)
 
     async def delete_bundle(self, name: str) -> None:
         if self.applied.pop(name, None) is None:
@@ -120,6 +142,33 @@ async def test_an_applied_commit_is_not_read_again_and_a_gone_path_deletes(tree:
     fetcher.commit = "c" * 40
     await source.sync_once(state)
     assert sorted(fleet.applied) == ["r-a"]
+
+
+async def test_a_commit_to_a_pinned_bundle_is_skipped_with_a_repo_message(tree: Path) -> None:
+    fleet, fetcher = FakeFleet(), FakeFetcher(tree)
+    source = GitSource(store=MemoryStore(), fleet=fleet, fetcher=fetcher)
+    await source.add(RepoRecord("r", "git://h/r"))
+    state = source.state("r")
+    await source.sync_once(state)
+    assert fleet.actors == ["repo/r@" + "a" * 12] * 2  # the history's source of each path
+    fleet.pins["r-a"] = 3
+    write(tree, {"a/cm.yaml": CM.format("a2"), "b/cm.yaml": CM.format("b2")})
+    fetcher.commit = "b" * 40
+    await source.sync_once(state)
+    assert "a2" not in fleet.applied["r-a"][0].files["cm.yaml"].decode()
+    assert "b2" in fleet.applied["r-b"][0].files["cm.yaml"].decode()  # the others deploy
+    assert source.get("r").path_errors == (("a", "bundle r-a is pinned"),)
+    # A commit that removes the pinned bundle's path does not delete it either.
+    (tree / "a" / "cm.yaml").unlink()
+    fetcher.commit = "c" * 40
+    await source.sync_once(state)
+    assert "r-a" in fleet.applied
+    ((path, problem),) = source.get("r").path_errors
+    assert path == "a" and "pinned at rev 3 by rollback: not deleted" in problem
+    del fleet.pins["r-a"]  # unpinned: the next commit deletes it
+    fetcher.commit = "d" * 40
+    await source.sync_once(state)
+    assert "r-a" not in fleet.applied and source.get("r").path_errors == ()
 
 
 async def test_errors_back_off_and_count_attempts_then_recover(tree: Path) -> None:
