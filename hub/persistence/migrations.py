@@ -103,6 +103,11 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE source_secrets ADD COLUMN helm_repo_hosts TEXT NOT NULL DEFAULT '[]';
         """,
     ),
+    Migration(
+        6,
+        "cluster labels set on the hub",
+        "ALTER TABLE clusters ADD COLUMN label_overrides TEXT NOT NULL DEFAULT '{}';",
+    ),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -221,5 +226,10 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         """
         ALTER TABLE source_secrets ADD COLUMN helm_repo_hosts TEXT NOT NULL DEFAULT '[]';
         """,
+    ),
+    Migration(
+        6,
+        "cluster labels set on the hub",
+        "ALTER TABLE clusters ADD COLUMN label_overrides JSONB NOT NULL DEFAULT '{}';",
     ),
 )

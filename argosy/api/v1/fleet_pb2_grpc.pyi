@@ -75,6 +75,12 @@ class FleetServiceStub:
     """Credentials for repositories. Their content is never returned: only names are listed."""
     ListSecrets: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]
     DeleteSecret: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]
+    SetClusterLabels: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.SetClusterLabelsRequest, _fleet_pb2.SetClusterLabelsResponse]
+    """Set and remove a cluster's labels on the hub. Keys set or removed here win over the
+    labels the spoke registers with (--labels), also when it registers again.
+    """
+    GetVersion: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetVersionRequest, _fleet_pb2.GetVersionResponse]
+    """The hub's version."""
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -123,6 +129,12 @@ class FleetServiceAsyncStub(FleetServiceStub):
     """Credentials for repositories. Their content is never returned: only names are listed."""
     ListSecrets: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]  # type: ignore[assignment]
     DeleteSecret: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]  # type: ignore[assignment]
+    SetClusterLabels: _aio.UnaryUnaryMultiCallable[_fleet_pb2.SetClusterLabelsRequest, _fleet_pb2.SetClusterLabelsResponse]  # type: ignore[assignment]
+    """Set and remove a cluster's labels on the hub. Keys set or removed here win over the
+    labels the spoke registers with (--labels), also when it registers again.
+    """
+    GetVersion: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetVersionRequest, _fleet_pb2.GetVersionResponse]  # type: ignore[assignment]
+    """The hub's version."""
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -336,5 +348,23 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _fleet_pb2.DeleteSecretRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.DeleteSecretResponse, _abc.Awaitable[_fleet_pb2.DeleteSecretResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SetClusterLabels(
+        self,
+        request: _fleet_pb2.SetClusterLabelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.SetClusterLabelsResponse, _abc.Awaitable[_fleet_pb2.SetClusterLabelsResponse]]:
+        """Set and remove a cluster's labels on the hub. Keys set or removed here win over the
+        labels the spoke registers with (--labels), also when it registers again.
+        """
+
+    @_abc_1.abstractmethod
+    def GetVersion(
+        self,
+        request: _fleet_pb2.GetVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.GetVersionResponse, _abc.Awaitable[_fleet_pb2.GetVersionResponse]]:
+        """The hub's version."""
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
