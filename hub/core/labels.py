@@ -59,4 +59,3 @@ def change(
     for key in removed:
         new_labels.pop(key, None)
     return new_labels, new_overrides
-

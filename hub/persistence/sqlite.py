@@ -58,9 +58,7 @@ T = TypeVar("T")
 SCHEMA_VERSION = SQLITE_MIGRATIONS[-1].version
 
 _BUNDLE_COLUMNS = "name, labels, revision, resource_count, created, updated, files"
-_CLUSTER_COLUMNS = (
-    "id, name, labels, credential_hash, created, last_seen, revoked, label_overrides"
-)
+_CLUSTER_COLUMNS = "id, name, labels, credential_hash, created, last_seen, revoked, label_overrides"
 _DEPLOYMENT_COLUMNS = (
     "bundle, cluster_id, desired, acked, error, status_revision, ready, resources, released"
 )
