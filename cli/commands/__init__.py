@@ -19,6 +19,7 @@ from cli.commands import (
     apply,
     bundle,
     cluster,
+    completion,
     context,
     demo,
     group,
@@ -32,6 +33,7 @@ from cli.commands import (
     status,
     target,
     token,
+    version,
 )
 from cli.parsing import Subparsers
 
@@ -62,4 +64,6 @@ COMMANDS: tuple[Command, ...] = (
     secret,
     install,
     demo,
+    version,
+    completion,
 )

@@ -7,8 +7,9 @@ import argparse
 
 from argosy.api.v1 import fleet_pb2
 from cli import output
-from cli.client import Hub
+from cli.client import Hub, UserError
 from cli.parsing import Subparsers, output_flag, runs
+from cli.reads import collect, merge_status, positive
 from cli.watch import watch_status
 
 
@@ -18,12 +19,29 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     status.add_argument("bundle", nargs="?", help="show one bundle in detail, per cluster")
     status.add_argument("--cluster", help="show one cluster in detail, per bundle")
+    status.add_argument(
+        "-l",
+        "--selector",
+        default="",
+        help="only clusters whose labels match (kubectl syntax: env=prod,tier!=web)",
+    )
+    status.add_argument(
+        "--state", default="", help="only clusters and bundles in this state (e.g. NotReady)"
+    )
+    status.add_argument(
+        "--limit",
+        type=positive,
+        default=0,
+        help="stop after N clusters and bundles (default: all; the hub pages them)",
+    )
     output_flag(status)
     status.add_argument("--watch", "-w", action="store_true", help="redraw on every change")
 
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
     if args.watch:
+        if args.selector or args.state or args.limit:
+            raise UserError("--watch takes no -l, --state or --limit (watch one object instead)")
         await watch_status(
             hub, fmt=args.output, bundle=args.bundle or "", cluster=args.cluster or ""
         )
@@ -31,9 +49,17 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
     request = fleet_pb2.GetStatusRequest(
         detail_bundles=[args.bundle] if args.bundle else [],
         detail_clusters=[args.cluster] if args.cluster else [],
+        label_selector=args.selector,
+        state=args.state,
     )
     async with hub.stub() as stub:
-        status = await stub.GetStatus(request, timeout=10)
+        pages = await collect(
+            stub.GetStatus,
+            request,
+            lambda p: [*p.clusters, *p.bundles],
+            limit=args.limit,
+        )
+    status = merge_status(pages, limit=args.limit)
     if args.bundle or args.cluster:
         bundles = [b for b in status.bundles if b.name == args.bundle]
         clusters = [c for c in status.clusters if c.name == args.cluster]

@@ -36,6 +36,8 @@ MINIMAL = {
     "secret": ["list"],
     "install": ["hub"],
     "demo": [],
+    "version": [],
+    "completion": ["bash"],
 }
 
 
