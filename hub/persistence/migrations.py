@@ -104,7 +104,7 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
     Migration(
-        6,
+        4,
         "cluster labels set on the hub",
         "ALTER TABLE clusters ADD COLUMN label_overrides TEXT NOT NULL DEFAULT '{}';",
     ),
