@@ -23,7 +23,7 @@ from argosy.errors import ArgosyError, InvalidInput
 from cli import examples
 from cli.client import DEFAULT_HUB, UserError, explain, resolve
 from cli.commands import COMMANDS
-from cli.parsing import handler
+from cli.parsing import handler, mark_root
 
 EPILOG = """\
 commands:
@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         command.add_parser(sub)
     examples.attach(p)
+    mark_root(p)
     return p
 
 

@@ -11,7 +11,7 @@ import argparse
 import shtab
 
 from cli.client import Hub
-from cli.parsing import Subparsers, runs
+from cli.parsing import Subparsers, root, runs
 
 SHELLS = ("bash", "zsh")
 
@@ -40,7 +40,4 @@ def script(parser: argparse.ArgumentParser, shell: str) -> str:
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
     del hub  # the script is made here, the hub is not asked
-    # The root parser is cli.main's; imported here because cli.main imports this module.
-    from cli.main import build_parser  # noqa: PLC0415
-
-    print(script(build_parser(), args.shell), end="")
+    print(script(root(args), args.shell), end="")
