@@ -13,13 +13,17 @@ import argparse
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from argosy.api.v1 import fleet_pb2
+from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc
 
 
 class Paged(Protocol):
     page_size: int
     page_token: str
 
+
+# The hub's default page size (hub/paging.py), which the CLI cannot import: a page shorter
+# than the size asked for ends its list.
+DEFAULT_PAGE_SIZE = 500
 
 Req = TypeVar("Req", bound=Paged)
 Resp = TypeVar("Resp")
@@ -74,6 +78,36 @@ async def collect(
         request.page_token = token
 
 
+async def collect_status(
+    stub: fleet_pb2_grpc.FleetServiceAsyncStub,
+    request: fleet_pb2.GetStatusRequest,
+    *,
+    limit: int = 0,
+    found: Callable[[fleet_pb2.GetStatusResponse], bool] | None = None,
+    timeout: float = 30,
+) -> fleet_pb2.GetStatusResponse:
+    """GetStatus's pages as one response: every page, or until `limit` clusters and `limit`
+    bundles are in (a section that came short of a page is complete), or until `found` says
+    the page holds what the caller looks for (`status BUNDLE`: that bundle)."""
+    pages: list[fleet_pb2.GetStatusResponse] = []
+    counts = [0, 0]
+    complete = [False, False]
+    while True:
+        request.page_size = limit
+        page = await stub.GetStatus(request, timeout=timeout)
+        pages.append(page)
+        size = limit or DEFAULT_PAGE_SIZE
+        for i, got in enumerate((len(page.clusters), len(page.bundles))):
+            counts[i] += got
+            complete[i] = complete[i] or got < size
+        if not page.next_page_token or (found is not None and found(page)):
+            break
+        if limit and all(n >= limit or done for n, done in zip(counts, complete, strict=True)):
+            break
+        request.page_token = page.next_page_token
+    return merge_status(pages, limit=limit)
+
+
 def merge_status(
     pages: Sequence[fleet_pb2.GetStatusResponse], *, limit: int = 0
 ) -> fleet_pb2.GetStatusResponse:
@@ -86,5 +120,5 @@ def merge_status(
         out.repos.extend(page.repos)
     if limit:
         del out.clusters[limit:]
-        del out.bundles[max(0, limit - len(out.clusters)) :]
+        del out.bundles[limit:]
     return out

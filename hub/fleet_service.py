@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -32,39 +31,6 @@ log = logging.getLogger(__name__)
 STATES: tuple[str, ...] = (*ORDER, WAIT_CHECK_IN)
 """What `state` filters may name: the deployment states, and a cluster's WaitCheckIn."""
 STATUS_SECTIONS = ("clusters", "bundles")
-
-
-@dataclass(frozen=True)
-class StatusPage:
-    clusters: list[str]
-    bundles: list[str]
-    next_token: str
-
-
-def status_page(
-    clusters: Sequence[str], bundles: Sequence[str], *, cursor: paging.Cursor, size: int
-) -> StatusPage:
-    """Which clusters and bundles (names, each sorted) one GetStatus page holds: clusters
-    first, then bundles, at most `size` of them together (pure)."""
-    taken_clusters: list[str] = []
-    after: str | None = None
-    if cursor.section == "clusters":
-        taken_clusters, after = paging.page(clusters, key=str, after=cursor.after, size=size)
-        if after is not None:
-            token = paging.encode_token(paging.Cursor("clusters", after))
-            return StatusPage(taken_clusters, [], token)
-        size -= len(taken_clusters)
-        bundle_after = ""
-    else:
-        bundle_after = cursor.after
-    if size <= 0:
-        more = bool(bundles)
-        token = paging.encode_token(paging.Cursor("bundles", "")) if more else ""
-        return StatusPage(taken_clusters, [], token)
-    taken, after = paging.page(bundles, key=str, after=bundle_after, size=size)
-    token = paging.encode_token(paging.Cursor("bundles", after)) if after is not None else ""
-    return StatusPage(taken_clusters, taken, token)
-
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -183,7 +149,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         self, request: fleet_pb2.ListBundlesRequest, context: Context
     ) -> fleet_pb2.ListBundlesResponse:
         size = paging.page_size(request.page_size)
-        cursor = paging.decode_token(request.page_token)
+        cursor = paging.decode_token(request.page_token, sections=("bundles",))
         match = paging.selector(request.label_selector)
         state = paging.state_filter(request.state, known=STATES)
         bundles = [
@@ -192,10 +158,12 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             if match.matches(self._fleet.inventory.bundle_labels(b.name))
             and (not state or self._bundle_state(b.name) == state)
         ]
-        chunk, after = paging.page(bundles, key=lambda b: b.name, after=cursor.after, size=size)
+        chunk, after = paging.page(
+            bundles, key=lambda b: b.name, after=cursor["bundles"], size=size
+        )
         return fleet_pb2.ListBundlesResponse(
             bundles=[bundle_to_pb(b, with_files=False) for b in chunk],
-            next_page_token=paging.encode_token(paging.Cursor("", after)) if after else "",
+            next_page_token=paging.encode_token({"bundles": after} if after else {}),
         )
 
     @grpc_errors
@@ -210,7 +178,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         self, request: fleet_pb2.ListClustersRequest, context: Context
     ) -> fleet_pb2.ListClustersResponse:
         size = paging.page_size(request.page_size)
-        cursor = paging.decode_token(request.page_token)
+        cursor = paging.decode_token(request.page_token, sections=("clusters",))
         match = paging.selector(request.label_selector)
         state = paging.state_filter(request.state, known=STATES)
         clusters = [
@@ -218,10 +186,12 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             for c in self._fleet.clusters()
             if match.matches(c.labels) and (not state or self._cluster_state(c.id) == state)
         ]
-        chunk, after = paging.page(clusters, key=lambda c: c.name, after=cursor.after, size=size)
+        chunk, after = paging.page(
+            clusters, key=lambda c: c.name, after=cursor["clusters"], size=size
+        )
         return fleet_pb2.ListClustersResponse(
             clusters=[self._cluster_pb(c) for c in chunk],
-            next_page_token=paging.encode_token(paging.Cursor("", after)) if after else "",
+            next_page_token=paging.encode_token({"clusters": after} if after else {}),
         )
 
     @grpc_errors
@@ -359,10 +329,12 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             for b in book.bundle_names()
             if (bv := book.bundle_view(b)) is not None and (not state or bv.state == state)
         ]
-        page = status_page(
-            [v.name for v in clusters], [v.name for v in bundles], cursor=cursor, size=size
+        page, token = paging.page_sections(
+            {"clusters": [v.name for v in clusters], "bundles": [v.name for v in bundles]},
+            cursor=cursor,
+            size=size,
         )
-        response = fleet_pb2.GetStatusResponse(next_page_token=page.next_token)
+        response = fleet_pb2.GetStatusResponse(next_page_token=token)
         if not request.page_token:
             # Groups and repositories are few: the first page holds them all.
             groups = {g.name: g for g in self._fleet.groups()}
@@ -374,7 +346,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                         gpb.selector.CopyFrom(selector_to_pb(groups[g].selector))
                     response.groups.append(gpb)
             response.repos.extend(self.repos_pb())
-        wanted = set(page.clusters)
+        wanted = set(page["clusters"])
         detail = set(request.detail_clusters)
         for cv in clusters:
             if cv.name not in wanted:
@@ -388,7 +360,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                         for name in sorted(self._fleet.desired(record.id))
                     )
             response.clusters.append(c)
-        wanted = set(page.bundles)
+        wanted = set(page["bundles"])
         detail = set(request.detail_bundles)
         for view in bundles:
             if view.name not in wanted:

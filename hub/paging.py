@@ -13,8 +13,7 @@ import base64
 import binascii
 import bisect
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from argosy.errors import InvalidInput
@@ -27,13 +26,9 @@ _VERSION = 1
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Cursor:
-    """Where the next page starts: after `after` in `section` (GetStatus pages clusters, then
-    bundles; a list has one section, "")."""
-
-    section: str = ""
-    after: str = ""
+# Where the next page starts in each section still to read: the last name sent. A list has
+# one section; GetStatus has two (clusters, bundles), read side by side.
+Cursor = dict[str, str]
 
 
 def page_size(requested: int) -> int:
@@ -44,27 +39,35 @@ def page_size(requested: int) -> int:
 
 
 def encode_token(cursor: Cursor) -> str:
-    raw = json.dumps({"v": _VERSION, "s": cursor.section, "a": cursor.after}, separators=(",", ":"))
+    """The token for a cursor; "" when no section has more (the last page)."""
+    if not cursor:
+        return ""
+    raw = json.dumps({"v": _VERSION, "after": cursor}, separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_token(token: str, *, sections: Sequence[str] = ("",)) -> Cursor:
-    """The cursor a token names; the empty token is the first page. A token this hub did not
-    make (or one of another list) is refused, naming the field."""
+def decode_token(token: str, *, sections: Sequence[str]) -> Cursor:
+    """The cursor a token names; the empty token starts every section. A token this hub did
+    not make (or one of another list) is refused, naming the field."""
     if not token:
-        return Cursor(sections[0])
+        return dict.fromkeys(sections, "")
     try:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        cursor = Cursor(str(data["s"]), str(data["a"]))
-        ok = data.get("v") == _VERSION and cursor.section in sections
-    except (binascii.Error, ValueError, KeyError, TypeError):
+        after = data["after"]
+        ok = (
+            data.get("v") == _VERSION
+            and isinstance(after, dict)
+            and bool(after)
+            and all(k in sections and isinstance(v, str) for k, v in after.items())
+        )
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
         ok = False
     if not ok:
         raise InvalidInput(
             f"page_token {token[:40]!r} is not a token this list returned "
             "(pass next_page_token back unchanged)"
         )
-    return cursor
+    return {str(k): str(v) for k, v in after.items()}
 
 
 def page(
@@ -96,3 +99,24 @@ def state_filter(text: str, *, known: Sequence[str], field: str = "state") -> st
     if found is None:
         raise InvalidInput(f"{field}: {text!r} is not a state; use one of {', '.join(known)}")
     return found
+
+
+def page_sections(
+    sections: Mapping[str, Sequence[str]], *, cursor: Cursor, size: int
+) -> tuple[dict[str, list[str]], str]:
+    """One page of several sorted name lists read side by side (GetStatus: clusters and
+    bundles): up to `size` names of each section the cursor still reads, and the next token.
+
+    Side by side rather than one after the other, so the few bundles of a fleet of 10,000
+    clusters come on the first page, not after twenty pages of clusters.
+    """
+    out: dict[str, list[str]] = {}
+    following: Cursor = {}
+    for section, names in sections.items():
+        if section not in cursor:
+            out[section] = []
+            continue
+        out[section], after = page(names, key=str, after=cursor[section], size=size)
+        if after is not None:
+            following[section] = after
+    return out, encode_token(following)

@@ -4,12 +4,13 @@ bundle or cluster in detail."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from argosy.api.v1 import fleet_pb2
 from cli import output
 from cli.client import Hub, UserError
 from cli.parsing import Subparsers, output_flag, runs
-from cli.reads import collect, merge_status, positive
+from cli.reads import collect_status, positive
 from cli.watch import watch_status
 
 
@@ -32,10 +33,19 @@ def add_parser(subparsers: Subparsers) -> None:
         "--limit",
         type=positive,
         default=0,
-        help="stop after N clusters and bundles (default: all; the hub pages them)",
+        help="at most N clusters and N bundles (default: all; the hub sends them a page at a time)",
     )
     output_flag(status)
     status.add_argument("--watch", "-w", action="store_true", help="redraw on every change")
+
+
+def _wanted(args: argparse.Namespace) -> Callable[[fleet_pb2.GetStatusResponse], bool] | None:
+    """For one bundle or cluster in detail: the page that holds it ends the reading."""
+    if args.bundle:
+        return lambda page: any(b.name == args.bundle for b in page.bundles)
+    if args.cluster:
+        return lambda page: any(c.name == args.cluster for c in page.clusters)
+    return None
 
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
@@ -53,13 +63,7 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
         state=args.state,
     )
     async with hub.stub() as stub:
-        pages = await collect(
-            stub.GetStatus,
-            request,
-            lambda p: [*p.clusters, *p.bundles],
-            limit=args.limit,
-        )
-    status = merge_status(pages, limit=args.limit)
+        status = await collect_status(stub, request, limit=args.limit, found=_wanted(args))
     if args.bundle or args.cluster:
         bundles = [b for b in status.bundles if b.name == args.bundle]
         clusters = [c for c in status.clusters if c.name == args.cluster]

@@ -198,3 +198,61 @@ async def test_limit_stops_early_and_asks_only_for_what_it_needs(
     await run(hub, "cluster", "list", "--limit", "3", "-o", "json")
     assert [c["name"] for c in json.loads(capsys.readouterr().out)] == ["a", "b", "c"]
     assert [r.page_size for _, r in hub.fake.calls] == [3, 1]  # type: ignore[attr-defined]
+
+
+class PagedStatus(FakeStub):
+    """GetStatus with clusters c0..c4 and bundles b0..b2 side by side, two of each per page."""
+
+    clusters = [f"c{i}" for i in range(5)]
+    bundles = ["b0", "b1", "b2"]
+
+    async def _unary(self, rpc: str, request: Message, answer: Any) -> Any:
+        assert isinstance(request, fleet_pb2.GetStatusRequest)
+        copy = fleet_pb2.GetStatusRequest()
+        copy.CopyFrom(request)
+        self.calls.append((rpc, copy))
+        page = int(request.page_token or 0)
+        size = min(request.page_size or 2, 2)
+        cs = self.clusters[page * size : (page + 1) * size]
+        bs = self.bundles[page * size : (page + 1) * size]
+        more = (page + 1) * size < max(len(self.clusters), len(self.bundles))
+        return fleet_pb2.GetStatusResponse(
+            clusters=[fleet_pb2.ClusterStatus(name=n) for n in cs],
+            bundles=[fleet_pb2.BundleStatus(name=n) for n in bs],
+            groups=[fleet_pb2.GroupStatus(name="default")] if page == 0 else [],
+            next_page_token=str(page + 1) if more else "",
+        )
+
+
+async def test_status_reads_every_page_and_passes_its_filters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hub = FakeHub(PagedStatus())
+    await run(hub, "status", "-l", "env=prod", "--state", "NotReady", "-o", "json")
+    doc = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in doc["clusters"]] == PagedStatus.clusters
+    assert [b["name"] for b in doc["bundles"]] == PagedStatus.bundles
+    assert [g["name"] for g in doc["groups"]] == ["default"]
+    sent = [r for _, r in hub.fake.calls]
+    assert [r.page_token for r in sent] == ["", "1", "2"]  # type: ignore[attr-defined]
+    assert {(r.label_selector, r.state) for r in sent} == {("env=prod", "NotReady")}  # type: ignore[attr-defined]
+
+
+async def test_status_of_one_bundle_stops_at_the_page_that_holds_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    hub = FakeHub(PagedStatus())
+    await run(hub, "status", "b1", "-o", "json")
+    assert len(hub.fake.calls) == 1
+    assert [b["name"] for b in json.loads(capsys.readouterr().out)["bundles"]] == ["b1"]
+
+
+async def test_status_limit_bounds_each_list(capsys: pytest.CaptureFixture[str]) -> None:
+    hub = FakeHub(PagedStatus())
+    await run(hub, "status", "--limit", "1", "-o", "json")
+    doc = json.loads(capsys.readouterr().out)
+    assert ([c["name"] for c in doc["clusters"]], [b["name"] for b in doc["bundles"]]) == (
+        ["c0"],
+        ["b0"],
+    )
+    assert len(hub.fake.calls) == 1

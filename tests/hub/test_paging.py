@@ -8,7 +8,8 @@ from argosy.errors import InvalidInput
 from argosy.names import parse_label_changes
 from hub import paging
 from hub.core import labels
-from hub.fleet_service import STATUS_SECTIONS, status_page
+
+STATUS = ("clusters", "bundles")
 
 
 def walk(names: list[str], size: int) -> list[list[str]]:
@@ -44,13 +45,15 @@ def test_paging_is_stable_under_inserts_and_deletes_between_pages() -> None:
 
 
 def test_tokens_round_trip_and_foreign_tokens_are_refused_naming_the_field() -> None:
-    cursor = paging.Cursor("bundles", "web-1")
+    cursor = {"bundles": "web-1"}
     token = paging.encode_token(cursor)
-    assert paging.decode_token(token, sections=STATUS_SECTIONS) == cursor
-    assert paging.decode_token("", sections=STATUS_SECTIONS) == paging.Cursor("clusters", "")
-    for bad in ("nonsense!", "e30", paging.encode_token(paging.Cursor("other", "x"))):
+    assert paging.decode_token(token, sections=STATUS) == cursor
+    assert paging.decode_token("", sections=STATUS) == {"clusters": "", "bundles": ""}
+    assert paging.encode_token({}) == ""
+    clusters_token = paging.encode_token({"clusters": "c1"})
+    for bad in ("nonsense!", "e30", paging.encode_token({"other": "x"}), clusters_token):
         with pytest.raises(InvalidInput, match="page_token"):
-            paging.decode_token(bad, sections=STATUS_SECTIONS)
+            paging.decode_token(bad, sections=("bundles",))
 
 
 def test_page_size_has_a_default_and_a_hard_maximum() -> None:
@@ -75,37 +78,29 @@ def test_selectors_use_kubectl_syntax() -> None:
         paging.selector("=x")
 
 
-def test_status_pages_hold_clusters_then_bundles_at_most_size_together() -> None:
-    clusters = [f"c{i}" for i in range(5)]
-    bundles = [f"b{i}" for i in range(4)]
-    cursor = paging.decode_token("", sections=STATUS_SECTIONS)
-    seen_clusters: list[str] = []
-    seen_bundles: list[str] = []
-    sizes = []
+def test_status_pages_read_clusters_and_bundles_side_by_side() -> None:
+    names = {"clusters": [f"c{i}" for i in range(5)], "bundles": ["b0", "b1"]}
+    cursor = paging.decode_token("", sections=STATUS)
+    seen: dict[str, list[str]] = {"clusters": [], "bundles": []}
+    shapes = []
     while True:
-        p = status_page(clusters, bundles, cursor=cursor, size=3)
-        sizes.append(len(p.clusters) + len(p.bundles))
-        seen_clusters += p.clusters
-        seen_bundles += p.bundles
-        if not p.next_token:
+        page, token = paging.page_sections(names, cursor=cursor, size=2)
+        shapes.append((len(page["clusters"]), len(page["bundles"])))
+        for section, got in page.items():
+            seen[section] += got
+        if not token:
             break
-        cursor = paging.decode_token(p.next_token, sections=STATUS_SECTIONS)
-    assert sizes == [3, 3, 3]
-    assert (seen_clusters, seen_bundles) == (clusters, bundles)
+        cursor = paging.decode_token(token, sections=STATUS)
+    # The two bundles come with the first clusters; the clusters go on alone.
+    assert shapes == [(2, 2), (2, 0), (1, 0)]
+    assert seen == names
 
 
-def test_status_page_where_clusters_fill_the_page_exactly() -> None:
-    first = status_page(["a", "b"], ["x"], cursor=paging.Cursor("clusters"), size=2)
-    assert (first.clusters, first.bundles) == (["a", "b"], [])
-    second = status_page(
-        ["a", "b"],
-        ["x"],
-        cursor=paging.decode_token(first.next_token, sections=STATUS_SECTIONS),
-        size=2,
+def test_status_page_where_every_section_ends_exactly() -> None:
+    page, token = paging.page_sections(
+        {"clusters": ["a", "b"], "bundles": []}, cursor={"clusters": "", "bundles": ""}, size=2
     )
-    assert (second.clusters, second.bundles, second.next_token) == ([], ["x"], "")
-    only = status_page(["a", "b"], [], cursor=paging.Cursor("clusters"), size=2)
-    assert only.next_token == ""
+    assert (page, token) == ({"clusters": ["a", "b"], "bundles": []}, "")
 
 
 # --- cluster labels set on the hub ----------------------------------------------------------------
