@@ -224,3 +224,30 @@ async def test_bad_filters_are_invalid_arguments_naming_the_field() -> None:
             await r.admin.ListClusters(request, ctx())
         assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
         assert field in str(refused.value)
+
+
+async def test_bundles_filter_by_their_labels_and_page() -> None:
+    r = await rig()
+    for name, team in (("a", "web"), ("b", "db"), ("c", "web"), ("d", "web")):
+        files = [
+            resources_pb2.BundleFile(path=p, content=c) for p, c in configmap_bundle(name).items()
+        ]
+        spec = fleet_pb2.BundleSpec(name=name, files=files, labels={"team": team})
+        await r.admin.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=[spec]), ctx())
+    first = await r.admin.ListBundles(
+        fleet_pb2.ListBundlesRequest(label_selector="team=web", page_size=2), ctx()
+    )
+    assert [b.spec.name for b in first.bundles] == ["a", "c"] and first.next_page_token
+    rest = await r.admin.ListBundles(
+        fleet_pb2.ListBundlesRequest(
+            label_selector="team=web", page_size=2, page_token=first.next_page_token
+        ),
+        ctx(),
+    )
+    assert [b.spec.name for b in rest.bundles] == ["d"] and not rest.next_page_token
+    # A cluster list's token is not a bundle list's.
+    with pytest.raises(Aborted) as refused:
+        await r.admin.ListClusters(
+            fleet_pb2.ListClustersRequest(page_token=first.next_page_token), ctx()
+        )
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
