@@ -324,13 +324,15 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             and match.matches(v.labels)
             and (not state or v.state == state)
         ]
+        # A bundle's view summarises its clusters: made for the page only, unless filtering
+        # by state needs every one.
         bundles = [
-            bv
+            b
             for b in book.bundle_names()
-            if (bv := book.bundle_view(b)) is not None and (not state or bv.state == state)
+            if not state or ((bv := book.bundle_view(b)) is not None and bv.state == state)
         ]
         page, token = paging.page_sections(
-            {"clusters": [v.name for v in clusters], "bundles": [v.name for v in bundles]},
+            {"clusters": [v.name for v in clusters], "bundles": bundles},
             cursor=cursor,
             size=size,
         )
@@ -360,10 +362,10 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                         for name in sorted(self._fleet.desired(record.id))
                     )
             response.clusters.append(c)
-        wanted = set(page["bundles"])
         detail = set(request.detail_bundles)
-        for view in bundles:
-            if view.name not in wanted:
+        for name in page["bundles"]:
+            view = book.bundle_view(name)
+            if view is None:
                 continue
             b = bundle_pb(view)
             self.enrich(b)
