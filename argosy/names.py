@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from argosy.errors import InvalidInput
 from argosy.hashing import sha256_hex
@@ -51,3 +52,20 @@ def parse_labels(text: str, *, what: str) -> dict[str, str]:
             raise InvalidInput(f"{what}: {pair!r} is not of the form key=value")
         labels[key.strip()] = value.strip()
     return check_labels(labels, what=what)
+
+
+def parse_label_changes(args: Iterable[str], *, what: str) -> tuple[dict[str, str], list[str]]:
+    """kubectl label's arguments: `k=v` sets, `k-` removes; an error names the bad one."""
+    set_: dict[str, str] = {}
+    remove: list[str] = []
+    for arg in args:
+        if "=" in arg:
+            key, _, value = arg.partition("=")
+            if not key:
+                raise InvalidInput(f"{what}: {arg!r} has no key (expected key=value or key-)")
+            set_[key] = value
+        elif arg.endswith("-") and len(arg) > 1:
+            remove.append(arg[:-1])
+        else:
+            raise InvalidInput(f"{what}: {arg!r} is neither key=value (set) nor key- (remove)")
+    return set_, remove

@@ -20,9 +20,10 @@ from typing import NoReturn
 import grpc
 
 from argosy.errors import ArgosyError, InvalidInput
+from cli import examples
 from cli.client import DEFAULT_HUB, UserError, explain, resolve
 from cli.commands import COMMANDS
-from cli.parsing import handler
+from cli.parsing import handler, mark_root
 
 EPILOG = """\
 commands:
@@ -47,11 +48,16 @@ commands:
                                                             YAML that registers this cluster
   argosy install hub [--image IMG] [--namespace NS]         YAML for a hub: PVC, Deployment, Service
   argosy demo [--clusters N] [--keep]                       hub + simulated clusters + examples
+  argosy cluster label NAME k=v k2-                         set/remove labels on the hub
+  argosy cluster list|bundle list [-l SEL] [--state S] [--limit N]
+  argosy version                                            client and hub versions
+  argosy completion bash|zsh                                shell completion script
 
 Contexts (--config FILE, $ARGOSY_CONFIG, ~/.config/argosy/config.yaml) hold the hub address, its
 CA and a token; a hub writes one for its admin to DATA_DIR/admin.yaml on first start.
 
 --hub defaults to $ARGOSY_HUB, else 127.0.0.1:7443.
+`argosy` alone prints this help and exits 2 (usage): a command is missing.
 exit codes: 0 ok, 1 user error, 2 usage.
 """
 
@@ -78,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("spoke", help="run a spoke", add_help=False)
     for command in COMMANDS:
         command.add_parser(sub)
+    examples.attach(p)
+    mark_root(p)
     return p
 
 
@@ -115,7 +123,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         extra = ["--hub", argv[1]] if rest is not argv and "--hub" not in rest else []
         spoke_main([*extra, *rest[1:]])
         return
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if not argv:
+        # The whole help, not argparse's one-line "the following arguments are required".
+        parser.print_help()
+        raise SystemExit(2)
+    args = parser.parse_args(argv)
     try:
         asyncio.run(dispatch(args))
         # Inside the try: a pipe closed early fails here, not in Python's flush at exit.

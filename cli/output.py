@@ -133,6 +133,11 @@ def _when(unix: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix)) if unix else ""
 
 
+def iso_utc(unix: int) -> str:
+    """A time as ISO 8601 UTC (2026-12-02T19:30:00Z); '' for 0 (never)."""
+    return _when(unix)
+
+
 def repo_dict(r: fleet_pb2.Repo) -> dict[str, Any]:
     """A repository in `repo list -o json` and `status -o json`; part of the CLI contract."""
     ref = {"branch": r.spec.branch, "tag": r.spec.tag, "revision": r.spec.revision}

@@ -19,6 +19,7 @@ Run: TypeAlias = Callable[[argparse.Namespace, Hub], Awaitable[None]]
 
 FORMATS = ("text", "json", "yaml")
 _RUN = "run"
+_ROOT = "root_parser"
 
 
 def runs(parser: argparse.ArgumentParser, run: Run) -> argparse.ArgumentParser:
@@ -31,6 +32,18 @@ def handler(args: argparse.Namespace) -> Run | None:
     """The coroutine the parsed verb runs; None for verbs the root handles itself."""
     run: Run | None = getattr(args, _RUN, None)
     return run
+
+
+def mark_root(parser: argparse.ArgumentParser) -> None:
+    """Let verbs that describe the whole command line (completion) reach the root parser
+    from their arguments, without importing cli.main (the root imports them)."""
+    parser.set_defaults(**{_ROOT: parser})
+
+
+def root(args: argparse.Namespace) -> argparse.ArgumentParser:
+    parser = getattr(args, _ROOT, None)
+    assert isinstance(parser, argparse.ArgumentParser), "build the parser with mark_root"
+    return parser
 
 
 def output_flag(

@@ -38,6 +38,7 @@ READ_METHODS = frozenset(
         "ListEvents",
         "WatchEvents",
         "GetBundleHistory",
+        "GetVersion",
     }
 )
 CACHE_SECONDS = 10.0

@@ -442,7 +442,12 @@ def _server_ssl(tls: hub_tls.HubTls) -> ssl.SSLContext:
 
 def parse_settings(argv: Sequence[str] | None) -> Settings:
     env = os.environ
-    parser = argparse.ArgumentParser(prog="argosy hub", description="Run an Argosy hub.")
+    parser = argparse.ArgumentParser(
+        prog="argosy hub",
+        description="Run an Argosy hub.",
+        epilog="example:\n  argosy hub --data-dir /var/lib/argosy --listen 0.0.0.0:7443\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "--listen", default=env.get("ARGOSY_HUB_LISTEN", Settings.listen), help="HOST:PORT"
     )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from argosy.errors import NotFound
 from hub.core import auth
+from hub.core import labels as hub_labels
 from hub.core.events import EventKind
 from hub.models import ClusterRecord
 from hub.status import ClusterInfo
@@ -55,13 +57,16 @@ class Clusters:
             credential, certificate, credential_hash = fleet.registration.credential(
                 cluster_id, csr_pem
             )
+            # Labels changed on the hub win over those the spoke registers with again.
+            overrides = dict(old.label_overrides) if old else {}
             record = ClusterRecord(
                 id=cluster_id,
                 name=name,
-                labels=dict(labels),
+                labels=hub_labels.effective(labels, overrides),
                 credential_hash=credential_hash,
                 created=old.created if old else _now(),
                 last_seen=old.last_seen if old else 0,
+                label_overrides=overrides,
             )
             await fleet.store.put_cluster(record)
             if revoked is not None:
@@ -85,6 +90,39 @@ class Clusters:
                 + (f", labels {_labels_text(record.labels)}" if record.labels else ""),
             )
             return record, credential, certificate
+
+    async def set_labels(
+        self, name: str, *, set_: Mapping[str, str], remove: Sequence[str]
+    ) -> ClusterRecord:
+        """Set and remove a cluster's labels on the hub; they win over the spoke's from now on.
+
+        Targeting is planned again for the cluster at once (what it no longer matches is
+        deleted from it), and its groups in the status book follow.
+        """
+        fleet = self._fleet
+        async with fleet.lock:
+            cluster = fleet.inventory.cluster_by_name(name)
+            if cluster is None:
+                raise NotFound(f"cluster {name!r} not found")
+            labels, overrides = hub_labels.change(
+                cluster.labels,
+                cluster.label_overrides,
+                set_=set_,
+                remove=remove,
+                what=f"cluster {name} labels",
+            )
+            record = replace(cluster, labels=labels, label_overrides=overrides)
+            if record == cluster:
+                return record
+            await fleet.store.put_cluster(record)
+            fleet.inventory.put_cluster(record)
+            fleet.status.put_cluster(cluster.id, ClusterInfo(name, record.labels))
+            fleet.refresh_memberships([cluster.id])
+            await fleet.commit_stored(
+                await fleet.plan(fleet.inventory.loaded(), {cluster.id: record})
+            )
+            log.info("cluster %s labels now %s (set on the hub: %s)", name, labels, overrides)
+            return record
 
     async def renew(self, cluster: ClusterRecord, csr_pem: bytes) -> bytes:
         """A new certificate for a cluster that proved it holds the current one."""

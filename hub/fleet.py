@@ -135,6 +135,7 @@ class Fleet:
         self.revoke_cluster = clusters.revoke_cluster
         self.delete_cluster = clusters.delete_cluster
         self.drop_cluster = clusters.drop_cluster
+        self.set_cluster_labels = clusters.set_labels
         # Reads and replica entry points go straight to their owner, without a call through here.
         self.connected = self.liveness.connected
         self.offline = self.liveness.offline

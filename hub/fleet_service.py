@@ -8,10 +8,13 @@ from typing import Any
 
 import grpc
 
+import argosy
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from argosy.bundle import BundleSource
 from argosy.convert import selector_from_pb, selector_to_pb
 from argosy.errors import ArgosyError, InvalidInput, NotFound
+from argosy.states import ORDER
+from hub import paging
 from hub.admin_auth import AdminAuth, caller
 from hub.core.events import EventFilter
 from hub.errors import grpc_errors, status_for
@@ -21,9 +24,14 @@ from hub.repo_service import RepoMethods
 from hub.sources.git import GitSource
 from hub.sources.secrets import Secrets
 from hub.status import StatusBook, detail, rollout_view
-from hub.watch import StatusBroadcaster, WatchFilter, bundle_pb, cluster_pb, group_pb, snapshot
+from hub.status.book import WAIT_CHECK_IN
+from hub.watch import StatusBroadcaster, WatchFilter, bundle_pb, cluster_pb, group_pb
 
 log = logging.getLogger(__name__)
+
+STATES: tuple[str, ...] = (*ORDER, WAIT_CHECK_IN)
+"""What `state` filters may name: the deployment states, and a cluster's WaitCheckIn."""
+STATUS_SECTIONS = ("clusters", "bundles")
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -107,6 +115,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         return self._broadcaster
 
     def _cluster_pb(self, c: ClusterRecord) -> fleet_pb2.Cluster:
+        view = self._book.cluster_view(c.id)
         return fleet_pb2.Cluster(
             id=c.id,
             name=c.name,
@@ -115,7 +124,18 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             created_unix=c.created,
             last_seen_unix=c.last_seen,
             revoked=c.revoked,
+            hub_labels={k: v for k, v in c.label_overrides.items() if v is not None},
+            hub_removed_labels=sorted(k for k, v in c.label_overrides.items() if v is None),
+            state=view.state if view else "",
         )
+
+    def _cluster_state(self, cluster_id: str) -> str:
+        view = self._book.cluster_view(cluster_id)
+        return view.state if view else ""
+
+    def _bundle_state(self, name: str) -> str:
+        view = self._book.bundle_view(name)
+        return view.state if view else ""
 
     @grpc_errors
     async def ApplyBundles(
@@ -144,8 +164,22 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def ListBundles(
         self, request: fleet_pb2.ListBundlesRequest, context: Context
     ) -> fleet_pb2.ListBundlesResponse:
+        size = paging.page_size(request.page_size)
+        cursor = paging.decode_token(request.page_token, sections=("bundles",))
+        match = paging.selector(request.label_selector)
+        state = paging.state_filter(request.state, known=STATES)
+        bundles = [
+            b
+            for b in self._fleet.bundles()
+            if match.matches(self._fleet.inventory.bundle_labels(b.name))
+            and (not state or self._bundle_state(b.name) == state)
+        ]
+        chunk, after = paging.page(
+            bundles, key=lambda b: b.name, after=cursor["bundles"], size=size
+        )
         return fleet_pb2.ListBundlesResponse(
-            bundles=[bundle_to_pb(b, with_files=False) for b in self._fleet.bundles()]
+            bundles=[bundle_to_pb(b, with_files=False) for b in chunk],
+            next_page_token=paging.encode_token({"bundles": after} if after else {}),
         )
 
     @grpc_errors
@@ -159,9 +193,37 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def ListClusters(
         self, request: fleet_pb2.ListClustersRequest, context: Context
     ) -> fleet_pb2.ListClustersResponse:
-        return fleet_pb2.ListClustersResponse(
-            clusters=[self._cluster_pb(c) for c in self._fleet.clusters()]
+        size = paging.page_size(request.page_size)
+        cursor = paging.decode_token(request.page_token, sections=("clusters",))
+        match = paging.selector(request.label_selector)
+        state = paging.state_filter(request.state, known=STATES)
+        clusters = [
+            c
+            for c in self._fleet.clusters()
+            if match.matches(c.labels) and (not state or self._cluster_state(c.id) == state)
+        ]
+        chunk, after = paging.page(
+            clusters, key=lambda c: c.name, after=cursor["clusters"], size=size
         )
+        return fleet_pb2.ListClustersResponse(
+            clusters=[self._cluster_pb(c) for c in chunk],
+            next_page_token=paging.encode_token({"clusters": after} if after else {}),
+        )
+
+    @grpc_errors
+    async def SetClusterLabels(
+        self, request: fleet_pb2.SetClusterLabelsRequest, context: Context
+    ) -> fleet_pb2.SetClusterLabelsResponse:
+        record = await self._fleet.set_cluster_labels(
+            request.name, set_=dict(request.set), remove=list(request.remove)
+        )
+        return fleet_pb2.SetClusterLabelsResponse(cluster=self._cluster_pb(record))
+
+    @grpc_errors
+    async def GetVersion(
+        self, request: fleet_pb2.GetVersionRequest, context: Context
+    ) -> fleet_pb2.GetVersionResponse:
+        return fleet_pb2.GetVersionResponse(version=argosy.__version__)
 
     @grpc_errors
     async def DeleteCluster(
@@ -262,24 +324,52 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def GetStatus(
         self, request: fleet_pb2.GetStatusRequest, context: Context
     ) -> fleet_pb2.GetStatusResponse:
-        snap = snapshot(self._book, self.enrich)
-        groups = {g.name: g for g in self._fleet.groups()}
-        for g in snap.groups:
-            g.selector.CopyFrom(selector_to_pb(groups[g.name].selector))
+        size = paging.page_size(request.page_size)
+        cursor = paging.decode_token(request.page_token, sections=STATUS_SECTIONS)
+        match = paging.selector(request.label_selector)
+        state = paging.state_filter(request.state, known=STATES)
+        book = self._book
         for name in [*request.detail_bundles, *request.detail_clusters]:
-            known = {b.name for b in snap.bundles} | {c.name for c in snap.clusters}
-            if name != "*" and name not in known:
+            known = name in self._fleet.inventory.bundles or self._fleet.cluster_by_name(name)
+            if name != "*" and not known:
                 raise NotFound(f"no bundle or cluster named {name!r}")
-        detail = set(request.detail_bundles)
-        for b in snap.bundles:
-            if "*" in detail or b.name in detail:
-                b.deployments.extend(
-                    self._detail(b.name, c)
-                    for c in self._fleet.clusters()
-                    if self._fleet.deployment(c.id, b.name) is not None
-                )
+        clusters = [
+            v
+            for c in book.cluster_ids()
+            if (v := book.cluster_view(c)) is not None
+            and match.matches(v.labels)
+            and (not state or v.state == state)
+        ]
+        # A bundle's view summarises its clusters: made for the page only, unless filtering
+        # by state needs every one.
+        bundles = [
+            b
+            for b in book.bundle_names()
+            if not state or ((bv := book.bundle_view(b)) is not None and bv.state == state)
+        ]
+        page, token = paging.page_sections(
+            {"clusters": [v.name for v in clusters], "bundles": bundles},
+            cursor=cursor,
+            size=size,
+        )
+        response = fleet_pb2.GetStatusResponse(next_page_token=token)
+        if not request.page_token:
+            # Groups and repositories are few: the first page holds them all.
+            groups = {g.name: g for g in self._fleet.groups()}
+            for g in book.group_names():
+                gv = book.group_view(g)
+                if gv is not None:
+                    gpb = group_pb(gv)
+                    if g in groups:
+                        gpb.selector.CopyFrom(selector_to_pb(groups[g].selector))
+                    response.groups.append(gpb)
+            response.repos.extend(self.repos_pb())
+        wanted = set(page["clusters"])
         detail = set(request.detail_clusters)
-        for c in snap.clusters:
+        for cv in clusters:
+            if cv.name not in wanted:
+                continue
+            c = cluster_pb(cv)
             if "*" in detail or c.name in detail:
                 record = self._fleet.cluster_by_name(c.name)
                 if record is not None:
@@ -287,9 +377,22 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                         self._detail(name, record)
                         for name in sorted(self._fleet.desired(record.id))
                     )
-        return fleet_pb2.GetStatusResponse(
-            clusters=snap.clusters, groups=snap.groups, bundles=snap.bundles, repos=self.repos_pb()
-        )
+            response.clusters.append(c)
+        detail = set(request.detail_bundles)
+        for name in page["bundles"]:
+            view = book.bundle_view(name)
+            if view is None:
+                continue
+            b = bundle_pb(view)
+            self.enrich(b)
+            if "*" in detail or b.name in detail:
+                b.deployments.extend(
+                    self._detail(b.name, c)
+                    for c in self._fleet.clusters()
+                    if self._fleet.deployment(c.id, b.name) is not None
+                )
+            response.bundles.append(b)
+        return response
 
     def enrich(self, pb: fleet_pb2.BundleStatus) -> None:
         """Add what the status book does not hold: revision, pause and the rollout."""

@@ -33,6 +33,10 @@ class ClusterRecord:
     last_seen: int = 0
     # Revoked: its certificate is refused and it cannot register again until deleted.
     revoked: bool = False
+    # Labels changed on the hub (argosy cluster label): key -> value set, or None: removed.
+    # `labels` already has them applied; they are applied again to the labels a spoke sends
+    # when it registers again, so the hub's change wins (hub/core/labels.py).
+    label_overrides: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

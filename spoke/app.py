@@ -178,10 +178,21 @@ class Spoke:
 
 def parse_settings(argv: Sequence[str] | None) -> Settings:
     env = os.environ
-    p = argparse.ArgumentParser(prog="argosy spoke", description="Run an Argosy spoke.")
+    p = argparse.ArgumentParser(
+        prog="argosy spoke",
+        description="Run an Argosy spoke.",
+        epilog="example:\n  argosy spoke --hub hub.example:7443 --name prod-1 --labels env=prod "
+        "--token TOKEN --ca ca.pem\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--hub", default=env.get("ARGOSY_HUB", ""), help="HOST:PORT of the hub")
     p.add_argument("--name", default=env.get("ARGOSY_SPOKE_NAME", ""), help="cluster name")
-    p.add_argument("--labels", default=env.get("ARGOSY_SPOKE_LABELS", ""), help="k=v,k2=v2")
+    p.add_argument(
+        "--labels",
+        default=env.get("ARGOSY_SPOKE_LABELS", ""),
+        help="k=v,k2=v2: sent when the cluster registers; labels set or removed on the hub "
+        "(argosy cluster label) win over these",
+    )
     p.add_argument("--token", default=env.get("ARGOSY_SPOKE_TOKEN", ""), help="registration token")
     p.add_argument(
         "--data-dir",

@@ -19,6 +19,7 @@ from cli.commands import (
     apply,
     bundle,
     cluster,
+    completion,
     context,
     demo,
     events,
@@ -34,6 +35,7 @@ from cli.commands import (
     status,
     target,
     token,
+    version,
 )
 from cli.parsing import Subparsers
 
@@ -66,4 +68,6 @@ COMMANDS: tuple[Command, ...] = (
     secret,
     install,
     demo,
+    version,
+    completion,
 )

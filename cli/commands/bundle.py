@@ -9,12 +9,15 @@ from argosy.api.v1 import fleet_pb2
 from cli import output
 from cli.client import Hub
 from cli.parsing import Subparsers, output_flag, runs
+from cli.reads import collect, filter_flags
 
 
 def add_parser(subparsers: Subparsers) -> None:
     bundle = runs(subparsers.add_parser("bundle", help="bundles"), run)
     actions = bundle.add_subparsers(dest="action", required=True)
-    output_flag(actions.add_parser("list", help="list bundles"))
+    listing = actions.add_parser("list", help="list bundles")
+    filter_flags(listing, what="bundles")
+    output_flag(listing)
     get = actions.add_parser("get", help="show a bundle and its files")
     get.add_argument("name")
     output_flag(get, ("json", "yaml"), default="yaml")
@@ -30,7 +33,9 @@ def add_parser(subparsers: Subparsers) -> None:
 async def run(args: argparse.Namespace, hub: Hub) -> None:
     async with hub.stub() as stub:
         if args.action == "list":
-            bundles = (await stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=10)).bundles
+            request = fleet_pb2.ListBundlesRequest(label_selector=args.selector, state=args.state)
+            pages = await collect(stub.ListBundles, request, lambda p: p.bundles, limit=args.limit)
+            bundles = [b for p in pages for b in p.bundles][: args.limit or None]
             data: list[dict[str, Any]] = [
                 {
                     "name": b.spec.name,

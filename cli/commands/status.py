@@ -4,11 +4,13 @@ bundle or cluster in detail."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from argosy.api.v1 import fleet_pb2
 from cli import output
-from cli.client import Hub
+from cli.client import Hub, UserError
 from cli.parsing import Subparsers, output_flag, runs
+from cli.reads import collect_status, positive
 from cli.watch import watch_status
 
 
@@ -18,12 +20,38 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     status.add_argument("bundle", nargs="?", help="show one bundle in detail, per cluster")
     status.add_argument("--cluster", help="show one cluster in detail, per bundle")
+    status.add_argument(
+        "-l",
+        "--selector",
+        default="",
+        help="only clusters whose labels match (kubectl syntax: env=prod,tier!=web)",
+    )
+    status.add_argument(
+        "--state", default="", help="only clusters and bundles in this state (e.g. NotReady)"
+    )
+    status.add_argument(
+        "--limit",
+        type=positive,
+        default=0,
+        help="at most N clusters and N bundles (default: all; the hub sends them a page at a time)",
+    )
     output_flag(status)
     status.add_argument("--watch", "-w", action="store_true", help="redraw on every change")
 
 
+def _wanted(args: argparse.Namespace) -> Callable[[fleet_pb2.GetStatusResponse], bool] | None:
+    """For one bundle or cluster in detail: the page that holds it ends the reading."""
+    if args.bundle:
+        return lambda page: any(b.name == args.bundle for b in page.bundles)
+    if args.cluster:
+        return lambda page: any(c.name == args.cluster for c in page.clusters)
+    return None
+
+
 async def run(args: argparse.Namespace, hub: Hub) -> None:
     if args.watch:
+        if args.selector or args.state or args.limit:
+            raise UserError("--watch takes no -l, --state or --limit (watch one object instead)")
         await watch_status(
             hub, fmt=args.output, bundle=args.bundle or "", cluster=args.cluster or ""
         )
@@ -31,9 +59,11 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
     request = fleet_pb2.GetStatusRequest(
         detail_bundles=[args.bundle] if args.bundle else [],
         detail_clusters=[args.cluster] if args.cluster else [],
+        label_selector=args.selector,
+        state=args.state,
     )
     async with hub.stub() as stub:
-        status = await stub.GetStatus(request, timeout=10)
+        status = await collect_status(stub, request, limit=args.limit, found=_wanted(args))
     if args.bundle or args.cluster:
         bundles = [b for b in status.bundles if b.name == args.bundle]
         clusters = [c for c in status.clusters if c.name == args.cluster]

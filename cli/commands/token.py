@@ -43,6 +43,7 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
                     "id": t.id,
                     "created": t.created_unix,
                     "expires": t.expires_unix,
+                    "expiresAt": output.iso_utc(t.expires_unix) or None,
                     "revoked": t.revoked,
                     "uses": t.uses,
                 }
@@ -52,7 +53,7 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
                 data,
                 args.output,
                 ["ID", "USES", "REVOKED", "EXPIRES"],
-                lambda d: [d["id"], d["uses"], d["revoked"], d["expires"] or "never"],
+                lambda d: [d["id"], d["uses"], d["revoked"], d["expiresAt"] or "never"],
             )
         else:
             await stub.RevokeToken(fleet_pb2.RevokeTokenRequest(id=args.id), timeout=10)

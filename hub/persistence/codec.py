@@ -56,6 +56,17 @@ def labels_to_json(labels: Mapping[str, str]) -> str:
     return json.dumps(dict(labels), sort_keys=True)
 
 
+def overrides_to_json(overrides: Mapping[str, str | None]) -> str:
+    """Hub label overrides: a value, or null for a key removed on the hub."""
+    return json.dumps(dict(overrides), sort_keys=True)
+
+
+def overrides_from_json(text: str) -> dict[str, str | None]:
+    value = json.loads(text)
+    assert isinstance(value, dict), f"label overrides are not a JSON object: {text[:80]!r}"
+    return {str(k): None if v is None else str(v) for k, v in value.items()}
+
+
 def labels_from_json(text: str) -> dict[str, str]:
     value = json.loads(text)
     assert isinstance(value, dict), f"labels are not a JSON object: {text[:80]!r}"
@@ -128,9 +139,16 @@ def bundle_from_row(row: Row, files: Mapping[str, bytes]) -> BundleRecord:
 
 
 def cluster_from_row(row: Row) -> ClusterRecord:
-    """Row: id, name, labels, credential_hash, created, last_seen, revoked."""
+    """Row: id, name, labels, credential_hash, created, last_seen, revoked, label_overrides."""
     return ClusterRecord(
-        row[0], row[1], labels_from_json(row[2]), row[3], row[4], row[5], bool(row[6])
+        row[0],
+        row[1],
+        labels_from_json(row[2]),
+        row[3],
+        row[4],
+        row[5],
+        bool(row[6]),
+        overrides_from_json(row[7]),
     )
 
 

@@ -126,6 +126,11 @@ SQLITE_MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE bundle_control ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
         """,
     ),
+    Migration(
+        6,
+        "cluster labels set on the hub",
+        "ALTER TABLE clusters ADD COLUMN label_overrides TEXT NOT NULL DEFAULT '{}';",
+    ),
 )
 
 POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
@@ -282,5 +287,10 @@ POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
         );
         ALTER TABLE bundle_control ADD COLUMN pinned BIGINT NOT NULL DEFAULT 0;
         """,
+    ),
+    Migration(
+        8,
+        "cluster labels set on the hub",
+        "ALTER TABLE clusters ADD COLUMN label_overrides JSONB NOT NULL DEFAULT '{}';",
     ),
 )

@@ -52,6 +52,7 @@ from hub.persistence.codec import (
     group_from_row,
     history_from_row,
     labels_to_json,
+    overrides_to_json,
     pg_text,
     repo_from_row,
     repo_to_row,
@@ -79,7 +80,9 @@ LATEST = MIGRATIONS[-1].version
 
 # Column orders as hub/persistence/codec.py's decoders read them; JSON comes back as text.
 _BUNDLE_COLUMNS = "name, labels::text, revision, resource_count, created, updated"
-_CLUSTER_COLUMNS = "id, name, labels::text, credential_hash, created, last_seen, revoked"
+_CLUSTER_COLUMNS = (
+    "id, name, labels::text, credential_hash, created, last_seen, revoked, label_overrides::text"
+)
 _DEPLOYMENT_COLUMNS = (
     "bundle, cluster_id, desired, acked, error, status_revision, ready, resources::text, released"
 )
@@ -322,10 +325,11 @@ class PostgresStore:
         async with self._transaction() as conn:
             await conn.execute(
                 "INSERT INTO clusters (id, name, labels, credential_hash, created, last_seen, "
-                "revoked) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE "
+                "revoked, label_overrides) VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb) "
+                "ON CONFLICT (id) DO UPDATE "
                 "SET name = excluded.name, labels = excluded.labels, "
                 "credential_hash = excluded.credential_hash, last_seen = excluded.last_seen, "
-                "revoked = excluded.revoked",
+                "revoked = excluded.revoked, label_overrides = excluded.label_overrides",
                 cluster.id,
                 cluster.name,
                 labels_to_json(cluster.labels),
@@ -333,6 +337,7 @@ class PostgresStore:
                 cluster.created,
                 cluster.last_seen,
                 cluster.revoked,
+                overrides_to_json(cluster.label_overrides),
             )
 
     async def delete_cluster(self, cluster_id: str) -> None:

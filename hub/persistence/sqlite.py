@@ -45,6 +45,7 @@ from hub.persistence.codec import (
     group_from_row,
     history_from_row,
     labels_to_json,
+    overrides_to_json,
     repo_from_row,
     repo_to_row,
     resources_to_json,
@@ -63,7 +64,7 @@ T = TypeVar("T")
 SCHEMA_VERSION = SQLITE_MIGRATIONS[-1].version
 
 _BUNDLE_COLUMNS = "name, labels, revision, resource_count, created, updated, files"
-_CLUSTER_COLUMNS = "id, name, labels, credential_hash, created, last_seen, revoked"
+_CLUSTER_COLUMNS = "id, name, labels, credential_hash, created, last_seen, revoked, label_overrides"
 _DEPLOYMENT_COLUMNS = (
     "bundle, cluster_id, desired, acked, error, status_revision, ready, resources, released"
 )
@@ -229,10 +230,11 @@ class SqliteStore:
             with _transaction(conn):
                 conn.execute(
                     "INSERT INTO clusters(id, name, labels, credential_hash, created, last_seen, "
-                    "revoked) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "revoked, label_overrides) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET "
                     "name=excluded.name, labels=excluded.labels, "
                     "credential_hash=excluded.credential_hash, last_seen=excluded.last_seen, "
-                    "revoked=excluded.revoked",
+                    "revoked=excluded.revoked, label_overrides=excluded.label_overrides",
                     (
                         cluster.id,
                         cluster.name,
@@ -241,6 +243,7 @@ class SqliteStore:
                         cluster.created,
                         cluster.last_seen,
                         int(cluster.revoked),
+                        overrides_to_json(cluster.label_overrides),
                     ),
                 )
 

@@ -39,6 +39,8 @@ MINIMAL = {
     "secret": ["list"],
     "install": ["hub"],
     "demo": [],
+    "version": [],
+    "completion": ["bash"],
 }
 
 

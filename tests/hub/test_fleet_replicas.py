@@ -219,3 +219,22 @@ async def test_a_revoked_cluster_is_detached_everywhere() -> None:
     # The session's own detach, when its stream ends, finds nothing left to do.
     a.detach(cluster.id, listener)
     assert [p for p in peers.published if p[0] == "detach"] == [("detach", "", (cluster.id,))]
+
+
+async def test_labels_set_on_one_replica_retarget_the_cluster_on_the_other() -> None:
+    store = MemoryStore()
+    a, b = await replica(store), await replica(store)
+    cluster = await register(a)
+    await b.reload_cluster(cluster.id)
+    prod_only = "targets:\n- clusterSelector:\n    matchLabels: {env: prod}\n"
+    await apply(a, "web", prod_only)
+    await b.reload_bundle("web")
+    assert b.deployment(cluster.id, "web") is None
+    await a.set_cluster_labels("one", set_={"env": "prod"}, remove=[])
+    await b.reload_cluster(cluster.id)
+    assert b.deployment(cluster.id, "web") is not None
+    view = b.status.cluster_view(cluster.id)
+    assert view is not None and dict(view.labels) == {"env": "prod"}
+    await a.set_cluster_labels("one", set_={}, remove=["env"])
+    await b.reload_cluster(cluster.id)
+    assert b.deployment(cluster.id, "web") is None

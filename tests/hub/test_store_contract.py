@@ -269,6 +269,17 @@ async def test_put_cluster_upserts_and_keeps_created(store: Store) -> None:
     ]
 
 
+async def test_cluster_label_overrides_round_trip_and_survive_touch(store: Store) -> None:
+    overrides = {"env": "prod", "spot": None}
+    await store.put_cluster(cluster(labels={"env": "prod"}, label_overrides=overrides))
+    await store.touch_clusters({"c-1": 7})
+    expected = cluster(labels={"env": "prod"}, label_overrides=overrides, last_seen=7)
+    assert list((await store.load()).clusters) == [expected]
+    assert await store.load_cluster("c-1") == expected
+    await store.put_cluster(cluster(label_overrides={}))
+    assert (await store.load_cluster("c-1")) == cluster()
+
+
 async def test_touch_clusters_sets_last_seen_only(store: Store) -> None:
     await store.put_cluster(cluster("c-1", "one"))
     await store.put_cluster(cluster("c-2", "two", last_seen=3))

@@ -79,14 +79,24 @@ class GetBundleResponse(_message.Message):
     def __init__(self, bundle: _Optional[_Union[Bundle, _Mapping]] = ...) -> None: ...
 
 class ListBundlesRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token", "label_selector", "state")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    label_selector: str
+    state: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., label_selector: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
 
 class ListBundlesResponse(_message.Message):
-    __slots__ = ("bundles",)
+    __slots__ = ("bundles", "next_page_token")
     BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     bundles: _containers.RepeatedCompositeFieldContainer[Bundle]
-    def __init__(self, bundles: _Optional[_Iterable[_Union[Bundle, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, bundles: _Optional[_Iterable[_Union[Bundle, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DeleteBundleRequest(_message.Message):
     __slots__ = ("name",)
@@ -99,8 +109,15 @@ class DeleteBundleResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class Cluster(_message.Message):
-    __slots__ = ("id", "name", "labels", "connected", "created_unix", "last_seen_unix", "revoked")
+    __slots__ = ("id", "name", "labels", "connected", "created_unix", "last_seen_unix", "revoked", "hub_labels", "hub_removed_labels", "state")
     class LabelsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class HubLabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -114,6 +131,9 @@ class Cluster(_message.Message):
     CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
     LAST_SEEN_UNIX_FIELD_NUMBER: _ClassVar[int]
     REVOKED_FIELD_NUMBER: _ClassVar[int]
+    HUB_LABELS_FIELD_NUMBER: _ClassVar[int]
+    HUB_REMOVED_LABELS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     labels: _containers.ScalarMap[str, str]
@@ -121,17 +141,30 @@ class Cluster(_message.Message):
     created_unix: int
     last_seen_unix: int
     revoked: bool
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., connected: _Optional[bool] = ..., created_unix: _Optional[int] = ..., last_seen_unix: _Optional[int] = ..., revoked: _Optional[bool] = ...) -> None: ...
+    hub_labels: _containers.ScalarMap[str, str]
+    hub_removed_labels: _containers.RepeatedScalarFieldContainer[str]
+    state: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., connected: _Optional[bool] = ..., created_unix: _Optional[int] = ..., last_seen_unix: _Optional[int] = ..., revoked: _Optional[bool] = ..., hub_labels: _Optional[_Mapping[str, str]] = ..., hub_removed_labels: _Optional[_Iterable[str]] = ..., state: _Optional[str] = ...) -> None: ...
 
 class ListClustersRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_size", "page_token", "label_selector", "state")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    label_selector: str
+    state: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., label_selector: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
 
 class ListClustersResponse(_message.Message):
-    __slots__ = ("clusters",)
+    __slots__ = ("clusters", "next_page_token")
     CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     clusters: _containers.RepeatedCompositeFieldContainer[Cluster]
-    def __init__(self, clusters: _Optional[_Iterable[_Union[Cluster, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, clusters: _Optional[_Iterable[_Union[Cluster, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class DeleteClusterRequest(_message.Message):
     __slots__ = ("name",)
@@ -444,24 +477,34 @@ class DeploymentDetail(_message.Message):
     def __init__(self, cluster: _Optional[str] = ..., state: _Optional[str] = ..., revision: _Optional[str] = ..., applied_revision: _Optional[str] = ..., message: _Optional[str] = ..., resources: _Optional[_Iterable[_Union[_resources_pb2.ResourceState, _Mapping]]] = ..., bundle: _Optional[str] = ..., stale: _Optional[bool] = ..., held: _Optional[str] = ...) -> None: ...
 
 class GetStatusRequest(_message.Message):
-    __slots__ = ("detail_bundles", "detail_clusters")
+    __slots__ = ("detail_bundles", "detail_clusters", "page_size", "page_token", "label_selector", "state")
     DETAIL_BUNDLES_FIELD_NUMBER: _ClassVar[int]
     DETAIL_CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
     detail_bundles: _containers.RepeatedScalarFieldContainer[str]
     detail_clusters: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, detail_bundles: _Optional[_Iterable[str]] = ..., detail_clusters: _Optional[_Iterable[str]] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    label_selector: str
+    state: str
+    def __init__(self, detail_bundles: _Optional[_Iterable[str]] = ..., detail_clusters: _Optional[_Iterable[str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., label_selector: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("clusters", "groups", "bundles", "repos")
+    __slots__ = ("clusters", "groups", "bundles", "repos", "next_page_token")
     CLUSTERS_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
     BUNDLES_FIELD_NUMBER: _ClassVar[int]
     REPOS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     clusters: _containers.RepeatedCompositeFieldContainer[ClusterStatus]
     groups: _containers.RepeatedCompositeFieldContainer[GroupStatus]
     bundles: _containers.RepeatedCompositeFieldContainer[BundleStatus]
     repos: _containers.RepeatedCompositeFieldContainer[Repo]
-    def __init__(self, clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ..., repos: _Optional[_Iterable[_Union[Repo, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ..., repos: _Optional[_Iterable[_Union[Repo, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class WatchStatusRequest(_message.Message):
     __slots__ = ("bundle", "cluster", "group")
@@ -799,3 +842,36 @@ class UnpinBundleResponse(_message.Message):
     WAS_PINNED_FIELD_NUMBER: _ClassVar[int]
     was_pinned: bool
     def __init__(self, was_pinned: _Optional[bool] = ...) -> None: ...
+
+class SetClusterLabelsRequest(_message.Message):
+    __slots__ = ("name", "set", "remove")
+    class SetEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SET_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    set: _containers.ScalarMap[str, str]
+    remove: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., set: _Optional[_Mapping[str, str]] = ..., remove: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SetClusterLabelsResponse(_message.Message):
+    __slots__ = ("cluster",)
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    cluster: Cluster
+    def __init__(self, cluster: _Optional[_Union[Cluster, _Mapping]] = ...) -> None: ...
+
+class GetVersionRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetVersionResponse(_message.Message):
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: str
+    def __init__(self, version: _Optional[str] = ...) -> None: ...

@@ -200,6 +200,16 @@ class FleetServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleResponse.FromString,
                 _registered_method=True)
+        self.SetClusterLabels = channel.unary_unary(
+                '/argosy.api.v1.FleetService/SetClusterLabels',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SetClusterLabelsRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SetClusterLabelsResponse.FromString,
+                _registered_method=True)
+        self.GetVersion = channel.unary_unary(
+                '/argosy.api.v1.FleetService/GetVersion',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionResponse.FromString,
+                _registered_method=True)
 
 
 class FleetServiceServicer:
@@ -425,6 +435,21 @@ class FleetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetClusterLabels(self, request, context):
+        """Set and remove a cluster's labels on the hub. Keys set or removed here win over the
+        labels the spoke registers with (--labels), also when it registers again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVersion(self, request, context):
+        """The hub's version.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FleetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -592,6 +617,16 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.UnpinBundle,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleResponse.SerializeToString,
+            ),
+            'SetClusterLabels': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetClusterLabels,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SetClusterLabelsRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.SetClusterLabelsResponse.SerializeToString,
+            ),
+            'GetVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVersion,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1486,6 +1521,60 @@ class FleetService:
             '/argosy.api.v1.FleetService/UnpinBundle',
             argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_fleet__pb2.UnpinBundleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetClusterLabels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/SetClusterLabels',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.SetClusterLabelsRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.SetClusterLabelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/GetVersion',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -92,6 +92,12 @@ class FleetServiceStub:
     """
     UnpinBundle: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.UnpinBundleRequest, _fleet_pb2.UnpinBundleResponse]
     """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
+    SetClusterLabels: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.SetClusterLabelsRequest, _fleet_pb2.SetClusterLabelsResponse]
+    """Set and remove a cluster's labels on the hub. Keys set or removed here win over the
+    labels the spoke registers with (--labels), also when it registers again.
+    """
+    GetVersion: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetVersionRequest, _fleet_pb2.GetVersionResponse]
+    """The hub's version."""
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -157,6 +163,12 @@ class FleetServiceAsyncStub(FleetServiceStub):
     """
     UnpinBundle: _aio.UnaryUnaryMultiCallable[_fleet_pb2.UnpinBundleRequest, _fleet_pb2.UnpinBundleResponse]  # type: ignore[assignment]
     """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
+    SetClusterLabels: _aio.UnaryUnaryMultiCallable[_fleet_pb2.SetClusterLabelsRequest, _fleet_pb2.SetClusterLabelsResponse]  # type: ignore[assignment]
+    """Set and remove a cluster's labels on the hub. Keys set or removed here win over the
+    labels the spoke registers with (--labels), also when it registers again.
+    """
+    GetVersion: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetVersionRequest, _fleet_pb2.GetVersionResponse]  # type: ignore[assignment]
+    """The hub's version."""
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -417,5 +429,23 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.UnpinBundleResponse, _abc.Awaitable[_fleet_pb2.UnpinBundleResponse]]:
         """Accept new applies and commits again. Applies nothing itself: the next apply or commit does."""
+
+    @_abc_1.abstractmethod
+    def SetClusterLabels(
+        self,
+        request: _fleet_pb2.SetClusterLabelsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.SetClusterLabelsResponse, _abc.Awaitable[_fleet_pb2.SetClusterLabelsResponse]]:
+        """Set and remove a cluster's labels on the hub. Keys set or removed here win over the
+        labels the spoke registers with (--labels), also when it registers again.
+        """
+
+    @_abc_1.abstractmethod
+    def GetVersion(
+        self,
+        request: _fleet_pb2.GetVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.GetVersionResponse, _abc.Awaitable[_fleet_pb2.GetVersionResponse]]:
+        """The hub's version."""
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -11,15 +11,17 @@ from tests.cli.fakes import FakeHub, FakeStub, run
 async def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     clusters = fleet_pb2.ListClustersResponse(
         clusters=[
-            fleet_pb2.Cluster(name="one", id="c1", labels={"b": "2", "a": "1"}, connected=True),
+            fleet_pb2.Cluster(
+                name="one", id="c1", labels={"b": "2", "a": "1"}, connected=True, state="Ready"
+            ),
             fleet_pb2.Cluster(name="two", id="c2"),
         ]
     )
     await run(FakeHub(FakeStub(ListClusters=clusters)), "cluster", "list")
     assert capsys.readouterr().out.splitlines() == [
-        "NAME   ID   LABELS    CONNECTED",
-        "one    c1   a=1,b=2   True",
-        "two    c2   <none>    False",
+        "NAME   ID   STATE   LABELS    CONNECTED",
+        "one    c1   Ready   a=1,b=2   True",
+        "two    c2   -       <none>    False",
     ]
 
 

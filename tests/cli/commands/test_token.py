@@ -29,13 +29,13 @@ async def test_create_as_json_carries_the_ca_and_the_id(
     assert json.loads(capsys.readouterr().out) == {"token": "t", "caPem": "PEM", "id": "tok-1"}
 
 
-async def test_list_shows_never_for_tokens_without_expiry(
+async def test_list_shows_expiry_as_an_iso_utc_date_or_never(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     tokens = fleet_pb2.ListTokensResponse(
         tokens=[
             fleet_pb2.Token(id="a", uses=3),
-            fleet_pb2.Token(id="b", expires_unix=99, revoked=True),
+            fleet_pb2.Token(id="b", expires_unix=1796236200, revoked=True),
         ]
     )
     hub = FakeHub(FakeStub(ListTokens=tokens))
@@ -43,13 +43,14 @@ async def test_list_shows_never_for_tokens_without_expiry(
     assert capsys.readouterr().out.splitlines() == [
         "ID   USES   REVOKED   EXPIRES",
         "a    3      False     never",
-        "b    0      True      99",
+        "b    0      True      2026-12-02T18:30:00Z",
     ]
     await run(hub, "token", "list", "-o", "json")
     assert json.loads(capsys.readouterr().out)[1] == {
         "id": "b",
         "created": 0,
-        "expires": 99,
+        "expires": 1796236200,
+        "expiresAt": "2026-12-02T18:30:00Z",
         "revoked": True,
         "uses": 0,
     }

@@ -82,8 +82,10 @@ def test_rows_decode_the_same_from_either_store() -> None:
     # SQLite gives 0/1 where PostgreSQL gives booleans: both decode to the same record.
     for false, true in ((0, 1), (False, True)):
         assert codec.cluster_from_row(
-            ("c-1", "one", '{"env": "prod"}', "h", 1, 2, true)
-        ) == ClusterRecord("c-1", "one", {"env": "prod"}, "h", 1, 2, True)
+            ("c-1", "one", '{"env": "prod"}', "h", 1, 2, true, '{"env": "prod", "spot": null}')
+        ) == ClusterRecord(
+            "c-1", "one", {"env": "prod"}, "h", 1, 2, True, {"env": "prod", "spot": None}
+        )
         assert codec.deployment_from_row(
             ("web", "c-1", "r2", "r1", "", "r1", false, "[]", "r1")
         ) == DeploymentRecord("web", "c-1", "r2", "r1", "", "r1", False, (), "r1")

@@ -1,0 +1,124 @@
+"""Reading long lists from the hub: the filter flags the list verbs share, and following page
+tokens.
+
+The hub bounds every response (ListClusters, ListBundles, GetStatus page by name); the CLI
+follows next_page_token until the list is complete, so output is whole by default, and
+`--limit N` stops as soon as it has N items. Filters are evaluated on the hub: only what
+matches travels.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc
+
+
+class Paged(Protocol):
+    page_size: int
+    page_token: str
+
+
+# The hub's default page size (hub/paging.py), which the CLI cannot import: a page shorter
+# than the size asked for ends its list.
+DEFAULT_PAGE_SIZE = 500
+
+Req = TypeVar("Req", bound=Paged)
+Resp = TypeVar("Resp")
+
+
+def filter_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """`-l SELECTOR`, `--state STATE` and `--limit N`."""
+    parser.add_argument(
+        "-l",
+        "--selector",
+        default="",
+        help=f"only {what} whose labels match (kubectl syntax: env=prod,tier!=web,zone in (a,b))",
+    )
+    parser.add_argument(
+        "--state", default="", help=f"only {what} in this state (e.g. Ready, NotReady, Modified)"
+    )
+    parser.add_argument(
+        "--limit",
+        type=positive,
+        default=0,
+        help="stop after N items (default: all; the hub sends them a page at a time)",
+    )
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+async def collect(
+    call: Callable[..., Awaitable[Resp]],
+    request: Req,
+    items: Callable[[Resp], Sequence[Any]],
+    *,
+    limit: int = 0,
+    timeout: float = 30,
+) -> list[Resp]:
+    """Every page of a listing (or pages up to `limit` items), in order."""
+    pages: list[Resp] = []
+    count = 0
+    while True:
+        # Ask for no more than is still wanted: --limit 5 moves 5 items, not a page of 500.
+        request.page_size = limit - count if limit else 0
+        page = await call(request, timeout=timeout)
+        pages.append(page)
+        count += len(items(page))
+        token = getattr(page, "next_page_token", "")
+        if not token or (limit and count >= limit):
+            return pages
+        request.page_token = token
+
+
+async def collect_status(
+    stub: fleet_pb2_grpc.FleetServiceAsyncStub,
+    request: fleet_pb2.GetStatusRequest,
+    *,
+    limit: int = 0,
+    found: Callable[[fleet_pb2.GetStatusResponse], bool] | None = None,
+    timeout: float = 30,
+) -> fleet_pb2.GetStatusResponse:
+    """GetStatus's pages as one response: every page, or until `limit` clusters and `limit`
+    bundles are in (a section that came short of a page is complete), or until `found` says
+    the page holds what the caller looks for (`status BUNDLE`: that bundle)."""
+    pages: list[fleet_pb2.GetStatusResponse] = []
+    counts = [0, 0]
+    complete = [False, False]
+    while True:
+        request.page_size = limit
+        page = await stub.GetStatus(request, timeout=timeout)
+        pages.append(page)
+        size = limit or DEFAULT_PAGE_SIZE
+        for i, got in enumerate((len(page.clusters), len(page.bundles))):
+            counts[i] += got
+            complete[i] = complete[i] or got < size
+        if not page.next_page_token or (found is not None and found(page)):
+            break
+        if limit and all(n >= limit or done for n, done in zip(counts, complete, strict=True)):
+            break
+        request.page_token = page.next_page_token
+    return merge_status(pages, limit=limit)
+
+
+def merge_status(
+    pages: Sequence[fleet_pb2.GetStatusResponse], *, limit: int = 0
+) -> fleet_pb2.GetStatusResponse:
+    """One GetStatusResponse from its pages (groups and repos are in the first)."""
+    out = fleet_pb2.GetStatusResponse()
+    for page in pages:
+        out.clusters.extend(page.clusters)
+        out.bundles.extend(page.bundles)
+        out.groups.extend(page.groups)
+        out.repos.extend(page.repos)
+    if limit:
+        del out.clusters[limit:]
+        del out.bundles[limit:]
+    return out
