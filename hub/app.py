@@ -28,6 +28,7 @@ from argosy.bundle.charts import (
     credentials_from_file,
     trust,
 )
+from argosy import metrics as metrics_http
 from argosy.errors import InvalidInput
 from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals
@@ -36,6 +37,7 @@ from hub.admin_auth import AdminAuth, AuthInterceptor
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
+from hub.metrics import DEFAULT_MAX_DEPLOYMENT_SERIES, HubMetrics
 from hub.persistence.postgres import PostgresStore, redact
 from hub.persistence.protocol import Store
 from hub.persistence.sqlite import SqliteStore
@@ -105,6 +107,14 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     """The GitHub webhook secret / GitLab token that webhooks must carry; required with
     webhook_listen (--webhook-secret-file, ARGOSY_HUB_WEBHOOK_SECRET)."""
+    metrics_listen: str = ""
+    """host:port for Prometheus /metrics over plain HTTP; off when empty. A loopback host
+    unless metrics_public (--metrics-listen, ARGOSY_HUB_METRICS_LISTEN)."""
+    metrics_public: bool = False
+    """Allow metrics_listen on a non-loopback address (--metrics-public)."""
+    metrics_max_deployment_series: int = DEFAULT_MAX_DEPLOYMENT_SERIES
+    """Most series of the per-cluster families (non-Ready deployments, offline clusters) one
+    scrape shows, worst first; the rest are counted in argosy_hub_series_dropped."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -123,6 +133,12 @@ class Settings:
                     "--webhook-listen needs a secret: --webhook-secret-file or "
                     "ARGOSY_HUB_WEBHOOK_SECRET (unsigned webhooks are never accepted)"
                 )
+        if self.metrics_listen:
+            metrics_http.check_listen(
+                self.metrics_listen, public=self.metrics_public, flag="--metrics-listen"
+            )
+        if self.metrics_max_deployment_series < 0:
+            raise ValueError("--metrics-max-deployment-series must be 0 or more")
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -226,6 +242,11 @@ class Hub:
         self.renderer: Renderer | None = None
         self.git_source: GitSource | None = None
         self.webhooks: WebhookReceiver | None = None
+        self.metrics = HubMetrics(
+            max_deployment_series=settings.metrics_max_deployment_series,
+            heartbeat_seconds=settings.heartbeat_seconds,
+        )
+        self.metrics_server: metrics_http.MetricsServer | None = None
 
     async def run(self) -> None:
         s = self.settings
@@ -233,6 +254,8 @@ class Hub:
         check_listen(s.listen, reuse_port=s.reuse_port)
         if not s.insecure:
             check_listen(s.spoke_address(0), reuse_port=s.reuse_port)
+        if s.metrics_listen:
+            check_listen(s.metrics_listen, reuse_port=False)
         # SQLite would make it; hub.addr needs it whichever store holds the state.
         s.data_dir.mkdir(parents=True, exist_ok=True)
         store = make_store(s)
@@ -255,7 +278,7 @@ class Hub:
                 credentials=FirstOf((*from_file, secrets)),
                 tls=trust(s.chart_ca) if s.chart_ca else None,
             )
-            renderer = Renderer(charts=charts)
+            renderer = Renderer(charts=charts, on_render=self.metrics.render_duration.observe)
             host = s.listen.rpartition(":")[0]
             tls = None
             admin_auth = None
@@ -286,6 +309,9 @@ class Hub:
                 store=store, fleet=fleet, fetcher=GitFetcher(s.data_dir / "repos")
             )
             self.git_source = git_source
+            self.metrics.watch(
+                fleet=fleet, sent=payloads.counters, renderer=renderer, git=git_source
+            )
             fleet_service = FleetService(
                 fleet=fleet,
                 book=book,
@@ -378,6 +404,11 @@ class Hub:
                     )
                     self.webhooks = webhooks
                     loops.start("webhooks", webhooks.run)
+                if s.metrics_listen:
+                    self.metrics_server = metrics_http.MetricsServer(
+                        listen=s.metrics_listen, registry=self.metrics.registry
+                    )
+                    loops.start("metrics", self.metrics_server.run)
                 if replication is not None:
                     feed = replication
                     loops.start("replication", lambda: feed.run(fleet))
@@ -513,6 +544,30 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=None,
         help="file holding the webhook secret (or ARGOSY_HUB_WEBHOOK_SECRET)",
     )
+    parser.add_argument(
+        "--metrics-listen",
+        default=env.get("ARGOSY_HUB_METRICS_LISTEN", ""),
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no auth; "
+        "default: off). HOST must be loopback (127.0.0.1, ::1, localhost) unless "
+        "--metrics-public is given too",
+    )
+    parser.add_argument(
+        "--metrics-public",
+        action="store_true",
+        default=env.get("ARGOSY_HUB_METRICS_PUBLIC", "") not in ("", "0", "false"),
+        help="allow --metrics-listen on a non-loopback address such as 0.0.0.0:9100",
+    )
+    parser.add_argument(
+        "--metrics-max-deployment-series",
+        type=int,
+        default=int(
+            env.get("ARGOSY_HUB_METRICS_MAX_DEPLOYMENT_SERIES", DEFAULT_MAX_DEPLOYMENT_SERIES)
+        ),
+        metavar="N",
+        help="most per-cluster series (non-Ready deployments, offline clusters) one scrape "
+        f"shows, worst first (default {DEFAULT_MAX_DEPLOYMENT_SERIES})",
+    )
     args = parser.parse_args(argv)
     webhook_secret = env.get("ARGOSY_HUB_WEBHOOK_SECRET", "")
     if args.webhook_secret_file is not None:
@@ -548,6 +603,9 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             chart_ca=args.chart_ca,
             webhook_listen=args.webhook_listen,
             webhook_secret=webhook_secret,
+            metrics_listen=args.metrics_listen,
+            metrics_public=args.metrics_public,
+            metrics_max_deployment_series=args.metrics_max_deployment_series,
         )
     except (ValueError, InvalidInput) as exc:
         parser.error(str(exc))

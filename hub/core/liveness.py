@@ -36,6 +36,9 @@ class Liveness:
         self.remote: dict[str, str] = {}
         # When each disconnected cluster went down (monotonic).
         self.down_since: dict[str, float] = {}
+        # When each cluster whose stream is here was last heard from (hello or heartbeat,
+        # monotonic): the metrics' heartbeat age. One assignment per heartbeat.
+        self.heard: dict[str, float] = {}
 
     def connected(self, cluster_id: str) -> bool:
         """Whether the cluster's stream is up, here or on another replica."""
@@ -58,6 +61,7 @@ class Liveness:
         if old is not None:
             old.close("replaced by a newer stream from the same cluster")
         self.listeners[cluster_id] = listener
+        self.heard[cluster_id] = time.monotonic()
         self._presence.set_connected(cluster_id, True)
         self.down_since.pop(cluster_id, None)
         self.set_offline(cluster_id, False)
@@ -68,6 +72,7 @@ class Liveness:
         if self.listeners.get(cluster_id) is not listener:
             return False
         del self.listeners[cluster_id]
+        self.heard.pop(cluster_id, None)
         if cluster_id in self._inventory.clusters:
             self.went_down(cluster_id)
             self._presence.set_connected(cluster_id, False)
