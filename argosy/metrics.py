@@ -16,7 +16,8 @@ import ipaddress
 import logging
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,9 @@ class MetricsServer:
         # Collected on the event loop: the collectors read in-memory state that only this
         # thread changes, in O(bundles + the bounded series), so a scrape sees one instant.
         body = generate_latest(self._registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        # Text format 0.0.4, not the library's "latest" 1.0.0: every name here is a legacy
+        # name (the bodies are the same), and Prometheus 2.x (Debian 12's) knows only 0.0.4.
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
     async def run(self) -> None:
         app = web.Application()
