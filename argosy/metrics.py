@@ -55,6 +55,7 @@ class MetricsServer:
         self._host = self._host.strip("[]")
         self._port = int(port)
         self._registry = registry
+        self._runner: web.AppRunner | None = None
         self.port = 0
         self.ready = asyncio.Event()
 
@@ -68,7 +69,8 @@ class MetricsServer:
         # name (the bodies are the same), and Prometheus 2.x (Debian 12's) knows only 0.0.4.
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
-    async def run(self) -> None:
+    async def start(self) -> None:
+        """Listen now (OSError when the address cannot be had); `run` serves until cancelled."""
         app = web.Application()
         app.router.add_get("/{tail:.*}", self.handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -76,10 +78,21 @@ class MetricsServer:
         try:
             site = web.TCPSite(runner, self._host, self._port)
             await site.start()
-            self.port = int(runner.addresses[0][1]) if runner.addresses else self._port
-            log.info("metrics on http://%s:%d/metrics", self._host, self.port)
-            self.ready.set()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = int(runner.addresses[0][1]) if runner.addresses else self._port
+        log.info("metrics on http://%s:%d/metrics", self._host, self.port)
+        self.ready.set()
+
+    async def run(self) -> None:
+        if self._runner is None:
+            await self.start()
+        try:
             await asyncio.Future()  # until cancelled
         finally:
             self.ready.clear()
-            await runner.cleanup()
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None

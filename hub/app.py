@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from argosy import config
+from argosy import metrics as metrics_http
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
 from argosy.bundle.charts import (
     DEFAULT_CACHE_BYTES,
@@ -28,7 +29,6 @@ from argosy.bundle.charts import (
     credentials_from_file,
     trust,
 )
-from argosy import metrics as metrics_http
 from argosy.errors import InvalidInput
 from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals

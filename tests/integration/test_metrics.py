@@ -187,3 +187,37 @@ async def test_an_offline_cluster_is_named(tmp_path: Path) -> None:
         last = await scrape(hub)
         assert last.value("argosy_hub_clusters_offline") == 1
         assert last.value("argosy_hub_clusters_connected") == 0
+
+
+async def test_the_per_cluster_series_are_capped_and_the_rest_counted(tmp_path: Path) -> None:
+    async with running_hub(
+        tmp_path / "hub", metrics_listen="127.0.0.1:0", metrics_max_deployment_series=1
+    ) as hub:
+        token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
+        spokes = [
+            start_spoke(hub=hub, name=n, labels={}, token=token, data_dir=tmp_path / n)
+            for n in ("c1", "c2")
+        ]
+        try:
+            for s in spokes:
+                await eventually(s.spoke.link.connected.is_set)
+            held = {"fleet.yaml": "paused: true\n", "cm.yaml": CM.format(name="x")}
+            await hub.stub.ApplyBundles(
+                fleet_pb2.ApplyBundlesRequest(bundles=[bundle_spec("held", held)]), timeout=30
+            )
+
+            async def both_held() -> bool:
+                return (await scrape(hub)).value("argosy_hub_deployments_not_ready") == 2
+
+            await eventually(both_held, what="held OutOfSync on both clusters")
+            capped = await scrape(hub)
+            assert capped.series("argosy_hub_deployment_not_ready") == [
+                {"bundle": "held", "state": "OutOfSync", "cluster": "c1"}
+            ]
+            assert (
+                capped.value("argosy_hub_series_dropped", family="argosy_hub_deployment_not_ready")
+                == 1
+            )
+        finally:
+            for s in spokes:
+                await s.stop()
