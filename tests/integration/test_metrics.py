@@ -52,7 +52,10 @@ async def scrape(hub: RunningHub) -> Scrape:
     assert server is not None
     await server.ready.wait()
     url = f"http://127.0.0.1:{server.port}/metrics"
-    async with aiohttp.ClientSession() as session, session.get(url, timeout=5) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp,
+    ):
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
         return Scrape(await resp.text())

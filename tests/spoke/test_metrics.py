@@ -22,7 +22,10 @@ async def scrape(spoke: RunningSpoke) -> dict[str, float]:
     assert server is not None
     await server.ready.wait()
     url = f"http://127.0.0.1:{server.port}/metrics"
-    async with aiohttp.ClientSession() as session, session.get(url, timeout=5) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp,
+    ):
         assert resp.status == 200
         text = await resp.text()
     return {
