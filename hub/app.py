@@ -109,7 +109,8 @@ class Settings:
     webhook_listen (--webhook-secret-file, ARGOSY_HUB_WEBHOOK_SECRET)."""
     metrics_listen: str = ""
     """host:port for Prometheus /metrics over plain HTTP; off when empty. A loopback host
-    unless metrics_public (--metrics-listen, ARGOSY_HUB_METRICS_LISTEN)."""
+    unless metrics_public (--metrics-listen, ARGOSY_HUB_METRICS_LISTEN). Port 0 picks a free
+    one, written to DATA_DIR/metrics.addr."""
     metrics_public: bool = False
     """Allow metrics_listen on a non-loopback address (--metrics-public)."""
     metrics_max_deployment_series: int = DEFAULT_MAX_DEPLOYMENT_SERIES
@@ -377,6 +378,16 @@ class Hub:
             await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
             address = f"{host}:{self.port}"
             (s.data_dir / "hub.addr").write_text(address + "\n")
+            if s.metrics_listen:
+                self.metrics_server = metrics_http.MetricsServer(
+                    listen=s.metrics_listen, registry=self.metrics.registry
+                )
+                await self.metrics_server.start()
+                # Port 0 picks one: written down, as hub.addr is, for whoever scrapes it.
+                metrics_host = s.metrics_listen.rpartition(":")[0]
+                (s.data_dir / "metrics.addr").write_text(
+                    f"{metrics_host}:{self.metrics_server.port}\n"
+                )
             if admin_auth is not None and tls is not None:
                 await self._write_admin_config(admin_auth, tls.ca.cert_pem, address)
             log.info(
@@ -404,10 +415,7 @@ class Hub:
                     )
                     self.webhooks = webhooks
                     loops.start("webhooks", webhooks.run)
-                if s.metrics_listen:
-                    self.metrics_server = metrics_http.MetricsServer(
-                        listen=s.metrics_listen, registry=self.metrics.registry
-                    )
+                if self.metrics_server is not None:
                     loops.start("metrics", self.metrics_server.run)
                 if replication is not None:
                     feed = replication
