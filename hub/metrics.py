@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from hub.delivery.payloads import SendCounters
     from hub.fleet import Fleet
     from hub.rendering import Renderer
-    from hub.sources.git import GitSource
+    from hub.sources.git import GitSource, RepoState
 
 DEFAULT_MAX_DEPLOYMENT_SERIES = 1000
 ROLLOUT_STATES = (PROGRESSING, PAUSED, HALTED, COMPLETE)
@@ -150,7 +150,7 @@ class HubCollector(Collector):
         yield from self._rendering()
         yield from self._rollouts()
         if self._git is not None:
-            yield from self._repos(self._git)
+            yield from repo_families(self._git.states())
 
     def _bundles(self, dropped: dict[str, int]) -> Iterator[Metric]:
         book = self._fleet.status
@@ -307,32 +307,34 @@ class HubCollector(Collector):
         yield state
         yield failures
 
-    def _repos(self, git: GitSource) -> Iterator[Metric]:
-        fetches = CounterMetricFamily(
-            "argosy_hub_repo_fetches",
-            "Fetches of each git repository since this hub started, by result",
-            labels=["repo", "result"],
-        )
-        in_a_row = GaugeMetricFamily(
-            "argosy_hub_repo_failures_in_a_row",
-            "Failed fetches of each repository since the last one that worked",
-            labels=["repo"],
-        )
-        path_errors = GaugeMetricFamily(
-            "argosy_hub_repo_path_errors",
-            "Paths of each repository whose bundle could not be applied at the last fetch",
-            labels=["repo"],
-        )
-        last = GaugeMetricFamily(
-            "argosy_hub_repo_last_fetch_timestamp_seconds",
-            "When each repository was last fetched (Unix time; 0: not yet)",
-            labels=["repo"],
-        )
-        for state in sorted(git.states(), key=lambda s: s.repo.name):
-            name = state.repo.name
-            fetches.add_metric([name, "success"], state.succeeded)
-            fetches.add_metric([name, "failure"], state.failed)
-            in_a_row.add_metric([name], state.failures)
-            path_errors.add_metric([name], len(state.path_errors))
-            last.add_metric([name], state.last_fetch)
-        yield from (fetches, in_a_row, path_errors, last)
+
+def repo_families(states: Iterable[RepoState]) -> tuple[Metric, ...]:
+    """The git sources' families, from their repositories' states (pure)."""
+    fetches = CounterMetricFamily(
+        "argosy_hub_repo_fetches",
+        "Fetches of each git repository since this hub started, by result",
+        labels=["repo", "result"],
+    )
+    in_a_row = GaugeMetricFamily(
+        "argosy_hub_repo_failures_in_a_row",
+        "Failed fetches of each repository since the last one that worked",
+        labels=["repo"],
+    )
+    path_errors = GaugeMetricFamily(
+        "argosy_hub_repo_path_errors",
+        "Paths of each repository whose bundle could not be applied at the last fetch",
+        labels=["repo"],
+    )
+    last = GaugeMetricFamily(
+        "argosy_hub_repo_last_fetch_timestamp_seconds",
+        "When each repository was last fetched (Unix time; 0: not yet)",
+        labels=["repo"],
+    )
+    for state in sorted(states, key=lambda s: s.repo.name):
+        name = state.repo.name
+        fetches.add_metric([name, "success"], state.succeeded)
+        fetches.add_metric([name, "failure"], state.failed)
+        in_a_row.add_metric([name], state.failures)
+        path_errors.add_metric([name], len(state.path_errors))
+        last.add_metric([name], state.last_fetch)
+    return (fetches, in_a_row, path_errors, last)
