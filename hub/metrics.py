@@ -71,6 +71,7 @@ class HubMetrics:
         heartbeat_seconds: float = 30.0,
     ) -> None:
         self.registry = CollectorRegistry()
+        self._collector: HubCollector | None = None
         self.max_deployment_series = max_deployment_series
         self.heartbeat_seconds = heartbeat_seconds
         self.propagation = Histogram(
@@ -99,16 +100,17 @@ class HubMetrics:
     ) -> None:
         """Show the state of these at every scrape, and have them observe the histograms."""
         fleet.observe_propagation = self.propagation.observe
-        self.registry.register(
-            HubCollector(
-                fleet=fleet,
-                sent=sent,
-                renderer=renderer,
-                git=git,
-                max_series=self.max_deployment_series,
-                heartbeat_seconds=self.heartbeat_seconds,
-            )
+        if self._collector is not None:  # a Hub run again (tests): the new fleet replaces it
+            self.registry.unregister(self._collector)
+        self._collector = HubCollector(
+            fleet=fleet,
+            sent=sent,
+            renderer=renderer,
+            git=git,
+            max_series=self.max_deployment_series,
+            heartbeat_seconds=self.heartbeat_seconds,
         )
+        self.registry.register(self._collector)
 
 
 class HubCollector(Collector):
