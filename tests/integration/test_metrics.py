@@ -226,3 +226,22 @@ async def test_the_per_cluster_series_are_capped_and_the_rest_counted(tmp_path: 
         finally:
             for s in spokes:
                 await s.stop()
+
+
+async def test_heartbeats_refresh_the_heartbeat_age(tmp_path: Path) -> None:
+    async with running_hub(
+        tmp_path / "hub", metrics_listen="127.0.0.1:0", heartbeat_seconds=1
+    ) as hub:
+        token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
+        spoke = start_spoke(hub=hub, name="c1", labels={}, token=token, data_dir=tmp_path / "c")
+        try:
+            await eventually(spoke.spoke.link.connected.is_set)
+            assert hub.hub.fleet is not None
+            heard = hub.hub.fleet.liveness.heard
+            [(cluster_id, at_attach)] = heard.items()
+            # Heard again at the next heartbeat, not only when the stream opened.
+            await eventually(lambda: heard[cluster_id] > at_attach, what="a heartbeat heard")
+            scraped = await scrape(hub)
+            assert scraped.value("argosy_hub_heartbeat_age_max_seconds") > 0
+        finally:
+            await spoke.stop()
