@@ -92,7 +92,11 @@ class MetricsServer:
         try:
             await asyncio.Future()  # until cancelled
         finally:
-            self.ready.clear()
-            if self._runner is not None:
-                await self._runner.cleanup()
-                self._runner = None
+            await self.close()
+
+    async def close(self) -> None:
+        """Stop listening (if listening); `start` or `run` listen again."""
+        self.ready.clear()
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()

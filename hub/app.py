@@ -426,6 +426,8 @@ class Hub:
                 await asyncio.gather(*(srv.stop(s.shutdown_grace) for srv in servers))
             await fleet.flush()
         finally:
+            if self.metrics_server is not None:  # started before the loops that close it
+                await self.metrics_server.close()
             if replication is not None:
                 await replication.close()
             await store.close()

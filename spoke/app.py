@@ -183,6 +183,16 @@ class Spoke:
         metrics_server = self.metrics_server
         if metrics_server is not None:
             await metrics_server.start()  # a taken port fails the start, not a loop forever
+        try:
+            await self._loops(stop, metrics_server)
+        finally:
+            if metrics_server is not None:
+                await metrics_server.close()
+
+    async def _loops(
+        self, stop: asyncio.Event | None, metrics_server: metrics_http.MetricsServer | None
+    ) -> None:
+        mirror = self.mirror
         # The stop idiom (argosy/tasks.py): leaving this block, on stop or on cancellation,
         # cancels every loop and waits for them with a bound.
         async with Loops(log=log) as loops:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import aiohttp
@@ -84,6 +85,11 @@ async def test_spoke_metrics_count_applies_errors_and_what_it_holds(tmp_path: Pa
             assert after["process_cpu_seconds_total"] > 0
         finally:
             await spoke.stop()
+        # Stopped, the spoke no longer listens.
+        server = spoke.spoke.metrics_server
+        assert server is not None and not server.ready.is_set()
+        with pytest.raises(OSError):
+            await asyncio.open_connection("127.0.0.1", server.port)
 
 
 def test_spoke_refuses_public_metrics_without_the_opt_in(
