@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
 
-from hub.app import parse_settings
+from hub.app import ListenError, parse_settings
 from hub.metrics import bounded
+from tests.harness import running_hub
 
 
 def test_bounded_keeps_the_worst_states_first_and_counts_the_rest() -> None:
@@ -47,3 +51,13 @@ def test_hub_refuses_public_metrics_without_the_opt_in(
     with pytest.raises(SystemExit):
         parse_settings(["--metrics-max-deployment-series", "-1"])
     assert "--metrics-max-deployment-series" in capsys.readouterr().err
+
+
+async def test_a_taken_metrics_port_stops_the_hub_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1:{port}"):
+            async with running_hub(tmp_path, metrics_listen=f"127.0.0.1:{port}"):
+                pass
