@@ -139,8 +139,19 @@ async def run_demo(args: argparse.Namespace) -> None:
         hub_log = data / "hub.log"
         (data / "hub").mkdir(exist_ok=True)
         (data / "hub" / "hub.addr").unlink(missing_ok=True)
+        (data / "hub" / "metrics.addr").unlink(missing_ok=True)
         hub_proc = await _spawn(
-            ["-m", "hub", "--data-dir", str(data / "hub"), "--listen", "127.0.0.1:0"], hub_log
+            [
+                "-m",
+                "hub",
+                "--data-dir",
+                str(data / "hub"),
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ],
+            hub_log,
         )
         procs.append(hub_proc)
         address = await _wait_for_file(data / "hub" / "hub.addr", hub_proc, hub_log)
@@ -149,6 +160,8 @@ async def run_demo(args: argparse.Namespace) -> None:
         hub = resolve(None, admin_config)
         print(f"hub: {address} (TLS; SQLite in {data / 'hub'}, log {hub_log})")
         print(f"admin context: {admin_config}")
+        metrics = await _wait_for_file(data / "hub" / "metrics.addr", hub_proc, hub_log)
+        print(f"metrics: http://{metrics}/metrics (Prometheus text; loopback only)")
         async with fleet_stub(hub) as stub:
             token = (await stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=10)).token
             for i in range(args.clusters):

@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from argosy import config
+from argosy import metrics as metrics_http
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
 from argosy.bundle.charts import (
     DEFAULT_CACHE_BYTES,
@@ -37,6 +38,7 @@ from hub.core.events import DEFAULT_RETENTION
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
+from hub.metrics import DEFAULT_MAX_DEPLOYMENT_SERIES, HubMetrics
 from hub.persistence.postgres import PostgresStore, redact
 from hub.persistence.protocol import Store
 from hub.persistence.sqlite import SqliteStore
@@ -111,6 +113,15 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     """The GitHub webhook secret / GitLab token that webhooks must carry; required with
     webhook_listen (--webhook-secret-file, ARGOSY_HUB_WEBHOOK_SECRET)."""
+    metrics_listen: str = ""
+    """host:port for Prometheus /metrics over plain HTTP; off when empty. A loopback host
+    unless metrics_public (--metrics-listen, ARGOSY_HUB_METRICS_LISTEN). Port 0 picks a free
+    one, written to DATA_DIR/metrics.addr."""
+    metrics_public: bool = False
+    """Allow metrics_listen on a non-loopback address (--metrics-public)."""
+    metrics_max_deployment_series: int = DEFAULT_MAX_DEPLOYMENT_SERIES
+    """Most series of the per-cluster families (non-Ready deployments, offline clusters) one
+    scrape shows, worst first; the rest are counted in argosy_hub_series_dropped."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -136,6 +147,12 @@ class Settings:
                 f"--history-limit / ARGOSY_HUB_HISTORY_LIMIT: {self.history_limit} is not "
                 "at least 1"
             )
+        if self.metrics_listen:
+            metrics_http.check_listen(
+                self.metrics_listen, public=self.metrics_public, flag="--metrics-listen"
+            )
+        if self.metrics_max_deployment_series < 0:
+            raise ValueError("--metrics-max-deployment-series must be 0 or more")
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -239,6 +256,11 @@ class Hub:
         self.renderer: Renderer | None = None
         self.git_source: GitSource | None = None
         self.webhooks: WebhookReceiver | None = None
+        self.metrics = HubMetrics(
+            max_deployment_series=settings.metrics_max_deployment_series,
+            heartbeat_seconds=settings.heartbeat_seconds,
+        )
+        self.metrics_server: metrics_http.MetricsServer | None = None
 
     async def run(self) -> None:
         s = self.settings
@@ -246,6 +268,8 @@ class Hub:
         check_listen(s.listen, reuse_port=s.reuse_port)
         if not s.insecure:
             check_listen(s.spoke_address(0), reuse_port=s.reuse_port)
+        if s.metrics_listen:
+            check_listen(s.metrics_listen, reuse_port=False)
         # SQLite would make it; hub.addr needs it whichever store holds the state.
         s.data_dir.mkdir(parents=True, exist_ok=True)
         store = make_store(s)
@@ -268,7 +292,7 @@ class Hub:
                 credentials=FirstOf((*from_file, secrets)),
                 tls=trust(s.chart_ca) if s.chart_ca else None,
             )
-            renderer = Renderer(charts=charts)
+            renderer = Renderer(charts=charts, on_render=self.metrics.render_duration.observe)
             host = s.listen.rpartition(":")[0]
             tls = None
             admin_auth = None
@@ -301,6 +325,9 @@ class Hub:
                 store=store, fleet=fleet, fetcher=GitFetcher(s.data_dir / "repos")
             )
             self.git_source = git_source
+            self.metrics.watch(
+                fleet=fleet, sent=payloads.counters, renderer=renderer, git=git_source
+            )
             fleet_service = FleetService(
                 fleet=fleet,
                 book=book,
@@ -366,6 +393,16 @@ class Hub:
             await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
             address = f"{host}:{self.port}"
             (s.data_dir / "hub.addr").write_text(address + "\n")
+            if s.metrics_listen:
+                self.metrics_server = metrics_http.MetricsServer(
+                    listen=s.metrics_listen, registry=self.metrics.registry
+                )
+                await self.metrics_server.start()
+                # Port 0 picks one: written down, as hub.addr is, for whoever scrapes it.
+                metrics_host = s.metrics_listen.rpartition(":")[0]
+                (s.data_dir / "metrics.addr").write_text(
+                    f"{metrics_host}:{self.metrics_server.port}\n"
+                )
             if admin_auth is not None and tls is not None:
                 await self._write_admin_config(admin_auth, tls.ca.cert_pem, address)
             log.info(
@@ -394,6 +431,8 @@ class Hub:
                     )
                     self.webhooks = webhooks
                     loops.start("webhooks", webhooks.run)
+                if self.metrics_server is not None:
+                    loops.start("metrics", self.metrics_server.run)
                 if replication is not None:
                     feed = replication
                     loops.start("replication", lambda: feed.run(fleet))
@@ -403,6 +442,8 @@ class Hub:
                 await asyncio.gather(*(srv.stop(s.shutdown_grace) for srv in servers))
             await fleet.flush()
         finally:
+            if self.metrics_server is not None:  # started before the loops that close it
+                await self.metrics_server.close()
             if replication is not None:
                 await replication.close()
             await store.close()
@@ -547,6 +588,30 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=int(env.get("ARGOSY_HUB_EVENT_RETENTION", DEFAULT_RETENTION)),
         help=f"events kept in the store, the newest (default {DEFAULT_RETENTION})",
     )
+    parser.add_argument(
+        "--metrics-listen",
+        default=env.get("ARGOSY_HUB_METRICS_LISTEN", ""),
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no auth; "
+        "default: off). HOST must be loopback (127.0.0.1, ::1, localhost) unless "
+        "--metrics-public is given too",
+    )
+    parser.add_argument(
+        "--metrics-public",
+        action="store_true",
+        default=env.get("ARGOSY_HUB_METRICS_PUBLIC", "") not in ("", "0", "false"),
+        help="allow --metrics-listen on a non-loopback address such as 0.0.0.0:9100",
+    )
+    parser.add_argument(
+        "--metrics-max-deployment-series",
+        type=int,
+        default=int(
+            env.get("ARGOSY_HUB_METRICS_MAX_DEPLOYMENT_SERIES", DEFAULT_MAX_DEPLOYMENT_SERIES)
+        ),
+        metavar="N",
+        help="most per-cluster series (non-Ready deployments, offline clusters) one scrape "
+        f"shows, worst first (default {DEFAULT_MAX_DEPLOYMENT_SERIES})",
+    )
     args = parser.parse_args(argv)
     webhook_secret = env.get("ARGOSY_HUB_WEBHOOK_SECRET", "")
     if args.webhook_secret_file is not None:
@@ -584,6 +649,9 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             webhook_listen=args.webhook_listen,
             webhook_secret=webhook_secret,
             event_retention=args.event_retention,
+            metrics_listen=args.metrics_listen,
+            metrics_public=args.metrics_public,
+            metrics_max_deployment_series=args.metrics_max_deployment_series,
         )
     except (ValueError, InvalidInput) as exc:
         parser.error(str(exc))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from argosy.bundle import Bundle, BundleSource
@@ -75,6 +75,10 @@ def _source_actor(labels: Mapping[str, str], *, commit: bool = True) -> str:
         return ""
     at = labels.get(COMMIT_LABEL, "") if commit else ""
     return f"repo/{repo}@{at[:12]}" if at else f"repo/{repo}"
+
+
+def _ignore(seconds: float) -> None:
+    pass
 
 
 class Fleet:
@@ -149,6 +153,11 @@ class Fleet:
         self.revoke_token = self.registration.revoke_token
         self.cluster_by_name = inventory.cluster_by_name
         self._listeners = self.liveness.listeners  # read by bench/hubproc.py
+        # For the metrics (hub/metrics.py), which the fleet does not know: the seconds from a
+        # revision's release to the spoke's ack of it, and a count read at scrape time.
+        self.observe_propagation: Callable[[float], None] = _ignore
+        self.status_reports = 0
+        self.acks_failed = 0
         # What other replicas did (hub/replication.py calls these).
         self.reloading = reloading = Reloading(self, store)
         self.reload_bundle = reloading.reload_bundle
@@ -700,9 +709,23 @@ class Fleet:
     # Methods, not attributes bound to the deployments' own: bench/hubproc.py wraps them on the
     # class to observe acks and reports. One call frame each.
     def on_ack(self, cluster_id: str, *, bundle: str, revision: str, error: str) -> None:
+        if error:
+            self.acks_failed += 1
+        else:
+            # Release to the first ack that applied it (a failed apply's retry included).
+            dep = self.deployments.get(cluster_id, bundle)
+            if (
+                dep is not None
+                and revision
+                and revision == dep.released
+                and (dep.acked != revision or dep.error)
+                and dep.released_at  # after a restart, from the load: a lower bound then
+            ):
+                self.observe_propagation(time.monotonic() - dep.released_at)
         self.deployments.on_ack(cluster_id, bundle=bundle, revision=revision, error=error)
 
     def on_status(self, cluster_id: str, updates: Iterable[StatusUpdate]) -> None:
+        self.status_reports += 1
         self.deployments.on_status(cluster_id, updates)
 
     def on_sent(self, cluster_id: str, bundle: str, revision: str) -> None:
@@ -714,6 +737,8 @@ class Fleet:
 
     def on_heartbeat(self, cluster_id: str) -> None:
         self.writer.seen(cluster_id)
+        if cluster_id in self.liveness.heard:
+            self.liveness.heard[cluster_id] = time.monotonic()
 
     def deployment(self, cluster_id: str, bundle: str) -> Deployment | None:
         return self.deployments.get(cluster_id, bundle)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from argosy import metrics as metrics_http
 from argosy.api.v1 import spoke_pb2
 from argosy.errors import InvalidInput
 from argosy.names import check_name, parse_labels
@@ -23,6 +24,7 @@ from spoke.backends.base import Backend
 from spoke.backends.kube import KubernetesBackend, KubeSettings
 from spoke.backends.simulated import SimulatedCluster, SimulationSettings
 from spoke.link import Link, LinkSettings
+from spoke.metrics import SpokeMetrics
 from spoke.reconciler import Reconciler
 from spoke.reporter import StatusReporter
 from spoke.retry import Retrier, RetrySettings
@@ -73,10 +75,23 @@ class Settings:
     insecure: bool = False
     """Plaintext to a hub run with --insecure."""
     log_level: str = "INFO"
+    metrics_listen: str = ""
+    """host:port for Prometheus /metrics over plain HTTP; off when empty. A loopback host
+    unless metrics_public (--metrics-listen, ARGOSY_SPOKE_METRICS_LISTEN)."""
+    metrics_public: bool = False
+    """Allow metrics_listen on a non-loopback address (--metrics-public): in a pod, for a
+    Prometheus that scrapes the pod's IP."""
 
     def __post_init__(self) -> None:
         if not self.hub or ":" not in self.hub:
             raise InvalidInput(f"--hub / ARGOSY_HUB: {self.hub!r} is not HOST:PORT")
+        if self.metrics_listen:
+            try:
+                metrics_http.check_listen(
+                    self.metrics_listen, public=self.metrics_public, flag="--metrics-listen"
+                )
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
         check_name(self.name, what="--name")
         if self.agent_namespace:
             check_name(self.agent_namespace, what="--agent-namespace")
@@ -145,6 +160,13 @@ class Spoke:
             reporter=self.reporter,
             on_message=on_message,
         )
+        self.metrics = SpokeMetrics()
+        self.metrics.watch(reconciler=self.reconciler, backend=backend, link=self.link)
+        self.metrics_server = (
+            metrics_http.MetricsServer(listen=s.metrics_listen, registry=self.metrics.registry)
+            if s.metrics_listen
+            else None
+        )
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until `stop` is set; without one, until cancelled (tests, bench.crash)."""
@@ -158,11 +180,26 @@ class Spoke:
         mirror = self.mirror
         if mirror is not None:
             await mirror.restore()
+        metrics_server = self.metrics_server
+        if metrics_server is not None:
+            await metrics_server.start()  # a taken port fails the start, not a loop forever
+        try:
+            await self._loops(stop, metrics_server)
+        finally:
+            if metrics_server is not None:
+                await metrics_server.close()
+
+    async def _loops(
+        self, stop: asyncio.Event | None, metrics_server: metrics_http.MetricsServer | None
+    ) -> None:
+        mirror = self.mirror
         # The stop idiom (argosy/tasks.py): leaving this block, on stop or on cancellation,
         # cancels every loop and waits for them with a bound.
         async with Loops(log=log) as loops:
             if mirror is not None:
                 loops.start("credential-secret", mirror.run)
+            if metrics_server is not None:
+                loops.start("metrics", metrics_server.run)
             loops.start("link", self.link.run)
             if not self.settings.insecure:
                 loops.start("certificate-renewal", self.link.renew)
@@ -235,6 +272,20 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         help="simulated applies of objects whose name matches fail",
     )
     p.add_argument("--log-level", default=env.get("ARGOSY_SPOKE_LOG_LEVEL", "INFO"))
+    p.add_argument(
+        "--metrics-listen",
+        default=env.get("ARGOSY_SPOKE_METRICS_LISTEN", ""),
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no auth; "
+        "default: off). HOST must be loopback (127.0.0.1, ::1, localhost) unless "
+        "--metrics-public is given too",
+    )
+    p.add_argument(
+        "--metrics-public",
+        action="store_true",
+        default=env.get("ARGOSY_SPOKE_METRICS_PUBLIC", "") not in ("", "0", "false"),
+        help="allow --metrics-listen on a non-loopback address such as 0.0.0.0:9101",
+    )
     args = p.parse_args(argv)
     try:
         return Settings(
@@ -252,6 +303,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             log_level=args.log_level,
             ca=args.ca,
             insecure=args.insecure,
+            metrics_listen=args.metrics_listen,
+            metrics_public=args.metrics_public,
         )
     except InvalidInput as exc:
         p.error(str(exc))

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,9 @@ class Reconciler:
         self._lock = asyncio.Lock()
         # Each bundle's apply options (comparePatches, ignore.conditions), as last received.
         self._options: dict[str, ApplyOptions] = {}
+        # Told of every apply of a bundle (a new revision or a retry): its seconds and its
+        # error ("" when it applied). The spoke's metrics (spoke/metrics.py) listen here.
+        self.on_applied: Callable[[float, str], None] = _ignore
 
     # --- desired state ---------------------------------------------------------------------------
 
@@ -169,9 +173,22 @@ class Reconciler:
 
     # --- hub messages ----------------------------------------------------------------------------
 
+    @property
+    def resource_count(self) -> int:
+        """Objects this spoke manages now (the bundles' desired objects it owns)."""
+        return len(self._managed)
+
+    @property
+    def bundle_count(self) -> int:
+        return len(self._state.deployments)
+
     async def upsert(self, msg: spoke_pb2.DeploymentUpsert) -> spoke_pb2.Ack:
         async with self._lock:
-            return await self._upsert(msg)
+            started = time.monotonic()
+            ack = await self._upsert(msg)
+            if not ack.resync:
+                self.on_applied(time.monotonic() - started, ack.error)
+            return ack
 
     async def _upsert(self, msg: spoke_pb2.DeploymentUpsert) -> spoke_pb2.Ack:
         held = self._state.deployments.get(msg.bundle)
@@ -217,6 +234,7 @@ class Reconciler:
             if held is None:
                 return None
             log.info("bundle %s: applying again (was: %s)", bundle, held.error or "applied")
+            started = time.monotonic()
             if reset_backoff:
                 self._backend.rediscover_soon()
             index = self._index(held, reuse=False)
@@ -224,6 +242,7 @@ class Reconciler:
             errors += await self._label_namespace(bundle, held.options, held.options)
             gone = [k for k in self._by_bundle.get(bundle, {}) if k not in index]
             await self._settle(held, index, errors, gone=gone, reset_backoff=reset_backoff)
+            self.on_applied(time.monotonic() - started, held.error)
             return held.error
 
     async def _settle(
@@ -539,6 +558,10 @@ class Reconciler:
 
     def bundles(self) -> list[str]:
         return list(self._state.deployments)
+
+
+def _ignore(seconds: float, error: str) -> None:
+    pass
 
 
 def _refuse(managed: Managed, owner: str, message: str = "") -> None:

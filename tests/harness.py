@@ -147,6 +147,7 @@ def start_spoke(
     data_dir: Path,
     cluster: SimulatedCluster | None = None,
     ready_delay: float = 0.05,
+    **overrides: object,
 ) -> RunningSpoke:
     cluster = cluster or SimulatedCluster(SimulationSettings(ready_delay=ready_delay), name=name)
     received: list[spoke_pb2.ConnectResponse] = []
@@ -160,6 +161,7 @@ def start_spoke(
             report_window=0.02,
             ca=hub.ca_path,
             insecure=hub.insecure,
+            **overrides,  # type: ignore[arg-type]
         ),
         backend=cluster,
         on_message=received.append,

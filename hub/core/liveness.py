@@ -43,6 +43,9 @@ class Liveness:
         # Down clusters whose going Offline this replica records: their stream ended here (or
         # on a replica that died), or this hub started without them.
         self._records_down: set[str] = set()
+        # When each cluster whose stream is here was last heard from (hello or heartbeat,
+        # monotonic): the metrics' heartbeat age. One assignment per heartbeat.
+        self.heard: dict[str, float] = {}
 
     def connected(self, cluster_id: str) -> bool:
         """Whether the cluster's stream is up, here or on another replica."""
@@ -69,6 +72,7 @@ class Liveness:
         if old is not None:
             old.close("replaced by a newer stream from the same cluster")
         self.listeners[cluster_id] = listener
+        self.heard[cluster_id] = time.monotonic()
         self._presence.set_connected(cluster_id, True)
         self.down_since.pop(cluster_id, None)
         self.set_offline(cluster_id, False, record=True)
@@ -79,6 +83,7 @@ class Liveness:
         if self.listeners.get(cluster_id) is not listener:
             return False
         del self.listeners[cluster_id]
+        self.heard.pop(cluster_id, None)
         if cluster_id in self._inventory.clusters:
             self.went_down(cluster_id)
             self._presence.set_connected(cluster_id, False)

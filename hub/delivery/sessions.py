@@ -125,6 +125,7 @@ class SpokeSession:
                 del self._held[bundle]
                 counters.deletes += 1
                 counters.bytes += len(data)
+                counters.control_bytes += len(data)
             return
         target = dep.released  # the rollout may hold the desired revision back
         if not target or target == held:
@@ -135,6 +136,7 @@ class SpokeSession:
                 await self._write(data)
                 counters.retries += 1
                 counters.bytes += len(data)
+                counters.control_bytes += len(data)
             return
         try:
             chunks, full = await self._payloads.upsert(bundle, held, target)
@@ -147,11 +149,14 @@ class SpokeSession:
             await self._write(data)
         self._held[bundle] = target
         self._fleet.on_sent(self.cluster.id, bundle, target)
+        size = sum(len(c) for c in chunks)
         if full:
             counters.full += 1
+            counters.full_bytes += size
         else:
             counters.diff += 1
-        counters.bytes += sum(len(c) for c in chunks)
+            counters.diff_bytes += size
+        counters.bytes += size
 
     def handle(self, msg: spoke_pb2.ConnectRequest) -> None:
         """One message up from the spoke. Never awaits: the read loop must keep up."""

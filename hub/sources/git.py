@@ -90,7 +90,12 @@ class RepoState:
     error: str = ""
     path_errors: tuple[tuple[str, str], ...] = ()
     failures: int = 0
+    """Failed fetches in a row (0 after one that worked)."""
     attempts: int = 0
+    succeeded: int = 0
+    """Fetches that worked since this hub started (the metrics' counter)."""
+    failed: int = 0
+    """Fetches that failed since this hub started."""
     # The spec `commit` was applied with: a new spec reads the tree again, even at that commit
     # (and a fetch of the old spec finishing after `add` does not pass for the new one).
     applied_for: RepoRecord | None = None
@@ -190,6 +195,7 @@ class GitSource:
             if found is not None:
                 await self._apply(state, repo, commit, found)
             state.failures = 0
+            state.succeeded += 1
             state.error = ""
         except asyncio.CancelledError:
             raise
@@ -207,6 +213,7 @@ class GitSource:
 
     def _failed(self, state: RepoState, error: str) -> None:
         state.failures += 1
+        state.failed += 1
         state.error = error
         log.warning(
             "repo %s: fetch failed (%d in a row): %s", state.repo.name, state.failures, error
@@ -323,6 +330,10 @@ class GitSource:
 
     def list(self) -> list[RepoView]:
         return [self._view(self._states[n]) for n in sorted(self._states)]
+
+    def states(self) -> tuple[RepoState, ...]:
+        """Every repository followed, as it is now (read by the metrics at scrape time)."""
+        return tuple(self._states.values())
 
     def state(self, name: str) -> RepoState:
         return self._state(name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from argosy.states import State
@@ -277,6 +277,19 @@ class StatusBook:
 
     def group_names(self) -> list[str]:
         return sorted(self._groups)
+
+    def state_counts(self, bundle: str) -> Mapping[str, int]:
+        """How many of the bundle's deployments are in each state (a copy; O(states))."""
+        tally = self._bundles.get(bundle)
+        return dict(tally.counts) if tally is not None else {}
+
+    def not_ready(self) -> Iterator[tuple[str, str, str]]:
+        """(bundle, state, cluster name) of every deployment that is not Ready: O(those), from
+        the members the summaries keep, never a walk over every deployment."""
+        for bundle, members in self._bundle_members.items():
+            for state, names in members.items():
+                for name in names:
+                    yield bundle, state, name
 
     def bundle_view(self, bundle: str) -> BundleView | None:
         tally = self._bundles.get(bundle)

@@ -94,6 +94,12 @@ class Backend(Protocol):
     # The namespace the agent runs in: where fleet.yaml serviceAccount names an account.
     agent_namespace: str
     kinds: ChangeCounter
+
+    @property
+    def watch_restarts(self) -> int:
+        """Times a watch of the cluster started over (relisted, or resumed after a failure)."""
+        ...
+
     """Bumped whenever the kinds the cluster serves change (discovery learnt or lost one):
     an apply that failed for want of a kind may now succeed."""
 

@@ -88,6 +88,8 @@ class SimulatedCluster:
         # (namespace, field manager) -> the label and annotation keys it set.
         self._namespace_fields: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
         self.kinds = ChangeCounter()
+        # Its watch is a queue in memory: it never breaks, so never starts over.
+        self.watch_restarts = 0
         # (group, kind) -> the name of the CRD defining it.
         self._custom_kinds: dict[tuple[str, str], str] = {}
         # key -> (the desired object last applied, its deployment, the live resourceVersion

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -53,6 +56,21 @@ async def test_sigterm_stops_the_demo_and_every_process_it_started(tmp_path: Pat
             seen += line
         started = children(demo.pid)
         assert len(started) == 2, started  # the hub and one spoke
+        # The demo hub's metrics, at the URL it printed: every deployment Ready by now.
+        url = re.search(rb"metrics: (http://127\.0\.0\.1:\d+/metrics)", seen)
+        assert url, seen.decode()
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url[1].decode(), timeout=aiohttp.ClientTimeout(total=10)) as resp,
+        ):
+            text = await resp.text()
+        ready = [
+            s.value
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+            if s.name == "argosy_hub_bundle_deployments" and s.labels["state"] == "Ready"
+        ]
+        assert ready and all(v == 1 for v in ready), text
         demo.send_signal(signal.SIGTERM)
         await asyncio.wait_for(demo.wait(), 30)
         for pid in started:

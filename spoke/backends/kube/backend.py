@@ -69,6 +69,11 @@ class KubernetesBackend:
         return self._applier.calls
 
     @property
+    def watch_restarts(self) -> int:
+        """Watches started over after a relist or a failure (the spoke's metrics)."""
+        return self._watches.restarts
+
+    @property
     def watch_events(self) -> int:
         """Events delivered by watch(), initial listings included."""
         return self._watches.events

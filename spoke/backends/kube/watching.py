@@ -45,6 +45,9 @@ class Watches:
         self._tasks: set[asyncio.Task[None]] = set()
         self.events = 0
         """Events delivered by watch(), initial listings included."""
+        self.restarts = 0
+        """Times a kind's watch started over: a relist (410 Gone, an ERROR event) or a resume
+        after a failure. A watch the server ends in the ordinary way is not one."""
 
     def in_use(self, group: str, kind: str) -> ApiResource | None:
         return self._in_use.get((group, kind))
@@ -116,6 +119,7 @@ class Watches:
                     async for event_type, obj in events:
                         if event_type == "ERROR":
                             log.info("watch of %s: %s; relisting", res.plural, obj.get("message"))
+                            self.restarts += 1
                             rv = ""
                             break
                         rv = str((obj.get("metadata") or {}).get("resourceVersion") or rv)
@@ -132,6 +136,7 @@ class Watches:
             except asyncio.CancelledError:
                 raise
             except ApiError as exc:
+                self.restarts += 1
                 if exc.status == 410:
                     rv = ""
                     continue
@@ -139,6 +144,7 @@ class Watches:
                 log.warning("watch of %s failed: %s; retrying in %.1fs", res.plural, exc, delay)
                 await asyncio.sleep(delay)
             except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                self.restarts += 1
                 delay = delays()
                 log.warning(
                     "watch of %s broke: %s; resuming in %.1fs",

@@ -40,9 +40,11 @@ def test_a_second_stream_replaces_the_first() -> None:
     assert first.closed == "replaced by a newer stream from the same cluster"
     assert not liveness.detach("c1", first)  # the old stream ending changes nothing
     assert liveness.connected("c1") and shown.connected["c1"]
+    assert "c1" in liveness.heard  # since the stream opened: the metrics' heartbeat age
     assert liveness.detach("c1", second)
     assert not liveness.connected("c1") and not shown.connected["c1"]
     assert "c1" in liveness.down_since
+    assert "c1" not in liveness.heard  # a cluster not connected has no heartbeat age
 
 
 def test_offline_marks_every_deployment_of_the_cluster_and_a_stream_clears_it() -> None:

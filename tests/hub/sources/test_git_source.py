@@ -12,6 +12,7 @@ import pytest
 
 from argosy.bundle import BundleSource
 from argosy.errors import InvalidInput, NotFound
+from hub.metrics import repo_families
 from hub.models import BundleRecord, RepoRecord, SourceSecret
 from hub.sources.fetch import FetchError
 from hub.sources.git import GitSource
@@ -191,6 +192,15 @@ async def test_errors_back_off_and_count_attempts_then_recover(tree: Path) -> No
     fetcher.fail = False
     await source.sync_once(state)
     assert (state.failures, state.error, state.next_fetch - clock[0]) == (0, "", 10)
+    # What /metrics shows of it (hub/metrics.py): counts by result, and the run of failures.
+    fetches, in_a_row, _, last = repo_families(source.states())
+    assert {(s.labels["result"], s.value) for s in fetches.samples} == {
+        ("success", 1),
+        ("failure", 4),
+    }
+    assert [s.name for s in fetches.samples] == ["argosy_hub_repo_fetches_total"] * 2
+    assert [(s.labels, s.value) for s in in_a_row.samples] == [({"repo": "r"}, 0)]
+    assert [s.value for s in last.samples] == [clock[0]]
 
 
 async def test_secrets_are_looked_up_by_name_and_a_missing_one_is_an_error(tree: Path) -> None:

@@ -64,6 +64,7 @@ async def test_watch_resumes_from_its_resource_version_and_relists_on_410() -> N
         ("/ConfigMap/n/b", None),
     ]
     assert watches.events == 5
+    assert watches.restarts == 1, "the relist after 410 Gone"
 
 
 async def test_a_kind_put_in_use_is_followed_by_every_subscriber_and_close_ends_them() -> None:
