@@ -33,6 +33,7 @@ from argosy.runtime import setup_logging
 from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
 from hub.admin_auth import AdminAuth, AuthInterceptor
+from hub.dashboard.server import Dashboard
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
@@ -105,6 +106,9 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     """The GitHub webhook secret / GitLab token that webhooks must carry; required with
     webhook_listen (--webhook-secret-file, ARGOSY_HUB_WEBHOOK_SECRET)."""
+    dashboard_listen: str = ""
+    """host:port for the web dashboard (TLS with the hub's certificate unless --insecure);
+    off when empty. Its URL is written to DATA_DIR/dashboard.url."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -122,6 +126,13 @@ class Settings:
                 raise ValueError(
                     "--webhook-listen needs a secret: --webhook-secret-file or "
                     "ARGOSY_HUB_WEBHOOK_SECRET (unsigned webhooks are never accepted)"
+                )
+        if self.dashboard_listen:
+            host, sep, port = self.dashboard_listen.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(
+                    f"--dashboard-listen / ARGOSY_HUB_DASHBOARD_LISTEN: "
+                    f"{self.dashboard_listen!r} is not HOST:PORT"
                 )
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
@@ -226,6 +237,7 @@ class Hub:
         self.renderer: Renderer | None = None
         self.git_source: GitSource | None = None
         self.webhooks: WebhookReceiver | None = None
+        self.dashboard: Dashboard | None = None
 
     async def run(self) -> None:
         s = self.settings
@@ -296,6 +308,17 @@ class Hub:
             )
             broadcaster = fleet_service.broadcaster
             self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
+            if s.dashboard_listen:
+                # Built before the loops start, so that tests and the demo can wait on it.
+                (s.data_dir / "dashboard.url").unlink(missing_ok=True)
+                self.dashboard = Dashboard(
+                    listen=s.dashboard_listen,
+                    fleet=fleet,
+                    broadcaster=broadcaster,
+                    role_of=admin_auth.role_of if admin_auth else None,
+                    ssl_context=_server_ssl(tls) if tls else None,
+                    url_file=s.data_dir / "dashboard.url",
+                )
             spoke_service = SpokeService(
                 fleet=fleet,
                 payloads=payloads,
@@ -378,6 +401,8 @@ class Hub:
                     )
                     self.webhooks = webhooks
                     loops.start("webhooks", webhooks.run)
+                if self.dashboard is not None:
+                    loops.start("dashboard", self.dashboard.run)
                 if replication is not None:
                     feed = replication
                     loops.start("replication", lambda: feed.run(fleet))
@@ -409,7 +434,7 @@ class Hub:
 
 
 def _server_ssl(tls: hub_tls.HubTls) -> ssl.SSLContext:
-    """A TLS server context with the hub's own certificate (for the webhook receiver).
+    """A TLS server context with the hub's own certificate (webhook receiver, dashboard).
 
     `load_cert_chain` reads files only: the key goes through a private temporary directory
     that is gone before this returns."""
@@ -513,6 +538,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         default=None,
         help="file holding the webhook secret (or ARGOSY_HUB_WEBHOOK_SECRET)",
     )
+    parser.add_argument(
+        "--dashboard-listen",
+        default=env.get("ARGOSY_HUB_DASHBOARD_LISTEN", ""),
+        help="HOST:PORT for the web dashboard (TLS unless --insecure; default: off)",
+    )
     args = parser.parse_args(argv)
     webhook_secret = env.get("ARGOSY_HUB_WEBHOOK_SECRET", "")
     if args.webhook_secret_file is not None:
@@ -548,6 +578,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             chart_ca=args.chart_ca,
             webhook_listen=args.webhook_listen,
             webhook_secret=webhook_secret,
+            dashboard_listen=args.dashboard_listen,
         )
     except (ValueError, InvalidInput) as exc:
         parser.error(str(exc))
