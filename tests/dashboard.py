@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 from argosy import config
 from argosy.api.v1 import fleet_pb2
@@ -160,9 +162,6 @@ CHROMIUM_FLAGS = (
 def chromium() -> Iterator[Any]:
     """Headless Chromium through Debian's chromedriver, with a fresh profile. The driver path
     is given, so Selenium Manager never tries to download one."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     if not browser_available():
         pytest.skip(f"{CHROMIUM} / {CHROMEDRIVER} not installed (apt-get install chromium-driver)")
     profile = tempfile.mkdtemp(prefix="argosy-chromium-")
