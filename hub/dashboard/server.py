@@ -39,6 +39,7 @@ from hub.dashboard.views import (
     deployment_row,
     page,
     parse_query,
+    same_origin,
 )
 from hub.models import BundleRecord, ClusterRecord
 from hub.status.views import detail
@@ -75,11 +76,6 @@ RoleOf = Callable[[str], Awaitable[str | None]]
 
 def _static(name: str) -> bytes:
     return resources.files("hub.dashboard").joinpath("static", name).read_bytes()
-
-
-def same_origin(origin: str, *, scheme: str, host: str) -> bool:
-    """Whether a POST's Origin header names this server (pure; an absent Origin fails)."""
-    return bool(origin) and origin == f"{scheme}://{host}"
 
 
 class Dashboard:
@@ -155,6 +151,15 @@ class Dashboard:
                         self._drop(queue)
         finally:
             self._broadcaster.unsubscribe(watcher)
+
+    def subscribe(self) -> asyncio.Queue[bytes | None]:
+        """A browser's queue of events; None in it means: dropped, end the stream."""
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(CLIENT_QUEUE)
+        self._clients.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[bytes | None]) -> None:
+        self._clients.discard(queue)
 
     def _drop(self, queue: asyncio.Queue[bytes | None]) -> None:
         self._clients.discard(queue)
@@ -347,8 +352,7 @@ class Dashboard:
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         await self._reader(request)
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue(CLIENT_QUEUE)
-        self._clients.add(queue)
+        queue = self.subscribe()
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -372,7 +376,7 @@ class Dashboard:
         except (ConnectionResetError, TimeoutError):
             pass  # the browser went away or stopped reading: it reconnects if it can
         finally:
-            self._clients.discard(queue)
+            self.unsubscribe(queue)
         return response
 
 

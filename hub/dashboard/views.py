@@ -248,6 +248,13 @@ def deployment_row(view: DetailView) -> Row:
     }
 
 
+def same_origin(origin: str, *, scheme: str, host: str) -> bool:
+    """Whether a POST's Origin header names this server (an absent Origin fails: browsers
+    send one with every POST, so only a non-browser omits it, and it has no cookie to abuse
+    unless it was given the token anyway)."""
+    return bool(origin) and origin == f"{scheme}://{host}"
+
+
 def delta_event(
     *,
     health_row: Row,
