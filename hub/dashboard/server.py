@@ -36,6 +36,7 @@ from hub.dashboard.views import (
     Query,
     Row,
     attention_rows,
+    by_severity,
     deployment_row,
     page,
     parse_query,
@@ -317,8 +318,9 @@ class Dashboard:
             dep = self._fleet.deployment(cluster.id, name)
             if dep is not None:
                 offline = self._fleet.offline(cluster.id)
-                rows.append(deployment_row(detail(dep, cluster=cluster.name, offline=offline)))
-        return web.json_response(page(rows, _query(request)))
+                view = detail(dep, cluster=cluster.name, offline=offline)
+                rows.append(deployment_row(view, labels=cluster.labels))
+        return web.json_response(page(by_severity(rows), _query(request)))
 
     def _check_origin(self, request: web.Request) -> None:
         origin = request.headers.get("Origin", "")

@@ -199,7 +199,9 @@ def attention_rows(view: DetailView) -> list[Row]:
     """A deployment's rows for the needs-attention list: one per resource that is missing,
     modified or not ready, or one for the whole deployment when it has a message but no such
     resource (a render or apply error, a held revision, an offline cluster)."""
-    base = {"bundle": view.bundle, "cluster": view.cluster, "state": view.state}
+    # Offline, the detail's state is the last known one; what needs attention is the offline.
+    state = "Offline" if view.stale else view.state
+    base = {"bundle": view.bundle, "cluster": view.cluster, "state": state}
     rows = []
     for r in view.resources:
         if r.missing:
@@ -222,11 +224,13 @@ def attention_rows(view: DetailView) -> list[Row]:
     return [{**base, "resource": "", "message": message or view.state}]
 
 
-def deployment_row(view: DetailView) -> Row:
-    """One cluster's deployment of a bundle, for the bundle's page."""
+def deployment_row(view: DetailView, *, labels: Mapping[str, str]) -> Row:
+    """One cluster's deployment of a bundle, for the bundle's page (searchable by the
+    cluster's labels, as the clusters list is)."""
     return {
         "name": view.cluster,
         "cluster": view.cluster,
+        "labels": dict(sorted(labels.items())),
         "state": view.state,
         "stale": view.stale,
         "held": view.held,

@@ -222,6 +222,8 @@ async function refresh(list) {
       renderDeployments(r.items);
       renderPager("deployments", r.total);
     }
+    // For bench/dashboard.py: when each list first rendered, on the page's own clock.
+    performance.mark(`argosy:${list}`);
   } catch (e) {
     console.error(e);
   }

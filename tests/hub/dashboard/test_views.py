@@ -169,6 +169,7 @@ def test_attention_rows_name_each_resource_that_is_not_right() -> None:
     assert [(r["resource"], r["message"]) for r in failed] == [("", "apply failed: denied")]
     stale = attention_rows(_view(ok, state="Ready", stale=True))
     assert stale[0]["message"] == "cluster offline; last report is stale"
+    assert stale[0]["state"] == "Offline"
 
 
 def test_writes_need_an_origin_naming_this_server() -> None:
