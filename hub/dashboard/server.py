@@ -282,7 +282,8 @@ class Dashboard:
                 if dep is None:
                     continue
                 offline = self._fleet.offline(cluster.id)
-                rows.extend(attention_rows(detail(dep, cluster=cluster.name, offline=offline)))
+                view = detail(dep, cluster=cluster.name, offline=offline)
+                rows.extend(attention_rows(view, labels=cluster.labels))
         return rows
 
     async def bundle(self, request: web.Request) -> web.StreamResponse:

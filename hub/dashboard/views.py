@@ -195,13 +195,19 @@ def _state_order(item: tuple[str, int]) -> tuple[float, str]:
     return severity(item[0]), item[0]
 
 
-def attention_rows(view: DetailView) -> list[Row]:
+def attention_rows(view: DetailView, *, labels: Mapping[str, str] | None = None) -> list[Row]:
     """A deployment's rows for the needs-attention list: one per resource that is missing,
     modified or not ready, or one for the whole deployment when it has a message but no such
     resource (a render or apply error, a held revision, an offline cluster)."""
     # Offline, the detail's state is the last known one; what needs attention is the offline.
     state = "Offline" if view.stale else view.state
-    base = {"bundle": view.bundle, "cluster": view.cluster, "state": state}
+    base = {
+        "bundle": view.bundle,
+        "cluster": view.cluster,
+        "state": state,
+        # The cluster's labels: a search for env=prod finds its rows here too.
+        "labels": dict(sorted((labels or {}).items())),
+    }
     rows = []
     for r in view.resources:
         if r.missing:

@@ -92,8 +92,11 @@ def test_search_matches_names_labels_and_messages_and_state_filters_exactly() ->
     assert names(Query(q="env=dev")) == ["west-2"]
     assert names(Query(state="Modified")) == ["west-2"]
     assert names(Query(q="env=dev", state="Ready")) == []
-    attention = [{"bundle": "web", "cluster": "c1", "resource": "x", "message": "image pull"}]
-    assert page(attention, Query(q="pull"))["total"] == 1
+    drifted = ResourceStateRecord(key="/ConfigMap/default/app", ready=True, modified=True)
+    attention = attention_rows(_view(drifted, message="image pull"), labels={"env": "prod"})
+    assert page(attention, Query(q="env=prod"))["total"] == 1
+    assert page(attention, Query(q="configmap"))["total"] == 1
+    assert page(attention, Query(q="env=dev"))["total"] == 0
 
 
 def test_pages_slice_and_count_every_match() -> None:
