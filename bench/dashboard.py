@@ -353,6 +353,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     dashboard = Dashboard(
         listen="127.0.0.1:0",
         fleet=fleet,
+        book=book,
         broadcaster=broadcaster,
         role_of=_viewer,
         ssl_context=None,

@@ -314,6 +314,7 @@ class Hub:
                 self.dashboard = Dashboard(
                     listen=s.dashboard_listen,
                     fleet=fleet,
+                    book=book,
                     broadcaster=broadcaster,
                     role_of=admin_auth.role_of if admin_auth else None,
                     ssl_context=_server_ssl(tls) if tls else None,

@@ -96,6 +96,11 @@ async def fleet_with_dashboard(
                 )
 
             await eventually(ready, what=f"{bundle} Ready on every cluster")
+            # The dashboard hears of it a broadcast window later.
+            await eventually(
+                lambda: dashboard.model.bundles.get(bundle, {}).get("ready") == clusters,
+                what=f"{bundle} Ready on the dashboard",
+            )
             yield Fleetful(hub, spokes, dashboard.url)
         finally:
             for s in spokes:

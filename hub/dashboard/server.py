@@ -41,8 +41,10 @@ from hub.dashboard.views import (
     page,
     parse_query,
     same_origin,
+    severity,
 )
 from hub.models import BundleRecord, ClusterRecord
+from hub.status import StatusBook
 from hub.status.views import detail
 from hub.watch import StatusBroadcaster
 
@@ -87,6 +89,7 @@ class Dashboard:
         *,
         listen: str,
         fleet: FleetReader,
+        book: StatusBook,
         broadcaster: StatusBroadcaster,
         role_of: RoleOf | None,
         ssl_context: ssl.SSLContext | None,
@@ -95,6 +98,7 @@ class Dashboard:
         self._host, _, port = listen.rpartition(":")
         self._port = int(port)
         self._fleet = fleet
+        self._book = book
         self._broadcaster = broadcaster
         self._role_of = role_of
         self._ssl = ssl_context
@@ -269,21 +273,23 @@ class Dashboard:
         return web.json_response(page(self._attention_rows(), _query(request)))
 
     def _attention_rows(self) -> list[Row]:
-        """Every deployment that is not Ready, as bundle x cluster x resource rows. Only
-        bundles the book shows as not all Ready are looked into."""
+        """Every deployment that is not Ready, as bundle x cluster x resource rows, worst
+        first. The book knows which clusters those are: O(deployments not Ready), not
+        O(clusters), per request."""
         rows: list[Row] = []
-        troubled = [b["name"] for b in self.model.bundle_list() if b["ready"] < b["desired"]]
-        if not troubled:
-            return rows
-        clusters = sorted(self._fleet.clusters(), key=lambda c: c.name)
-        for bundle in troubled:
-            for cluster in clusters:
-                dep = self._fleet.deployment(cluster.id, bundle)
-                if dep is None:
-                    continue
-                offline = self._fleet.offline(cluster.id)
-                view = detail(dep, cluster=cluster.name, offline=offline)
-                rows.extend(attention_rows(view, labels=cluster.labels))
+        for bundle in self.model.bundle_list():
+            if bundle["ready"] == bundle["desired"]:
+                continue
+            members = self._book.not_ready(bundle["name"])
+            for state in sorted(members, key=severity):
+                for name in sorted(members[state]):
+                    cluster = self._fleet.cluster_by_name(name)
+                    dep = self._fleet.deployment(cluster.id, bundle["name"]) if cluster else None
+                    if cluster is None or dep is None:
+                        continue
+                    offline = self._fleet.offline(cluster.id)
+                    view = detail(dep, cluster=cluster.name, offline=offline)
+                    rows.extend(attention_rows(view, labels=cluster.labels))
         return rows
 
     async def bundle(self, request: web.Request) -> web.StreamResponse:

@@ -302,6 +302,12 @@ class StatusBook:
             state_counts=counts,
         )
 
+    def not_ready(self, bundle: str) -> dict[str, frozenset[str]]:
+        """A bundle's clusters (by name) in each state but Ready: what needs attention, found
+        without a walk over every cluster."""
+        members = self._bundle_members.get(bundle, {})
+        return {state: frozenset(names) for state, names in members.items() if names}
+
     def cluster_view(self, cluster_id: str) -> ClusterView | None:
         info = self._clusters.get(cluster_id)
         if info is None:

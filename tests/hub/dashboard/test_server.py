@@ -57,6 +57,7 @@ async def test_a_browser_that_falls_behind_is_dropped_and_others_keep_going() ->
     dashboard = Dashboard(
         listen="127.0.0.1:0",
         fleet=NoFleet(),
+        book=book,
         broadcaster=broadcaster,
         role_of=None,
         ssl_context=None,
