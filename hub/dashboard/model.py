@@ -39,10 +39,12 @@ class Model:
         if msg.snapshot or msg.clusters or msg.removed_clusters:
             self._cluster_list = None
         self._health = None
+        # After a snapshot the page fetches everything again: naming all 10,000 clusters in
+        # the event would only make it bigger.
         return delta_event(
             health_row=self.health(),
-            bundles=bundles,
-            clusters=[c.name for c in msg.clusters],
+            bundles=[] if msg.snapshot else bundles,
+            clusters=[] if msg.snapshot else [c.name for c in msg.clusters],
             removed_bundles=list(msg.removed_bundles),
             removed_clusters=list(msg.removed_clusters),
             snapshot=msg.snapshot,

@@ -87,7 +87,7 @@ async def test_a_browser_that_falls_behind_is_dropped_and_others_keep_going() ->
 
 def test_the_model_applies_snapshots_deltas_and_removals() -> None:
     model = Model()
-    model.apply(
+    first = model.apply(
         fleet_pb2.WatchStatusResponse(
             snapshot=True,
             bundles=[fleet_pb2.BundleStatus(name="web", state="Ready")],
@@ -97,6 +97,7 @@ def test_the_model_applies_snapshots_deltas_and_removals() -> None:
         )
     )
     assert [c["name"] for c in model.cluster_list()] == ["a", "b", "c"]
+    assert _data(first)["snapshot"] and _data(first)["clusters"] == []  # the page refetches
     event = _data(
         model.apply(
             fleet_pb2.WatchStatusResponse(
