@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/argosy demo
+	$(BIN)/argosy demo --keep
 
 test: $(STAMP)
 	$(BIN)/pytest -q

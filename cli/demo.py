@@ -3,6 +3,9 @@
 It starts a real hub process on SQLite and one real spoke process per simulated cluster,
 registers them with a token, applies examples/, follows WatchStatus until every bundle is
 Ready everywhere, and prints the status tables.
+
+The hub serves its web dashboard on a loopback port; the demo prints its URL and a viewer
+token, and on a terminal waits for Enter before applying, so the rollout can be watched live.
 """
 
 from __future__ import annotations
@@ -140,19 +143,19 @@ async def run_demo(args: argparse.Namespace) -> None:
         (data / "hub").mkdir(exist_ok=True)
         (data / "hub" / "hub.addr").unlink(missing_ok=True)
         (data / "hub" / "metrics.addr").unlink(missing_ok=True)
-        hub_proc = await _spawn(
-            [
-                "-m",
-                "hub",
-                "--data-dir",
-                str(data / "hub"),
-                "--listen",
-                "127.0.0.1:0",
-                "--metrics-listen",
-                "127.0.0.1:0",
-            ],
-            hub_log,
-        )
+        hub_args = [
+            "-m",
+            "hub",
+            "--data-dir",
+            str(data / "hub"),
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ]
+        if args.dashboard_listen:
+            hub_args += ["--dashboard-listen", args.dashboard_listen]
+        hub_proc = await _spawn(hub_args, hub_log)
         procs.append(hub_proc)
         address = await _wait_for_file(data / "hub" / "hub.addr", hub_proc, hub_log)
         admin_config = data / "hub" / "admin.yaml"
@@ -194,6 +197,15 @@ async def run_demo(args: argparse.Namespace) -> None:
             print(f"spokes: {args.clusters} simulated clusters labelled env=dev|test|prod")
             await _wait_connected(hub, args.clusters, args.timeout)
             print(f"[{time.monotonic() - started:5.1f}s] all {args.clusters} spokes connected")
+            if args.dashboard_listen:
+                url = await _wait_for_file(data / "hub" / "dashboard.url", hub_proc, hub_log)
+                viewer = await stub.CreateAdminToken(
+                    fleet_pb2.CreateAdminTokenRequest(role="viewer"), timeout=10
+                )
+                print(_dashboard_text(url, viewer.token, data / "hub"), flush=True)
+                if sys.stdin.isatty():
+                    print("press Enter to apply the bundles and start the rollout", flush=True)
+                    await _enter_pressed()
             resp = await stub.ApplyBundles(
                 fleet_pb2.ApplyBundlesRequest(bundles=specs), timeout=120
             )
@@ -210,12 +222,38 @@ async def run_demo(args: argparse.Namespace) -> None:
                 f"\nhub at {address}; try: argosy --config {admin_config} status --watch"
                 "   (Ctrl-C stops)"
             )
+            if args.dashboard_listen:
+                print(f"dashboard at {url}", flush=True)
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.Event().wait()
     finally:
         await _stop(procs)
         if own_dir and not args.keep:
             shutil.rmtree(data, ignore_errors=True)
+
+
+def _dashboard_text(url: str, viewer_token: str, hub_dir: Path) -> str:
+    return (
+        f"dashboard: {url}\n"
+        f"  log in with this viewer token (read-only): {viewer_token}\n"
+        f"  or the admin token in {hub_dir / 'admin.yaml'} (may pause and resume)\n"
+        f"  the demo hub has its own CA: accept the browser's warning, or trust "
+        f"{hub_dir / 'ca.pem'}"
+    )
+
+
+async def _enter_pressed() -> None:
+    """Until a line is typed on the terminal. A reader on the event loop, not input() in a
+    thread: Ctrl-C meanwhile must stop the demo, not wait for a line."""
+    loop = asyncio.get_running_loop()
+    typed = asyncio.Event()
+    fd = sys.stdin.fileno()
+    loop.add_reader(fd, typed.set)
+    try:
+        await typed.wait()
+    finally:
+        loop.remove_reader(fd)
+    sys.stdin.readline()
 
 
 async def _wait_ready(

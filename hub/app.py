@@ -35,6 +35,7 @@ from argosy.tasks import Loops, install_stop_signals
 from hub import tls as hub_tls
 from hub.admin_auth import AdminAuth, AuthInterceptor
 from hub.core.events import DEFAULT_RETENTION
+from hub.dashboard.server import Dashboard
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet, Limits
 from hub.fleet_service import FleetService
@@ -122,6 +123,9 @@ class Settings:
     metrics_max_deployment_series: int = DEFAULT_MAX_DEPLOYMENT_SERIES
     """Most series of the per-cluster families (non-Ready deployments, offline clusters) one
     scrape shows, worst first; the rest are counted in argosy_hub_series_dropped."""
+    dashboard_listen: str = ""
+    """host:port for the web dashboard (TLS with the hub's certificate unless --insecure);
+    off when empty. Its URL is written to DATA_DIR/dashboard.url."""
 
     def __post_init__(self) -> None:
         host, sep, port = self.listen.rpartition(":")
@@ -153,6 +157,13 @@ class Settings:
             )
         if self.metrics_max_deployment_series < 0:
             raise ValueError("--metrics-max-deployment-series must be 0 or more")
+        if self.dashboard_listen:
+            host, sep, port = self.dashboard_listen.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(
+                    f"--dashboard-listen / ARGOSY_HUB_DASHBOARD_LISTEN: "
+                    f"{self.dashboard_listen!r} is not HOST:PORT"
+                )
         if self.heartbeat_seconds < 1:
             raise ValueError("--heartbeat-seconds must be at least 1")
         if self.store != "sqlite" and not self.store.startswith(("postgresql://", "postgres://")):
@@ -261,6 +272,7 @@ class Hub:
             heartbeat_seconds=settings.heartbeat_seconds,
         )
         self.metrics_server: metrics_http.MetricsServer | None = None
+        self.dashboard: Dashboard | None = None
 
     async def run(self) -> None:
         s = self.settings
@@ -338,6 +350,18 @@ class Hub:
             )
             broadcaster = fleet_service.broadcaster
             self.fleet, self.payloads, self.renderer = fleet, payloads, renderer
+            if s.dashboard_listen:
+                # Built before the loops start, so that tests and the demo can wait on it.
+                (s.data_dir / "dashboard.url").unlink(missing_ok=True)
+                self.dashboard = Dashboard(
+                    listen=s.dashboard_listen,
+                    fleet=fleet,
+                    book=book,
+                    broadcaster=broadcaster,
+                    role_of=admin_auth.role_of if admin_auth else None,
+                    ssl_context=_server_ssl(tls) if tls else None,
+                    url_file=s.data_dir / "dashboard.url",
+                )
             spoke_service = SpokeService(
                 fleet=fleet,
                 payloads=payloads,
@@ -433,6 +457,8 @@ class Hub:
                     loops.start("webhooks", webhooks.run)
                 if self.metrics_server is not None:
                     loops.start("metrics", self.metrics_server.run)
+                if self.dashboard is not None:
+                    loops.start("dashboard", self.dashboard.run)
                 if replication is not None:
                     feed = replication
                     loops.start("replication", lambda: feed.run(fleet))
@@ -466,7 +492,7 @@ class Hub:
 
 
 def _server_ssl(tls: hub_tls.HubTls) -> ssl.SSLContext:
-    """A TLS server context with the hub's own certificate (for the webhook receiver).
+    """A TLS server context with the hub's own certificate (webhook receiver, dashboard).
 
     `load_cert_chain` reads files only: the key goes through a private temporary directory
     that is gone before this returns."""
@@ -612,6 +638,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         help="most per-cluster series (non-Ready deployments, offline clusters) one scrape "
         f"shows, worst first (default {DEFAULT_MAX_DEPLOYMENT_SERIES})",
     )
+    parser.add_argument(
+        "--dashboard-listen",
+        default=env.get("ARGOSY_HUB_DASHBOARD_LISTEN", ""),
+        help="HOST:PORT for the web dashboard (TLS unless --insecure; default: off)",
+    )
     args = parser.parse_args(argv)
     webhook_secret = env.get("ARGOSY_HUB_WEBHOOK_SECRET", "")
     if args.webhook_secret_file is not None:
@@ -652,6 +683,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             metrics_listen=args.metrics_listen,
             metrics_public=args.metrics_public,
             metrics_max_deployment_series=args.metrics_max_deployment_series,
+            dashboard_listen=args.dashboard_listen,
         )
     except (ValueError, InvalidInput) as exc:
         parser.error(str(exc))

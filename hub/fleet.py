@@ -740,6 +740,15 @@ class Fleet:
         if cluster_id in self.liveness.heard:
             self.liveness.heard[cluster_id] = time.monotonic()
 
+    def last_seen(self, cluster_id: str) -> int:
+        """When the cluster last said hello or sent a heartbeat here (unix seconds), else when
+        the store last saw it; 0 if never."""
+        seen = self.writer.last_seen.get(cluster_id)
+        if seen is not None:
+            return seen
+        record = self.inventory.clusters.get(cluster_id)
+        return record.last_seen if record is not None else 0
+
     def deployment(self, cluster_id: str, bundle: str) -> Deployment | None:
         return self.deployments.get(cluster_id, bundle)
 

@@ -168,7 +168,7 @@ class HubCollector(Collector):
             for each in ORDER:
                 counts.add_metric([name, each.value], per_state.get(each.value, 0))
         yield counts
-        entries = list(book.not_ready())
+        entries = list(book.every_not_ready())
         kept, dropped[NOT_READY] = bounded(entries, cap=self._max_series)
         not_ready = GaugeMetricFamily(
             NOT_READY,

@@ -23,6 +23,11 @@ def add_parser(subparsers: Subparsers) -> None:
     demo.add_argument("--examples", type=Path, default=None, help="bundle dirs to apply")
     demo.add_argument("--data-dir", type=Path, default=None, help="default: a temporary dir")
     demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for Ready")
+    demo.add_argument(
+        "--dashboard-listen",
+        default="127.0.0.1:0",
+        help="HOST:PORT for the hub's web dashboard (default: a free loopback port; '' for none)",
+    )
 
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:

@@ -29,6 +29,8 @@ class WriteBehind:
         self._dirty: set[tuple[str, str]] = set()
         self._deleted: set[tuple[str, str]] = set()
         self._seen: dict[str, int] = {}
+        # Kept after the batch is written: the dashboard shows each cluster's heartbeat age.
+        self.last_seen: dict[str, int] = {}
         self._detached: set[str] = set()
         self._wake = asyncio.Event()
         deployments.persist = self.mark
@@ -47,7 +49,7 @@ class WriteBehind:
         self._deleted.discard((bundle, cluster_id))
 
     def seen(self, cluster_id: str) -> None:
-        self._seen[cluster_id] = int(time.time())
+        self._seen[cluster_id] = self.last_seen[cluster_id] = int(time.time())
 
     def detached(self, cluster_id: str) -> None:
         """The cluster's stream ended here: this batch still writes its rows."""
@@ -55,6 +57,7 @@ class WriteBehind:
 
     def forget_cluster(self, cluster_id: str, bundles: list[str]) -> None:
         """A deleted cluster: the store dropped its rows already."""
+        self.last_seen.pop(cluster_id, None)
         for bundle in bundles:
             self._dirty.discard((bundle, cluster_id))
 

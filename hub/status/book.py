@@ -283,7 +283,7 @@ class StatusBook:
         tally = self._bundles.get(bundle)
         return dict(tally.counts) if tally is not None else {}
 
-    def not_ready(self) -> Iterator[tuple[str, str, str]]:
+    def every_not_ready(self) -> Iterator[tuple[str, str, str]]:
         """(bundle, state, cluster name) of every deployment that is not Ready: O(those), from
         the members the summaries keep, never a walk over every deployment."""
         for bundle, members in self._bundle_members.items():
@@ -314,6 +314,12 @@ class StatusBook:
             summary=summary,
             state_counts=counts,
         )
+
+    def not_ready(self, bundle: str) -> dict[str, frozenset[str]]:
+        """A bundle's clusters (by name) in each state but Ready: what needs attention, found
+        without a walk over every cluster."""
+        members = self._bundle_members.get(bundle, {})
+        return {state: frozenset(names) for state, names in members.items() if names}
 
     def cluster_view(self, cluster_id: str) -> ClusterView | None:
         info = self._clusters.get(cluster_id)

@@ -84,3 +84,17 @@ def test_putting_a_known_cluster_again_keeps_its_presence() -> None:
     book.set_offline("c1", False)
     view = book.cluster_view("c1")
     assert view is not None and view.state != "WaitCheckIn"
+
+
+def test_not_ready_names_a_bundles_clusters_by_state_without_the_ready_ones() -> None:
+    book = StatusBook()
+    for c in ("a", "b", "c"):
+        book.put_cluster(f"id-{c}", ClusterInfo(c, {}))
+    book.set_state("web", "id-a", "Ready")
+    book.set_state("web", "id-b", "Modified")
+    book.set_state("web", "id-c", "Modified")
+    assert book.not_ready("web") == {"Modified": frozenset({"b", "c"})}
+    book.set_state("web", "id-b", "Ready")
+    book.set_state("web", "id-c", None)
+    assert book.not_ready("web") == {}
+    assert book.not_ready("nope") == {}

@@ -1,0 +1,444 @@
+"""The dashboard benchmark: a hub status of N clusters x B bundles, in headless Chromium.
+
+    python -m bench.dashboard --clusters 10000 [--bundles 1] [--updates 10]
+    python -m bench.dashboard --clusters 300 --screenshots docs/
+
+The status is fed in-process, straight into a real StatusBook (the roll-ups the hub keeps)
+and a real StatusBroadcaster and Dashboard: starting 10,000 simulated spokes as processes
+would measure the spokes, not the page. What the dashboard reads from the fleet beyond the
+book (clusters, deployments, heartbeats) comes from a synthetic FleetReader below.
+
+Measured, in Chromium (Debian's chromium through its chromedriver):
+- first render: navigation start to each list's first render (performance marks in app.js);
+- live update: a cluster's state changed in the book to its row showing it on the open page,
+  both on the epoch clock (performance.timeOrigin + now in the page, time.time() here);
+- the server side: a page of clusters over HTTP, and the size of one change's event.
+
+With --screenshots DIR it writes DIR/dashboard-{login,overview,search,bundle}.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from argosy.api.v1 import fleet_pb2
+from argosy.errors import NotFound
+from argosy.states import State
+from hub.core.deployments import Deployment
+from hub.dashboard.server import Dashboard
+from hub.models import BundleRecord, ClusterRecord, ResourceStateRecord
+from hub.status import ClusterInfo, StatusBook
+from hub.watch import StatusBroadcaster
+
+ENVS = ("dev", "test", "prod")
+REGIONS = ("eu-west", "us-east", "ap-south")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1000",
+)
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+class SyntheticFleet:
+    """Clusters, deployments and heartbeats for the dashboard, without spokes."""
+
+    def __init__(self) -> None:
+        self.bundles: dict[str, BundleRecord] = {}
+        self.records: dict[str, ClusterRecord] = {}
+        self.by_name: dict[str, ClusterRecord] = {}
+        self.deployments: dict[tuple[str, str], Deployment] = {}
+        self.offline_ids: set[str] = set()
+        self.paused: set[str] = set()
+        self._sorted: list[ClusterRecord] | None = None
+
+    def bundle(self, name: str) -> BundleRecord:
+        if name not in self.bundles:
+            raise NotFound(f"no bundle named {name!r}")
+        return self.bundles[name]
+
+    def clusters(self) -> list[ClusterRecord]:
+        return list(self.records.values())
+
+    def cluster_by_name(self, name: str) -> ClusterRecord | None:
+        return self.by_name.get(name)
+
+    def deployment(self, cluster_id: str, bundle: str) -> Deployment | None:
+        return self.deployments.get((bundle, cluster_id))
+
+    def offline(self, cluster_id: str) -> bool:
+        return cluster_id in self.offline_ids
+
+    def last_seen(self, cluster_id: str) -> int:
+        return int(time.time()) - (hash(cluster_id) % 40)
+
+    async def set_paused(self, name: str, paused: bool) -> None:
+        (self.paused.add if paused else self.paused.discard)(name)
+
+    async def resume_rollout(self, name: str) -> None:
+        self.bundle(name)
+
+
+def _state_for(rng: random.Random) -> State:
+    roll = rng.random()
+    if roll < 0.010:
+        return State.MODIFIED
+    if roll < 0.015:
+        return State.NOT_READY
+    if roll < 0.017:
+        return State.ERR_APPLIED
+    return State.READY
+
+
+def _resources(state: State, name: str) -> tuple[ResourceStateRecord, ...]:
+    ok = ResourceStateRecord(key=f"apps/Deployment/{name}/{name}", ready=True)
+    cm = f"/ConfigMap/{name}/{name}-config"
+    if state == State.MODIFIED:
+        bad = ResourceStateRecord(
+            key=cm, ready=True, modified=True, message='{"data":{"replicas":"3"}}'
+        )
+        return ok, bad
+    if state == State.NOT_READY:
+        bad = ResourceStateRecord(
+            key=f"apps/Deployment/{name}/{name}-worker",
+            ready=False,
+            message="0/2 replicas available: ImagePullBackOff",
+        )
+        return ok, bad
+    return ok, ResourceStateRecord(key=cm, ready=True)
+
+
+def populate(book: StatusBook, fleet: SyntheticFleet, *, clusters: int, bundles: int) -> None:
+    rng = random.Random(14)
+    now = int(time.time())
+    names = ["web", "monitoring", "ingress", "payments", "search"]
+    for b in range(bundles):
+        name = names[b] if b < len(names) else f"bundle-{b}"
+        fleet.bundles[name] = BundleRecord(
+            name, {}, {}, f"{rng.getrandbits(64):016x}", 4, now - 86400, now - 600
+        )
+        book.add_bundle(name)
+    for i in range(clusters):
+        env = ENVS[i % 3]
+        name = f"{env}-{REGIONS[(i // 3) % 3]}-{i:05}"
+        cid = f"id-{i:05}"
+        record = ClusterRecord(cid, name, {"env": env, "region": REGIONS[(i // 3) % 3]}, "", now)
+        fleet.records[cid] = record
+        fleet.by_name[name] = record
+        book.put_cluster(cid, ClusterInfo(name, record.labels))
+        offline = rng.random() < 0.003
+        book.set_connected(cid, not offline)
+        if offline:
+            fleet.offline_ids.add(cid)
+            book.set_offline(cid, True)
+        for bundle, rec in fleet.bundles.items():
+            state = State.OFFLINE if offline else _state_for(rng)
+            dep = Deployment(
+                bundle=bundle,
+                cluster_id=cid,
+                desired=rec.revision,
+                sent=rec.revision,
+                acked=rec.revision,
+                status_revision=rec.revision,
+                ready=state == State.READY,
+                resources=_resources(state, bundle),
+                error="apply failed: admission webhook denied"
+                if state == State.ERR_APPLIED
+                else "",
+                state=state,
+            )
+            fleet.deployments[(bundle, cid)] = dep
+            book.set_state(bundle, cid, state)
+
+
+def rollout_enrich(fleet: SyntheticFleet) -> Any:
+    """Rollout partitions as the hub's enrich would show them: per env, in order."""
+
+    def enrich(pb: fleet_pb2.BundleStatus) -> None:
+        pb.revision = fleet.bundles[pb.name].revision
+        pb.rollout.state = "Progressing" if pb.clusters_ready < pb.clusters_desired else "Complete"
+        third = max(1, pb.clusters_desired // 3)
+        bad = pb.clusters_desired - pb.clusters_ready
+        pb.rollout.partitions.extend(
+            [
+                fleet_pb2.PartitionStatus(
+                    name="dev", count=third, unavailable=0, state="Complete", max_unavailable=1
+                ),
+                fleet_pb2.PartitionStatus(
+                    name="test",
+                    count=third,
+                    unavailable=bad,
+                    state="Progressing" if bad else "Complete",
+                    max_unavailable=max(1, third // 10),
+                ),
+                fleet_pb2.PartitionStatus(
+                    name="prod",
+                    count=third,
+                    unavailable=0,
+                    state="Pending" if bad else "Complete",
+                    max_unavailable=max(1, third // 10),
+                ),
+            ]
+        )
+
+    return enrich
+
+
+def chromium(profile: str) -> Any:
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (*FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(
+        options=options, service=Service(executable_path="/usr/bin/chromedriver")
+    )
+
+
+def _mark(driver: Any, name: str) -> float | None:
+    got = driver.execute_script(
+        "const e = performance.getEntriesByName(arguments[0]);"
+        "return e.length ? e[0].startTime : null;",
+        name,
+    )
+    return float(got) if got is not None else None
+
+
+def load_page(driver: Any, url: str) -> dict[str, float]:
+    driver.get(url)
+    WebDriverWait(driver, 60, poll_frequency=0.05).until(
+        lambda d: all(
+            _mark(d, f"argosy:{n}") is not None for n in ("attention", "bundles", "clusters")
+        )
+    )
+    marks = {n: _mark(driver, f"argosy:{n}") or 0.0 for n in ("attention", "bundles", "clusters")}
+    nav = driver.execute_script(
+        "const n = performance.getEntriesByType('navigation')[0];"
+        "return {dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd};"
+    )
+    rows = driver.execute_script("return document.querySelectorAll('tr').length")
+    return {
+        **{f"{k}_ms": v for k, v in marks.items()},
+        "dom_content_loaded_ms": nav["dcl"],
+        "rows_in_dom": rows,
+    }
+
+
+WATCH_ROW = """
+const name = arguments[0], state = arguments[1];
+window.argosySeen = null;
+const check = () => {
+  const row = document.querySelector(`#clusters tbody tr[data-name="${name}"]`);
+  if (row && row.cells[2].textContent === state && window.argosySeen === null) {
+    window.argosySeen = performance.timeOrigin + performance.now();
+  }
+};
+if (window.argosyObserver) window.argosyObserver.disconnect();
+window.argosyObserver = new MutationObserver(check);
+window.argosyObserver.observe(
+  document.getElementById('clusters'), {childList: true, subtree: true});
+"""
+
+
+async def live_updates(
+    driver: Any, book: StatusBook, fleet: SyntheticFleet, count: int
+) -> list[float]:
+    """Milliseconds from a state change in the book to the row showing it on the open page."""
+    ready = [c for c in fleet.records.values() if book.cluster_view(c.id).state == State.READY]  # type: ignore[union-attr]
+    bundle = next(iter(fleet.bundles))
+    out = []
+    for record in ready[:count]:
+        await asyncio.to_thread(driver.execute_script, WATCH_ROW, record.name, State.ERR_APPLIED)
+        dep = fleet.deployments[(bundle, record.id)]
+        dep.state, dep.ready, dep.error = State.ERR_APPLIED, False, "apply failed: quota exceeded"
+        changed = time.time() * 1000
+        book.set_state(bundle, record.id, State.ERR_APPLIED)
+
+        def seen() -> float:
+            WebDriverWait(driver, 10, poll_frequency=0.01).until(
+                lambda d: d.execute_script("return window.argosySeen") is not None
+            )
+            return float(driver.execute_script("return window.argosySeen"))
+
+        out.append(await asyncio.to_thread(seen) - changed)
+    return out
+
+
+async def server_side(url: str, cookie: str) -> dict[str, float]:
+    async with aiohttp.ClientSession(cookies={"argosy_dashboard": cookie}) as http:
+        times = []
+        for offset in (0, 5000, 9950):
+            started = time.perf_counter()
+            async with http.get(f"{url}api/clusters?offset={offset}&limit=50") as resp:
+                await resp.read()
+            times.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        async with http.get(f"{url}api/attention?limit=50") as resp:
+            body = await resp.json()
+        attention = (time.perf_counter() - started) * 1000
+    return {
+        "clusters_page_ms_median": statistics.median(times),
+        "attention_page_ms": attention,
+        "attention_rows": body["total"],
+    }
+
+
+async def screenshots(driver: Any, url: str, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+
+    def shoot() -> None:
+        driver.get(url)
+        WebDriverWait(driver, 30).until(lambda d: _mark(d, "argosy:clusters") is not None)
+        time.sleep(0.3)  # let the last list paint (a screenshot, not a measurement)
+        driver.save_screenshot(str(out / "dashboard-overview.png"))
+        search = driver.find_element(By.ID, "search")
+        search.send_keys("env=prod")
+        WebDriverWait(driver, 10).until(
+            lambda d: (
+                "prod"
+                in d.execute_script(
+                    "const r = document.querySelector('#clusters tbody tr');"
+                    "return r ? r.textContent : ''"
+                )
+            )
+        )
+        time.sleep(0.3)
+        driver.save_screenshot(str(out / "dashboard-search.png"))
+        search.clear()
+        driver.get(url + "#/bundle/web")
+        driver.refresh()
+        WebDriverWait(driver, 30).until(lambda d: _mark(d, "argosy:deployments") is not None)
+        time.sleep(0.3)
+        driver.save_screenshot(str(out / "dashboard-bundle.png"))
+        driver.delete_all_cookies()
+        driver.get(url + "login")
+        driver.save_screenshot(str(out / "dashboard-login.png"))
+
+    await asyncio.to_thread(shoot)
+    say(f"screenshots in {out}/dashboard-{{overview,search,bundle,login}}.png")
+
+
+async def main_async(args: argparse.Namespace) -> dict[str, Any]:
+    book = StatusBook()
+    fleet = SyntheticFleet()
+    started = time.perf_counter()
+    populate(book, fleet, clusters=args.clusters, bundles=args.bundles)
+    fed = time.perf_counter() - started
+    say(f"{args.clusters} clusters x {args.bundles} bundles fed in {fed:.1f}s")
+    broadcaster = StatusBroadcaster(book, enrich=rollout_enrich(fleet))
+    dashboard = Dashboard(
+        listen="127.0.0.1:0",
+        fleet=fleet,
+        book=book,
+        broadcaster=broadcaster,
+        role_of=_viewer,
+        ssl_context=None,
+    )
+    results: dict[str, Any] = {"clusters": args.clusters, "bundles": args.bundles}
+    async with asyncio.TaskGroup() as tg:
+        loops = [
+            tg.create_task(broadcaster.run(), name="bench-broadcaster"),
+            tg.create_task(dashboard.run(), name="bench-dashboard"),
+        ]
+        try:
+            await asyncio.wait_for(dashboard.ready.wait(), 30)
+            while not dashboard.model.clusters:  # noqa: ASYNC110 (the first snapshot)
+                await asyncio.sleep(0.05)
+            url = dashboard.url
+            results["server"] = await server_side(url, "viewer")
+            with tempfile.TemporaryDirectory(prefix="argosy-bench-chromium-") as profile:
+                driver = await asyncio.to_thread(chromium, profile)
+                try:
+                    await asyncio.to_thread(driver.get, url + "login")
+                    driver.add_cookie({"name": "argosy_dashboard", "value": "viewer", "path": "/"})
+                    loads = [
+                        await asyncio.to_thread(load_page, driver, url) for _ in range(args.loads)
+                    ]
+                    results["first_render"] = {
+                        k: statistics.median(load[k] for load in loads) for k in loads[0]
+                    }
+                    updates = await live_updates(driver, book, fleet, args.updates)
+                    results["live_update_ms"] = {
+                        "median": statistics.median(updates),
+                        "max": max(updates),
+                        "count": len(updates),
+                    }
+                    if args.screenshots:
+                        await screenshots(driver, url, args.screenshots)
+                finally:
+                    await asyncio.to_thread(driver.quit)
+        finally:
+            for task in loops:
+                task.cancel()
+    return results
+
+
+async def _viewer(token: str) -> str | None:
+    return "viewer" if token == "viewer" else None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.dashboard", description=__doc__)
+    parser.add_argument("--clusters", type=int, default=10_000)
+    parser.add_argument("--bundles", type=int, default=1)
+    parser.add_argument("--updates", type=int, default=10, help="live updates to time")
+    parser.add_argument("--loads", type=int, default=3, help="page loads to time")
+    parser.add_argument("--screenshots", type=Path, default=None, help="write PNGs here")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here too")
+    args = parser.parse_args(argv)
+    if args.clusters < 10:
+        parser.error("--clusters must be at least 10")
+    try:
+        results = asyncio.run(main_async(args))
+    except* asyncio.CancelledError:
+        raise SystemExit(1) from None
+    fr, live, server = results["first_render"], results["live_update_ms"], results["server"]
+    deployments = results["clusters"] * results["bundles"]
+    say(
+        f"\ndashboard, {results['clusters']} clusters, {deployments} deployments "
+        f"(median of {args.loads} loads)"
+    )
+    say(
+        f"  first render: bundles {fr['bundles_ms']:.0f} ms, clusters {fr['clusters_ms']:.0f} ms, "
+        f"needs attention {fr['attention_ms']:.0f} ms after navigation start "
+        f"(DOMContentLoaded {fr['dom_content_loaded_ms']:.0f} ms; "
+        f"{fr['rows_in_dom']:.0f} table rows in the DOM)"
+    )
+    say(
+        f"  live update (book change -> row on the open page): median {live['median']:.0f} ms, "
+        f"max {live['max']:.0f} ms over {live['count']} (includes the broadcaster's 50 ms window)"
+    )
+    say(
+        f"  server: a page of 50 clusters {server['clusters_page_ms_median']:.1f} ms, "
+        f"needs attention ({server['attention_rows']} rows) {server['attention_page_ms']:.1f} ms"
+    )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

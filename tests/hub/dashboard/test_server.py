@@ -1,0 +1,113 @@
+"""The dashboard's fan-out: one event per change for every browser, and a browser that falls
+behind is dropped instead of buffering without bound."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from argosy.api.v1 import fleet_pb2
+from hub.dashboard.model import Model
+from hub.dashboard.server import CLIENT_QUEUE, Dashboard
+from hub.models import BundleRecord, ClusterRecord
+from hub.status import ClusterInfo, StatusBook
+from hub.watch import StatusBroadcaster
+
+
+class NoFleet:
+    """The fan-out reads nothing from the fleet."""
+
+    def bundle(self, name: str) -> BundleRecord:
+        raise AssertionError("not used")
+
+    def clusters(self) -> list[ClusterRecord]:
+        return []
+
+    def cluster_by_name(self, name: str) -> ClusterRecord | None:
+        return None
+
+    def deployment(self, cluster_id: str, bundle: str) -> None:
+        return None
+
+    def offline(self, cluster_id: str) -> bool:
+        return False
+
+    def last_seen(self, cluster_id: str) -> int:
+        return 0
+
+    async def set_paused(self, name: str, paused: bool) -> None:
+        raise AssertionError("not used")
+
+    async def resume_rollout(self, name: str) -> None:
+        raise AssertionError("not used")
+
+
+def _data(event: bytes | None) -> dict[str, object]:
+    assert event is not None
+    body = json.loads(event.decode().split("\n")[1].removeprefix("data: "))
+    assert isinstance(body, dict)
+    return body
+
+
+async def test_a_browser_that_falls_behind_is_dropped_and_others_keep_going() -> None:
+    book = StatusBook()
+    book.put_cluster("id-a", ClusterInfo("a", {}))
+    broadcaster = StatusBroadcaster(book, window=0.0)
+    dashboard = Dashboard(
+        listen="127.0.0.1:0",
+        fleet=NoFleet(),
+        book=book,
+        broadcaster=broadcaster,
+        role_of=None,
+        ssl_context=None,
+    )
+    async with asyncio.TaskGroup() as tg:
+        loops = [
+            tg.create_task(broadcaster.run(), name="test-broadcaster"),
+            tg.create_task(dashboard.run(), name="test-dashboard"),
+        ]
+        try:
+            await asyncio.wait_for(dashboard.ready.wait(), 10)
+            fast, slow = dashboard.subscribe(), dashboard.subscribe()
+            for i in range(CLIENT_QUEUE + 3):
+                book.add_bundle(f"b{i}")
+                event = _data(await asyncio.wait_for(fast.get(), 5))
+                assert [b["name"] for b in event["bundles"]] == [f"b{i}"]  # type: ignore[attr-defined]
+            assert dashboard.dropped == 1
+            assert slow.qsize() == 1 and slow.get_nowait() is None  # told to end its stream
+            book.add_bundle("after")
+            assert _data(await asyncio.wait_for(fast.get(), 5))["bundles"]
+        finally:
+            for task in loops:
+                task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*loops)
+
+
+def test_the_model_applies_snapshots_deltas_and_removals() -> None:
+    model = Model()
+    first = model.apply(
+        fleet_pb2.WatchStatusResponse(
+            snapshot=True,
+            bundles=[fleet_pb2.BundleStatus(name="web", state="Ready")],
+            clusters=[
+                fleet_pb2.ClusterStatus(name=n, state="Ready", connected=True) for n in "abc"
+            ],
+        )
+    )
+    assert [c["name"] for c in model.cluster_list()] == ["a", "b", "c"]
+    assert _data(first)["snapshot"] and _data(first)["clusters"] == []  # the page refetches
+    event = _data(
+        model.apply(
+            fleet_pb2.WatchStatusResponse(
+                clusters=[fleet_pb2.ClusterStatus(name="c", state="Modified")],
+                removed_clusters=["a"],
+            )
+        )
+    )
+    assert event["clusters"] == ["c"] and event["removed_clusters"] == ["a"]
+    assert [c["name"] for c in model.cluster_list()] == ["c", "b"]  # worst first
+    assert model.health()["cluster_states"] == {"Modified": 1, "Ready": 1}
+    model.apply(fleet_pb2.WatchStatusResponse(snapshot=True))
+    assert model.cluster_list() == [] and model.bundle_list() == []
