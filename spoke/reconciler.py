@@ -523,6 +523,9 @@ class Reconciler:
                 modified=m.state.modified,
                 missing=m.state.missing,
                 message=m.state.message,
+                drift_paths=m.state.drift_paths,
+                drift_diff=m.state.drift_diff,
+                api_version=str(m.obj.get("apiVersion", "")) if m.state.modified else "",
             )
             for key, m in index.items()
             if m.state is not None and (not m.state.ready or m.state.modified)

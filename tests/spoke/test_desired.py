@@ -79,6 +79,9 @@ def test_judge_missing_ready_and_drifted() -> None:
     edited["spec"]["replicas"] = 5
     drifted = judge(desired_deployment(), edited, ApplyOptions())
     assert drifted.modified and json.loads(drifted.message) == {"spec": {"replicas": 5}}
+    assert drifted.drift_paths == ("/spec/replicas",)
+    assert "+  replicas: 5" in drifted.drift_diff
+    assert ready.drift_paths == () and ready.drift_diff == ""
 
 
 def test_judge_honours_compare_patches_and_ignored_conditions() -> None:

@@ -75,6 +75,10 @@ class FleetServiceStub:
     """Credentials for repositories. Their content is never returned: only names are listed."""
     ListSecrets: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]
     DeleteSecret: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]
+    GetBundleDiff: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleDiffRequest, _fleet_pb2.GetBundleDiffResponse]
+    """Desired vs live of a bundle's modified resources, per cluster, as the spokes last reported
+    them: the JSON pointers that differ and a bounded unified diff.
+    """
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -123,6 +127,10 @@ class FleetServiceAsyncStub(FleetServiceStub):
     """Credentials for repositories. Their content is never returned: only names are listed."""
     ListSecrets: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListSecretsRequest, _fleet_pb2.ListSecretsResponse]  # type: ignore[assignment]
     DeleteSecret: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]  # type: ignore[assignment]
+    GetBundleDiff: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleDiffRequest, _fleet_pb2.GetBundleDiffResponse]  # type: ignore[assignment]
+    """Desired vs live of a bundle's modified resources, per cluster, as the spokes last reported
+    them: the JSON pointers that differ and a bounded unified diff.
+    """
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -336,5 +344,15 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _fleet_pb2.DeleteSecretRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.DeleteSecretResponse, _abc.Awaitable[_fleet_pb2.DeleteSecretResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetBundleDiff(
+        self,
+        request: _fleet_pb2.GetBundleDiffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.GetBundleDiffResponse, _abc.Awaitable[_fleet_pb2.GetBundleDiffResponse]]:
+        """Desired vs live of a bundle's modified resources, per cluster, as the spokes last reported
+        them: the JSON pointers that differ and a bounded unified diff.
+        """
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
