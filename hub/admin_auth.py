@@ -35,6 +35,7 @@ READ_METHODS = frozenset(
         "GetRepo",
         "ListRepos",
         "ListSecrets",
+        "GetBundleDiff",
     }
 )
 CACHE_SECONDS = 10.0

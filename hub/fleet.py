@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from argosy.bundle import Bundle, BundleSource
 from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems
@@ -31,6 +31,7 @@ from hub.core.registration import Issuer, Registration
 from hub.core.revisions import Revisions
 from hub.core.rollouts import Rollouts
 from hub.core.writebehind import WriteBehind
+from hub.dryrun import Pair, PlannedChange, planned_changes
 from hub.models import BundleControl, BundleRecord, ClusterRecord, GroupRecord
 from hub.overlaps import overlap_warnings
 from hub.persistence.protocol import Store
@@ -56,6 +57,8 @@ class AppliedBundle:
     changed: bool
     resource_count: int
     warnings: tuple[str, ...] = ()
+    # A dry run's verdicts (hub/dryrun.py); empty for an apply.
+    planned: tuple[PlannedChange, ...] = ()
 
 
 def _now() -> int:
@@ -250,9 +253,16 @@ class Fleet:
     # --- bundles --------------------------------------------------------------------------------
 
     async def apply_bundles(
-        self, sources: Sequence[tuple[BundleSource, Mapping[str, str]]], *, by_source: bool = False
+        self,
+        sources: Sequence[tuple[BundleSource, Mapping[str, str]]],
+        *,
+        by_source: bool = False,
+        dry_run: bool = False,
     ) -> list[AppliedBundle]:
         """Create or update bundles, all or none.
+
+        dry_run: check, plan and render exactly as an apply, then say what would change on
+        each group of clusters alike (AppliedBundle.planned); store, send and record nothing.
 
         The git source's labels (argosy.io/repo, argosy.io/commit) are refused unless
         `by_source`: a repository adopts, and deletes, the bundles that carry its name.
@@ -325,6 +335,11 @@ class Fleet:
                         tuple(warnings.get(bundle.name, ())),
                     )
                 )
+            if dry_run:
+                return [
+                    replace(r, planned=tuple(planned_changes(await self._pairs(plan, r.name))))
+                    for r in results
+                ]
             await self.store.put_bundles(
                 [r for r, _ in records.values()], self.revisions.unstored(plan)
             )
@@ -338,6 +353,18 @@ class Fleet:
             self.rollouts.regate(*records, ungated_too=True)
             self._retry_failed(records)
             return results
+
+    async def _pairs(self, plan: Plan, name: str) -> list[Pair]:
+        """Each cluster's (name, planned, held) for a dry run of bundle `name`: held is the
+        revision its spoke acknowledged (what it holds, whatever the hub wants meanwhile)."""
+        out: list[Pair] = []
+        for (cluster_id, bundle), planned in plan.items():
+            if bundle != name:
+                continue
+            dep = self.deployments.get(cluster_id, name)
+            held = await self.revisions.fetch(dep.acked) if dep is not None else None
+            out.append((self.inventory.cluster_name(cluster_id), planned, held))
+        return out
 
     def _held_renders(self, cluster_id: str) -> dict[str, Rendered]:
         """What each bundle on the cluster renders to now (those still in memory)."""
@@ -383,6 +410,28 @@ class Fleet:
         self.rollouts.drop(name)
         self.deployments.drop_bundle(name)
         self.rollouts.refresh_dependents()
+
+    def bundle_diff(self, name: str, cluster: str = "") -> list[tuple[str, Deployment]]:
+        """(cluster name, deployment) of the bundle's deployments with a modified resource, or
+        the one on `cluster` whatever it holds. Their resources carry the drift the spokes
+        last reported (paths and diff, in memory only)."""
+        self.bundle(name)
+        if cluster:
+            record = self.inventory.cluster_by_name(cluster)
+            if record is None:
+                raise NotFound(f"cluster {cluster!r} not found")
+            dep = self.deployments.get(record.id, name)
+            if dep is None:
+                raise NotFound(f"bundle {name!r} does not target cluster {cluster!r}")
+            return [(cluster, dep)]
+        return sorted(
+            (
+                (self.inventory.cluster_name(dep.cluster_id), dep)
+                for dep in self.deployments.of_bundle(name)
+                if any(r.modified for r in dep.resources)
+            ),
+            key=lambda pair: pair[0],
+        )
 
     def bundles(self) -> list[BundleRecord]:
         return [rec for rec, _ in sorted(self.inventory.bundles.values(), key=lambda e: e[0].name)]

@@ -102,7 +102,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             (BundleSource(b.name, {f.path: f.content for f in b.files}), dict(b.labels))
             for b in request.bundles
         ]
-        applied = await self._fleet.apply_bundles(sources)
+        applied = await self._fleet.apply_bundles(sources, dry_run=request.dry_run)
         return fleet_pb2.ApplyBundlesResponse(
             bundles=[
                 fleet_pb2.BundleApplied(
@@ -111,6 +111,20 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                     changed=a.changed,
                     resource_count=a.resource_count,
                     warnings=a.warnings,
+                    planned=[
+                        fleet_pb2.PlannedChange(
+                            clusters=p.clusters,
+                            added=p.added,
+                            changed=p.changed,
+                            removed=p.removed,
+                            diff=p.diff,
+                            error=p.error,
+                            revision=p.revision,
+                            held_revision=p.held_revision,
+                            options_changed=p.options_changed,
+                        )
+                        for p in a.planned
+                    ],
                 )
                 for a in applied
             ]
@@ -320,6 +334,35 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                 )
                 for r in v.resources
             ],
+        )
+
+    @grpc_errors
+    async def GetBundleDiff(
+        self, request: fleet_pb2.GetBundleDiffRequest, context: Context
+    ) -> fleet_pb2.GetBundleDiffResponse:
+        return fleet_pb2.GetBundleDiffResponse(
+            clusters=[
+                fleet_pb2.ClusterDiff(
+                    cluster=cluster,
+                    state=dep.state or "",
+                    revision=dep.status_revision,
+                    resources=[
+                        resources_pb2.ResourceState(
+                            key=r.key,
+                            ready=r.ready,
+                            modified=r.modified,
+                            missing=r.missing,
+                            message=r.message,
+                            drift_paths=r.drift_paths,
+                            drift_diff=r.drift_diff,
+                            api_version=r.api_version,
+                        )
+                        for r in dep.resources
+                        if r.modified
+                    ],
+                )
+                for cluster, dep in self._fleet.bundle_diff(request.name, request.cluster)
+            ]
         )
 
     @grpc_errors
