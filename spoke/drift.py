@@ -253,7 +253,11 @@ def _paths(want: Any, live: Any, at: str, out: list[str]) -> None:
         if not isinstance(live, list) or len(live) != len(want):
             out.append(at)
             return
-        differ = [i for i, (w, h) in enumerate(zip(want, live, strict=True)) if _diff(w, h) is not _MISSING]
+        differ = [
+            i
+            for i, (w, h) in enumerate(zip(want, live, strict=True))
+            if _diff(w, h) is not _MISSING
+        ]
         if all(isinstance(want[i], Mapping) and isinstance(live[i], Mapping) for i in differ):
             for i in differ:
                 _paths(want[i], live[i], f"{at}/{i}", out)

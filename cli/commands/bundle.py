@@ -1,4 +1,5 @@
-"""`argosy bundle list|get|delete`: the bundles a hub holds."""
+"""`argosy bundle list|get|delete|diff`: the bundles a hub holds, and how their live objects
+differ from them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from argosy.api.v1 import fleet_pb2
 from cli import output
 from cli.client import Hub
+from cli.diffs import compare_patches_yaml, diff_dict, diff_text
 from cli.parsing import Subparsers, output_flag, runs
 
 
@@ -19,6 +21,22 @@ def add_parser(subparsers: Subparsers) -> None:
     get.add_argument("name")
     output_flag(get, ("json", "yaml"), default="yaml")
     actions.add_parser("delete", help="delete a bundle").add_argument("name")
+    diff = actions.add_parser(
+        "diff",
+        help="desired vs live of a Modified bundle's drifted objects, per cluster",
+        description="Desired vs live of the bundle's drifted objects, as each spoke last "
+        "reported them: the JSON pointers that differ and a unified diff (bounded, 4 KiB per "
+        "object). With --fleet-yaml, the fleet.yaml `diff: comparePatches:` block that would "
+        "stop exactly those paths counting as drift.",
+    )
+    diff.add_argument("name")
+    diff.add_argument("--cluster", help="one cluster only (default: every cluster with drift)")
+    diff.add_argument(
+        "--fleet-yaml",
+        action="store_true",
+        help="print the fleet.yaml comparePatches that would silence this drift",
+    )
+    output_flag(diff)
 
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
@@ -54,6 +72,17 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
                 },
                 args.output,
             )
+        elif args.action == "diff":
+            resp = await stub.GetBundleDiff(
+                fleet_pb2.GetBundleDiffRequest(name=args.name, cluster=args.cluster or ""),
+                timeout=10,
+            )
+            if args.fleet_yaml:
+                print(compare_patches_yaml(resp), end="")
+            elif args.output == "text":
+                print(diff_text(args.name, resp), end="")
+            else:
+                output.emit(diff_dict(resp), args.output)
         else:
             await stub.DeleteBundle(fleet_pb2.DeleteBundleRequest(name=args.name), timeout=30)
             print(f"bundle/{args.name} deleted")

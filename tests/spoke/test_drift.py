@@ -172,7 +172,12 @@ def test_explain_bounds_the_diff_and_hides_secret_values() -> None:
     assert len(explained.diff.encode()) < 1100
     assert "truncated" in explained.diff
     assert len(explained.paths) == 200
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"p": "b2xk"}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s"},
+        "data": {"p": "b2xk"},
+    }
     leaked = json.loads(json.dumps(secret))
     leaked["data"]["p"] = "bmV3c2VjcmV0"
     explained = explain(secret, leaked)
