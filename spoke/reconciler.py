@@ -25,6 +25,7 @@ from argosy.manifests import describe_key, resource_key
 from argosy.options import ApplyOptions
 from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership, OwnerUnknown
 from spoke.desired import ResourceState, crd_scopes, judge, place
+from spoke.drift import ignored_paths
 from spoke.state import Held, LocalState
 
 log = logging.getLogger(__name__)
@@ -356,7 +357,14 @@ class Reconciler:
         )
         if force is None:
             force = options.force
-        results = await self._backend.apply([index[k].obj for k in keys], owner=owner, force=force)
+        yield_paths = {
+            k: paths
+            for k in keys
+            if (paths := ignored_paths(options.compare_patches, index[k].obj))
+        }
+        results = await self._backend.apply(
+            [index[k].obj for k in keys], owner=owner, force=force, yield_paths=yield_paths
+        )
         for key, result in zip(keys, results, strict=True):
             if result.error:
                 errors.append(f"{describe_key(key)}: {result.error}")
