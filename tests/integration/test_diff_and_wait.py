@@ -16,11 +16,13 @@ from tests.cli.test_cli import argosy
 from tests.harness import (
     RunningHub,
     RunningSpoke,
+    bundle_spec,
     bundle_status,
     eventually,
     running_hub,
     start_spoke,
 )
+from tests.integration.test_render_errors import FILES, MISSING
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{v: '{v}'}}\n"
 DEPLOYMENT = """\
@@ -230,3 +232,35 @@ async def test_status_wait_for_ready_returns_once_every_cluster_is_ready(
     code, out, err = await argosy(hub, "status", "--wait-for", "Ready", "app", "--timeout", "30s")
     assert code == 0, err
     assert out.splitlines()[-1] == "bundle/app: 2/2 ready, Ready"
+
+
+async def test_dry_run_of_a_new_bundle_shows_render_errors_per_cluster_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    async with running_hub(tmp_path / "hub") as hub:
+        token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
+        spokes = [
+            start_spoke(hub=hub, name=n, labels=labels, token=token, data_dir=tmp_path / n)
+            for n, labels in (("eu1", {"region": "eu"}), ("eu2", {"region": "eu"}), ("bare", {}))
+        ]
+        try:
+            await eventually(
+                lambda: all(s.spoke.link.connected.is_set() for s in spokes), what="connected"
+            )
+            resp = await hub.stub.ApplyBundles(
+                fleet_pb2.ApplyBundlesRequest(bundles=[bundle_spec("web", FILES)], dry_run=True),
+                timeout=60,
+            )
+            [applied] = resp.bundles
+            groups = {tuple(p.clusters): p for p in applied.planned}
+            assert set(groups) == {("eu1", "eu2"), ("bare",)}
+            assert groups[("bare",)].error == MISSING and not groups[("bare",)].added
+            eu = groups[("eu1", "eu2")]
+            assert [k.split("/")[1] for k in eu.added] == ["ConfigMap"] and not eu.held_revision
+            listed = await hub.stub.ListBundles(fleet_pb2.ListBundlesRequest(), timeout=5)
+            assert list(listed.bundles) == []
+            assert await bundle_status(hub.stub, "web") is None
+            assert all(s.upserts() == [] for s in spokes)
+        finally:
+            for s in spokes:
+                await s.stop()
