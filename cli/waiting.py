@@ -9,15 +9,17 @@ Errors fail fast: a deployment in ErrApplied, or a rollout Halted on maxFailures
 at once with the failing clusters and their reasons. The spoke does retry a failed apply with
 backoff, but what fails on an apply (an invalid object, a missing CRD, a refused owner) rarely
 heals by itself, and a CI job should hear of it now rather than at the timeout; `argosy apply`
-again retries at once.
+again retries at once. That one is the exception: unchanged content is how a user says "try
+again", and the ErrApplied shown meanwhile is the old failure, so it waits for the retry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -34,7 +36,8 @@ waiting (--wait): follow the hub's status stream until every cluster the bundle 
 Ready at the revision applied. On a terminal one line per bundle is redrawn (ready/desired,
 state, rollout partition); otherwise a line is printed when something changes. It fails fast:
 a cluster in ErrApplied or a rollout halted on maxFailures ends the wait at once (the spoke
-retries with backoff, but run the apply again to retry now).
+retries with backoff, but run the apply again to retry now). An apply that changed nothing
+has failed clusters retry: --wait then waits for their retry, until the timeout.
 exit codes: 0 every targeted cluster Ready; 1 an error, a timeout (failing clusters and
 reasons on stderr) or a user error; 2 usage."""
 
@@ -57,8 +60,13 @@ class Verdict:
     line: str
 
 
-def verdict(b: fleet_pb2.BundleStatus | None, *, name: str, revision: str = "") -> Verdict:
-    """Where one bundle stands. revision: the one applied ('' to accept whatever it is)."""
+def verdict(
+    b: fleet_pb2.BundleStatus | None, *, name: str, revision: str = "", retried: bool = False
+) -> Verdict:
+    """Where one bundle stands. revision: the one applied ('' to accept whatever it is).
+    retried: the apply sent unchanged content, which has spokes retry their failed applies:
+    an ErrApplied is then the old failure until the retry reports, so it does not end the wait.
+    """
     if b is None:
         return Verdict(False, False, f"bundle/{name}: waiting for the hub")
     counts = {c.state: c.count for c in b.state_counts}
@@ -69,7 +77,7 @@ def verdict(b: fleet_pb2.BundleStatus | None, *, name: str, revision: str = "") 
             True,
             f"{progress}; revision {b.revision[:12]} was applied since ({revision[:12]} awaited)",
         )
-    if counts.get(ERR_APPLIED):
+    if counts.get(ERR_APPLIED) and not retried:
         return Verdict(True, True, f"{progress}; {b.summary or ERR_APPLIED}")
     if b.rollout.state == HALTED:
         return Verdict(True, True, f"{progress}; rollout halted: {b.rollout.reason}")
@@ -118,10 +126,15 @@ def failing(b: fleet_pb2.BundleStatus) -> list[str]:
 class Progress:
     """The lines shown while waiting: redrawn in place on a terminal, else printed on change."""
 
-    def __init__(self, names: Sequence[str], out: TextIO, *, tty: bool) -> None:
+    def __init__(
+        self, names: Sequence[str], out: TextIO, *, tty: bool, width: int | None = None
+    ) -> None:
         self._names = list(names)
         self._out = out
         self._tty = tty
+        # A line wider than the terminal wraps, and moving up one line per bundle would then
+        # redraw over the wrong ones: cut to the width.
+        self._width = width or shutil.get_terminal_size().columns
         self._lines: dict[str, str] = {}
         self._drawn = 0
 
@@ -133,7 +146,8 @@ class Progress:
         if self._tty:
             # Back to the first line drawn, then each line cleared and drawn again.
             up = f"\x1b[{self._drawn}F" if self._drawn else ""
-            body = "".join(f"\x1b[2K{self._lines.get(n, '')}\n" for n in self._names)
+            cut = max(self._width - 1, 20)
+            body = "".join(f"\x1b[2K{self._lines.get(n, '')[:cut]}\n" for n in self._names)
             self._out.write(up + body)
             self._drawn = len(self._names)
         else:
@@ -146,10 +160,12 @@ async def wait_ready(
     revisions: Mapping[str, str],
     *,
     timeout: float,
+    retried: Collection[str] = (),
     out: TextIO | None = None,
 ) -> None:
     """Return when every bundle (name -> revision applied, '' for any) is Ready on every
-    cluster it targets; raise UserError (exit 1) naming the failing clusters otherwise."""
+    cluster it targets; raise UserError (exit 1) naming the failing clusters otherwise.
+    retried: bundles applied unchanged (see `verdict`)."""
     out = out or sys.stdout
     names = sorted(revisions)
     progress = Progress(names, out, tty=out.isatty())
@@ -160,7 +176,10 @@ async def wait_ready(
             # One bundle: the hub narrows the stream to it; several: everything, read here.
             async for live in follow(hub, bundle=names[0] if len(names) == 1 else ""):
                 verdicts = {
-                    n: verdict(live.bundles.get(n), name=n, revision=revisions[n]) for n in names
+                    n: verdict(
+                        live.bundles.get(n), name=n, revision=revisions[n], retried=n in retried
+                    )
+                    for n in names
                 }
                 progress.show({n: v.line for n, v in verdicts.items()})
                 if any(v.failed for v in verdicts.values()) or all(

@@ -336,8 +336,9 @@ class Fleet:
                     )
                 )
             if dry_run:
+                pairs = await self._pairs(plan)
                 return [
-                    replace(r, planned=tuple(planned_changes(await self._pairs(plan, r.name))))
+                    replace(r, planned=tuple(planned_changes(pairs.get(r.name, []))))
                     for r in results
                 ]
             await self.store.put_bundles(
@@ -354,16 +355,16 @@ class Fleet:
             self._retry_failed(records)
             return results
 
-    async def _pairs(self, plan: Plan, name: str) -> list[Pair]:
-        """Each cluster's (name, planned, held) for a dry run of bundle `name`: held is the
-        revision its spoke acknowledged (what it holds, whatever the hub wants meanwhile)."""
-        out: list[Pair] = []
+    async def _pairs(self, plan: Plan) -> dict[str, list[Pair]]:
+        """Per bundle, each cluster's (name, planned, held) for a dry run: held is the revision
+        its spoke acknowledged (what it holds, whatever the hub wants meanwhile)."""
+        out: dict[str, list[Pair]] = {}
         for (cluster_id, bundle), planned in plan.items():
-            if bundle != name:
-                continue
-            dep = self.deployments.get(cluster_id, name)
+            dep = self.deployments.get(cluster_id, bundle)
             held = await self.revisions.fetch(dep.acked) if dep is not None else None
-            out.append((self.inventory.cluster_name(cluster_id), planned, held))
+            out.setdefault(bundle, []).append(
+                (self.inventory.cluster_name(cluster_id), planned, held)
+            )
         return out
 
     def _held_renders(self, cluster_id: str) -> dict[str, Rendered]:

@@ -68,7 +68,12 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
             print(f"bundle/{b.name} {verb} ({count}, revision {b.revision[:12]})")
     if args.wait:
         sys.stdout.flush()
-        await wait_ready(hub, {b.name: b.revision for b in resp.bundles}, timeout=args.timeout)
+        await wait_ready(
+            hub,
+            {b.name: b.revision for b in resp.bundles},
+            timeout=args.timeout,
+            retried=[b.name for b in resp.bundles if not b.changed],
+        )
 
 
 def applied_dict(b: fleet_pb2.BundleApplied, *, dry_run: bool) -> dict[str, Any]:

@@ -39,6 +39,13 @@ def test_ready_only_when_every_targeted_cluster_is() -> None:
 def test_an_error_a_halt_or_a_newer_apply_fails_at_once() -> None:
     err = verdict(status(2, 3, "ErrApplied", summary="ErrApplied: 1 (c2); c2: boom"), name="app")
     assert err.done and err.failed and "c2: boom" in err.line
+    # Unchanged content retries failed clusters: their ErrApplied does not end the wait.
+    retrying = verdict(
+        status(2, 3, "ErrApplied", summary="ErrApplied: 1 (c2); c2: boom"),
+        name="app",
+        retried=True,
+    )
+    assert not retrying.done and "ErrApplied" in retrying.line
     halted = status(1, 3, "NotReady")
     halted.rollout.state, halted.rollout.reason = "Halted", "maxFailures 1 reached"
     assert verdict(halted, name="app").failed
@@ -69,12 +76,16 @@ def test_progress_redraws_in_place_on_a_terminal_and_prints_changes_otherwise() 
     p.show({"a": "a 0/1", "b": "b 1/1"})
     assert plain.getvalue() == "a 0/1\nb 0/1\nb 1/1\n"
     tty = io.StringIO()
-    p = Progress(["a", "b"], tty, tty=True)
+    p = Progress(["a", "b"], tty, tty=True, width=80)
     p.show({"a": "a 0/1", "b": "b 0/1"})
     p.show({"a": "a 1/1", "b": "b 0/1"})
     assert tty.getvalue() == (
         "\x1b[2Ka 0/1\n\x1b[2Kb 0/1\n" + "\x1b[2F" + "\x1b[2Ka 1/1\n\x1b[2Kb 0/1\n"
     )
+    # Cut to the terminal's width, so no line wraps and the redraw stays in place.
+    narrow = io.StringIO()
+    Progress(["a"], narrow, tty=True, width=30).show({"a": "x" * 100})
+    assert narrow.getvalue() == "\x1b[2K" + "x" * 29 + "\n"
 
 
 def test_failing_names_each_cluster_not_ready_and_why() -> None:

@@ -204,6 +204,12 @@ async def test_wait_fails_fast_naming_the_cluster_whose_apply_failed(
     assert "c0" not in err and "c1" not in err
     # Without a terminal: plain lines, no escape codes.
     assert "\x1b" not in out and "bundle/app configured" in out
+    # The same content again retries c2: its ErrApplied is the old failure until the retry
+    # reports, so the wait does not fail on it; it fails again, so the wait times out.
+    code, out, err = await argosy(hub, "apply", str(app), "--wait", "--timeout", "2s")
+    assert code == 1 and "bundle/app unchanged" in out, (out, err)
+    assert "timed out after 2s: bundle/app not Ready" in err
+    assert "bundle/app: c2: ErrApplied: " in err and "injected failure" in err
 
 
 async def test_wait_times_out_naming_the_clusters_not_ready(
