@@ -17,7 +17,7 @@ from typing import Any
 
 from argosy.options import ApplyOptions
 from spoke.backends.base import Obj
-from spoke.drift import drift, explain, ignored_paths
+from spoke.drift import drift, explain, ignored_paths, is_secret, redacted
 from spoke.readiness import readiness
 
 
@@ -83,7 +83,9 @@ def judge(desired: Obj, live: Obj | None, options: ApplyOptions) -> ResourceStat
         ready=ready,
         modified=True,
         missing=False,
-        message=json.dumps(patch, sort_keys=True, separators=(",", ":")),
+        message=json.dumps(
+            redacted(patch) if is_secret(desired) else patch, sort_keys=True, separators=(",", ":")
+        ),
         drift_paths=explained.paths,
         drift_diff=explained.diff,
     )

@@ -4,6 +4,9 @@ Only fields the bundle sets are compared, so defaults and fields other controlle
 count as drift. The result is a JSON merge patch of the live values that differ, as Fleet shows
 in its Modified message.
 
+`explain` says where a drifted object differs, for `argosy bundle diff`: the JSON pointers a
+comparePatches `remove` would silence, and a bounded unified diff (Secret values as hashes).
+
 Fleet's `diff.comparePatches` is supported: for a matching object, the paths of its `remove`
 operations and its `jsonPointers` are left out of the comparison (other operations are not
 meaningful for a comparison and are ignored, as in Fleet).
@@ -223,9 +226,8 @@ def explain(
     paths: list[str] = []
     _paths(want, live, "", paths)
     seen = _project(want, live)
-    if desired.get("kind") == "Secret" and desired.get("apiVersion") == "v1":
-        # The hub and anyone with a viewer token read this: show that values differ, not them.
-        want, seen = _redacted(want), _redacted(seen)
+    if is_secret(desired):
+        want, seen = redacted(want), redacted(seen)
     before = _yaml(want).splitlines(keepends=True)
     after = _yaml(seen).splitlines(keepends=True)
     text = "".join(difflib.unified_diff(before, after, "desired", "live", n=2))
@@ -277,7 +279,13 @@ def _project(want: Any, live: Any) -> Any:
     return live
 
 
-def _redacted(obj: Any) -> Any:
+def is_secret(obj: Mapping[str, Any]) -> bool:
+    return obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
+
+
+def redacted(obj: Any) -> Any:
+    """A Secret (or a patch of one) with its values replaced by a short hash of each: the hub
+    and anyone with a viewer token read drift, and should see that values differ, not them."""
     out = dict(obj) if isinstance(obj, Mapping) else obj
     if isinstance(out, dict):
         for field in ("data", "stringData"):
