@@ -4,6 +4,7 @@ namespace, operations of `op: remove`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -51,9 +52,16 @@ def diff_text(name: str, resp: fleet_pb2.GetBundleDiffResponse) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare_patches(resp: fleet_pb2.GetBundleDiffResponse) -> list[dict[str, Any]]:
+def compare_patches(
+    resp: fleet_pb2.GetBundleDiffResponse, existing: Sequence[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """One comparePatches entry per drifted object, removing the paths that differ on any
-    cluster; objects missing from a cluster are not drift a patch can silence."""
+    cluster; objects missing from a cluster are not drift a patch can silence.
+
+    existing: the bundle's comparePatches now (fleet.yaml), kept and merged into, so the
+    block printed replaces the one in fleet.yaml without losing what it silenced already.
+    """
+    out = [dict(e) for e in existing]
     paths: dict[tuple[str, str, str, str], set[str]] = {}
     for c in resp.clusters:
         for r in c.resources:
@@ -61,21 +69,49 @@ def compare_patches(resp: fleet_pb2.GetBundleDiffResponse) -> list[dict[str, Any
                 continue
             _, kind, namespace, name = r.key.split("/", 3)
             paths.setdefault((r.api_version, kind, namespace, name), set()).update(r.drift_paths)
-    out = []
     for (api_version, kind, namespace, name), found in sorted(paths.items()):
-        entry: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "name": name}
+        ident = {"apiVersion": api_version, "kind": kind, "name": name}
         if namespace:
-            entry["namespace"] = namespace
-        entry["operations"] = [{"op": "remove", "path": p} for p in sorted(found)]
-        out.append(entry)
+            ident["namespace"] = namespace
+        entry = next((e for e in out if _same_object(e, ident)), None)
+        if entry is None:
+            entry = {**ident, "operations": []}
+            out.append(entry)
+        ops = entry.setdefault("operations", [])
+        known = {str(op.get("path")) for op in ops if op.get("op") == "remove"} | {
+            str(p) for p in entry.get("jsonPointers") or ()
+        }
+        ops.extend({"op": "remove", "path": p} for p in sorted(found - known))
     return out
 
 
-def compare_patches_yaml(resp: fleet_pb2.GetBundleDiffResponse) -> str:
-    patches = compare_patches(resp)
+def _same_object(entry: Mapping[str, Any], ident: Mapping[str, str]) -> bool:
+    return all(
+        str(entry.get(k) or "") == ident.get(k, "")
+        for k in ("apiVersion", "kind", "name", "namespace")
+    )
+
+
+def existing_patches(files: Mapping[str, bytes]) -> list[dict[str, Any]]:
+    """The comparePatches of a bundle's fleet.yaml ([] without one)."""
+    text = files.get("fleet.yaml") or files.get("fleet.yml")
+    if not text:
+        return []
+    doc = yaml.safe_load(text) or {}
+    patches = ((doc.get("diff") or {}) if isinstance(doc, dict) else {}).get("comparePatches")
+    return [dict(p) for p in patches or () if isinstance(p, Mapping)]
+
+
+def compare_patches_yaml(
+    resp: fleet_pb2.GetBundleDiffResponse, existing: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    patches = compare_patches(resp, existing)
     if not patches:
         return "# no drift reported: nothing to silence\n"
-    head = "# fleet.yaml: these paths no longer count as drift (merge with any diff: you have)\n"
+    head = (
+        "# fleet.yaml: replaces its diff: block; these paths no longer count as drift "
+        "(with those it already had)\n"
+    )
     return head + str(
         yaml.safe_dump({"diff": {"comparePatches": patches}}, sort_keys=False, width=1000)
     )

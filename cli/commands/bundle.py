@@ -9,7 +9,7 @@ from typing import Any
 from argosy.api.v1 import fleet_pb2
 from cli import output
 from cli.client import Hub
-from cli.diffs import compare_patches_yaml, diff_dict, diff_text
+from cli.diffs import compare_patches_yaml, diff_dict, diff_text, existing_patches
 from cli.parsing import Subparsers, output_flag, runs
 
 
@@ -27,7 +27,8 @@ def add_parser(subparsers: Subparsers) -> None:
         description="Desired vs live of the bundle's drifted objects, as each spoke last "
         "reported them: the JSON pointers that differ and a unified diff (bounded, 4 KiB per "
         "object). With --fleet-yaml, the fleet.yaml `diff: comparePatches:` block that would "
-        "stop exactly those paths counting as drift.",
+        "stop exactly those paths counting as drift, merged with the bundle's own: it replaces "
+        "the diff: block of fleet.yaml.",
     )
     diff.add_argument("name")
     diff.add_argument("--cluster", help="one cluster only (default: every cluster with drift)")
@@ -78,7 +79,9 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
                 timeout=10,
             )
             if args.fleet_yaml:
-                print(compare_patches_yaml(resp), end="")
+                got = await stub.GetBundle(fleet_pb2.GetBundleRequest(name=args.name), timeout=10)
+                files = {f.path: f.content for f in got.bundle.spec.files}
+                print(compare_patches_yaml(resp, existing_patches(files)), end="")
             elif args.output == "text":
                 print(diff_text(args.name, resp), end="")
             else:

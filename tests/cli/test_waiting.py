@@ -7,7 +7,7 @@ import io
 import pytest
 
 from argosy.api.v1 import fleet_pb2, resources_pb2
-from cli.diffs import compare_patches
+from cli.diffs import compare_patches, existing_patches
 from cli.waiting import Progress, duration, failing, verdict
 
 
@@ -166,3 +166,43 @@ def test_compare_patches_merge_paths_per_object_across_clusters() -> None:
             "operations": [{"op": "remove", "path": "/metadata/labels/team"}],
         },
     ]
+
+
+def test_compare_patches_keep_and_merge_into_the_bundles_own() -> None:
+    fleet_yaml = (
+        b"diff:\n  comparePatches:\n"
+        b"  - {apiVersion: v1, kind: ConfigMap, name: a, namespace: default,\n"
+        b"     operations: [{op: remove, path: /data/v}], jsonPointers: [/data/x]}\n"
+        b"  - {kind: Service, jsonPointers: [/spec/clusterIP]}\n"
+    )
+    existing = existing_patches({"fleet.yaml": fleet_yaml})
+    resp = fleet_pb2.GetBundleDiffResponse(
+        clusters=[
+            fleet_pb2.ClusterDiff(
+                cluster="c1",
+                resources=[
+                    resources_pb2.ResourceState(
+                        key="/ConfigMap/default/a",
+                        modified=True,
+                        api_version="v1",
+                        drift_paths=["/data/w", "/data/x"],
+                    )
+                ],
+            )
+        ]
+    )
+    assert compare_patches(resp, existing) == [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "name": "a",
+            "namespace": "default",
+            "operations": [
+                {"op": "remove", "path": "/data/v"},
+                {"op": "remove", "path": "/data/w"},
+            ],
+            "jsonPointers": ["/data/x"],
+        },
+        {"kind": "Service", "jsonPointers": ["/spec/clusterIP"]},
+    ]
+    assert existing_patches({}) == [] and existing_patches({"fleet.yaml": b"paused: true\n"}) == []

@@ -190,6 +190,11 @@ async def test_bundle_diff_shows_drift_and_its_compare_patches_silence_it(
     assert code == 0, err
     [c1] = json.loads(out)
     assert c1["cluster"] == "c1" and [r["paths"] for r in c1["resources"]] == [["/data/w"]]
+    # The block printed now keeps the path fleet.yaml silences already: it replaces it.
+    code, out, err = await argosy(hub, "bundle", "diff", "app", "--fleet-yaml")
+    assert code == 0, err
+    [entry] = yaml.safe_load(out)["diff"]["comparePatches"]
+    assert [op["path"] for op in entry["operations"]] == ["/data/v", "/data/w"]
 
 
 async def test_wait_fails_fast_naming_the_cluster_whose_apply_failed(
