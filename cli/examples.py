@@ -15,11 +15,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "token create": ("argosy token create --ttl 3600 --max-uses 1 -o json",),
     "token list": ("argosy token list -o yaml",),
     "token revoke": ("argosy token revoke t-1a2b3c",),
-    "apply": ("argosy apply examples/01-hello --name hello -l team=web",),
+    "apply": (
+        "argosy apply examples/01-hello --name hello -l team=web",
+        "argosy apply examples/ --dry-run",
+        "argosy apply examples/ --wait --timeout 5m",
+    ),
     "status": (
         "argosy status",
         "argosy status -l env=prod --state NotReady",
         "argosy status web --watch",
+        "argosy status --wait-for Ready web --timeout 90s",
     ),
     "pause": ("argosy pause web",),
     "unpause": ("argosy unpause web",),
@@ -74,6 +79,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "bundle history": ("argosy bundle history web -o json",),
     "rollback": ("argosy rollback web", "argosy rollback web --to 3"),
     "unpin": ("argosy unpin web",),
+    "bundle diff": (
+        "argosy bundle diff web --cluster prod-1",
+        "argosy bundle diff web --fleet-yaml",
+    ),
     "completion": (
         "argosy completion bash > /etc/bash_completion.d/argosy",
         'argosy completion zsh > "${fpath[1]}/_argosy"',

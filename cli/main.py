@@ -32,13 +32,16 @@ commands:
                [--data-dir DIR] [--simulate]                run a spoke
   argosy token create [--ttl SECONDS] [-o json]             a registration token (stdout)
   argosy apply DIR... [--name NAME] [-l k=v]                create or update bundles
+  argosy apply DIR... --dry-run [-o json] | --wait [--timeout 5m]   preview; wait for Ready
   argosy status [BUNDLE | --cluster NAME] [-o json|yaml] [--watch]
+  argosy status --wait-for Ready BUNDLE [--timeout 5m]      exit 0 once Ready everywhere
                                                             groups, clusters and bundles
   argosy pause|unpause BUNDLE                               hold / release new revisions
   argosy rollout resume BUNDLE                              resume a halted rollout
   argosy render DIR [-l k=v]... [--cluster-name N]          what a cluster would receive
   argosy target DIR                                         which clusters each bundle reaches
   argosy bundle list|get NAME|delete NAME
+  argosy bundle diff NAME [--cluster C] [--fleet-yaml]     drift: desired vs live
   argosy cluster list|delete NAME
   argosy group create NAME --selector env=prod | list | delete NAME
   argosy cluster revoke NAME                                cut a cluster off (certificate refused)
@@ -58,7 +61,7 @@ CA and a token; a hub writes one for its admin to DATA_DIR/admin.yaml on first s
 
 --hub defaults to $ARGOSY_HUB, else 127.0.0.1:7443.
 `argosy` alone prints this help and exits 2 (usage): a command is missing.
-exit codes: 0 ok, 1 user error, 2 usage.
+exit codes: 0 ok, 1 user error (or a --wait that failed or timed out), 2 usage.
 """
 
 

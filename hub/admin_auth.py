@@ -39,6 +39,7 @@ READ_METHODS = frozenset(
         "WatchEvents",
         "GetBundleHistory",
         "GetVersion",
+        "GetBundleDiff",
     }
 )
 CACHE_SECONDS = 10.0

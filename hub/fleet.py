@@ -33,6 +33,7 @@ from hub.core.registration import Issuer, Registration
 from hub.core.revisions import Revisions
 from hub.core.rollouts import Rollouts
 from hub.core.writebehind import WriteBehind
+from hub.dryrun import Pair, PlannedChange, planned_changes
 from hub.models import BundleControl, BundleRecord, ClusterRecord, GroupRecord, HistoryEntry
 from hub.overlaps import overlap_warnings
 from hub.persistence.protocol import Store
@@ -60,6 +61,8 @@ class AppliedBundle:
     warnings: tuple[str, ...] = ()
     # Not stored, and why: the bundle is pinned by a rollback ('' when it was applied).
     skipped: str = ""
+    # A dry run's verdicts (hub/dryrun.py); empty for an apply.
+    planned: tuple[PlannedChange, ...] = ()
 
 
 def _now() -> int:
@@ -346,8 +349,12 @@ class Fleet:
         *,
         by_source: bool = False,
         actor: str = "",
+        dry_run: bool = False,
     ) -> list[AppliedBundle]:
         """Create or update bundles, all or none; `actor` is recorded in their history.
+
+        dry_run: check, plan and render exactly as an apply, then say what would change on
+        each group of clusters alike (AppliedBundle.planned); store, send and record nothing.
 
         The git source's labels (argosy.io/repo, argosy.io/commit) are refused unless
         `by_source`: a repository adopts, and deletes, the bundles that carry its name.
@@ -377,7 +384,9 @@ class Fleet:
             # Again under the lock: a rollback may have pinned one while this one loaded.
             loaded = [b for b in loaded if not self.pinned(b.name)]
             applied, _ = (
-                await self._apply(loaded, actor=actor, by_source=by_source) if loaded else ([], {})
+                await self._apply(loaded, actor=actor, by_source=by_source, dry_run=dry_run)
+                if loaded
+                else ([], {})
             )
             done = {a.name: a for a in applied}
             return [done[n] if n in done else self._skipped(n) for n in names]
@@ -399,6 +408,7 @@ class Fleet:
         actor: str,
         rollback_of: int = 0,
         by_source: bool = False,
+        dry_run: bool = False,
     ) -> tuple[list[AppliedBundle], dict[str, int]]:
         """Store and commit loaded bundles, under the lock; returns their results and the
         history rev each changed bundle got."""
@@ -468,6 +478,11 @@ class Fleet:
                     tuple(warnings.get(bundle.name, ())),
                 )
             )
+        if dry_run:
+            pairs = await self._pairs(plan)
+            return [
+                replace(r, planned=tuple(planned_changes(pairs.get(r.name, [])))) for r in results
+            ], {}
         revs = await self.store.put_bundles(
             [r for r, _ in records.values()],
             self.revisions.unstored(plan),
@@ -498,6 +513,18 @@ class Fleet:
                     + ("" if a.changed else ", unchanged: failed applies retried"),
                 )
         return results, revs
+
+    async def _pairs(self, plan: Plan) -> dict[str, list[Pair]]:
+        """Per bundle, each cluster's (name, planned, held) for a dry run: held is the revision
+        its spoke acknowledged (what it holds, whatever the hub wants meanwhile)."""
+        out: dict[str, list[Pair]] = {}
+        for (cluster_id, bundle), planned in plan.items():
+            dep = self.deployments.get(cluster_id, bundle)
+            held = await self.revisions.fetch(dep.acked) if dep is not None else None
+            out.setdefault(bundle, []).append(
+                (self.inventory.cluster_name(cluster_id), planned, held)
+            )
+        return out
 
     def _held_renders(self, cluster_id: str) -> dict[str, Rendered]:
         """What each bundle on the cluster renders to now (those still in memory)."""
@@ -602,6 +629,28 @@ class Fleet:
             self.inventory.controls[name] = replace(control, pinned=0)
             self.status.touch_bundle(name)
             return True
+
+    def bundle_diff(self, name: str, cluster: str = "") -> list[tuple[str, Deployment]]:
+        """(cluster name, deployment) of the bundle's deployments with a modified resource, or
+        the one on `cluster` whatever it holds. Their resources carry the drift the spokes
+        last reported (paths and diff, in memory only)."""
+        self.bundle(name)
+        if cluster:
+            record = self.inventory.cluster_by_name(cluster)
+            if record is None:
+                raise NotFound(f"cluster {cluster!r} not found")
+            dep = self.deployments.get(record.id, name)
+            if dep is None:
+                raise NotFound(f"bundle {name!r} does not target cluster {cluster!r}")
+            return [(cluster, dep)]
+        return sorted(
+            (
+                (self.inventory.cluster_name(dep.cluster_id), dep)
+                for dep in self.deployments.of_bundle(name)
+                if any(r.modified for r in dep.resources)
+            ),
+            key=lambda pair: pair[0],
+        )
 
     def bundles(self) -> list[BundleRecord]:
         return [rec for rec, _ in sorted(self.inventory.bundles.values(), key=lambda e: e[0].name)]

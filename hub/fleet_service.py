@@ -59,6 +59,20 @@ def applied_to_pb(a: AppliedBundle) -> fleet_pb2.BundleApplied:
         resource_count=a.resource_count,
         warnings=a.warnings,
         skipped=a.skipped,
+        planned=[
+            fleet_pb2.PlannedChange(
+                clusters=p.clusters,
+                added=p.added,
+                changed=p.changed,
+                removed=p.removed,
+                diff=p.diff,
+                error=p.error,
+                revision=p.revision,
+                held_revision=p.held_revision,
+                options_changed=p.options_changed,
+            )
+            for p in a.planned
+        ],
     )
 
 
@@ -148,7 +162,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             for b in request.bundles
         ]
         applied = await self._fleet.apply_bundles(
-            sources, actor=caller(context.invocation_metadata())
+            sources, actor=caller(context.invocation_metadata()), dry_run=request.dry_run
         )
         return fleet_pb2.ApplyBundlesResponse(bundles=[applied_to_pb(a) for a in applied])
 
@@ -440,6 +454,35 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                 )
                 for r in v.resources
             ],
+        )
+
+    @grpc_errors
+    async def GetBundleDiff(
+        self, request: fleet_pb2.GetBundleDiffRequest, context: Context
+    ) -> fleet_pb2.GetBundleDiffResponse:
+        return fleet_pb2.GetBundleDiffResponse(
+            clusters=[
+                fleet_pb2.ClusterDiff(
+                    cluster=cluster,
+                    state=dep.state or "",
+                    revision=dep.status_revision,
+                    resources=[
+                        resources_pb2.ResourceState(
+                            key=r.key,
+                            ready=r.ready,
+                            modified=r.modified,
+                            missing=r.missing,
+                            message=r.message,
+                            drift_paths=r.drift_paths,
+                            drift_diff=r.drift_diff,
+                            api_version=r.api_version,
+                        )
+                        for r in dep.resources
+                        if r.modified
+                    ],
+                )
+                for cluster, dep in self._fleet.bundle_diff(request.name, request.cluster)
+            ]
         )
 
     @grpc_errors

@@ -87,6 +87,11 @@ class ResourceStateRecord:
     modified: bool = False
     missing: bool = False
     message: str = ""
+    # Drift detail (GetBundleDiff): kept in memory only, never stored; the spoke reports it
+    # again on its next report after a restart.
+    drift_paths: tuple[str, ...] = ()
+    drift_diff: str = ""
+    api_version: str = ""
 
 
 @dataclass(frozen=True)

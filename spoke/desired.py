@@ -17,7 +17,7 @@ from typing import Any
 
 from argosy.options import ApplyOptions
 from spoke.backends.base import Obj
-from spoke.drift import drift, ignored_paths
+from spoke.drift import drift, explain, ignored_paths, is_secret, redacted
 from spoke.readiness import readiness
 
 
@@ -27,6 +27,9 @@ class ResourceState:
     modified: bool
     missing: bool
     message: str
+    # Drifted: the JSON pointers that differ and a bounded diff (spoke/drift.py `explain`).
+    drift_paths: tuple[str, ...] = ()
+    drift_diff: str = ""
 
 
 MISSING = ResourceState(False, True, True, "missing")
@@ -71,10 +74,18 @@ def judge(desired: Obj, live: Obj | None, options: ApplyOptions) -> ResourceStat
     if live is None:
         return MISSING
     ready, why = readiness(live, ignore_conditions=options.ignore_conditions)
-    patch = drift(desired, live, ignore=ignored_paths(options.compare_patches, desired))
+    ignore = ignored_paths(options.compare_patches, desired)
+    patch = drift(desired, live, ignore=ignore)
+    if patch is None:
+        return ResourceState(ready=ready, modified=False, missing=False, message=why)
+    explained = explain(desired, live, ignore=ignore)
     return ResourceState(
         ready=ready,
-        modified=patch is not None,
+        modified=True,
         missing=False,
-        message=json.dumps(patch, sort_keys=True, separators=(",", ":")) if patch else why,
+        message=json.dumps(
+            redacted(patch) if is_secret(desired) else patch, sort_keys=True, separators=(",", ":")
+        ),
+        drift_paths=explained.paths,
+        drift_diff=explained.diff,
     )

@@ -4,6 +4,9 @@ Only fields the bundle sets are compared, so defaults and fields other controlle
 count as drift. The result is a JSON merge patch of the live values that differ, as Fleet shows
 in its Modified message.
 
+`explain` says where a drifted object differs, for `argosy bundle diff`: the JSON pointers a
+comparePatches `remove` would silence, and a bounded unified diff (Secret values as hashes).
+
 Fleet's `diff.comparePatches` is supported: for a matching object, the paths of its `remove`
 operations and its `jsonPointers` are left out of the comparison (other operations are not
 meaningful for a comparison and are ignored, as in Fleet).
@@ -12,10 +15,15 @@ meaningful for a comparison and are ignored, as in Fleet).
 from __future__ import annotations
 
 import copy
+import difflib
+import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import yaml
 
 # Written by the API server or by Argosy itself, never by the user's bundle.
 _IGNORED_METADATA = {
@@ -169,6 +177,13 @@ def drift(
 
     ignore: JSON pointers (RFC 6901) never compared, from `ignored_paths`.
     """
+    result = _diff(_compared(desired, ignore), live)
+    return None if result is _MISSING else dict(result)
+
+
+def _compared(desired: Mapping[str, Any], ignore: Collection[str]) -> dict[str, Any]:
+    """The part of desired that drift compares: without ignored paths, server-written
+    metadata and status."""
     want = dict(desired)
     if ignore:
         want = copy.deepcopy(want)
@@ -177,5 +192,121 @@ def drift(
     meta = {k: v for k, v in (want.get("metadata") or {}).items() if k not in _IGNORED_METADATA}
     want["metadata"] = meta
     want.pop("status", None)
-    result = _diff(want, live)
-    return None if result is _MISSING else dict(result)
+    return want
+
+
+# A drift diff travels in every status report of a Modified deployment and is kept by the hub
+# per resource: bounded, so one object edited into a huge blob cannot bloat either.
+MAX_DIFF_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Explained:
+    """Where a drifted object differs: JSON pointers a comparePatches `remove` would silence,
+    and a unified diff (YAML) of the fields the bundle sets, desired then live."""
+
+    paths: tuple[str, ...]
+    diff: str
+
+
+def explain(
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any],
+    *,
+    ignore: Collection[str] = (),
+    max_bytes: int = MAX_DIFF_BYTES,
+) -> Explained:
+    """Explain drift that `drift` found, with the same comparison rules.
+
+    A path goes into a list only where both sides have the same length and the differing items
+    are objects: removing a whole item from the comparison would shift the others, so a list
+    that changed length, or a list of scalars, is named as a whole.
+    """
+    want = _compared(desired, ignore)
+    paths: list[str] = []
+    _paths(want, live, "", paths)
+    seen = _project(want, live)
+    if is_secret(desired):
+        want, seen = redacted(want), redacted(seen)
+    before = _yaml(want).splitlines(keepends=True)
+    after = _yaml(seen).splitlines(keepends=True)
+    text = "".join(difflib.unified_diff(before, after, "desired", "live", n=2))
+    return Explained(tuple(paths), _bounded(text, max_bytes))
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _paths(want: Any, live: Any, at: str, out: list[str]) -> None:
+    if isinstance(want, Mapping):
+        if not isinstance(live, Mapping):
+            out.append(at)
+            return
+        for key, sub in want.items():
+            have = live.get(key, _MISSING)
+            if have is _MISSING:
+                if sub not in (None, {}, []):
+                    out.append(f"{at}/{_escape(str(key))}")
+                continue
+            _paths(sub, have, f"{at}/{_escape(str(key))}", out)
+        return
+    if isinstance(want, list):
+        if not isinstance(live, list) or len(live) != len(want):
+            out.append(at)
+            return
+        differ = [
+            i
+            for i, (w, h) in enumerate(zip(want, live, strict=True))
+            if _diff(w, h) is not _MISSING
+        ]
+        if all(isinstance(want[i], Mapping) and isinstance(live[i], Mapping) for i in differ):
+            for i in differ:
+                _paths(want[i], live[i], f"{at}/{i}", out)
+        elif differ:
+            out.append(at)
+        return
+    if not _same(want, live):
+        out.append(at)
+
+
+def _project(want: Any, live: Any) -> Any:
+    """live, in want's shape: only the fields want sets (so defaults and status stay out)."""
+    if isinstance(want, Mapping) and isinstance(live, Mapping):
+        return {k: _project(w, live[k]) for k, w in want.items() if k in live}
+    if isinstance(want, list) and isinstance(live, list) and len(want) == len(live):
+        return [_project(w, h) for w, h in zip(want, live, strict=True)]
+    return live
+
+
+def is_secret(obj: Mapping[str, Any]) -> bool:
+    return obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
+
+
+def redacted(obj: Any) -> Any:
+    """A Secret (or a patch of one) with its values replaced by a short hash of each: the hub
+    and anyone with a viewer token read drift, and should see that values differ, not them."""
+    out = dict(obj) if isinstance(obj, Mapping) else obj
+    if isinstance(out, dict):
+        for field in ("data", "stringData"):
+            values = out.get(field)
+            if isinstance(values, Mapping):
+                out[field] = {k: _fingerprint(v) for k, v in values.items()}
+    return out
+
+
+def _fingerprint(value: Any) -> str:
+    digest = hashlib.sha256(str(value).encode()).hexdigest()[:12]
+    return f"(redacted, sha256 {digest})"
+
+
+def _yaml(obj: Any) -> str:
+    return str(yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, allow_unicode=True))
+
+
+def _bounded(text: str, max_bytes: int) -> str:
+    data = text.encode()
+    if len(data) <= max_bytes:
+        return text
+    cut = data[:max_bytes].decode(errors="ignore").rpartition("\n")[0]
+    return f"{cut}\n... truncated ({len(data) - len(cut.encode())} more bytes)\n"

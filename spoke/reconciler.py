@@ -26,11 +26,15 @@ from argosy.manifests import describe_key, resource_key
 from argosy.options import ApplyOptions
 from spoke.backends.base import OWNER_LABEL, Backend, Obj, Ownership, OwnerUnknown
 from spoke.desired import ResourceState, crd_scopes, judge, place
+from spoke.drift import ignored_paths
 from spoke.state import Held, LocalState
 
 log = logging.getLogger(__name__)
 
 MAX_ERRORS_SHOWN = 3
+# The drift diffs of one deployment's report, together: the hub keeps the last report of every
+# deployment in memory, so a bundle drifted everywhere must not cost it 4 KiB per object.
+MAX_DRIFT_DIFF_BYTES = 16 * 1024
 # Managed.refused_by of an object whose owner could not be read.
 UNKNOWN_OWNER = "(unknown)"
 # The options of a bundle not (or no longer) held: every one at its default.
@@ -375,7 +379,14 @@ class Reconciler:
         )
         if force is None:
             force = options.force
-        results = await self._backend.apply([index[k].obj for k in keys], owner=owner, force=force)
+        yield_paths = {
+            k: paths
+            for k in keys
+            if (paths := ignored_paths(options.compare_patches, index[k].obj))
+        }
+        results = await self._backend.apply(
+            [index[k].obj for k in keys], owner=owner, force=force, yield_paths=yield_paths
+        )
         for key, result in zip(keys, results, strict=True):
             if result.error:
                 errors.append(f"{describe_key(key)}: {result.error}")
@@ -535,17 +546,27 @@ class Reconciler:
         held = self._state.deployments.get(bundle)
         index = self._by_bundle.get(bundle, {})
         # Reported by live key (namespace filled in): that is what the user finds in the cluster.
-        problems = [
-            resources_pb2.ResourceState(
-                key=key,
-                ready=m.state.ready,
-                modified=m.state.modified,
-                missing=m.state.missing,
-                message=m.state.message,
+        problems = []
+        budget = MAX_DRIFT_DIFF_BYTES
+        for key, m in index.items():
+            if m.state is None or (m.state.ready and not m.state.modified):
+                continue
+            diff = m.state.drift_diff
+            if len(diff.encode()) > budget:
+                diff = "(diff left out: this report's drift diffs are over 16 KiB)\n"
+            budget -= len(diff.encode())
+            problems.append(
+                resources_pb2.ResourceState(
+                    key=key,
+                    ready=m.state.ready,
+                    modified=m.state.modified,
+                    missing=m.state.missing,
+                    message=m.state.message,
+                    drift_paths=m.state.drift_paths,
+                    drift_diff=diff,
+                    api_version=str(m.obj.get("apiVersion", "")) if m.state.modified else "",
+                )
             )
-            for key, m in index.items()
-            if m.state is not None and (not m.state.ready or m.state.modified)
-        ]
         unknown = any(m.state is None for m in index.values())
         return spoke_pb2.DeploymentStatus(
             bundle=bundle,

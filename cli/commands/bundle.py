@@ -1,4 +1,5 @@
-"""`argosy bundle list|get|delete|history`: the bundles a hub holds."""
+"""`argosy bundle list|get|delete|history|diff`: the bundles a hub holds, their history, and
+how their live objects differ from them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from argosy.api.v1 import fleet_pb2
 from cli import output
 from cli.client import Hub
+from cli.diffs import compare_patches_yaml, diff_dict, diff_text, existing_patches
 from cli.parsing import Subparsers, output_flag, runs
 from cli.reads import collect, filter_flags
 
@@ -28,6 +30,23 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     history.add_argument("name")
     output_flag(history)
+    diff = actions.add_parser(
+        "diff",
+        help="desired vs live of a Modified bundle's drifted objects, per cluster",
+        description="Desired vs live of the bundle's drifted objects, as each spoke last "
+        "reported them: the JSON pointers that differ and a unified diff (bounded, 4 KiB per "
+        "object). With --fleet-yaml, the fleet.yaml `diff: comparePatches:` block that would "
+        "stop exactly those paths counting as drift, merged with the bundle's own: it replaces "
+        "the diff: block of fleet.yaml.",
+    )
+    diff.add_argument("name")
+    diff.add_argument("--cluster", help="one cluster only (default: every cluster with drift)")
+    diff.add_argument(
+        "--fleet-yaml",
+        action="store_true",
+        help="print the fleet.yaml comparePatches that would silence this drift",
+    )
+    output_flag(diff)
 
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
@@ -80,6 +99,19 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
                     f"\nPinned at rev {resp.pinned_rev} by rollback: new applies and commits "
                     f"are skipped (argosy unpin {args.name})"
                 )
+        elif args.action == "diff":
+            diff_resp = await stub.GetBundleDiff(
+                fleet_pb2.GetBundleDiffRequest(name=args.name, cluster=args.cluster or ""),
+                timeout=10,
+            )
+            if args.fleet_yaml:
+                got = await stub.GetBundle(fleet_pb2.GetBundleRequest(name=args.name), timeout=10)
+                files = {f.path: f.content for f in got.bundle.spec.files}
+                print(compare_patches_yaml(diff_resp, existing_patches(files)), end="")
+            elif args.output == "text":
+                print(diff_text(args.name, diff_resp), end="")
+            else:
+                output.emit(diff_dict(diff_resp), args.output)
         else:
             await stub.DeleteBundle(fleet_pb2.DeleteBundleRequest(name=args.name), timeout=30)
             print(f"bundle/{args.name} deleted")

@@ -11,12 +11,19 @@ from cli import output
 from cli.client import Hub, UserError
 from cli.parsing import Subparsers, output_flag, runs
 from cli.reads import collect_status, positive
+from cli.waiting import WAIT_HELP, duration, wait_ready
 from cli.watch import watch_status
 
 
 def add_parser(subparsers: Subparsers) -> None:
     status = runs(
-        subparsers.add_parser("status", help="show cluster groups, clusters and bundles"), run
+        subparsers.add_parser(
+            "status",
+            help="show cluster groups, clusters and bundles",
+            epilog=WAIT_HELP.replace("(--wait)", "(--wait-for Ready BUNDLE)"),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        ),
+        run,
     )
     status.add_argument("bundle", nargs="?", help="show one bundle in detail, per cluster")
     status.add_argument("--cluster", help="show one cluster in detail, per bundle")
@@ -37,6 +44,17 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     output_flag(status)
     status.add_argument("--watch", "-w", action="store_true", help="redraw on every change")
+    status.add_argument(
+        "--wait-for",
+        choices=["Ready"],
+        help="wait until BUNDLE is Ready on every cluster it targets (exit codes below)",
+    )
+    status.add_argument(
+        "--timeout",
+        type=duration,
+        default=300.0,
+        help="how long --wait-for waits (e.g. 90s, 5m, 1h; default 5m)",
+    )
 
 
 def _wanted(args: argparse.Namespace) -> Callable[[fleet_pb2.GetStatusResponse], bool] | None:
@@ -49,6 +67,14 @@ def _wanted(args: argparse.Namespace) -> Callable[[fleet_pb2.GetStatusResponse],
 
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
+    if args.wait_for:
+        if not args.bundle or args.cluster or args.watch:
+            raise UserError("--wait-for Ready takes a BUNDLE, and neither --cluster nor --watch")
+        async with hub.stub() as stub:
+            # A bundle that does not exist is an error now, not a wait until the timeout.
+            await stub.GetBundle(fleet_pb2.GetBundleRequest(name=args.bundle), timeout=10)
+        await wait_ready(hub, {args.bundle: ""}, timeout=args.timeout)
+        return
     if args.watch:
         if args.selector or args.state or args.limit:
             raise UserError("--watch takes no -l, --state or --limit (watch one object instead)")

@@ -182,7 +182,16 @@ class SpokeSession:
                         ready=d.ready,
                         apply_error=d.apply_error,
                         resources=tuple(
-                            ResourceStateRecord(r.key, r.ready, r.modified, r.missing, r.message)
+                            ResourceStateRecord(
+                                r.key,
+                                r.ready,
+                                r.modified,
+                                r.missing,
+                                r.message,
+                                tuple(r.drift_paths),
+                                r.drift_diff,
+                                r.api_version,
+                            )
                             for r in d.resources
                         ),
                     )

@@ -7,7 +7,7 @@ real kube-apiserver are interchangeable, and anything they rely on has to be tru
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, Self
@@ -125,9 +125,19 @@ class Backend(Protocol):
         ...
 
     async def apply(
-        self, objs: Sequence[Obj], *, owner: Ownership, force: bool
+        self,
+        objs: Sequence[Obj],
+        *,
+        owner: Ownership,
+        force: bool,
+        yield_paths: Mapping[str, Collection[str]] | None = None,
     ) -> list[ApplyResult]:
-        """Server-side apply, in dependency order; one result per object, in input order."""
+        """Server-side apply, in dependency order; one result per object, in input order.
+
+        yield_paths: per object key, the JSON pointers the bundle does not compare (fleet.yaml
+        comparePatches). A field there that another field manager took over (an apply
+        conflict on it) is left to that manager instead of failing the apply.
+        """
         ...
 
     async def delete(self, keys: Sequence[str], *, service_account: str = "") -> list[ApplyResult]:

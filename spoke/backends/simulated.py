@@ -16,7 +16,7 @@ import copy
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,9 +123,14 @@ class SimulatedCluster:
         return kind not in CLUSTER_SCOPED
 
     async def apply(
-        self, objs: Sequence[Obj], *, owner: Ownership, force: bool
+        self,
+        objs: Sequence[Obj],
+        *,
+        owner: Ownership,
+        force: bool,
+        yield_paths: Mapping[str, Collection[str]] | None = None,
     ) -> list[ApplyResult]:
-        del force  # one field manager here: there is nobody to conflict with
+        del force, yield_paths  # one field manager here: there is nobody to conflict with
         order = sorted(range(len(objs)), key=lambda i: ORDER.get(str(objs[i].get("kind")), 2))
         results: dict[int, ApplyResult] = {}
         for i in order:

@@ -16,3 +16,9 @@ def test_a_viewer_may_read_but_not_write() -> None:
     assert decide("viewer", "GetStatus") is None
     refusal = decide("viewer", "ApplyBundles")
     assert refusal is not None and "viewer" in refusal[1]
+
+
+def test_a_viewer_may_read_a_bundle_diff_but_not_dry_run_an_apply() -> None:
+    assert decide("viewer", "GetBundleDiff") is None
+    # A dry run is an ApplyBundles call: it renders as an apply does, which is an admin's.
+    assert decide("viewer", "ApplyBundles") is not None

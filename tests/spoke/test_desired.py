@@ -79,6 +79,9 @@ def test_judge_missing_ready_and_drifted() -> None:
     edited["spec"]["replicas"] = 5
     drifted = judge(desired_deployment(), edited, ApplyOptions())
     assert drifted.modified and json.loads(drifted.message) == {"spec": {"replicas": 5}}
+    assert drifted.drift_paths == ("/spec/replicas",)
+    assert "+  replicas: 5" in drifted.drift_diff
+    assert ready.drift_paths == () and ready.drift_diff == ""
 
 
 def test_judge_honours_compare_patches_and_ignored_conditions() -> None:
@@ -92,3 +95,18 @@ def test_judge_honours_compare_patches_and_ignored_conditions() -> None:
     assert not judge(widget, widget, ApplyOptions()).ready
     ignore = json_list([{"type": "Ready", "status": "False"}])
     assert judge(widget, widget, ApplyOptions(ignore_conditions_json=ignore)).ready
+
+
+def test_a_drifted_secret_is_reported_without_its_values() -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s"},
+        "data": {"p": "b2xk"},
+    }
+    edited = json.loads(json.dumps(secret))
+    edited["data"]["p"] = "bmV3c2VjcmV0"
+    state = judge(secret, edited, ApplyOptions())
+    assert state.modified and state.drift_paths == ("/data/p",)
+    assert "bmV3c2VjcmV0" not in state.message and "b2xk" not in state.drift_diff
+    assert "redacted" in json.loads(state.message)["data"]["p"]

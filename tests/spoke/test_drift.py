@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from spoke.drift import drift, ignored_paths
+from spoke.drift import drift, explain, ignored_paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -112,3 +112,75 @@ def test_plain_strings_are_not_quantities() -> None:
         "data": {"v": "1"},
     }
     assert drift(desired, {**desired, "data": {"v": "1.0"}}) == {"data": {"v": "1.0"}}
+
+
+def test_explain_names_the_paths_that_silence_the_drift() -> None:
+    edited = live("deployment_ready")
+    edited["spec"]["replicas"] = 5
+    edited["spec"]["template"]["spec"]["containers"][0]["image"] = "busybox:edited"
+    desired = desired_deployment()
+    explained = explain(desired, edited)
+    assert explained.paths == ("/spec/replicas", "/spec/template/spec/containers/0/image")
+    # Exactly these paths, as comparePatches, make the object in sync again.
+    assert drift(desired, edited, ignore=explained.paths) is None
+    assert drift(desired, edited, ignore=explained.paths[:1]) is not None
+    # The diff shows the fields the bundle sets, desired then live; no server defaults.
+    assert "-  replicas: 2\n+  replicas: 5\n" in explained.diff
+    assert "+      - image: busybox:edited" in explained.diff
+    assert explained.diff.startswith("--- desired\n+++ live\n")
+    assert "status" not in explained.diff and "resourceVersion" not in explained.diff
+
+
+def test_explain_names_a_list_that_changed_length_or_holds_scalars_whole() -> None:
+    desired = desired_deployment()
+    edited = json.loads(json.dumps(desired))
+    edited["spec"]["template"]["spec"]["containers"].append({"name": "extra", "image": "x"})
+    assert explain(desired, edited).paths == ("/spec/template/spec/containers",)
+    desired["spec"]["template"]["spec"]["containers"][0]["args"] = ["a", "b"]
+    edited = json.loads(json.dumps(desired))
+    edited["spec"]["template"]["spec"]["containers"][0]["args"] = ["a", "c"]
+    explained = explain(desired, edited)
+    assert explained.paths == ("/spec/template/spec/containers/0/args",)
+    assert drift(desired, edited, ignore=explained.paths) is None
+
+
+def test_explain_escapes_keys_and_names_removed_fields() -> None:
+    desired = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x", "annotations": {"example.com/a~b": "1"}},
+        "data": {"k": "v", "gone": "here"},
+    }
+    edited = json.loads(json.dumps(desired))
+    edited["metadata"]["annotations"]["example.com/a~b"] = "2"
+    del edited["data"]["gone"]
+    explained = explain(desired, edited)
+    assert explained.paths == ("/metadata/annotations/example.com~1a~0b", "/data/gone")
+    assert drift(desired, edited, ignore=explained.paths) is None
+
+
+def test_explain_bounds_the_diff_and_hides_secret_values() -> None:
+    desired = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x"},
+        "data": {f"k{i}": "v" * 50 for i in range(200)},
+    }
+    edited = json.loads(json.dumps(desired))
+    edited["data"] = {k: "w" * 50 for k in desired["data"]}
+    explained = explain(desired, edited, max_bytes=1024)
+    assert len(explained.diff.encode()) < 1100
+    assert "truncated" in explained.diff
+    assert len(explained.paths) == 200
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s"},
+        "data": {"p": "b2xk"},
+    }
+    leaked = json.loads(json.dumps(secret))
+    leaked["data"]["p"] = "bmV3c2VjcmV0"
+    explained = explain(secret, leaked)
+    assert explained.paths == ("/data/p",)
+    assert "b2xk" not in explained.diff and "bmV3c2VjcmV0" not in explained.diff
+    assert "redacted" in explained.diff

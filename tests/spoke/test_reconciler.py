@@ -537,3 +537,29 @@ async def test_a_retry_that_fails_as_before_does_not_rewrite_the_state_file(tmp_
         await s.cluster.apply([gadget_crd()], owner=Ownership("by-hand", "by-hand"), force=False)
         assert await s.reconciler.retry("gadgets") == ""
         assert saves == 1
+
+
+async def test_a_report_carries_drift_paths_and_diffs_within_its_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(reconciler_module, "MAX_DRIFT_DIFF_BYTES", 250)
+    cluster = SimulatedCluster(SimulationSettings(ready_delay=0.01))
+    async with local_spoke(cluster) as s:
+        names = [f"c{i}" for i in range(4)]
+        many = upsert("many", [configmap(n, v="1") for n in names])
+        assert not (await s.reconciler.upsert(many)).error
+        await eventually(lambda: s.ready("many"), what="ready")
+        for n in names:
+            cluster.inject_drift(f"/ConfigMap/default/{n}", {"data": {"v": "edited"}})
+
+        def drifted() -> list[resources_pb2.ResourceState]:
+            return [r for r in s.status("many").resources if r.modified]
+
+        await eventually(lambda: len(drifted()) == 4, what="all four drifted")
+        report = drifted()
+        assert all(list(r.drift_paths) == ["/data/v"] for r in report)
+        assert all(r.api_version == "v1" for r in report)
+        shown = [r for r in report if "+  v: edited" in r.drift_diff]
+        left_out = [r for r in report if "diff left out" in r.drift_diff]
+        assert shown and left_out and len(shown) + len(left_out) == 4
+        assert sum(len(r.drift_diff.encode()) for r in report) <= 250 + 100 * len(left_out)

@@ -39,10 +39,12 @@ class Bundle(_message.Message):
     def __init__(self, spec: _Optional[_Union[BundleSpec, _Mapping]] = ..., revision: _Optional[str] = ..., created_unix: _Optional[int] = ..., updated_unix: _Optional[int] = ..., resource_count: _Optional[int] = ...) -> None: ...
 
 class ApplyBundlesRequest(_message.Message):
-    __slots__ = ("bundles",)
+    __slots__ = ("bundles", "dry_run")
     BUNDLES_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     bundles: _containers.RepeatedCompositeFieldContainer[BundleSpec]
-    def __init__(self, bundles: _Optional[_Iterable[_Union[BundleSpec, _Mapping]]] = ...) -> None: ...
+    dry_run: bool
+    def __init__(self, bundles: _Optional[_Iterable[_Union[BundleSpec, _Mapping]]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
 
 class ApplyBundlesResponse(_message.Message):
     __slots__ = ("bundles",)
@@ -51,20 +53,22 @@ class ApplyBundlesResponse(_message.Message):
     def __init__(self, bundles: _Optional[_Iterable[_Union[BundleApplied, _Mapping]]] = ...) -> None: ...
 
 class BundleApplied(_message.Message):
-    __slots__ = ("name", "revision", "changed", "resource_count", "warnings", "skipped")
+    __slots__ = ("name", "revision", "changed", "resource_count", "warnings", "skipped", "planned")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     CHANGED_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_COUNT_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_FIELD_NUMBER: _ClassVar[int]
     name: str
     revision: str
     changed: bool
     resource_count: int
     warnings: _containers.RepeatedScalarFieldContainer[str]
     skipped: str
-    def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., changed: _Optional[bool] = ..., resource_count: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ..., skipped: _Optional[str] = ...) -> None: ...
+    planned: _containers.RepeatedCompositeFieldContainer[PlannedChange]
+    def __init__(self, name: _Optional[str] = ..., revision: _Optional[str] = ..., changed: _Optional[bool] = ..., resource_count: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ..., skipped: _Optional[str] = ..., planned: _Optional[_Iterable[_Union[PlannedChange, _Mapping]]] = ...) -> None: ...
 
 class GetBundleRequest(_message.Message):
     __slots__ = ("name",)
@@ -875,3 +879,51 @@ class GetVersionResponse(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     version: str
     def __init__(self, version: _Optional[str] = ...) -> None: ...
+
+class PlannedChange(_message.Message):
+    __slots__ = ("clusters", "added", "changed", "removed", "diff", "error", "revision", "held_revision", "options_changed")
+    CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    DIFF_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    HELD_REVISION_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    clusters: _containers.RepeatedScalarFieldContainer[str]
+    added: _containers.RepeatedScalarFieldContainer[str]
+    changed: _containers.RepeatedScalarFieldContainer[str]
+    removed: _containers.RepeatedScalarFieldContainer[str]
+    diff: str
+    error: str
+    revision: str
+    held_revision: str
+    options_changed: bool
+    def __init__(self, clusters: _Optional[_Iterable[str]] = ..., added: _Optional[_Iterable[str]] = ..., changed: _Optional[_Iterable[str]] = ..., removed: _Optional[_Iterable[str]] = ..., diff: _Optional[str] = ..., error: _Optional[str] = ..., revision: _Optional[str] = ..., held_revision: _Optional[str] = ..., options_changed: _Optional[bool] = ...) -> None: ...
+
+class GetBundleDiffRequest(_message.Message):
+    __slots__ = ("name", "cluster")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    cluster: str
+    def __init__(self, name: _Optional[str] = ..., cluster: _Optional[str] = ...) -> None: ...
+
+class ClusterDiff(_message.Message):
+    __slots__ = ("cluster", "state", "revision", "resources")
+    CLUSTER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    cluster: str
+    state: str
+    revision: str
+    resources: _containers.RepeatedCompositeFieldContainer[_resources_pb2.ResourceState]
+    def __init__(self, cluster: _Optional[str] = ..., state: _Optional[str] = ..., revision: _Optional[str] = ..., resources: _Optional[_Iterable[_Union[_resources_pb2.ResourceState, _Mapping]]] = ...) -> None: ...
+
+class GetBundleDiffResponse(_message.Message):
+    __slots__ = ("clusters",)
+    CLUSTERS_FIELD_NUMBER: _ClassVar[int]
+    clusters: _containers.RepeatedCompositeFieldContainer[ClusterDiff]
+    def __init__(self, clusters: _Optional[_Iterable[_Union[ClusterDiff, _Mapping]]] = ...) -> None: ...

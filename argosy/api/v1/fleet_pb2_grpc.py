@@ -210,6 +210,11 @@ class FleetServiceStub:
                 request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionRequest.SerializeToString,
                 response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionResponse.FromString,
                 _registered_method=True)
+        self.GetBundleDiff = channel.unary_unary(
+                '/argosy.api.v1.FleetService/GetBundleDiff',
+                request_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleDiffRequest.SerializeToString,
+                response_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleDiffResponse.FromString,
+                _registered_method=True)
 
 
 class FleetServiceServicer:
@@ -450,6 +455,14 @@ class FleetServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBundleDiff(self, request, context):
+        """Desired vs live of a bundle's modified resources, per cluster, as the spokes last reported
+        them: the JSON pointers that differ and a bounded unified diff.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FleetServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -627,6 +640,11 @@ def add_FleetServiceServicer_to_server(servicer, server):
                     servicer.GetVersion,
                     request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionRequest.FromString,
                     response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionResponse.SerializeToString,
+            ),
+            'GetBundleDiff': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBundleDiff,
+                    request_deserializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleDiffRequest.FromString,
+                    response_serializer=argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleDiffResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1575,6 +1593,33 @@ class FleetService:
             '/argosy.api.v1.FleetService/GetVersion',
             argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionRequest.SerializeToString,
             argosy_dot_api_dot_v1_dot_fleet__pb2.GetVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBundleDiff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argosy.api.v1.FleetService/GetBundleDiff',
+            argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleDiffRequest.SerializeToString,
+            argosy_dot_api_dot_v1_dot_fleet__pb2.GetBundleDiffResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -98,6 +98,10 @@ class FleetServiceStub:
     """
     GetVersion: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetVersionRequest, _fleet_pb2.GetVersionResponse]
     """The hub's version."""
+    GetBundleDiff: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleDiffRequest, _fleet_pb2.GetBundleDiffResponse]
+    """Desired vs live of a bundle's modified resources, per cluster, as the spokes last reported
+    them: the JSON pointers that differ and a bounded unified diff.
+    """
 
 @_typing.type_check_only
 class FleetServiceAsyncStub(FleetServiceStub):
@@ -169,6 +173,10 @@ class FleetServiceAsyncStub(FleetServiceStub):
     """
     GetVersion: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetVersionRequest, _fleet_pb2.GetVersionResponse]  # type: ignore[assignment]
     """The hub's version."""
+    GetBundleDiff: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleDiffRequest, _fleet_pb2.GetBundleDiffResponse]  # type: ignore[assignment]
+    """Desired vs live of a bundle's modified resources, per cluster, as the spokes last reported
+    them: the JSON pointers that differ and a bounded unified diff.
+    """
 
 class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
     """Admin and programmatic clients: bundles, clusters, groups, tokens and status."""
@@ -447,5 +455,15 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.GetVersionResponse, _abc.Awaitable[_fleet_pb2.GetVersionResponse]]:
         """The hub's version."""
+
+    @_abc_1.abstractmethod
+    def GetBundleDiff(
+        self,
+        request: _fleet_pb2.GetBundleDiffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_fleet_pb2.GetBundleDiffResponse, _abc.Awaitable[_fleet_pb2.GetBundleDiffResponse]]:
+        """Desired vs live of a bundle's modified resources, per cluster, as the spokes last reported
+        them: the JSON pointers that differ and a bounded unified diff.
+        """
 
 def add_FleetServiceServicer_to_server(servicer: FleetServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

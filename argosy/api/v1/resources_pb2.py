@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rgosy/api/v1/resources.proto\x12\rargosy.api.v1\"7\n\x08Resource\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x10\n\x08manifest\x18\x03 \x01(\x0c\"_\n\rResourceState\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05ready\x18\x02 \x01(\x08\x12\x10\n\x08modified\x18\x03 \x01(\x08\x12\x0f\n\x07missing\x18\x04 \x01(\x08\x12\x0f\n\x07message\x18\x05 \x01(\t\"+\n\nBundleFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rgosy/api/v1/resources.proto\x12\rargosy.api.v1\"7\n\x08Resource\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x10\n\x08manifest\x18\x03 \x01(\x0c\"\x9d\x01\n\rResourceState\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05ready\x18\x02 \x01(\x08\x12\x10\n\x08modified\x18\x03 \x01(\x08\x12\x0f\n\x07missing\x18\x04 \x01(\x08\x12\x0f\n\x07message\x18\x05 \x01(\t\x12\x13\n\x0b\x64rift_paths\x18\x06 \x03(\t\x12\x12\n\ndrift_diff\x18\x07 \x01(\t\x12\x13\n\x0b\x61pi_version\x18\x08 \x01(\t\"+\n\nBundleFile\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\x0c\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RESOURCE']._serialized_start=48
   _globals['_RESOURCE']._serialized_end=103
-  _globals['_RESOURCESTATE']._serialized_start=105
-  _globals['_RESOURCESTATE']._serialized_end=200
-  _globals['_BUNDLEFILE']._serialized_start=202
-  _globals['_BUNDLEFILE']._serialized_end=245
+  _globals['_RESOURCESTATE']._serialized_start=106
+  _globals['_RESOURCESTATE']._serialized_end=263
+  _globals['_BUNDLEFILE']._serialized_start=265
+  _globals['_BUNDLEFILE']._serialized_end=308
 # @@protoc_insertion_point(module_scope)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -31,7 +31,7 @@ from spoke.backends.kube.discovery import (
     DiscoveryReader,
     resources_of_crd,
 )
-from spoke.backends.kube.normalize import applyable
+from spoke.backends.kube.normalize import applyable, without, yielded
 from spoke.backends.kube.watching import Watches
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,12 @@ class Applier:
         """Objects sent to the server with server-side apply (tests count re-apply storms)."""
 
     async def apply(
-        self, objs: Sequence[Obj], *, owner: Ownership, force: bool
+        self,
+        objs: Sequence[Obj],
+        *,
+        owner: Ownership,
+        force: bool,
+        yield_paths: Mapping[str, Collection[str]] | None = None,
     ) -> list[ApplyResult]:
         results: dict[int, ApplyResult] = {}
         phases: dict[int, list[int]] = {}
@@ -93,17 +98,38 @@ class Applier:
 
             async def apply_one(i: int) -> None:
                 async with limit:
-                    results[i] = await self._apply_one(objs[i], owner=owner, force=force)
+                    yielding = (yield_paths or {}).get(resource_key(objs[i]), ())
+                    results[i] = await self._apply_one(
+                        objs[i], owner=owner, force=force, yielding=yielding
+                    )
 
             async with asyncio.TaskGroup() as tasks:
                 for i in indexes:
                     tasks.create_task(apply_one(i), name=f"apply-{i}")
         return [results[i] for i in range(len(objs))]
 
+    async def _patch(
+        self, path: str, body: Obj, *, owner: Ownership, force: bool
+    ) -> dict[str, Any]:
+        self.calls += 1
+        return await self._client.request(
+            "PATCH",
+            path,
+            query=[
+                ("fieldManager", self._settings.field_manager),
+                ("force", "true" if force else "false"),
+            ],
+            body=dict(body),
+            content_type=APPLY_PATCH,
+            service_account=owner.service_account,
+        )
+
     def _resource_for(self, obj: Obj) -> ApiResource | None:
         return self._discovery.lookup(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
 
-    async def _apply_one(self, obj: Obj, *, owner: Ownership, force: bool) -> ApplyResult:
+    async def _apply_one(
+        self, obj: Obj, *, owner: Ownership, force: bool, yielding: Collection[str] = ()
+    ) -> ApplyResult:
         key = resource_key(obj)
         api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
         res = self._discovery.lookup(api_version, kind)
@@ -117,19 +143,18 @@ class Applier:
         meta = body["metadata"]
         if res.namespaced and not meta.get("namespace"):
             return ApplyResult(key, f"{kind} {meta.get('name')} is namespaced but has no namespace")
-        self.calls += 1
+        path = res.path(namespace=str(meta.get("namespace") or ""), name=str(meta["name"]))
         try:
-            live = await self._client.request(
-                "PATCH",
-                res.path(namespace=str(meta.get("namespace") or ""), name=str(meta["name"])),
-                query=[
-                    ("fieldManager", self._settings.field_manager),
-                    ("force", "true" if force else "false"),
-                ],
-                body=body,
-                content_type=APPLY_PATCH,
-                service_account=owner.service_account,
-            )
+            try:
+                live = await self._patch(path, body, owner=owner, force=force)
+            except ApiError as exc:
+                # Fields another manager took over, which the bundle says not to compare
+                # (comparePatches): leave them to it, as an HPA keeps the replicas it set.
+                pointers = yielded(body, exc.fields, yielding) if exc.status == 409 else None
+                if not pointers:
+                    raise
+                log.info("%s: leaving %s to their other managers", key, ", ".join(pointers))
+                live = await self._patch(path, without(body, pointers), owner=owner, force=force)
         except ApiError as exc:
             return ApplyResult(key, str(exc))
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +147,14 @@ class KubernetesBackend:
         self._reader.soon()
 
     async def apply(
-        self, objs: Sequence[Obj], *, owner: Ownership, force: bool
+        self,
+        objs: Sequence[Obj],
+        *,
+        owner: Ownership,
+        force: bool,
+        yield_paths: Mapping[str, Collection[str]] | None = None,
     ) -> list[ApplyResult]:
-        return await self._applier.apply(objs, owner=owner, force=force)
+        return await self._applier.apply(objs, owner=owner, force=force, yield_paths=yield_paths)
 
     async def delete(self, keys: Sequence[str], *, service_account: str = "") -> list[ApplyResult]:
         return await self._applier.delete(keys, service_account=service_account)

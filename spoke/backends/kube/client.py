@@ -60,10 +60,14 @@ class KubeSettings:
 class ApiError(Exception):
     """A non-2xx answer, with the server's message."""
 
-    def __init__(self, status: int, message: str, reason: str = "") -> None:
+    def __init__(
+        self, status: int, message: str, reason: str = "", fields: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
+        # An apply conflict's fields, as the server names them (".spec.replicas").
+        self.fields = fields
 
 
 def status_message(status: int, body: bytes) -> tuple[str, str]:
@@ -76,6 +80,20 @@ def status_message(status: int, body: bytes) -> tuple[str, str]:
     if isinstance(doc, dict):
         return str(doc.get("message") or f"HTTP {status}"), str(doc.get("reason") or "")
     return f"HTTP {status}", ""
+
+
+def conflict_fields(body: bytes) -> tuple[str, ...]:
+    """The fields of a server-side apply conflict (Status details.causes), if it is one."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return ()
+    causes = ((doc.get("details") or {}).get("causes") or []) if isinstance(doc, dict) else []
+    return tuple(
+        str(c["field"])
+        for c in causes
+        if isinstance(c, dict) and c.get("reason") == "FieldManagerConflict" and c.get("field")
+    )
 
 
 def _is_in_cluster() -> bool:
@@ -180,7 +198,7 @@ class KubeClient:
             data = await response.read()
             if not 200 <= response.status < 300:
                 message, reason = status_message(response.status, data)
-                raise ApiError(response.status, message, reason)
+                raise ApiError(response.status, message, reason, conflict_fields(data))
         doc = json.loads(data) if data else {}
         return doc if isinstance(doc, dict) else {}
 

@@ -10,6 +10,9 @@ nothing shows as drift afterwards. No I/O: tested with plain dicts.
 from __future__ import annotations
 
 import copy
+import json
+import re
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from spoke.backends.base import DEPLOYMENT_ANNOTATION, OWNER_LABEL, Obj, Ownership
@@ -125,3 +128,95 @@ def quantities_as_strings(obj: dict[str, Any]) -> None:
         for name, value in amounts.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 amounts[name] = str(value)
+
+
+# A server-side apply field path element: ".name", "[index]", "[k=v,...]" (a list item by its
+# keys) or "[=value]" (an item of a set).
+_FIELD_ELEMENT = re.compile(r'\.|\[(\d+)\]|\[((?:[^\]"]|"(?:[^"\\]|\\.)*")*)\]')
+
+
+def field_pointer(body: Any, field: str) -> str | None:
+    """The JSON pointer (RFC 6901) into body of a field as an apply conflict names it
+    (".spec.template.spec.containers[name=\"web\"].image"); None when body does not hold it.
+
+    A name may itself hold dots (annotation keys), so names are matched against body's keys,
+    the longest first.
+    """
+    tokens: list[str] = []
+    doc, rest = body, field
+    while rest:
+        if rest.startswith(".") and isinstance(doc, dict):
+            names = [k for k in doc if rest[1:] == k or rest[1:].startswith((f"{k}.", f"{k}["))]
+            if not names:
+                return None
+            name = max(names, key=len)
+            tokens.append(name)
+            doc, rest = doc[name], rest[1 + len(name) :]
+            continue
+        match = _FIELD_ELEMENT.match(rest)
+        if match is None or not isinstance(doc, list) or match.group(0) == ".":
+            return None
+        index: int | None
+        if match.group(1) is not None:
+            index = int(match.group(1))
+        else:
+            index = _item_by_keys(doc, match.group(2))
+        if index is None or index >= len(doc):
+            return None
+        tokens.append(str(index))
+        doc, rest = doc[index], rest[match.end() :]
+    return "".join("/" + t.replace("~", "~0").replace("/", "~1") for t in tokens)
+
+
+def _item_by_keys(items: list[Any], keys: str) -> int | None:
+    """The index of the list item whose keys are `k="v",...` (JSON values); None for a set
+    item ("=value") or no match."""
+    if keys.startswith("="):
+        return None
+    try:
+        wanted = json.loads("{" + re.sub(r'(^|,)([^=,"]+)=', r'\1"\2":', keys) + "}")
+    except ValueError:
+        return None
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items()):
+            return i
+    return None
+
+
+def yielded(body: Any, fields: Sequence[str], paths: Collection[str]) -> list[str] | None:
+    """Pointers of an apply conflict's fields, when every one of them lies under a path the
+    bundle does not compare (comparePatches); None otherwise (the conflict stands)."""
+    if not fields or not paths:
+        return None
+    pointers = []
+    for field in fields:
+        pointer = field_pointer(body, field)
+        if pointer is None or not any(
+            pointer == p or pointer.startswith(p.rstrip("/") + "/") for p in paths
+        ):
+            return None
+        pointers.append(pointer)
+    return pointers
+
+
+def without(body: Obj, pointers: Collection[str]) -> dict[str, Any]:
+    """body without the fields at these pointers (from `yielded`); the input is not modified.
+    Removed deepest first, so removing an item of a list never shifts another pointer."""
+    out = copy.deepcopy(dict(body))
+    for pointer in sorted(
+        pointers, key=lambda p: [_sort_token(t) for t in p.split("/")], reverse=True
+    ):
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+        doc: Any = out
+        for token in tokens[:-1]:
+            doc = doc[int(token)] if isinstance(doc, list) else doc[token]
+        last = tokens[-1]
+        if isinstance(doc, list):
+            del doc[int(last)]
+        else:
+            del doc[last]
+    return out
+
+
+def _sort_token(token: str) -> tuple[int, str]:
+    return (int(token), "") if token.isdigit() else (-1, token)
