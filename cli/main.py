@@ -45,8 +45,10 @@ commands:
   argosy login --token T [--ca FILE] [--context NAME]       save a context; context use|list
   argosy install agent-token --name N [--labels k=v] [--token T] [--agent-hub ADDR]
                                                             YAML that registers this cluster
-  argosy install hub [--image IMG] [--namespace NS]         YAML for a hub: PVC, Deployment, Service
+  argosy install hub [--image IMG] [--namespace NS] [--advertise HOST]... [--service-type T]
+                                                            YAML for a hub in a cluster
   argosy demo [--clusters N] [--keep]                       hub + simulated clusters + examples
+  argosy version                                            version and the image installs use
 
 Contexts (--config FILE, $ARGOSY_CONFIG, ~/.config/argosy/config.yaml) hold the hub address, its
 CA and a token; a hub writes one for its admin to DATA_DIR/admin.yaml on first start.

@@ -32,6 +32,7 @@ from cli.commands import (
     status,
     target,
     token,
+    version,
 )
 from cli.parsing import Subparsers
 
@@ -62,4 +63,5 @@ COMMANDS: tuple[Command, ...] = (
     secret,
     install,
     demo,
+    version,
 )

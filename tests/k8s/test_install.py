@@ -78,13 +78,16 @@ def test_hub_yaml_has_its_volume_and_service() -> None:
     out = docs(manifests.hub_yaml(image="i:1", namespace="fleet"))
     assert [d["kind"] for d in out] == [
         "Namespace",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
         "PersistentVolumeClaim",
         "Deployment",
         "Service",
     ]
     assert all(d["metadata"].get("namespace", "fleet") == "fleet" for d in out)
-    volumes = out[2]["spec"]["template"]["spec"]["volumes"]
-    assert volumes == [{"name": "data", "persistentVolumeClaim": {"claimName": "argosy-hub"}}]
+    volumes = out[5]["spec"]["template"]["spec"]["volumes"]
+    assert volumes[0] == {"name": "data", "persistentVolumeClaim": {"claimName": "argosy-hub"}}
 
 
 def kubectl() -> str:
