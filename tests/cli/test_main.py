@@ -36,6 +36,7 @@ MINIMAL = {
     "secret": ["list"],
     "install": ["hub"],
     "demo": [],
+    "version": [],
 }
 
 
