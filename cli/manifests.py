@@ -270,16 +270,18 @@ _DNS_NAME = re.compile(
 # renders untrusted charts and fetches git, gets no Kubernetes credential at all; only this
 # container mounts a ServiceAccount token, allowed to write that one Secret. It publishes at
 # every pod start (server-side apply, idempotent), so a deleted Secret comes back with a restart.
-# `sleep & wait`: the TERM trap runs at once, not after the sleep (sh is PID 1 here).
+# nap: `sleep & wait`, so that TERM (sh is PID 1 here) ends it at once, sleep included.
 ADMIN_SECRET_SCRIPT = """\
 set -eu
-trap 'exit 0' TERM INT
-until [ -s "$ADMIN_FILE" ]; do sleep 2 & wait $!; done
+pid=
+trap 'kill $pid 2>/dev/null || true; exit 0' TERM INT
+nap() { sleep "$1" & pid=$!; wait "$pid"; }
+until [ -s "$ADMIN_FILE" ]; do nap 2; done
 kubectl create secret generic "$ADMIN_SECRET" --namespace "$NAMESPACE" \\
   --from-file=admin.yaml="$ADMIN_FILE" --dry-run=client -o yaml \\
   | kubectl apply --server-side --field-manager=argosy-hub --force-conflicts -f -
 echo "admin context $ADMIN_FILE kept in Secret $NAMESPACE/$ADMIN_SECRET"
-sleep infinity & wait $!
+nap infinity
 """
 
 
