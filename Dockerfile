@@ -32,8 +32,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       git openssh-client ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 65532 argosy \
- && useradd --system --uid 65532 --gid 65532 --home-dir /tmp --no-create-home \
+ && groupadd --gid 65532 argosy \
+ && useradd --uid 65532 --gid 65532 --home-dir /tmp --no-create-home \
       --shell /usr/sbin/nologin argosy \
  && install -d -o argosy -g argosy /var/lib/argosy
 COPY --from=build /opt/argosy /opt/argosy

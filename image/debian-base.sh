@@ -5,6 +5,7 @@
 #
 #   image/debian-base.sh [NAME]     (root; NAME defaults to localhost/argosy-base:bookworm)
 #
+# buildah's storage is the environment's, as for `make image` (.ci/image: STORAGE_DRIVER=vfs).
 # The root filesystem is cached in $ARGOSY_IMAGE_CACHE (default ~/.cache/argosy-image) and
 # the image is made only when absent, so a second run returns at once.
 # The machine's own extra CA certificates (/usr/local/share/ca-certificates, e.g. a
@@ -15,7 +16,6 @@ NAME=${1:-localhost/argosy-base:bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 CACHE=${ARGOSY_IMAGE_CACHE:-$HOME/.cache/argosy-image}
 ROOTFS=$CACHE/rootfs-bookworm
-export STORAGE_DRIVER=${STORAGE_DRIVER:-vfs}
 
 if buildah inspect --type image "$NAME" >/dev/null 2>&1; then
   echo "$NAME"
