@@ -259,6 +259,7 @@ def agent_token_yaml(
 
 ADMIN_SECRET = "argosy-admin"
 ADMIN_FILE = f"{DATA_DIR}/admin.yaml"
+ADMIN_READY_FILE = "/tmp/published"
 SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
 _DNS_NAME = re.compile(
     r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -270,17 +271,20 @@ _DNS_NAME = re.compile(
 # renders untrusted charts and fetches git, gets no Kubernetes credential at all; only this
 # container mounts a ServiceAccount token, allowed to write that one Secret. It publishes at
 # every pod start (server-side apply, idempotent), so a deleted Secret comes back with a restart.
+# It is ready once the Secret is written: `kubectl rollout status` returning means it is there.
 # nap: `sleep & wait`, so that TERM (sh is PID 1 here) ends it at once, sleep included.
 ADMIN_SECRET_SCRIPT = """\
 set -eu
 pid=
 trap 'kill $pid 2>/dev/null || true; exit 0' TERM INT
 nap() { sleep "$1" & pid=$!; wait "$pid"; }
+rm -f "$READY_FILE"
 until [ -s "$ADMIN_FILE" ]; do nap 2; done
 kubectl create secret generic "$ADMIN_SECRET" --namespace "$NAMESPACE" \\
   --from-file=admin.yaml="$ADMIN_FILE" --dry-run=client -o yaml \\
   | kubectl apply --server-side --field-manager=argosy-hub --force-conflicts -f -
 echo "admin context $ADMIN_FILE kept in Secret $NAMESPACE/$ADMIN_SECRET"
+: >"$READY_FILE"
 nap infinity
 """
 
@@ -443,7 +447,12 @@ def hub_docs(
                                     {"name": "ADMIN_FILE", "value": ADMIN_FILE},
                                     {"name": "ADMIN_SECRET", "value": ADMIN_SECRET},
                                     {"name": "NAMESPACE", "value": namespace},
+                                    {"name": "READY_FILE", "value": ADMIN_READY_FILE},
                                 ],
+                                "readinessProbe": {
+                                    "exec": {"command": ["test", "-f", ADMIN_READY_FILE]},
+                                    "periodSeconds": 2,
+                                },
                                 "resources": {
                                     "requests": {"cpu": "10m", "memory": "32Mi"},
                                     "limits": {"memory": "128Mi"},
@@ -557,10 +566,10 @@ def hub_next_steps(*, namespace: str, advertise: Sequence[str] = ()) -> str:
             f"kubectl -n {namespace} port-forward service/{HUB} 7443:{HUB_PORT} &",
             "argosy --config admin.yaml status",
         ]
-        lines.append("# --agent-hub: the address the other cluster reaches this hub by")
         reach = f" --agent-hub HOST:{HUB_PORT}"
     lines += [
         "# Register another cluster: apply the printed YAML there",
+        *(["# (--agent-hub: the address that cluster reaches this hub by)"] if reach else []),
         f"argosy --config admin.yaml install agent-token --name NAME{reach} > token.yaml",
     ]
     return "\n".join(lines) + "\n"

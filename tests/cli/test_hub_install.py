@@ -96,7 +96,10 @@ def test_only_the_admin_secret_container_holds_a_kubernetes_credential() -> None
         "ADMIN_FILE": "/var/lib/argosy/admin.yaml",
         "ADMIN_SECRET": "argosy-admin",
         "NAMESPACE": "fleet",
+        "READY_FILE": "/tmp/published",
     }
+    # Ready once the Secret is written, so that `kubectl rollout status` waits for it.
+    assert sidecar["readinessProbe"]["exec"]["command"] == ["test", "-f", "/tmp/published"]
     # A read-only root filesystem: both get a writable /tmp.
     for container in (hub, sidecar):
         assert container["securityContext"]["readOnlyRootFilesystem"] is True

@@ -234,10 +234,13 @@ async def test_the_admin_secret_container_keeps_admin_yaml_in_a_secret_and_nothi
     env = {
         **{e["name"]: e["value"] for e in sidecar["env"]},
         "ADMIN_FILE": str(admin_file),  # the pod's DATA_DIR, here
+        "READY_FILE": str(tmp_path / "published"),  # and its /tmp
         "KUBECONFIG": str(sa_config),
         "HOME": str(tmp_path),
         "PATH": f"{Path(kubectl()).parent}:/usr/bin:/bin",
     }
+    ready = tmp_path / "published"
+    ready.write_text("left by an earlier start of the container")
     proc = await asyncio.create_subprocess_exec(
         *sidecar["command"],
         env=env,
@@ -261,6 +264,10 @@ async def test_the_admin_secret_container_keeps_admin_yaml_in_a_secret_and_nothi
                 pytest.fail(f"no Secret {path}; the container said:\n{out}")
             await asyncio.sleep(0.2)
         assert base64.b64decode(secret["data"]["admin.yaml"]) == admin_file.read_bytes()
+        # Ready (the probe's file, made anew) once the Secret is written.
+        while not ready.exists() or ready.read_text():
+            assert asyncio.get_running_loop().time() < deadline, "never ready"
+            await asyncio.sleep(0.1)
         # Stopping the pod: the TERM trap ends it at once, successfully.
         proc.terminate()
         out = (await asyncio.wait_for(proc.communicate(), 10))[0].decode()
