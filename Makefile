@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all check gen gen-check lint types fmt bench clean
+.PHONY: demo test test-all check gen gen-check lint types fmt bench clean image lock
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,20 @@ check: gen-check lint types test
 
 bench: $(STAMP)
 	$(PYTHON) -m bench.fleet --spokes 1000
+
+# The image `argosy install` names (cli/manifests.py DEFAULT_IMAGE, the one constant).
+# BUILDER: `docker` or `buildah` (chosen by what is here); BASE: the Dockerfile's base image.
+IMAGE = $(shell $(PYTHON) -c 'from cli.manifests import DEFAULT_IMAGE; print(DEFAULT_IMAGE)')
+BUILDER ?= $(shell command -v buildah >/dev/null && echo buildah || echo docker)
+BASE ?= python:3.11-slim
+
+image: $(STAMP)
+	$(BUILDER) build --build-arg BASE=$(BASE) -t $(IMAGE) -f Dockerfile .
+
+# image/requirements.lock: pip's resolution of pyproject.toml's pins and the build backend.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet --dry-run --ignore-installed --report - . 'setuptools>=68' wheel \
+		| $(PYTHON) image/lock.py > image/requirements.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -49,11 +49,12 @@ commands:
   argosy login --token T [--ca FILE] [--context NAME]       save a context; context use|list
   argosy install agent-token --name N [--labels k=v] [--token T] [--agent-hub ADDR]
                                                             YAML that registers this cluster
-  argosy install hub [--image IMG] [--namespace NS]         YAML for a hub: PVC, Deployment, Service
+  argosy install hub [--image IMG] [--namespace NS] [--advertise HOST]... [--service-type T]
+                                                            YAML for a hub in a cluster
   argosy demo [--clusters N] [--keep]                       hub + simulated clusters + examples
   argosy cluster label NAME k=v k2-                         set/remove labels on the hub
   argosy cluster list|bundle list [-l SEL] [--state S] [--limit N]
-  argosy version                                            client and hub versions
+  argosy version                                            client, hub and image versions
   argosy completion bash|zsh                                shell completion script
 
 Contexts (--config FILE, $ARGOSY_CONFIG, ~/.config/argosy/config.yaml) hold the hub address, its

@@ -7,16 +7,21 @@ the command (cli/commands/install.py) decides the token and the hub, this module
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
 
+from argosy import __version__
 from argosy.errors import InvalidInput
 from argosy.names import check_name
 
 DEFAULT_NAMESPACE = "argosy-system"
-DEFAULT_IMAGE = "ghcr.io/argosy/argosy:0.1.0"
+IMAGE_REPOSITORY = "ghcr.io/argosy/argosy"
+DEFAULT_IMAGE = f"{IMAGE_REPOSITORY}:{__version__}"
+"""The image the YAML names; `make image` builds and tags exactly this (the Dockerfile)."""
 AGENT = "argosy-agent"
 HUB = "argosy-hub"
 HUB_PORT = 7443
@@ -34,8 +39,20 @@ def _meta(name: str, namespace: str | None = None, **labels: str) -> Doc:
     return meta
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (a script, a PEM) as literal blocks, readable as written."""
+
+
+def _str(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def dump_all(docs: list[Doc]) -> str:
-    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
+    return yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
 
 
 def _restricted_security() -> Doc:
@@ -240,11 +257,130 @@ def agent_token_yaml(
     )
 
 
-def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
-    """Namespace, the SQLite PersistentVolumeClaim, the hub Deployment and its Service."""
+ADMIN_SECRET = "argosy-admin"
+ADMIN_FILE = f"{DATA_DIR}/admin.yaml"
+ADMIN_READY_FILE = "/tmp/published"
+SERVICE_TYPES = ("ClusterIP", "LoadBalancer")
+_DNS_NAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
+
+# The admin-secret container: waits for the hub's first-start admin.yaml on the shared volume,
+# then keeps it in a Secret with the kubectl the image already has. Why a sidecar and not the
+# hub: the hub never talks to Kubernetes (only the spoke does), and the hub container, which
+# renders untrusted charts and fetches git, gets no Kubernetes credential at all; only this
+# container mounts a ServiceAccount token, allowed to write that one Secret. It publishes at
+# every pod start (server-side apply, idempotent), so a deleted Secret comes back with a restart.
+# It is ready once the Secret is written: `kubectl rollout status` returning means it is there.
+# nap: `sleep & wait`, so that TERM (sh is PID 1 here) ends it at once, sleep included.
+ADMIN_SECRET_SCRIPT = """\
+set -eu
+pid=
+trap 'kill $pid 2>/dev/null || true; exit 0' TERM INT
+nap() { sleep "$1" & pid=$!; wait "$pid"; }
+rm -f "$READY_FILE"
+until [ -s "$ADMIN_FILE" ]; do nap 2; done
+kubectl create secret generic "$ADMIN_SECRET" --namespace "$NAMESPACE" \\
+  --from-file=admin.yaml="$ADMIN_FILE" --dry-run=client -o yaml \\
+  | kubectl apply --server-side --field-manager=argosy-hub --force-conflicts -f -
+echo "admin context $ADMIN_FILE kept in Secret $NAMESPACE/$ADMIN_SECRET"
+: >"$READY_FILE"
+nap infinity
+"""
+
+
+def hub_service_names(namespace: str, *, cluster_domain: str = "cluster.local") -> list[str]:
+    """What pods in the cluster call the hub's Service: its DNS names, short and full."""
+    return [
+        f"{HUB}.{namespace}.svc",
+        f"{HUB}.{namespace}.svc.{cluster_domain}",
+        f"{HUB}.{namespace}",
+        HUB,
+    ]
+
+
+def check_advertised(name: str) -> str:
+    """name, if it is a host name or an IP address (no port, no scheme): a certificate name."""
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        pass
+    if not _DNS_NAME.match(name):
+        raise InvalidInput(
+            f"--advertise: {name!r} is neither a lowercase DNS name nor an IP address "
+            "(give the host only: no port, no scheme)"
+        )
+    return name
+
+
+def host_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def hub_args(
+    *, namespace: str, advertise: Sequence[str] = (), cluster_domain: str = "cluster.local"
+) -> list[str]:
+    """The hub container's arguments.
+
+    --advertise: the Service's DNS names, so that pods of this cluster verify the hub's
+    certificate by any of them, and the names (or addresses) it is reached by from outside,
+    e.g. a LoadBalancer's. --admin-hub: the address admin.yaml names; the first outside name
+    when there is one, else the hub's default 127.0.0.1:7443, for `kubectl port-forward`.
+    """
+    outside = [check_advertised(a) for a in advertise]
+    names = [*hub_service_names(namespace, cluster_domain=cluster_domain), *outside]
+    args = ["hub", "--listen", f"0.0.0.0:{HUB_PORT}", "--data-dir", DATA_DIR]
+    args += ["--advertise", ",".join(dict.fromkeys(names))]
+    if outside:
+        args += ["--admin-hub", host_port(outside[0], HUB_PORT)]
+    return args
+
+
+def hub_docs(
+    *,
+    image: str,
+    namespace: str = DEFAULT_NAMESPACE,
+    advertise: Sequence[str] = (),
+    service_type: str = "ClusterIP",
+    cluster_domain: str = "cluster.local",
+) -> list[Doc]:
+    """Namespace, ServiceAccount and its Role (the admin Secret), the SQLite
+    PersistentVolumeClaim, the hub Deployment and its Service."""
+    check_name(namespace, what="--namespace")
+    if service_type not in SERVICE_TYPES:
+        raise InvalidInput(f"--service-type: {service_type!r} is not one of {SERVICE_TYPES}")
     component = {"app.kubernetes.io/name": HUB}
+    token_dir = "/var/run/secrets/kubernetes.io/serviceaccount"
     return [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(namespace)},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": _meta(HUB, namespace, **component),
+            "automountServiceAccountToken": False,
+        },
+        # The hub's only Kubernetes right: its admin context's Secret, by name. (A server-side
+        # apply that creates is authorised as `create` with the name, so resourceNames hold.)
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": _meta(HUB, namespace, **component),
+            "rules": [
+                {
+                    "apiGroups": [""],
+                    "resources": ["secrets"],
+                    "resourceNames": [ADMIN_SECRET],
+                    "verbs": ["get", "create", "patch"],
+                }
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": _meta(HUB, namespace, **component),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": HUB},
+            "subjects": [{"kind": "ServiceAccount", "name": HUB, "namespace": namespace}],
+        },
         {
             "apiVersion": "v1",
             "kind": "PersistentVolumeClaim",
@@ -266,19 +402,19 @@ def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
                 "template": {
                     "metadata": {"labels": component},
                     "spec": {
+                        "serviceAccountName": HUB,
+                        # Only the admin-secret container mounts a token (the volume below).
                         "automountServiceAccountToken": False,
                         "securityContext": {"fsGroup": 65532},
                         "containers": [
                             {
                                 "name": "hub",
                                 "image": image,
-                                "args": [
-                                    "hub",
-                                    "--listen",
-                                    f"0.0.0.0:{HUB_PORT}",
-                                    "--data-dir",
-                                    DATA_DIR,
-                                ],
+                                "args": hub_args(
+                                    namespace=namespace,
+                                    advertise=advertise,
+                                    cluster_domain=cluster_domain,
+                                ),
                                 "ports": [
                                     {"name": "grpc", "containerPort": HUB_PORT, "protocol": "TCP"},
                                     # Spoke streams, with client certificates (mTLS).
@@ -297,10 +433,75 @@ def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
                                     "limits": {"memory": "1Gi"},
                                 },
                                 "securityContext": _restricted_security(),
-                                "volumeMounts": [{"name": "data", "mountPath": DATA_DIR}],
-                            }
+                                # /tmp: rendering and git fetches write temporary files there.
+                                "volumeMounts": [
+                                    {"name": "data", "mountPath": DATA_DIR},
+                                    {"name": "tmp", "mountPath": "/tmp"},
+                                ],
+                            },
+                            {
+                                "name": "admin-secret",
+                                "image": image,
+                                "command": ["/bin/sh", "-c", ADMIN_SECRET_SCRIPT],
+                                "env": [
+                                    {"name": "ADMIN_FILE", "value": ADMIN_FILE},
+                                    {"name": "ADMIN_SECRET", "value": ADMIN_SECRET},
+                                    {"name": "NAMESPACE", "value": namespace},
+                                    {"name": "READY_FILE", "value": ADMIN_READY_FILE},
+                                ],
+                                "readinessProbe": {
+                                    "exec": {"command": ["test", "-f", ADMIN_READY_FILE]},
+                                    "periodSeconds": 2,
+                                },
+                                "resources": {
+                                    "requests": {"cpu": "10m", "memory": "32Mi"},
+                                    "limits": {"memory": "128Mi"},
+                                },
+                                "securityContext": _restricted_security(),
+                                "volumeMounts": [
+                                    {"name": "data", "mountPath": DATA_DIR, "readOnly": True},
+                                    {"name": "admin-tmp", "mountPath": "/tmp"},
+                                    {"name": "token", "mountPath": token_dir, "readOnly": True},
+                                ],
+                            },
                         ],
-                        "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": HUB}}],
+                        "volumes": [
+                            {"name": "data", "persistentVolumeClaim": {"claimName": HUB}},
+                            {"name": "tmp", "emptyDir": {}},
+                            {"name": "admin-tmp", "emptyDir": {}},
+                            # What automounting would give, for this one container.
+                            {
+                                "name": "token",
+                                "projected": {
+                                    "sources": [
+                                        {
+                                            "serviceAccountToken": {
+                                                "path": "token",
+                                                "expirationSeconds": 3607,
+                                            }
+                                        },
+                                        {
+                                            "configMap": {
+                                                "name": "kube-root-ca.crt",
+                                                "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                                            }
+                                        },
+                                        {
+                                            "downwardAPI": {
+                                                "items": [
+                                                    {
+                                                        "path": "namespace",
+                                                        "fieldRef": {
+                                                            "fieldPath": "metadata.namespace"
+                                                        },
+                                                    }
+                                                ]
+                                            }
+                                        },
+                                    ]
+                                },
+                            },
+                        ],
                     },
                 },
             },
@@ -310,6 +511,7 @@ def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
             "kind": "Service",
             "metadata": _meta(HUB, namespace, **component),
             "spec": {
+                "type": service_type,
                 "selector": component,
                 # protocol spelled out: server-side apply before Kubernetes 1.21 requires it.
                 "ports": [
@@ -326,6 +528,48 @@ def hub_docs(*, image: str, namespace: str = DEFAULT_NAMESPACE) -> list[Doc]:
     ]
 
 
-def hub_yaml(*, image: str = DEFAULT_IMAGE, namespace: str = DEFAULT_NAMESPACE) -> str:
+def hub_yaml(
+    *,
+    image: str = DEFAULT_IMAGE,
+    namespace: str = DEFAULT_NAMESPACE,
+    advertise: Sequence[str] = (),
+    service_type: str = "ClusterIP",
+    cluster_domain: str = "cluster.local",
+) -> str:
     """The hub's manifests as multi-document YAML."""
-    return dump_all(hub_docs(image=image, namespace=namespace))
+    return dump_all(
+        hub_docs(
+            image=image,
+            namespace=namespace,
+            advertise=advertise,
+            service_type=service_type,
+            cluster_domain=cluster_domain,
+        )
+    )
+
+
+def hub_next_steps(*, namespace: str, advertise: Sequence[str] = ()) -> str:
+    """What to do after `kubectl apply`: wait, fetch the admin context, reach the hub."""
+    secret = f"kubectl -n {namespace} get secret {ADMIN_SECRET}"
+    lines = [
+        "# Then: wait for the hub and take its admin context (an admin token; keep it private):",
+        f"kubectl -n {namespace} rollout status deployment/{HUB}",
+        f"{secret} -o jsonpath='{{.data.admin\\.yaml}}' | base64 -d > admin.yaml",
+    ]
+    if advertise:
+        hub = host_port(advertise[0], HUB_PORT)
+        lines.append(f"argosy --config admin.yaml status      # admin.yaml names {hub}")
+        reach = ""
+    else:
+        lines += [
+            "# admin.yaml names 127.0.0.1:7443: reach the hub through a port-forward",
+            f"kubectl -n {namespace} port-forward service/{HUB} 7443:{HUB_PORT} &",
+            "argosy --config admin.yaml status",
+        ]
+        reach = f" --agent-hub HOST:{HUB_PORT}"
+    lines += [
+        "# Register another cluster: apply the printed YAML there",
+        *(["# (--agent-hub: the address that cluster reaches this hub by)"] if reach else []),
+        f"argosy --config admin.yaml install agent-token --name NAME{reach} > token.yaml",
+    ]
+    return "\n".join(lines) + "\n"

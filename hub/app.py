@@ -91,6 +91,9 @@ class Settings:
     """host:port where spokes Connect with client certificates; default: listen port + 1."""
     advertise: tuple[str, ...] = ()
     """Extra host names and addresses for the hub's serving certificate."""
+    admin_hub: str = ""
+    """HOST:PORT that DATA_DIR/admin.yaml names (written on first start); default: the listen
+    address, 0.0.0.0 read as 127.0.0.1. A hub in a cluster names the address users reach."""
     client_cert_days: float = 30.0
     """Validity of cluster certificates; spokes renew them after two thirds of it."""
     ca_cert: Path | None = None
@@ -131,6 +134,12 @@ class Settings:
         host, sep, port = self.listen.rpartition(":")
         if not sep or not host or not port.isdigit():
             raise ValueError(f"--listen / ARGOSY_HUB_LISTEN: {self.listen!r} is not HOST:PORT")
+        if self.admin_hub:
+            host, sep, port = self.admin_hub.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(
+                    f"--admin-hub / ARGOSY_HUB_ADMIN_HUB: {self.admin_hub!r} is not HOST:PORT"
+                )
         if bool(self.ca_cert) != bool(self.ca_key):
             raise ValueError("--ca-cert and --ca-key go together")
         if self.chart_cache_bytes < 1:
@@ -481,7 +490,7 @@ class Hub:
         if path.exists():
             return
         _, secret = await admin_auth.create("admin")
-        hub = address.replace("0.0.0.0:", "127.0.0.1:")
+        hub = self.settings.admin_hub or address.replace("0.0.0.0:", "127.0.0.1:")
         config.save(
             config.Config().with_context(
                 config.Context(name="admin", hub=hub, ca=ca_pem.decode(), token=secret)
@@ -561,6 +570,12 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     )
     parser.add_argument(
         "--advertise", default="", help="extra names/addresses for the serving certificate"
+    )
+    parser.add_argument(
+        "--admin-hub",
+        default=env.get("ARGOSY_HUB_ADMIN_HUB", ""),
+        metavar="HOST:PORT",
+        help="the hub address DATA_DIR/admin.yaml names (default: the listen address)",
     )
     parser.add_argument("--client-cert-days", type=float, default=Settings.client_cert_days)
     parser.add_argument("--ca-cert", type=Path, default=None, help="use this CA (PEM)")
@@ -671,6 +686,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
             insecure=args.insecure,
             spoke_listen=args.spoke_listen,
             advertise=tuple(a for a in args.advertise.split(",") if a),
+            admin_hub=args.admin_hub,
             client_cert_days=args.client_cert_days,
             ca_cert=args.ca_cert,
             ca_key=args.ca_key,

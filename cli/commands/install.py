@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from argosy.api.v1 import fleet_pb2
 from argosy.names import check_name, parse_labels
 from cli.client import Hub, resolve
-from cli.manifests import DEFAULT_IMAGE, DEFAULT_NAMESPACE, agent_token_yaml, hub_yaml
+from cli.manifests import (
+    DEFAULT_IMAGE,
+    DEFAULT_NAMESPACE,
+    SERVICE_TYPES,
+    agent_token_yaml,
+    hub_next_steps,
+    hub_yaml,
+)
 from cli.parsing import Subparsers, runs
 
 
@@ -54,12 +62,36 @@ def add_parser(subparsers: Subparsers) -> None:
     hub = actions.add_parser("hub", help="a hub with its SQLite volume and a Service")
     hub.add_argument("--image", default=image, help="Argosy image ($ARGOSY_IMAGE)")
     hub.add_argument("--namespace", default=DEFAULT_NAMESPACE)
+    hub.add_argument(
+        "--advertise",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a name or address other clusters reach the hub by (its certificate covers it; "
+        "the first is admin.yaml's); the Service's cluster DNS names are always covered",
+    )
+    hub.add_argument(
+        "--service-type",
+        choices=SERVICE_TYPES,
+        default="ClusterIP",
+        help="LoadBalancer exposes the hub to other clusters (default: ClusterIP)",
+    )
+    hub.add_argument("--cluster-domain", default="cluster.local", help="this cluster's DNS domain")
 
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
     """Print the YAML for `argosy install ...` on stdout."""
     if args.action == "hub":
-        print(hub_yaml(image=args.image, namespace=args.namespace), end="")
+        text = hub_yaml(
+            image=args.image,
+            namespace=args.namespace,
+            advertise=args.advertise,
+            service_type=args.service_type,
+            cluster_domain=args.cluster_domain,
+        )
+        print(text, end="")
+        # stdout is for `kubectl apply -f -`; what to do next goes to the person, on stderr.
+        print(hub_next_steps(namespace=args.namespace, advertise=args.advertise), file=sys.stderr)
         return
     # `install agent-token --hub` names the hub for this verb alone, over `argosy --hub`.
     target = resolve(args.install_hub, args.config) if args.install_hub else hub

@@ -112,6 +112,7 @@ async def test_version_shows_the_client_and_the_hub(capsys: pytest.CaptureFixtur
     await run(hub, "version")
     assert capsys.readouterr().out.splitlines() == [
         f"client: {argosy.__version__}",
+        f"image:  ghcr.io/argosy/argosy:{argosy.__version__}",
         "hub:    9.9.9 (hub.test:7443)",
     ]
 

@@ -50,7 +50,15 @@ async def test_install_hub_needs_no_hub(capsys: pytest.CaptureFixture[str]) -> N
     hub = FakeHub()
     await run(hub, "install", "hub", "--namespace", "fleet")
     kinds = [d["kind"] for d in yaml.safe_load_all(capsys.readouterr().out) if d]
-    assert kinds == ["Namespace", "PersistentVolumeClaim", "Deployment", "Service"]
+    assert kinds == [
+        "Namespace",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "PersistentVolumeClaim",
+        "Deployment",
+        "Service",
+    ]
     assert hub.opened == 0
 
 
