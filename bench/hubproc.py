@@ -134,7 +134,7 @@ async def serve(argv: list[str]) -> None:
     ready = asyncio.create_task(hub.ready.wait(), name="hub-ready")
     await asyncio.wait({run, ready}, return_when=asyncio.FIRST_COMPLETED)
     if hub.ready.is_set():
-        emit({"event": "ready", "port": hub.port})
+        emit({"event": "ready", "port": hub.port, "spoke_port": hub.spoke_port})
     await asyncio.wait({run, commands}, return_when=asyncio.FIRST_COMPLETED)
     hub.stop.set()
     await run

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
-from bench.control import Child, socket_fds
+from bench.control import Child, cpu_seconds, socket_fds
 from bench.report import percentile
 from bench.rig import Rig, say
 
@@ -163,6 +163,7 @@ class Phases:
         wall = time.monotonic() - started
         await rig.stop_profiles(profiles)
         hub_cpu, sim_cpu = (b - a for a, b in zip(cpu, rig.cpu(), strict=True))
+        self.r[f"{spec.name}_hub_cpu_seconds"] = round(hub_cpu, 3)
         self.r[f"{spec.name}_cpu_percent"] = {
             "hub": round(hub_cpu / wall * 100, 1),
             "simulators": round(sim_cpu / wall * 100, 1),
@@ -185,7 +186,14 @@ class Phases:
         r["propagation_p50_ms"] = round(percentile(lat, 50), 1)
         r["propagation_p99_ms"] = round(percentile(lat, 99), 1)
         r["propagation_max_ms"] = round(percentile(lat, 100), 1)
+        r["propagation_sent_p50_ms"] = r[f"{PROPAGATE}_sent_ms"]["p50"]
         r["propagation_sent_p99_ms"] = r[f"{PROPAGATE}_sent_ms"]["p99"]
+        # Everything the hub spent from the apply to the last ack: render, store, serialise,
+        # N writes, N acks and the status reports that follow them.
+        r["propagation_hub_cpu_seconds"] = r[f"{PROPAGATE}_hub_cpu_seconds"]
+        r["propagation_hub_cpu_us_per_spoke"] = round(
+            r["propagation_hub_cpu_seconds"] / max(1, len(lat)) * 1e6
+        )
         say(f"  p50 {r['propagation_p50_ms']} ms, p99 {r['propagation_p99_ms']} ms")
 
     async def diff_update(self, stub: fleet_pb2_grpc.FleetServiceAsyncStub) -> None:
@@ -364,6 +372,44 @@ class Phases:
         )
         if not ok:
             say("  not all spokes were back in sync before the deadline")
+
+    async def grpc_floor(self, payload: bytes) -> None:
+        """The floor the hub is held to: bench/grpcfloor.py, the same bytes over grpc.aio and
+        the same transport to as many connections, with nothing of the hub; median of 3."""
+        rig = self.rig
+        n = self.o.spokes
+        say(f"grpc.aio floor ({self.o.transport}): {len(payload)} B to {n} streams, x3 ...")
+        started = time.monotonic()
+        server, clients, _ = await rig.start_floor()
+        try:
+            self.r["floor_connect_seconds"] = round(time.monotonic() - started, 2)
+            await until(lambda: server.call("count"), lambda s: s["connections"] >= n, timeout=60)
+            rounds: list[tuple[list[float], list[float], float]] = []
+            for _ in range(RAW_ROUNDS):
+                cpu = cpu_seconds(server.pid)
+                got = await server.call(
+                    "fanout", payload=base64.b64encode(payload).decode(), timeout=300
+                )
+                used = cpu_seconds(server.pid) - cpu
+                rounds.append(
+                    ([t * 1000 for t in got["sent"]], [t * 1000 for t in got["acks"]], used)
+                )
+        finally:
+            await asyncio.gather(*(c.kill() for c in clients))
+            await server.stop()
+        rounds.sort(key=lambda x: percentile(x[1], 99))
+        sent, acks, used = rounds[len(rounds) // 2]
+        r = self.r
+        r["floor_rounds_ack_p99_ms"] = [round(percentile(x[1], 99), 1) for x in rounds]
+        r["floor_sent_p50_ms"] = round(percentile(sent, 50), 1)
+        r["floor_sent_p99_ms"] = round(percentile(sent, 99), 1)
+        r["floor_ack_p50_ms"] = round(percentile(acks, 50), 1)
+        r["floor_ack_p99_ms"] = round(percentile(acks, 99), 1)
+        r["floor_cpu_seconds"] = round(used, 3)
+        say(
+            f"  hand-off p99 {r['floor_sent_p99_ms']} ms, ack p99 {r['floor_ack_p99_ms']} ms, "
+            f"server CPU {used:.2f} s"
+        )
 
     async def raw_baseline(self, payload: bytes) -> None:
         """The floor: the same payload over plain asyncio TCP to as many connections."""

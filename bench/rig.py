@@ -25,8 +25,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import pgserver
+import grpc
+
+from argosy import config
+from bench import grpcfloor, pgserver
 from bench.control import Child, cpu_seconds, rss_bytes
+
+MODES = ("mtls", "insecure")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,11 @@ class Options:
     keep: bool
     profile: Path | None
     hubs: int = 1
+    transport: str = "mtls"
+    """`mtls`: the hub serves TLS, spokes register with a token and stream with a client
+    certificate, as deployed; `insecure`: the hub runs --insecure (plaintext, no auth)."""
+    modes: tuple[str, ...] = ("mtls",)
+    """Every transport to measure, in order (one Rig each, transport set to it)."""
 
 
 def say(text: str) -> None:
@@ -99,14 +109,43 @@ class Rig:
             self.other_cpus = ",".join(str(c) for c in range(opts.hubs, ncpu)) if pin else ""
         self.hosts: list[Child] = []
         self.port = 0
+        # mTLS: the spoke port, fixed after the first start so that a restarted hub and the
+        # replicas serve spokes where their credentials (stream_port) say.
+        self.spoke_port = 0
+
+    @property
+    def insecure(self) -> bool:
+        return self.o.transport == "insecure"
+
+    @property
+    def ca_path(self) -> Path:
+        """The hub CA (PEM) that spokes and the admin channel trust; written by the hub."""
+        return self.data_dir / "ca.pem"
+
+    def admin_channel(self) -> grpc.aio.Channel:
+        """The admin API as `argosy` sees it: TLS and the admin token of DATA_DIR/admin.yaml."""
+        address = f"127.0.0.1:{self.port}"
+        if self.insecure:
+            return grpc.aio.insecure_channel(address)
+        ctx = config.load(self.data_dir / "admin.yaml").context()
+        if ctx is None or not ctx.token:
+            raise RuntimeError(f"no admin token in {self.data_dir / 'admin.yaml'}")
+        creds = grpc.composite_channel_credentials(
+            grpc.ssl_channel_credentials(root_certificates=self.ca_path.read_bytes()),
+            grpc.access_token_call_credentials(ctx.token),
+        )
+        return grpc.aio.secure_channel(address, creds)
 
     # --- hubs ----------------------------------------------------------------------------------
 
     async def start_hub(self) -> Child:
         argv = [sys.executable, "-m", "bench.hubproc", "--cpus", self.hub_cpus, "--"]
         argv += ["--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}"]
-        # Plaintext, as the issue's reference figures were measured; TLS costs extra CPU.
-        argv += ["--log-level", "WARNING", "--insecure"]
+        argv += ["--log-level", "WARNING"]
+        if self.insecure:
+            argv += ["--insecure"]
+        elif self.spoke_port:
+            argv += ["--spoke-listen", f"127.0.0.1:{self.spoke_port}"]
         if self.store:
             argv += ["--store", self.store, "--reuse-port"]
         self.hub_argv = argv
@@ -115,6 +154,10 @@ class Rig:
         if ready.get("event") != "ready":
             raise RuntimeError(f"hub did not start; see {self.logs / 'hub.log'}")
         self.port = int(ready["port"])
+        self.spoke_port = int(ready.get("spoke_port") or self.port)
+        if not self.insecure and "--spoke-listen" not in argv:
+            # Replicas copy hub_argv: the same spoke port for all of them.
+            argv += ["--spoke-listen", f"127.0.0.1:{self.spoke_port}"]
         return hub
 
     async def start_replicas(self) -> None:
@@ -159,6 +202,8 @@ class Rig:
             count = n // p + (1 if i < n % p else 0)
             argv = [sys.executable, "-m", "bench.simhost", "--hub", address, "--token", token]
             argv += ["--first", str(first), "--count", str(count), "--cpus", self.other_cpus]
+            if not self.insecure:
+                argv += ["--ca", str(self.ca_path)]
             self.hosts.append(
                 await Child.start(f"sim{i}", argv, stderr_path=str(self.logs / f"sim{i}.log"))
             )
@@ -207,6 +252,37 @@ class Rig:
             await asyncio.gather(*(c.kill() for c in clients))
             raise
         return clients
+
+    async def start_floor(self) -> tuple[Child, list[Child], int]:
+        """bench/grpcfloor.py over this run's transport: its server pinned like the hub, its
+        clients spread over P processes like the spokes; started and connected."""
+        tls = self.tmp / "floor-tls"
+        args = [] if self.insecure else ["--tls", str(tls)]
+        if not self.insecure:
+            await asyncio.to_thread(grpcfloor.write_certs, tls)
+        log = str(self.logs / "floor.log")
+        module = [sys.executable, "-m", "bench.grpcfloor"]
+        server = await Child.start(
+            "floor-server", [*module, "server", "--cpus", self.hub_cpus, *args], stderr_path=log
+        )
+        clients: list[Child] = []
+        try:
+            port = (await server.call("listen"))["port"]
+            n, p = self.o.spokes, self.o.processes
+            for i in range(p):
+                count = n // p + (1 if i < n % p else 0)
+                argv = [*module, "clients", "--port", str(port), "--count", str(count), *args]
+                c = await Child.start(
+                    f"floor{i}", [*argv, "--cpus", self.other_cpus], stderr_path=log
+                )
+                clients.append(c)
+                await c.event(30)
+            await asyncio.gather(*(c.call("connect", timeout=600) for c in clients))
+        except BaseException:
+            await asyncio.gather(*(c.kill() for c in clients))
+            await server.kill()
+            raise
+        return server, clients, port
 
     # --- figures -------------------------------------------------------------------------------
 

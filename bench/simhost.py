@@ -20,6 +20,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import spoke.link
@@ -93,8 +94,10 @@ class SimHost:
                         simulate=True,
                         ready_delay=a.ready_delay,
                         report_window=a.report_window,
-                        # The bench measures the hub's fan-out on plaintext (hub --insecure).
-                        insecure=True,
+                        # With --ca: register with the token over TLS, then stream over mTLS
+                        # with the certificate the hub signed, as deployed spokes do.
+                        ca=a.ca,
+                        insecure=a.ca is None,
                     ),
                     on_message=self.received.on_message,
                 )
@@ -204,6 +207,9 @@ def main() -> None:
     p.add_argument("--report-window", type=float, default=0.1)
     p.add_argument("--connect-timeout", type=float, default=120.0)
     p.add_argument("--cpus", default="", help="pin to these CPUs, e.g. 1")
+    p.add_argument(
+        "--ca", type=Path, default=None, help="hub CA (PEM): TLS and mTLS; without it plaintext"
+    )
     p.add_argument("--log-level", default="WARNING")
     args = p.parse_args()
     pin_cpus(args.cpus)
