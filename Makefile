@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all check gen gen-check lint types fmt bench clean
+.PHONY: demo test test-all check gen gen-check lint types fmt bench bench-gate clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,9 @@ check: gen-check lint types test
 
 bench: $(STAMP)
 	$(PYTHON) -m bench.fleet --spokes 1000
+
+bench-gate: $(STAMP)
+	$(PYTHON) -m bench.gate --json .ci/artifacts/bench-500.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
