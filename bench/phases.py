@@ -232,9 +232,11 @@ class Phases:
         secs = self.o.idle_seconds
         say(f"idle: hub CPU over {secs:g} s with every spoke connected, nothing changing ...")
         rss = rig.hubs_rss()
+        profiles = await rig.start_profiles("idle")
         cpu = rig.hubs_cpu()
         await asyncio.sleep(secs)
         used = rig.hubs_cpu() - cpu
+        await rig.stop_profiles(profiles)
         r = self.r
         r["hub_rss_connected_idle_bytes"] = rss
         r["hub_rss_bytes_per_spoke"] = round((rss - rss_before) / max(1, self.o.spokes))

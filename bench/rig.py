@@ -298,15 +298,17 @@ class Rig:
         return sum(rss_bytes(h.pid) for h in self.all_hubs())
 
     async def start_profiles(self, phase: str) -> list[asyncio.subprocess.Process]:
-        """py-spy on the hub and the first simulator for one phase, when --profile is given."""
+        """py-spy on the hub and the first simulator for one phase, when --profile is given
+        (one directory per transport: DIR/mtls, DIR/insecure)."""
         if self.o.profile is None or self.hub is None:
             return []
-        self.o.profile.mkdir(parents=True, exist_ok=True)
+        out_dir = self.o.profile / self.o.transport
+        out_dir.mkdir(parents=True, exist_ok=True)
         procs = []
         search = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         spy = shutil.which("py-spy", path=search) or "py-spy"
         for who, pid in (("hub", self.hub.pid), ("sim0", self.hosts[0].pid)):
-            out = self.o.profile / f"{phase}-{who}.txt"
+            out = out_dir / f"{phase}-{who}.txt"
             procs.append(
                 await asyncio.create_subprocess_exec(
                     spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw",
