@@ -27,14 +27,16 @@ from typing import Any
 
 import grpc
 
+import hub.app
 from argosy import pki
 from bench.control import emit, pin_cpus, raise_fd_limit, serve_commands
 
 METHOD = "/bench.Floor/Connect"
+# The hub's own server options (message limits, TLS record size): the same transport.
+SERVER_OPTIONS = hub.app.SERVER_OPTIONS
 OPTIONS = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
-    ("grpc.server.max_pending_requests", 20_000),
 ]
 
 
@@ -100,7 +102,7 @@ class Server:
                 )
             },
         )
-        self.server = grpc.aio.server(options=OPTIONS)
+        self.server = grpc.aio.server(options=SERVER_OPTIONS)
         self.server.add_generic_rpc_handlers((handler,))
         if self.tls is None:
             port = self.server.add_insecure_port("127.0.0.1:0")
