@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
+
+import grpc
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from bench.control import Child, cpu_seconds, socket_fds
@@ -302,13 +305,27 @@ class Phases:
         killed = time.monotonic()
         rig.hub = await rig.start_hub()
         self.r["hub_restart_seconds"] = round(time.monotonic() - killed, 2)
-        state, ok = await until(
-            lambda: rig.hub_call("sync", bundles=[PROPAGATE, DIFF]),
-            lambda s: s["in_sync"] >= n,
-            timeout=max(120.0, n / 50),
-            interval=0.2,
-        )
-        self.r["reconnect_seconds"] = round(time.monotonic() - killed, 2)
+        async with rig.admin_channel() as channel:
+            # `argosy status` during the storm of N spokes redialling, as an operator would.
+            stop = asyncio.Event()
+            status = asyncio.create_task(
+                self.status_latencies(fleet_pb2_grpc.FleetServiceStub(channel), stop),
+                name="status-during-reconnect",
+            )
+            try:
+                state, ok = await until(
+                    lambda: rig.hub_call("sync", bundles=[PROPAGATE, DIFF]),
+                    lambda s: s["in_sync"] >= n,
+                    timeout=max(120.0, n / 50),
+                    interval=0.2,
+                )
+                self.r["reconnect_seconds"] = round(time.monotonic() - killed, 2)
+            finally:
+                stop.set()
+            lat = sorted(await status)
+        self.r["status_during_reconnect_calls"] = len(lat)
+        self.r["status_during_reconnect_p99_ms"] = round(percentile(lat, 99), 1)
+        self.r["status_during_reconnect_max_ms"] = round(percentile(lat, 100), 1)
         self.r["reconnected_in_sync"] = state["in_sync"]
         # The hub counts a stream once it wrote the welcome; wait until every spoke has read it
         # too (a busy simulator lags), so that anything resent is counted below.
@@ -333,6 +350,25 @@ class Phases:
         )
         if not ok:
             say("  not all spokes were back in sync before the deadline")
+
+    @staticmethod
+    async def status_latencies(
+        stub: fleet_pb2_grpc.FleetServiceAsyncStub, stop: asyncio.Event, interval: float = 0.2
+    ) -> list[float]:
+        """GetStatus (what `argosy status` calls) every `interval` until `stop`; each call's
+        latency in ms, a call that fails or passes its 10 s deadline counted as 10 s."""
+        out: list[float] = []
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=10)
+            except grpc.aio.AioRpcError:
+                out.append(10_000.0)
+            else:
+                out.append((time.monotonic() - started) * 1000)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+        return out
 
     async def failover(self) -> None:
         """--hubs K: kill -9 one replica, not restarted; its spokes move to the others."""

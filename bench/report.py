@@ -28,6 +28,11 @@ GOALS: list[tuple[str, str, Callable[[Mapping[str, Any]], bool]]] = [
     ),
     ("raw_limit_ratio", "<= 8", lambda r: r["raw_limit_ratio"] <= 8),
     ("handoff_floor_ratio", "<= 2", lambda r: r["handoff_floor_ratio"] <= 2),
+    (
+        "status_during_reconnect_max_ms",
+        "<= 1,000",
+        lambda r: r["status_during_reconnect_max_ms"] <= 1000,
+    ),
 ]
 
 ROWS = [
@@ -46,6 +51,7 @@ ROWS = [
     ("hub_cpu_percent_during_reports", "hub CPU while reading reports", "%"),
     ("reconnect_seconds", "reconnect after kill -9 (all in sync)", "s"),
     ("reconnect_full_resends", "full resends after reconnect", ""),
+    ("status_during_reconnect_max_ms", "  argosy status during it, slowest", "ms"),
     ("raw_fanout_p99_ms", "raw asyncio TCP fan-out p99", "ms"),
     ("raw_limit_ratio", "propagation p99 / raw fan-out p99", ""),
     ("propagation_hub_cpu_seconds", "hub CPU per full fan-out (apply to acks)", "s"),

@@ -37,6 +37,7 @@ KEYS = {
     "floor_cpu_seconds": float,
     "handoff_floor_ratio": float,
     "propagation_floor_ratio": float,
+    "status_during_reconnect_max_ms": float,
 }
 
 
@@ -67,5 +68,6 @@ def test_bench_fleet_200(tmp_path: Path) -> None:
     assert "compare" not in result
     assert result["spokes_connected"] == 200
     assert result["reconnect_full_resends"] == 0
+    assert result["status_during_reconnect_calls"] >= 1
     assert 0 < result["update_diff_bytes"] < result["full_bytes"]
     assert "propagation p99" in proc.stdout
