@@ -305,6 +305,8 @@ class Phases:
         killed = time.monotonic()
         rig.hub = await rig.start_hub()
         self.r["hub_restart_seconds"] = round(time.monotonic() - killed, 2)
+        # With --profile: the restarted hub during the storm (py-spy's attach delays it by 1 s).
+        profiles = await rig.start_profiles("reconnect")
         async with rig.admin_channel() as channel:
             # `argosy status` during the storm of N spokes redialling, as an operator would.
             stop = asyncio.Event()
@@ -323,6 +325,7 @@ class Phases:
             finally:
                 stop.set()
             lat = sorted(await status)
+        await rig.stop_profiles(profiles)
         self.r["status_during_reconnect_calls"] = len(lat)
         self.r["status_during_reconnect_p99_ms"] = round(percentile(lat, 99), 1)
         self.r["status_during_reconnect_max_ms"] = round(percentile(lat, 100), 1)
