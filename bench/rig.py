@@ -4,7 +4,12 @@
 decides nothing about what is measured (bench/phases.py does). The hub runs as `python -m
 bench.hubproc` (the code of `argosy hub`, with observers), on SQLite in a temporary directory,
 or with --hubs K as K replicas on one throwaway PostgreSQL (bench/pgserver.py), all on one port
-with --reuse-port. Spokes run in `python -m bench.simhost` processes. With two or more CPUs the
+with --reuse-port. With transport `mtls` (the default) the hub serves TLS and its spoke port
+mTLS, the driver's admin channel uses the hub's CA and admin token (DATA_DIR/admin.yaml), and
+the simulators register with a token and stream with their certificates; the spoke port is
+fixed after the first start so a restarted hub or a replica serves it where the spokes'
+credentials say. With `insecure` the hub runs --insecure.
+Spokes run in `python -m bench.simhost` processes. With two or more CPUs the
 hub is pinned to CPU 0 and everything else to the other CPUs, so "one hub process on one core"
 is what is measured.
 """

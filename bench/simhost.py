@@ -7,7 +7,11 @@ disk per spoke (data_dir=None).
 
 The driver sends commands on stdin (see bench.control); this process answers on stdout.
 
+With --ca each spoke registers with the token over TLS (its own key and CSR) and streams over
+mTLS with the certificate the hub signed, as `argosy spoke --ca` does; without it, plaintext.
+
 Usage: python -m bench.simhost --hub HOST:PORT --token T --first 0 --count 2500 [--cpus 1]
+       [--ca HUB-CA.pem]
 """
 
 from __future__ import annotations
