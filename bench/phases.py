@@ -178,6 +178,11 @@ class Phases:
             "p99": round(percentile(sent, 99), 1),
             "max": round(percentile(sent, 100), 1),
         }
+        lag = [t * 1000 for t in acks["lag"]]
+        self.r[f"{spec.name}_spoke_lag_ms"] = {
+            "p50": round(percentile(lag, 50), 1),
+            "p99": round(percentile(lag, 99), 1),
+        }
         return [(t - started) * 1000 for t in acks["times"]], applied * 1000
 
     async def propagation(self, stub: fleet_pb2_grpc.FleetServiceAsyncStub) -> None:
@@ -191,6 +196,7 @@ class Phases:
         r["propagation_max_ms"] = round(percentile(lat, 100), 1)
         r["propagation_sent_p50_ms"] = r[f"{PROPAGATE}_sent_ms"]["p50"]
         r["propagation_sent_p99_ms"] = r[f"{PROPAGATE}_sent_ms"]["p99"]
+        r["propagation_spoke_lag_p99_ms"] = r[f"{PROPAGATE}_spoke_lag_ms"]["p99"]
         # Everything the hub spent from the apply to the last ack: render, store, serialise,
         # N writes, N acks and the status reports that follow them.
         r["propagation_hub_cpu_seconds"] = r[f"{PROPAGATE}_hub_cpu_seconds"]

@@ -43,6 +43,7 @@ ROWS = [
     ("propagation_max_ms", "propagation max", "ms"),
     ("propagation_apply_rpc_ms", "  of which ApplyBundles RPC", "ms"),
     ("propagation_sent_p99_ms", "  hub handed upsert to gRPC, p99", "ms"),
+    ("propagation_spoke_lag_p99_ms", "  hand-off to ack, per spoke, p99", "ms"),
     ("update_diff_bytes", "update: one of 20 resources changed", "B"),
     ("full_bytes", "update: whole 20-resource bundle", "B"),
     ("hub_rss_bytes_per_spoke", "hub RSS per spoke", "B"),

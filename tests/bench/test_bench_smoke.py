@@ -38,6 +38,7 @@ KEYS = {
     "handoff_floor_ratio": float,
     "propagation_floor_ratio": float,
     "status_during_reconnect_max_ms": float,
+    "propagation_spoke_lag_p99_ms": float,
 }
 
 
