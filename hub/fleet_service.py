@@ -246,7 +246,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def GetStatus(
         self, request: fleet_pb2.GetStatusRequest, context: Context
     ) -> fleet_pb2.GetStatusResponse:
-        snap = snapshot(self._book, self.enrich)
+        snap = snapshot(self._book, self.enrich, self._broadcaster.cluster_pbs)
         groups = {g.name: g for g in self._fleet.groups()}
         for g in snap.groups:
             g.selector.CopyFrom(selector_to_pb(groups[g.name].selector))
