@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all check gen gen-check lint types fmt bench clean image lock
+.PHONY: demo test test-all check gen gen-check lint types fmt bench bench-gate clean image lock
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -64,6 +64,9 @@ image: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/pip install --quiet --dry-run --ignore-installed --report - . 'setuptools>=68' wheel \
 		| $(PYTHON) image/lock.py > image/requirements.lock
+
+bench-gate: $(STAMP)
+	$(PYTHON) -m bench.gate --json .ci/artifacts/bench-500.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -2,6 +2,14 @@
 
     python -m bench.fleet --spokes N [--processes P] [--json FILE] [--idle-seconds 30]
     python -m bench.fleet --spokes N --hubs K   # K hub replicas on one PostgreSQL
+    python -m bench.fleet --spokes N --compare-insecure   # mTLS and plaintext, side by side
+
+The hub serves TLS on its admin port and mTLS on its spoke port, as deployed: the simulated
+spokes register with a token (a CSR; the hub signs their certificates) and stream with their
+client certificates. `--modes mtls,insecure` (or `--compare-insecure`) adds a full plaintext
+run (`--insecure` hub) after it, printed beside it. Each run ends with two floors over the same
+bytes: a bare grpc.aio fan-out over the same transport (bench/grpcfloor.py) and a raw asyncio
+TCP one (bench/rawfanout.py).
 
 With --hubs K (K >= 2) the hubs are replicas on one throwaway PostgreSQL (bench/pgserver.py
 starts it), all on one port with --reuse-port, so the kernel spreads the spokes over them; the
@@ -18,19 +26,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import grpc
-
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc
 from bench.control import raise_fd_limit
 from bench.phases import Phases
-from bench.report import table
-from bench.rig import Options, Rig, machine, say
+from bench.report import ratios, table
+from bench.rig import MODES, Options, Rig, machine, say
 
 SPOKES_PER_PROCESS = 2500
 
@@ -38,7 +45,7 @@ SPOKES_PER_PROCESS = 2500
 async def measure(rig: Rig) -> dict[str, Any]:
     """Start the rig, run every phase in order, and return the figures."""
     o = rig.o
-    r: dict[str, Any] = {"spokes": o.spokes, "processes": o.processes}
+    r: dict[str, Any] = {"spokes": o.spokes, "processes": o.processes, "transport": o.transport}
     if o.hubs > 1:
         r["hubs"] = o.hubs
     phases = Phases(rig, r)
@@ -50,8 +57,8 @@ async def measure(rig: Rig) -> dict[str, Any]:
     await rig.start_replicas()
     address = f"127.0.0.1:{rig.port}"
     pids = ", ".join(str(h.pid) for h in rig.all_hubs())
-    say(f"hub pid {pids} on {address}; logs in {rig.logs}")
-    async with grpc.aio.insecure_channel(address) as channel:
+    say(f"hub pid {pids} on {address} ({o.transport}); logs in {rig.logs}")
+    async with rig.admin_channel() as channel:
         stub = fleet_pb2_grpc.FleetServiceStub(channel)
         token = (await stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=10)).token
         await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=10)
@@ -72,8 +79,9 @@ async def measure(rig: Rig) -> dict[str, Any]:
         r["propagation_payload_bytes"] = len(sample)
     await phases.reconnect()
     await rig.stop_all()
+    await phases.grpc_floor(sample)
     await phases.raw_baseline(sample)
-    r["raw_limit_ratio"] = round(r["propagation_p99_ms"] / r["raw_fanout_p99_ms"], 2)
+    r.update(ratios(r))
     return r
 
 
@@ -107,7 +115,26 @@ def parse(argv: Sequence[str] | None) -> Options:
         metavar="DIR",
         help="py-spy the hub and one simulator during each apply (py-spy must be on PATH)",
     )
+    p.add_argument(
+        "--modes",
+        default="mtls",
+        help="transports to measure, one full run each, side by side: mtls (TLS admin port, "
+        "mTLS spoke port, as deployed) and/or insecure (plaintext); default mtls",
+    )
+    p.add_argument(
+        "--compare-insecure",
+        action="store_true",
+        help="the same as --modes mtls,insecure",
+    )
     a = p.parse_args(argv)
+    modes = tuple(m.strip() for m in a.modes.split(",") if m.strip())
+    if a.compare_insecure and "insecure" not in modes:
+        modes = (*modes, "insecure")
+    for m in modes:
+        if m not in MODES:
+            p.error(f"--modes: {m!r} is not one of {', '.join(MODES)}")
+    if not modes or len(set(modes)) != len(modes):
+        p.error(f"--modes: {a.modes!r} must name each of {', '.join(MODES)} at most once")
     if a.spokes < 1:
         p.error("--spokes must be at least 1")
     if a.hubs < 1:
@@ -126,15 +153,25 @@ def parse(argv: Sequence[str] | None) -> Options:
         keep=a.keep,
         profile=a.profile,
         hubs=a.hubs,
+        transport=modes[0],
+        modes=modes,
     )
 
 
 async def amain(opts: Options) -> dict[str, Any]:
-    rig = Rig(opts)
-    try:
-        return await measure(rig)
-    finally:
-        await rig.close()
+    """One full run per transport, one after the other; the first mode's figures at the top
+    level of the result (the keys earlier runs wrote), the others under "compare"."""
+    results: list[dict[str, Any]] = []
+    for mode in opts.modes:
+        rig = Rig(dataclasses.replace(opts, transport=mode))
+        try:
+            results.append(await measure(rig))
+        finally:
+            await rig.close()
+    first = results[0]
+    if len(results) > 1:
+        first["compare"] = {r["transport"]: r for r in results[1:]}
+    return first
 
 
 def main(argv: Sequence[str] | None = None) -> None:

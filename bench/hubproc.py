@@ -83,13 +83,16 @@ async def handle(hub: Hub, observer: Observer, cmd: Mapping[str, Any]) -> Mappin
         return {}
     if name == "acks":
         acks = observer.tracked.get(cmd["bundle"], {})
+        sent = observer.sent.get(cmd["bundle"], {})
+        times = bool(cmd.get("times"))
         return {
             "count": len(acks),
             "errors": observer.ack_errors.get(cmd["bundle"], 0),
-            "times": sorted(acks.values()) if cmd.get("times") else [],
-            "sent": sorted(observer.sent.get(cmd["bundle"], {}).values())
-            if cmd.get("times")
-            else [],
+            "times": sorted(acks.values()) if times else [],
+            "sent": sorted(sent.values()) if times else [],
+            # Per cluster, from the hub's hand-off to its reading the ack: the spoke's part
+            # (network, the spoke's work, its ack) of that cluster's propagation.
+            "lag": sorted(t - sent[c] for c, t in acks.items() if c in sent) if times else [],
         }
     if name == "reset_status":
         observer.status_reports, observer.status_first, observer.status_last = 0, 0.0, 0.0
@@ -134,7 +137,7 @@ async def serve(argv: list[str]) -> None:
     ready = asyncio.create_task(hub.ready.wait(), name="hub-ready")
     await asyncio.wait({run, ready}, return_when=asyncio.FIRST_COMPLETED)
     if hub.ready.is_set():
-        emit({"event": "ready", "port": hub.port})
+        emit({"event": "ready", "port": hub.port, "spoke_port": hub.spoke_port})
     await asyncio.wait({run, commands}, return_when=asyncio.FIRST_COMPLETED)
     hub.stop.set()
     await run

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
+import grpc
+
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
-from bench.control import Child, socket_fds
+from bench.control import Child, cpu_seconds, socket_fds
 from bench.report import percentile
 from bench.rig import Rig, say
 
@@ -163,6 +166,7 @@ class Phases:
         wall = time.monotonic() - started
         await rig.stop_profiles(profiles)
         hub_cpu, sim_cpu = (b - a for a, b in zip(cpu, rig.cpu(), strict=True))
+        self.r[f"{spec.name}_hub_cpu_seconds"] = round(hub_cpu, 3)
         self.r[f"{spec.name}_cpu_percent"] = {
             "hub": round(hub_cpu / wall * 100, 1),
             "simulators": round(sim_cpu / wall * 100, 1),
@@ -173,6 +177,11 @@ class Phases:
             "p50": round(percentile(sent, 50), 1),
             "p99": round(percentile(sent, 99), 1),
             "max": round(percentile(sent, 100), 1),
+        }
+        lag = [t * 1000 for t in acks["lag"]]
+        self.r[f"{spec.name}_spoke_lag_ms"] = {
+            "p50": round(percentile(lag, 50), 1),
+            "p99": round(percentile(lag, 99), 1),
         }
         return [(t - started) * 1000 for t in acks["times"]], applied * 1000
 
@@ -185,7 +194,15 @@ class Phases:
         r["propagation_p50_ms"] = round(percentile(lat, 50), 1)
         r["propagation_p99_ms"] = round(percentile(lat, 99), 1)
         r["propagation_max_ms"] = round(percentile(lat, 100), 1)
+        r["propagation_sent_p50_ms"] = r[f"{PROPAGATE}_sent_ms"]["p50"]
         r["propagation_sent_p99_ms"] = r[f"{PROPAGATE}_sent_ms"]["p99"]
+        r["propagation_spoke_lag_p99_ms"] = r[f"{PROPAGATE}_spoke_lag_ms"]["p99"]
+        # Everything the hub spent from the apply to the last ack: render, store, serialise,
+        # N writes, N acks and the status reports that follow them.
+        r["propagation_hub_cpu_seconds"] = r[f"{PROPAGATE}_hub_cpu_seconds"]
+        r["propagation_hub_cpu_us_per_spoke"] = round(
+            r["propagation_hub_cpu_seconds"] / max(1, len(lat)) * 1e6
+        )
         say(f"  p50 {r['propagation_p50_ms']} ms, p99 {r['propagation_p99_ms']} ms")
 
     async def diff_update(self, stub: fleet_pb2_grpc.FleetServiceAsyncStub) -> None:
@@ -224,9 +241,11 @@ class Phases:
         secs = self.o.idle_seconds
         say(f"idle: hub CPU over {secs:g} s with every spoke connected, nothing changing ...")
         rss = rig.hubs_rss()
+        profiles = await rig.start_profiles("idle")
         cpu = rig.hubs_cpu()
         await asyncio.sleep(secs)
         used = rig.hubs_cpu() - cpu
+        await rig.stop_profiles(profiles)
         r = self.r
         r["hub_rss_connected_idle_bytes"] = rss
         r["hub_rss_bytes_per_spoke"] = round((rss - rss_before) / max(1, self.o.spokes))
@@ -292,13 +311,30 @@ class Phases:
         killed = time.monotonic()
         rig.hub = await rig.start_hub()
         self.r["hub_restart_seconds"] = round(time.monotonic() - killed, 2)
-        state, ok = await until(
-            lambda: rig.hub_call("sync", bundles=[PROPAGATE, DIFF]),
-            lambda s: s["in_sync"] >= n,
-            timeout=max(120.0, n / 50),
-            interval=0.2,
-        )
-        self.r["reconnect_seconds"] = round(time.monotonic() - killed, 2)
+        # With --profile: the restarted hub during the storm (py-spy's attach delays it by 1 s).
+        profiles = await rig.start_profiles("reconnect")
+        async with rig.admin_channel() as channel:
+            # `argosy status` during the storm of N spokes redialling, as an operator would.
+            stop = asyncio.Event()
+            status = asyncio.create_task(
+                self.status_latencies(fleet_pb2_grpc.FleetServiceStub(channel), stop),
+                name="status-during-reconnect",
+            )
+            try:
+                state, ok = await until(
+                    lambda: rig.hub_call("sync", bundles=[PROPAGATE, DIFF]),
+                    lambda s: s["in_sync"] >= n,
+                    timeout=max(120.0, n / 50),
+                    interval=0.2,
+                )
+                self.r["reconnect_seconds"] = round(time.monotonic() - killed, 2)
+            finally:
+                stop.set()
+            lat = sorted(await status)
+        await rig.stop_profiles(profiles)
+        self.r["status_during_reconnect_calls"] = len(lat)
+        self.r["status_during_reconnect_p99_ms"] = round(percentile(lat, 99), 1)
+        self.r["status_during_reconnect_max_ms"] = round(percentile(lat, 100), 1)
         self.r["reconnected_in_sync"] = state["in_sync"]
         # The hub counts a stream once it wrote the welcome; wait until every spoke has read it
         # too (a busy simulator lags), so that anything resent is counted below.
@@ -323,6 +359,25 @@ class Phases:
         )
         if not ok:
             say("  not all spokes were back in sync before the deadline")
+
+    @staticmethod
+    async def status_latencies(
+        stub: fleet_pb2_grpc.FleetServiceAsyncStub, stop: asyncio.Event, interval: float = 0.2
+    ) -> list[float]:
+        """GetStatus (what `argosy status` calls) every `interval` until `stop`; each call's
+        latency in ms, a call that fails or passes its 10 s deadline counted as 10 s."""
+        out: list[float] = []
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                await stub.GetStatus(fleet_pb2.GetStatusRequest(), timeout=10)
+            except grpc.aio.AioRpcError:
+                out.append(10_000.0)
+            else:
+                out.append((time.monotonic() - started) * 1000)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+        return out
 
     async def failover(self) -> None:
         """--hubs K: kill -9 one replica, not restarted; its spokes move to the others."""
@@ -364,6 +419,44 @@ class Phases:
         )
         if not ok:
             say("  not all spokes were back in sync before the deadline")
+
+    async def grpc_floor(self, payload: bytes) -> None:
+        """The floor the hub is held to: bench/grpcfloor.py, the same bytes over grpc.aio and
+        the same transport to as many connections, with nothing of the hub; median of 3."""
+        rig = self.rig
+        n = self.o.spokes
+        say(f"grpc.aio floor ({self.o.transport}): {len(payload)} B to {n} streams, x3 ...")
+        started = time.monotonic()
+        server, clients, _ = await rig.start_floor()
+        try:
+            self.r["floor_connect_seconds"] = round(time.monotonic() - started, 2)
+            await until(lambda: server.call("count"), lambda s: s["connections"] >= n, timeout=60)
+            rounds: list[tuple[list[float], list[float], float]] = []
+            for _ in range(RAW_ROUNDS):
+                cpu = cpu_seconds(server.pid)
+                got = await server.call(
+                    "fanout", payload=base64.b64encode(payload).decode(), timeout=300
+                )
+                used = cpu_seconds(server.pid) - cpu
+                rounds.append(
+                    ([t * 1000 for t in got["sent"]], [t * 1000 for t in got["acks"]], used)
+                )
+        finally:
+            await asyncio.gather(*(c.kill() for c in clients))
+            await server.stop()
+        rounds.sort(key=lambda x: percentile(x[1], 99))
+        sent, acks, used = rounds[len(rounds) // 2]
+        r = self.r
+        r["floor_rounds_ack_p99_ms"] = [round(percentile(x[1], 99), 1) for x in rounds]
+        r["floor_sent_p50_ms"] = round(percentile(sent, 50), 1)
+        r["floor_sent_p99_ms"] = round(percentile(sent, 99), 1)
+        r["floor_ack_p50_ms"] = round(percentile(acks, 50), 1)
+        r["floor_ack_p99_ms"] = round(percentile(acks, 99), 1)
+        r["floor_cpu_seconds"] = round(used, 3)
+        say(
+            f"  hand-off p99 {r['floor_sent_p99_ms']} ms, ack p99 {r['floor_ack_p99_ms']} ms, "
+            f"server CPU {used:.2f} s"
+        )
 
     async def raw_baseline(self, payload: bytes) -> None:
         """The floor: the same payload over plain asyncio TCP to as many connections."""

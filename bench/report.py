@@ -27,6 +27,12 @@ GOALS: list[tuple[str, str, Callable[[Mapping[str, Any]], bool]]] = [
         lambda r: r["reconnect_seconds"] <= 30 and r["reconnect_full_resends"] == 0,
     ),
     ("raw_limit_ratio", "<= 8", lambda r: r["raw_limit_ratio"] <= 8),
+    ("handoff_floor_ratio", "<= 2", lambda r: r["handoff_floor_ratio"] <= 2),
+    (
+        "status_during_reconnect_max_ms",
+        "<= 1,000",
+        lambda r: r["status_during_reconnect_max_ms"] <= 1000,
+    ),
 ]
 
 ROWS = [
@@ -37,6 +43,7 @@ ROWS = [
     ("propagation_max_ms", "propagation max", "ms"),
     ("propagation_apply_rpc_ms", "  of which ApplyBundles RPC", "ms"),
     ("propagation_sent_p99_ms", "  hub handed upsert to gRPC, p99", "ms"),
+    ("propagation_spoke_lag_p99_ms", "  hand-off to ack, per spoke, p99", "ms"),
     ("update_diff_bytes", "update: one of 20 resources changed", "B"),
     ("full_bytes", "update: whole 20-resource bundle", "B"),
     ("hub_rss_bytes_per_spoke", "hub RSS per spoke", "B"),
@@ -45,9 +52,33 @@ ROWS = [
     ("hub_cpu_percent_during_reports", "hub CPU while reading reports", "%"),
     ("reconnect_seconds", "reconnect after kill -9 (all in sync)", "s"),
     ("reconnect_full_resends", "full resends after reconnect", ""),
+    ("status_during_reconnect_max_ms", "  argosy status during it, slowest", "ms"),
     ("raw_fanout_p99_ms", "raw asyncio TCP fan-out p99", "ms"),
     ("raw_limit_ratio", "propagation p99 / raw fan-out p99", ""),
+    ("propagation_hub_cpu_seconds", "hub CPU per full fan-out (apply to acks)", "s"),
+    ("floor_cpu_seconds", "grpc.aio floor: server CPU per fan-out", "s"),
+    ("hub_cpu_floor_ratio", "  hub CPU / floor CPU", ""),
+    ("floor_sent_p99_ms", "grpc.aio floor: handed to gRPC, p99", "ms"),
+    ("handoff_floor_ratio", "  hub hand-off p99 / floor hand-off p99", ""),
+    ("floor_ack_p99_ms", "grpc.aio floor: ack read, p99", "ms"),
+    ("propagation_floor_ratio", "  propagation p99 / floor ack p99", ""),
 ]
+
+
+def ratios(r: Mapping[str, Any]) -> dict[str, float]:
+    """The hub against its floors in the same run (pure); a missing figure gives no ratio."""
+    pairs = {
+        "raw_limit_ratio": ("propagation_p99_ms", "raw_fanout_p99_ms"),
+        "handoff_floor_ratio": ("propagation_sent_p99_ms", "floor_sent_p99_ms"),
+        "propagation_floor_ratio": ("propagation_p99_ms", "floor_ack_p99_ms"),
+        "hub_cpu_floor_ratio": ("propagation_hub_cpu_seconds", "floor_cpu_seconds"),
+    }
+    out: dict[str, float] = {}
+    for name, (num, den) in pairs.items():
+        a, b = r.get(num), r.get(den)
+        if isinstance(a, int | float) and isinstance(b, int | float) and b > 0:
+            out[name] = round(a / b, 2)
+    return out
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -58,16 +89,27 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+def _shown(value: Any, unit: str) -> str:
+    if value is None:
+        return "-"
+    shown = f"{value:,}" if isinstance(value, int | float) else str(value)
+    return f"{shown} {unit}".rstrip()
+
+
 def table(r: Mapping[str, Any]) -> str:
+    """The figures of a run, with those of the other transports (r["compare"]) beside them;
+    goals are judged on the first (the one at the top level)."""
     goals = {name: (text, check) for name, text, check in GOALS}
+    runs = [r, *r.get("compare", {}).values()]
     lines = [f"N = {r['spokes']:,} spokes in {r['processes']} simulator processes"]
     if r.get("hubs"):
         lines[0] += f", {r['hubs']} hub replicas on one PostgreSQL (figures summed over them)"
-    lines.append(f"{'figure':<44} {'value':>12}  {'goal (N=10,000)':<22} {'met'}")
-    lines.append("-" * 86)
+    heads = "".join(f" {x.get('transport', '?'):>12}" for x in runs)
+    width = 44 + 13 * len(runs)
+    lines.append(f"{'figure':<44}{heads}  {'goal (N=10,000)':<22} {'met'}")
+    lines.append("-" * (width + 28))
     for key, label, unit in ROWS:
-        value = r.get(key)
-        shown = f"{value:,}" if isinstance(value, int | float) else str(value)
+        cells = "".join(f" {_shown(x.get(key), unit):>12}" for x in runs)
         goal, met = "", ""
         if key in goals:
             goal = goals[key][0]
@@ -75,5 +117,5 @@ def table(r: Mapping[str, Any]) -> str:
                 met = "yes" if goals[key][1](r) else "NO"
             except (KeyError, TypeError):
                 met = "?"
-        lines.append(f"{label:<44} {shown + ' ' + unit:>12}  {goal:<22} {met}")
+        lines.append(f"{label:<44}{cells}  {goal:<22} {met}")
     return "\n".join(lines)

@@ -4,7 +4,12 @@
 decides nothing about what is measured (bench/phases.py does). The hub runs as `python -m
 bench.hubproc` (the code of `argosy hub`, with observers), on SQLite in a temporary directory,
 or with --hubs K as K replicas on one throwaway PostgreSQL (bench/pgserver.py), all on one port
-with --reuse-port. Spokes run in `python -m bench.simhost` processes. With two or more CPUs the
+with --reuse-port. With transport `mtls` (the default) the hub serves TLS and its spoke port
+mTLS, the driver's admin channel uses the hub's CA and admin token (DATA_DIR/admin.yaml), and
+the simulators register with a token and stream with their certificates; the spoke port is
+fixed after the first start so a restarted hub or a replica serves it where the spokes'
+credentials say. With `insecure` the hub runs --insecure.
+Spokes run in `python -m bench.simhost` processes. With two or more CPUs the
 hub is pinned to CPU 0 and everything else to the other CPUs, so "one hub process on one core"
 is what is measured.
 """
@@ -25,8 +30,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import pgserver
+import grpc
+
+from argosy import config
+from bench import grpcfloor, pgserver
 from bench.control import Child, cpu_seconds, rss_bytes
+
+MODES = ("mtls", "insecure")
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,11 @@ class Options:
     keep: bool
     profile: Path | None
     hubs: int = 1
+    transport: str = "mtls"
+    """`mtls`: the hub serves TLS, spokes register with a token and stream with a client
+    certificate, as deployed; `insecure`: the hub runs --insecure (plaintext, no auth)."""
+    modes: tuple[str, ...] = ("mtls",)
+    """Every transport to measure, in order (one Rig each, transport set to it)."""
 
 
 def say(text: str) -> None:
@@ -99,14 +114,43 @@ class Rig:
             self.other_cpus = ",".join(str(c) for c in range(opts.hubs, ncpu)) if pin else ""
         self.hosts: list[Child] = []
         self.port = 0
+        # mTLS: the spoke port, fixed after the first start so that a restarted hub and the
+        # replicas serve spokes where their credentials (stream_port) say.
+        self.spoke_port = 0
+
+    @property
+    def insecure(self) -> bool:
+        return self.o.transport == "insecure"
+
+    @property
+    def ca_path(self) -> Path:
+        """The hub CA (PEM) that spokes and the admin channel trust; written by the hub."""
+        return self.data_dir / "ca.pem"
+
+    def admin_channel(self) -> grpc.aio.Channel:
+        """The admin API as `argosy` sees it: TLS and the admin token of DATA_DIR/admin.yaml."""
+        address = f"127.0.0.1:{self.port}"
+        if self.insecure:
+            return grpc.aio.insecure_channel(address)
+        ctx = config.load(self.data_dir / "admin.yaml").context()
+        if ctx is None or not ctx.token:
+            raise RuntimeError(f"no admin token in {self.data_dir / 'admin.yaml'}")
+        creds = grpc.composite_channel_credentials(
+            grpc.ssl_channel_credentials(root_certificates=self.ca_path.read_bytes()),
+            grpc.access_token_call_credentials(ctx.token),
+        )
+        return grpc.aio.secure_channel(address, creds)
 
     # --- hubs ----------------------------------------------------------------------------------
 
     async def start_hub(self) -> Child:
         argv = [sys.executable, "-m", "bench.hubproc", "--cpus", self.hub_cpus, "--"]
         argv += ["--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}"]
-        # Plaintext, as the issue's reference figures were measured; TLS costs extra CPU.
-        argv += ["--log-level", "WARNING", "--insecure"]
+        argv += ["--log-level", "WARNING"]
+        if self.insecure:
+            argv += ["--insecure"]
+        elif self.spoke_port:
+            argv += ["--spoke-listen", f"127.0.0.1:{self.spoke_port}"]
         if self.store:
             argv += ["--store", self.store, "--reuse-port"]
         self.hub_argv = argv
@@ -115,6 +159,10 @@ class Rig:
         if ready.get("event") != "ready":
             raise RuntimeError(f"hub did not start; see {self.logs / 'hub.log'}")
         self.port = int(ready["port"])
+        self.spoke_port = int(ready.get("spoke_port") or self.port)
+        if not self.insecure and "--spoke-listen" not in argv:
+            # Replicas copy hub_argv: the same spoke port for all of them.
+            argv += ["--spoke-listen", f"127.0.0.1:{self.spoke_port}"]
         return hub
 
     async def start_replicas(self) -> None:
@@ -159,6 +207,8 @@ class Rig:
             count = n // p + (1 if i < n % p else 0)
             argv = [sys.executable, "-m", "bench.simhost", "--hub", address, "--token", token]
             argv += ["--first", str(first), "--count", str(count), "--cpus", self.other_cpus]
+            if not self.insecure:
+                argv += ["--ca", str(self.ca_path)]
             self.hosts.append(
                 await Child.start(f"sim{i}", argv, stderr_path=str(self.logs / f"sim{i}.log"))
             )
@@ -208,6 +258,37 @@ class Rig:
             raise
         return clients
 
+    async def start_floor(self) -> tuple[Child, list[Child], int]:
+        """bench/grpcfloor.py over this run's transport: its server pinned like the hub, its
+        clients spread over P processes like the spokes; started and connected."""
+        tls = self.tmp / "floor-tls"
+        args = [] if self.insecure else ["--tls", str(tls)]
+        if not self.insecure:
+            await asyncio.to_thread(grpcfloor.write_certs, tls)
+        log = str(self.logs / "floor.log")
+        module = [sys.executable, "-m", "bench.grpcfloor"]
+        server = await Child.start(
+            "floor-server", [*module, "server", "--cpus", self.hub_cpus, *args], stderr_path=log
+        )
+        clients: list[Child] = []
+        try:
+            port = (await server.call("listen"))["port"]
+            n, p = self.o.spokes, self.o.processes
+            for i in range(p):
+                count = n // p + (1 if i < n % p else 0)
+                argv = [*module, "clients", "--port", str(port), "--count", str(count), *args]
+                c = await Child.start(
+                    f"floor{i}", [*argv, "--cpus", self.other_cpus], stderr_path=log
+                )
+                clients.append(c)
+                await c.event(30)
+            await asyncio.gather(*(c.call("connect", timeout=600) for c in clients))
+        except BaseException:
+            await asyncio.gather(*(c.kill() for c in clients))
+            await server.kill()
+            raise
+        return server, clients, port
+
     # --- figures -------------------------------------------------------------------------------
 
     def cpu(self) -> tuple[float, float]:
@@ -222,15 +303,17 @@ class Rig:
         return sum(rss_bytes(h.pid) for h in self.all_hubs())
 
     async def start_profiles(self, phase: str) -> list[asyncio.subprocess.Process]:
-        """py-spy on the hub and the first simulator for one phase, when --profile is given."""
+        """py-spy on the hub and the first simulator for one phase, when --profile is given
+        (one directory per transport: DIR/mtls, DIR/insecure)."""
         if self.o.profile is None or self.hub is None:
             return []
-        self.o.profile.mkdir(parents=True, exist_ok=True)
+        out_dir = self.o.profile / self.o.transport
+        out_dir.mkdir(parents=True, exist_ok=True)
         procs = []
         search = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         spy = shutil.which("py-spy", path=search) or "py-spy"
         for who, pid in (("hub", self.hub.pid), ("sim0", self.hosts[0].pid)):
-            out = self.o.profile / f"{phase}-{who}.txt"
+            out = out_dir / f"{phase}-{who}.txt"
             procs.append(
                 await asyncio.create_subprocess_exec(
                     spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw",

@@ -7,7 +7,11 @@ disk per spoke (data_dir=None).
 
 The driver sends commands on stdin (see bench.control); this process answers on stdout.
 
+With --ca each spoke registers with the token over TLS (its own key and CSR) and streams over
+mTLS with the certificate the hub signed, as `argosy spoke --ca` does; without it, plaintext.
+
 Usage: python -m bench.simhost --hub HOST:PORT --token T --first 0 --count 2500 [--cpus 1]
+       [--ca HUB-CA.pem]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import spoke.link
@@ -93,8 +98,10 @@ class SimHost:
                         simulate=True,
                         ready_delay=a.ready_delay,
                         report_window=a.report_window,
-                        # The bench measures the hub's fan-out on plaintext (hub --insecure).
-                        insecure=True,
+                        # With --ca: register with the token over TLS, then stream over mTLS
+                        # with the certificate the hub signed, as deployed spokes do.
+                        ca=a.ca,
+                        insecure=a.ca is None,
                     ),
                     on_message=self.received.on_message,
                 )
@@ -204,6 +211,9 @@ def main() -> None:
     p.add_argument("--report-window", type=float, default=0.1)
     p.add_argument("--connect-timeout", type=float, default=120.0)
     p.add_argument("--cpus", default="", help="pin to these CPUs, e.g. 1")
+    p.add_argument(
+        "--ca", type=Path, default=None, help="hub CA (PEM): TLS and mTLS; without it plaintext"
+    )
     p.add_argument("--log-level", default="WARNING")
     args = p.parse_args()
     pin_cpus(args.cpus)

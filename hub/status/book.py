@@ -116,6 +116,11 @@ class StatusBook:
         self.removed_clusters: set[str] = set()
         self.removed_groups: set[str] = set()
         self.changed = asyncio.Event()
+        # Per cluster, the book's change count when it was last touched: a cache of anything
+        # derived from one cluster's view (hub/watch.py ClusterPbs) is fresh while it matches.
+        # One counter for all, so a cluster removed and added again never reuses a version.
+        self._version = 0
+        self._cluster_versions: dict[str, int] = {}
         # Says what is wrong with one deployment, for the summary; set by the fleet.
         self.explain: Callable[[str, str], str] = lambda bundle, cluster_id: ""
 
@@ -127,6 +132,8 @@ class StatusBook:
         if cluster is not None:
             self.dirty_clusters.add(cluster)
             self.dirty_groups.update(self._cluster_groups.get(cluster, ()))
+            self._version += 1
+            self._cluster_versions[cluster] = self._version
         self.changed.set()
 
     def add_bundle(self, bundle: str) -> None:
@@ -184,6 +191,7 @@ class StatusBook:
         self.set_groups(cluster_id, set())
         info = self._clusters.pop(cluster_id, None)
         self._cluster_tallies.pop(cluster_id, None)
+        self._cluster_versions.pop(cluster_id, None)
         self.dirty_clusters.discard(cluster_id)
         if info is not None:
             self.removed_clusters.add(info.name)
@@ -320,6 +328,10 @@ class StatusBook:
         without a walk over every cluster."""
         members = self._bundle_members.get(bundle, {})
         return {state: frozenset(names) for state, names in members.items() if names}
+
+    def cluster_version(self, cluster_id: str) -> int:
+        """Changes whenever the cluster's view may have (0: never touched, or unknown)."""
+        return self._cluster_versions.get(cluster_id, 0)
 
     def cluster_view(self, cluster_id: str) -> ClusterView | None:
         info = self._clusters.get(cluster_id)

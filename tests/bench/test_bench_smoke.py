@@ -30,6 +30,15 @@ KEYS = {
     "reconnect_seconds": float,
     "reconnect_full_resends": int,
     "raw_limit_ratio": float,
+    "propagation_hub_cpu_seconds": float,
+    "propagation_sent_p99_ms": float,
+    "floor_sent_p99_ms": float,
+    "floor_ack_p99_ms": float,
+    "floor_cpu_seconds": float,
+    "handoff_floor_ratio": float,
+    "propagation_floor_ratio": float,
+    "status_during_reconnect_max_ms": float,
+    "propagation_spoke_lag_p99_ms": float,
 }
 
 
@@ -55,7 +64,11 @@ def test_bench_fleet_200(tmp_path: Path) -> None:
         if kind is int:
             assert isinstance(value, int), (key, value)
         assert math.isfinite(value) and value >= 0, (key, value)
+    # mTLS by default: spokes registered with the token and streamed with certificates.
+    assert result["transport"] == "mtls"
+    assert "compare" not in result
     assert result["spokes_connected"] == 200
     assert result["reconnect_full_resends"] == 0
+    assert result["status_during_reconnect_calls"] >= 1
     assert 0 < result["update_diff_bytes"] < result["full_bytes"]
     assert "propagation p99" in proc.stdout
