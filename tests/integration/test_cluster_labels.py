@@ -75,7 +75,10 @@ async def test_version_shows_the_hubs_and_a_viewer_may_read_it_but_not_label(
     async with running_hub(tmp_path / "hub") as hub:
         code, out, err = await argosy(hub, "version")
         assert code == 0, err
-        assert out == f"client: {argosy_version}\nhub:    {argosy_version} ({hub.address})\n"
+        assert out == (
+            f"client: {argosy_version}\nimage:  ghcr.io/argosy/argosy:{argosy_version}\n"
+            f"hub:    {argosy_version} ({hub.address})\n"
+        )
         viewer = await hub.stub.CreateAdminToken(
             fleet_pb2.CreateAdminTokenRequest(role="viewer"), timeout=5
         )
