@@ -120,7 +120,7 @@ class SyntheticFleet:
         current = self.bundle(name).revision
         day = int(time.time()) - 86400
         summary = "4 objects: Deployment, Service"
-        older = f"{hash(name) & 0xFFFFFFFF:016x}"
+        older = current[::-1]  # another revision, the same on every run
         entries = [
             HistoryEntry(name, 1, current, day, "token/3f9a1c", summary, {}, {}),
             HistoryEntry(name, 2, older, day + 3600, "repo/platform@9c1e2d4", summary, {}, {}),

@@ -43,7 +43,8 @@ function h(tag, attrs, ...children) {
     else if (k.startsWith("data-")) el.setAttribute(k, v);
     else el[k] = v;
   }
-  for (const c of children) {
+  // Flattened: a child may be a list of elements (a cell of several lines).
+  for (const c of children.flat()) {
     if (c === null || c === undefined) continue;
     el.append(c instanceof Node ? c : String(c));
   }
