@@ -121,7 +121,7 @@ function bundleRow(b) {
   return h("tr", { "data-name": b.name },
     h("td", {}, h("a", { href: `#/bundle/${encodeURIComponent(b.name)}` }, b.name)),
     h("td", { class: "num" }, `${b.ready}/${b.desired}`),
-    stateCell(b.paused ? `${b.state} (paused)` : b.state),
+    stateCell(b.state + (b.paused ? " (paused)" : "") + (b.pinned ? ` (pinned rev ${b.pinned})` : "")),
     h("td", {}, rolloutText(b)),
     partitionsCell(b),
     h("td", { class: "summary" }, b.summary));
