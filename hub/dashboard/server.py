@@ -230,6 +230,7 @@ class Dashboard:
         r.add_get("/api/attention", self.attention)
         r.add_get("/api/bundles/{name}", self.bundle)
         r.add_get("/api/bundles/{name}/clusters", self.bundle_clusters)
+        r.add_get("/api/bundles/{name}/history", self.bundle_history)
         r.add_get("/api/events", self.recent_events)
         r.add_post("/api/bundles/{name}/{action}", self.write)
         r.add_get("/events", self.events)
@@ -345,20 +346,29 @@ class Dashboard:
             record = None
         if row is None or record is None:
             raise web.HTTPNotFound(text=f"no bundle named {name!r}\n")
-        try:
-            entries, current = await self._fleet.history(name)
-        except NotFound:
-            raise web.HTTPNotFound(text=f"no bundle named {name!r}\n") from None
-        pinned = self._fleet.pinned(name)
         return web.json_response(
             {
                 "bundle": row,
                 "labels": dict(record.labels),
                 "resource_count": record.resource_count,
                 "created": record.created,
-                "pinned": pinned,
-                "history": history_rows(entries, current=current, pinned=pinned),
+                "pinned": self._fleet.pinned(name),
             }
+        )
+
+    async def bundle_history(self, request: web.Request) -> web.StreamResponse:
+        """A bundle's stored history, newest first. Its own route, not part of the bundle's:
+        it is a store read (with each revision's files), which the page makes when the
+        history can have changed (an apply, a rollback, a pin), not on every status change."""
+        await self._reader(request)
+        name = request.match_info["name"]
+        try:
+            entries, current = await self._fleet.history(name)
+        except NotFound:
+            raise web.HTTPNotFound(text=f"no bundle named {name!r}\n") from None
+        pinned = self._fleet.pinned(name)
+        return web.json_response(
+            {"pinned": pinned, "items": history_rows(entries, current=current, pinned=pinned)}
         )
 
     async def recent_events(self, request: web.Request) -> web.StreamResponse:

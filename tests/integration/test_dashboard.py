@@ -82,12 +82,15 @@ async def test_lists_are_paged_searched_and_filtered(tmp_path: Path) -> None:
             assert resp.status == 400 and "'limit'" in await resp.text()
         async with web.get("/api/bundles/web") as resp:
             page = await resp.json()
-        assert page["history"][0]["current"] and page["history"][0]["revision"]
-        assert page["history"][0]["rev"] == 1 and not page["pinned"]
+        assert page["bundle"]["revision"] and not page["pinned"]
+        async with web.get("/api/bundles/web/history") as resp:
+            history = await resp.json()
+        assert [(r["rev"], r["current"]) for r in history["items"]] == [(1, True)]
         async with web.get("/api/bundles/web/clusters") as resp:
             assert (await resp.json())["total"] == 3
-        async with web.get("/api/bundles/nope") as resp:
-            assert resp.status == 404
+        for path in ("/api/bundles/nope", "/api/bundles/nope/history"):
+            async with web.get(path) as resp:
+                assert resp.status == 404, path
 
 
 async def _next_status(events: aiohttp.ClientResponse) -> dict[str, object]:
@@ -189,7 +192,8 @@ async def test_the_bundle_page_shows_stored_history_and_events(tmp_path: Path) -
             await eventually(applied_event, timeout=10, what="a live BundleApplied event")
         async with web.get("/api/bundles/web") as resp:
             page = await resp.json()
-        history = page["history"]
+        async with web.get("/api/bundles/web/history") as resp:
+            history = (await resp.json())["items"]
         # Newest first, both with who applied them (the config's admin token).
         assert [r["rev"] for r in history] == [2, 1]
         assert [r["current"] for r in history] == [True, False]
@@ -240,9 +244,11 @@ async def test_rollback_and_unpin_need_an_admin_from_this_origin(tmp_path: Path)
                 assert await resp.json() == {"ok": True, "pinned": 3, "rolled_back_to": 1}
             assert hub_fleet.pinned("web") == 3
             async with admin.get("/api/bundles/web") as resp:
-                page = await resp.json()
-            assert page["pinned"] == 3
-            top = page["history"][0]
+                assert (await resp.json())["pinned"] == 3
+            async with admin.get("/api/bundles/web/history") as resp:
+                history = await resp.json()
+            assert history["pinned"] == 3
+            top = history["items"][0]
             assert (top["rev"], top["rollback_of"], top["current"], top["pinned"]) == (
                 3,
                 1,

@@ -31,6 +31,7 @@ const state = {
   bundle: "", // the bundle page open, or ""
   pending: new Set(),
   events: { overview: [], bundle: [] },
+  pinned: 0, // the pin the history shown was fetched with
   timer: 0,
 };
 
@@ -194,15 +195,21 @@ function renderBundlePage(data) {
   $("unpause").hidden = !b.paused;
   $("resume-rollout").hidden = b.rollout.state !== "Halted";
   $("unpin").hidden = !data.pinned;
-  // Rolling back needs an earlier revision with other content than the current one.
-  $("rollback").hidden = data.history.length < 2;
+  // Pinned or unpinned (here or by `argosy rollback`): the history's marks change.
+  if (data.pinned !== state.pinned) later("history");
   const parts = document.querySelector("#partitions tbody");
   parts.replaceChildren(...b.rollout.partitions.map((p) => h("tr", {},
     h("td", {}, p.name), h("td", { class: "num" }, p.count),
     h("td", { class: "num" }, p.unavailable), h("td", { class: "num" }, p.max_unavailable),
     stateCell(p.state), h("td", {}, p.waits_on))));
+}
+
+function renderHistory(data) {
+  state.pinned = data.pinned;
+  // Rolling back needs an earlier revision.
+  $("rollback").hidden = data.items.length < 2;
   const hist = document.querySelector("#history tbody");
-  hist.replaceChildren(...data.history.map((r) => {
+  hist.replaceChildren(...data.items.map((r) => {
     let action = null;
     if (!r.current) {
       action = forAdmins(h("button", { type: "button", class: "to-rev", title: `roll back to rev ${r.rev}` },
@@ -253,7 +260,7 @@ function applyEvents(d) {
   // Cut from a big batch: this bundle's may be among the cut, so ask for them.
   if (d.omitted) later("events");
   // A new revision (applied, rolled back) belongs in the history at once.
-  if (mine.some((e) => e.kind === "BundleApplied")) later("bundle");
+  if (mine.some((e) => e.kind === "BundleApplied")) later("history");
 }
 
 function renderDeployments(rows) {
@@ -287,6 +294,8 @@ async function refresh(list) {
       renderPager("attention", r.total);
     } else if (list === "bundle" && state.bundle) {
       renderBundlePage(await getJSON(`/api/bundles/${encodeURIComponent(state.bundle)}`));
+    } else if (list === "history" && state.bundle) {
+      renderHistory(await getJSON(`/api/bundles/${encodeURIComponent(state.bundle)}/history`));
     } else if (list === "events") {
       const q = state.bundle ? `&bundle=${encodeURIComponent(state.bundle)}` : "";
       const r = await getJSON(`/api/events?limit=${RECENT}${q}`);
@@ -306,7 +315,7 @@ async function refresh(list) {
 }
 
 function lists() {
-  return state.bundle ? ["bundle", "deployments", "events"] : ["attention", "bundles", "clusters", "events"];
+  return state.bundle ? ["bundle", "deployments", "history", "events"] : ["attention", "bundles", "clusters", "events"];
 }
 
 function refreshAll() {
@@ -379,6 +388,7 @@ async function act(action, params = "") {
     out.textContent = `rolled back to rev ${d.rolled_back_to}; pinned at rev ${d.pinned}`;
   } else out.textContent = `${action}: done`;
   refresh("bundle");
+  refresh("history");
 }
 
 function route() {
