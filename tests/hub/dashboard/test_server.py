@@ -21,8 +21,8 @@ from tests.hub.fakes import MemoryStore
 class NoFleet:
     """The fan-out reads nothing from the fleet but its event log."""
 
-    def __init__(self) -> None:
-        self.events = EventLog(MemoryStore())
+    def __init__(self, watcher_queue: int = 1000) -> None:
+        self.events = EventLog(MemoryStore(), watcher_queue=watcher_queue)
 
     def bundle(self, name: str) -> BundleRecord:
         raise AssertionError("not used")
@@ -106,7 +106,7 @@ async def test_a_browser_that_falls_behind_is_dropped_and_others_keep_going() ->
 async def test_the_event_log_reaches_every_browser_once_per_batch() -> None:
     book = StatusBook()
     broadcaster = StatusBroadcaster(book, window=0.0)
-    fleet = NoFleet()
+    fleet = NoFleet(watcher_queue=3)
     dashboard = Dashboard(
         listen="127.0.0.1:0",
         fleet=fleet,
@@ -134,6 +134,19 @@ async def test_the_event_log_reaches_every_browser_once_per_batch() -> None:
             # Subscribed once, for every browser (the status feed is the broadcaster's).
             await eventually(
                 lambda: len(fleet.events._subscribers) == 1, what="the dashboard subscribed"
+            )
+            # A batch bigger than the log lets a watcher fall behind: the dashboard is
+            # dropped, tells the pages to fetch afresh, and subscribes again.
+            for i in range(5):
+                fleet.events.record(EventKind.CLUSTER_OFFLINE, cluster=f"c{i}")
+            await fleet.events.flush()
+            cut = _data(await next_events(browsers[0]))
+            assert [e["cluster"] for e in cut["events"]] == ["c0", "c1", "c2"]  # type: ignore[attr-defined]
+            assert _data(await next_events(browsers[0])).get("reset") is True
+            await next_events(browsers[1])
+            await next_events(browsers[1])
+            await eventually(
+                lambda: len(fleet.events._subscribers) == 1, what="the dashboard subscribed again"
             )
             for i in range(3):
                 fleet.events.record(EventKind.BUNDLE_APPLIED, bundle=f"b{i}", actor="token/x")
