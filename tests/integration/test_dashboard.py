@@ -217,6 +217,12 @@ async def test_rollback_and_unpin_need_an_admin_from_this_origin(tmp_path: Path)
     async with fleet_with_dashboard(tmp_path, clusters=1) as fleet:
         hub_fleet = fleet.hub.hub.fleet
         assert hub_fleet is not None
+        async with (
+            logged_in(fleet, fleet.admin_token) as admin,
+            admin.post("/api/bundles/web/rollback", headers={"Origin": origin(fleet)}) as resp,
+        ):
+            # Only rev 1: nothing to roll back to, and the page is told why.
+            assert resp.status == 409 and "no previous revision" in await resp.text()
         await apply_version(fleet, "2")
         async with logged_in(fleet, await fleet.viewer_token()) as viewer:
             for action in ("rollback", "unpin"):
