@@ -40,8 +40,10 @@ from argosy.api.v1 import fleet_pb2
 from argosy.errors import NotFound
 from argosy.states import State
 from hub.core.deployments import Deployment
+from hub.core.events import EventKind, EventLog
 from hub.dashboard.server import Dashboard
-from hub.models import BundleRecord, ClusterRecord, ResourceStateRecord
+from hub.models import BundleRecord, ClusterRecord, HistoryEntry, ResourceStateRecord
+from hub.persistence.sqlite import SqliteStore
 from hub.status import ClusterInfo, StatusBook
 from hub.watch import StatusBroadcaster
 
@@ -66,9 +68,12 @@ def say(text: str) -> None:
 
 
 class SyntheticFleet:
-    """Clusters, deployments and heartbeats for the dashboard, without spokes."""
+    """Clusters, deployments, heartbeats and bundle history for the dashboard, without
+    spokes; its event log is a real one, on a throwaway SQLite file."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: SqliteStore) -> None:
+        self.events = EventLog(store, cluster_name=self._name_of)
+        self.pins: dict[str, int] = {}
         self.bundles: dict[str, BundleRecord] = {}
         self.records: dict[str, ClusterRecord] = {}
         self.by_name: dict[str, ClusterRecord] = {}
@@ -76,6 +81,10 @@ class SyntheticFleet:
         self.offline_ids: set[str] = set()
         self.paused: set[str] = set()
         self._sorted: list[ClusterRecord] | None = None
+
+    def _name_of(self, cluster_id: str) -> str:
+        record = self.records.get(cluster_id)
+        return record.name if record is not None else cluster_id
 
     def bundle(self, name: str) -> BundleRecord:
         if name not in self.bundles:
@@ -100,8 +109,42 @@ class SyntheticFleet:
     async def set_paused(self, name: str, paused: bool) -> None:
         (self.paused.add if paused else self.paused.discard)(name)
 
-    async def resume_rollout(self, name: str) -> None:
+    async def resume_rollout(self, name: str, *, actor: str = "") -> None:
         self.bundle(name)
+
+    def pinned(self, name: str) -> int:
+        return self.pins.get(name, 0)
+
+    async def history(self, name: str) -> tuple[list[HistoryEntry], int]:
+        """Three revisions: applied, changed by a git commit, rolled back to the first."""
+        current = self.bundle(name).revision
+        day = int(time.time()) - 86400
+        summary = "4 objects: Deployment, Service"
+        older = current[::-1]  # another revision, the same on every run
+        entries = [
+            HistoryEntry(name, 1, current, day, "token/3f9a1c", summary, {}, {}),
+            HistoryEntry(name, 2, older, day + 3600, "repo/platform@9c1e2d4", summary, {}, {}),
+            HistoryEntry(name, 3, current, day + 7200, "token/3f9a1c", summary, {}, {}, 1),
+        ]
+        return entries, 3
+
+    async def rollback(self, name: str, *, to: int = 0, actor: str = "") -> tuple[object, int, int]:
+        self.pins[name] = 3
+        return None, 3, to or 1
+
+    async def unpin(self, name: str) -> bool:
+        return self.pins.pop(name, 0) > 0
+
+
+async def record_events(events: EventLog, fleet: SyntheticFleet) -> None:
+    """A few events of each kind the pages show, written to the store as the hub would."""
+    events.record(EventKind.BUNDLE_APPLIED, bundle="web", actor="token/3f9a1c", message="rev 3")
+    for cid in sorted(fleet.offline_ids)[:3]:
+        events.record(EventKind.CLUSTER_OFFLINE, cluster=fleet.records[cid].name, actor="hub")
+    for (bundle, cid), dep in list(fleet.deployments.items())[:40]:
+        if dep.state != State.READY:
+            events.deployment_changed(bundle, cid, State.READY, dep.state)
+    await events.flush()
 
 
 def _state_for(rng: random.Random) -> State:
@@ -344,9 +387,14 @@ async def screenshots(driver: Any, url: str, out: Path) -> None:
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     book = StatusBook()
-    fleet = SyntheticFleet()
+    scratch = tempfile.TemporaryDirectory(prefix="argosy-bench-events-")
+    store = SqliteStore(Path(scratch.name) / "events.db")
+    await store.open()
+    fleet = SyntheticFleet(store)
+    fleet.pins["web"] = 3
     started = time.perf_counter()
     populate(book, fleet, clusters=args.clusters, bundles=args.bundles)
+    await record_events(fleet.events, fleet)
     fed = time.perf_counter() - started
     say(f"{args.clusters} clusters x {args.bundles} bundles fed in {fed:.1f}s")
     broadcaster = StatusBroadcaster(book, enrich=rollout_enrich(fleet))
@@ -394,6 +442,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             for task in loops:
                 task.cancel()
+    await store.close()
+    scratch.cleanup()
     return results
 
 

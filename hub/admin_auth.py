@@ -86,7 +86,12 @@ def caller(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
     """Who made a call, for history and events: `token/<id>` of the admin token, or
     `anonymous` (an --insecure hub has no tokens). Pure: the interceptor already refused
     calls whose token is unknown, so the id in the secret's prefix can be trusted here."""
-    token = auth.bearer(metadata)
+    return token_actor(auth.bearer(metadata))
+
+
+def token_actor(token: str) -> str:
+    """`token/<id>` of an admin token, `anonymous` for anything else (pure; the caller has
+    checked the token already): the dashboard's writes are recorded as the API's are."""
     if not token.startswith(ADMIN_TOKEN_PREFIX):
         return "anonymous"
     token_id, _, _ = token.removeprefix(ADMIN_TOKEN_PREFIX).partition(".")

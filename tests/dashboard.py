@@ -107,6 +107,17 @@ async def fleet_with_dashboard(
                 await s.stop()
 
 
+async def apply_version(fleet: Fleetful, v: str, *, bundle: str = "web") -> None:
+    """Apply the bundle again with ConfigMap data v=`v` (a new revision, a new history entry),
+    with the admin token of the hub's config (the actor is `token/<its id>`)."""
+    await fleet.hub.stub.ApplyBundles(
+        fleet_pb2.ApplyBundlesRequest(
+            bundles=[bundle_spec(bundle, {"app.yaml": CM.format(name="app", v=v)})]
+        ),
+        timeout=30,
+    )
+
+
 def client_ssl(hub: RunningHub) -> ssl.SSLContext:
     assert hub.ca_path is not None
     return ssl.create_default_context(cafile=str(hub.ca_path))

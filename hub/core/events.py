@@ -162,6 +162,17 @@ class Subscription:
             return False
         return True
 
+    def pending(self) -> list[EventRecord]:
+        """What is queued now, without waiting: a consumer that batches (the dashboard sends
+        one message per batch, not per event) takes the first with `anext`, the rest here."""
+        out = []
+        while not self._queue.empty():
+            event = self._queue.get_nowait()
+            if event.seq > self.last_seq:
+                self.last_seq = event.seq
+                out.append(event)
+        return out
+
     def __aiter__(self) -> Subscription:
         return self
 

@@ -1,10 +1,12 @@
 """The dashboard's HTTP server: a login page, JSON list routes, one Server-Sent Events stream,
-and the few writes (pause, unpause, resume a rollout), on its own port (--dashboard-listen).
+and the few writes (pause, unpause, resume a rollout, rollback, unpin), on its own port
+(--dashboard-listen).
 
 Live, without polling: the dashboard is one more watcher of the status broadcaster
-(hub/watch.py). Each change becomes one event, serialised once (model.py) and queued to every
-browser; a browser whose bounded queue is full is dropped (its EventSource reconnects and the
-page fetches afresh) rather than holding an ever-growing backlog.
+(hub/watch.py) and one more subscriber of the event log (hub/core/events.py), each once for
+every browser. Each change becomes one event, serialised once (model.py, views.events_event)
+and queued to every browser; a browser whose bounded queue is full is dropped (its EventSource
+reconnects and the page fetches afresh) rather than holding an ever-growing backlog.
 
 Auth: the token of `argosy admin-token create` (admin or viewer, hub/admin_auth.py) is typed on
 the login page and kept in an HttpOnly, SameSite=Strict cookie (Secure over TLS); every data
@@ -28,8 +30,10 @@ from typing import Protocol
 
 from aiohttp import web
 
-from argosy.errors import NotFound
+from argosy.errors import InvalidInput, NotFound
+from hub.admin_auth import token_actor
 from hub.core.deployments import Deployment
+from hub.core.events import EventFilter, EventLog, WatcherDropped
 from hub.dashboard.model import Model
 from hub.dashboard.views import (
     BadQuery,
@@ -38,12 +42,16 @@ from hub.dashboard.views import (
     attention_rows,
     by_severity,
     deployment_row,
+    event_row,
+    events_event,
+    events_reset_event,
+    history_rows,
     page,
     parse_query,
     same_origin,
     severity,
 )
-from hub.models import BundleRecord, ClusterRecord
+from hub.models import BundleRecord, ClusterRecord, HistoryEntry
 from hub.status import StatusBook
 from hub.status.views import detail
 from hub.watch import StatusBroadcaster
@@ -55,6 +63,10 @@ CLIENT_QUEUE = 32
 """Events a browser may be behind before it is dropped (it reconnects and starts afresh)."""
 KEEPALIVE_SECONDS = 15.0
 WRITE_DEADLINE_SECONDS = 10.0
+EVENTS_PER_MESSAGE = 50
+"""The newest events of a batch that travel in one `events` message (a page shows fewer)."""
+RECENT_EVENTS = 20
+"""Events /api/events returns unless asked (limit=) for more."""
 STATIC_FILES = {
     "app.js": "text/javascript",
     "style.css": "text/css",
@@ -70,8 +82,16 @@ class FleetReader(Protocol):
     def deployment(self, cluster_id: str, bundle: str) -> Deployment | None: ...
     def offline(self, cluster_id: str) -> bool: ...
     def last_seen(self, cluster_id: str) -> int: ...
+    def pinned(self, name: str) -> int: ...
+    async def history(self, name: str) -> tuple[list[HistoryEntry], int]: ...
     async def set_paused(self, name: str, paused: bool) -> None: ...
-    async def resume_rollout(self, name: str) -> None: ...
+    async def resume_rollout(self, name: str, *, actor: str = "") -> None: ...
+    async def rollback(
+        self, name: str, *, to: int = 0, actor: str = ""
+    ) -> tuple[object, int, int]: ...
+    async def unpin(self, name: str) -> bool: ...
+    @property
+    def events(self) -> EventLog: ...
 
 
 RoleOf = Callable[[str], Awaitable[str | None]]
@@ -120,7 +140,7 @@ class Dashboard:
     async def run(self) -> None:
         runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await runner.setup()
-        feed = asyncio.create_task(self._feed(), name="dashboard-feed")
+        feed = asyncio.create_task(self._feeds(), name="dashboard-feeds")
         try:
             site = web.TCPSite(runner, self._host, self._port, ssl_context=self._ssl)
             await site.start()
@@ -140,22 +160,44 @@ class Dashboard:
                 self._drop(queue)
             await runner.cleanup()
 
-    async def _feed(self) -> None:
+    async def _feeds(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._feed_status(), name="dashboard-status-feed")
+            group.create_task(self._feed_events(), name="dashboard-events-feed")
+
+    async def _feed_status(self) -> None:
         watcher = self._broadcaster.subscribe()
         try:
             while True:
-                event = self.model.apply(await watcher.queue.get())
-                for queue in list(self._clients):
-                    try:
-                        queue.put_nowait(event)
-                    except asyncio.QueueFull:
-                        self.dropped += 1
-                        log.info(
-                            "dashboard: a browser fell %d events behind; dropped", CLIENT_QUEUE
-                        )
-                        self._drop(queue)
+                self._broadcast(self.model.apply(await watcher.queue.get()))
         finally:
             self._broadcaster.unsubscribe(watcher)
+
+    async def _feed_events(self) -> None:
+        """The event log, one subscription for every browser: each written batch becomes one
+        message. Dropped for falling behind (a batch bigger than the log's watcher queue, a
+        rollout to thousands of clusters), it subscribes again and tells the pages to fetch
+        their recent events afresh, since the feed may have missed some."""
+        events = self._fleet.events
+        while True:
+            sub = events.subscribe()
+            try:
+                async for first in sub:
+                    self._broadcast(events_event([first, *sub.pending()], keep=EVENTS_PER_MESSAGE))
+            except WatcherDropped:
+                log.info("dashboard: the event feed fell behind; subscribed again")
+                self._broadcast(events_reset_event())
+            finally:
+                events.unsubscribe(sub)
+
+    def _broadcast(self, event: bytes) -> None:
+        for queue in list(self._clients):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                self.dropped += 1
+                log.info("dashboard: a browser fell %d events behind; dropped", CLIENT_QUEUE)
+                self._drop(queue)
 
     def subscribe(self) -> asyncio.Queue[bytes | None]:
         """A browser's queue of events; None in it means: dropped, end the stream."""
@@ -188,6 +230,8 @@ class Dashboard:
         r.add_get("/api/attention", self.attention)
         r.add_get("/api/bundles/{name}", self.bundle)
         r.add_get("/api/bundles/{name}/clusters", self.bundle_clusters)
+        r.add_get("/api/bundles/{name}/history", self.bundle_history)
+        r.add_get("/api/events", self.recent_events)
         r.add_post("/api/bundles/{name}/{action}", self.write)
         r.add_get("/events", self.events)
         return app
@@ -302,18 +346,44 @@ class Dashboard:
             record = None
         if row is None or record is None:
             raise web.HTTPNotFound(text=f"no bundle named {name!r}\n")
-        # Stored revision history comes with the history work (Fleet will get a method for
-        # it); until then the page shows the current revision and when it was applied.
-        history = [{"revision": record.revision, "time": record.updated, "current": True}]
         return web.json_response(
             {
                 "bundle": row,
                 "labels": dict(record.labels),
                 "resource_count": record.resource_count,
                 "created": record.created,
-                "history": history,
+                "pinned": self._fleet.pinned(name),
             }
         )
+
+    async def bundle_history(self, request: web.Request) -> web.StreamResponse:
+        """A bundle's stored history, newest first. Its own route, not part of the bundle's:
+        it is a store read (with each revision's files), which the page makes when the
+        history can have changed (an apply, a rollback, a pin), not on every status change."""
+        await self._reader(request)
+        name = request.match_info["name"]
+        try:
+            entries, current = await self._fleet.history(name)
+        except NotFound:
+            raise web.HTTPNotFound(text=f"no bundle named {name!r}\n") from None
+        pinned = self._fleet.pinned(name)
+        return web.json_response(
+            {"pinned": pinned, "items": history_rows(entries, current=current, pinned=pinned)}
+        )
+
+    async def recent_events(self, request: web.Request) -> web.StreamResponse:
+        """The newest stored events, newest first (?bundle= for one bundle's, ?limit=)."""
+        await self._reader(request)
+        raw = request.query.get("limit", str(RECENT_EVENTS))
+        try:
+            limit = int(raw)
+            wanted = EventFilter(bundle=request.query.get("bundle", ""))
+            events = await self._fleet.events.list(wanted, limit=limit)
+        except ValueError:
+            raise web.HTTPBadRequest(text=f"'limit': {raw!r} is not a number\n") from None
+        except InvalidInput as exc:
+            raise web.HTTPBadRequest(text=f"{exc}\n") from None
+        return web.json_response({"items": [event_row(e) for e in reversed(events)]})
 
     async def bundle_clusters(self, request: web.Request) -> web.StreamResponse:
         await self._reader(request)
@@ -343,21 +413,32 @@ class Dashboard:
         if role != "admin":
             raise web.HTTPForbidden(text=f"role {role!r} may not change bundles\n")
         name, action = request.match_info["name"], request.match_info["action"]
+        actor = token_actor(request.cookies.get(COOKIE, ""))
+        result: dict[str, object] = {"ok": True}
         try:
             if action == "pause":
                 await self._fleet.set_paused(name, True)
             elif action == "unpause":
                 await self._fleet.set_paused(name, False)
             elif action == "resume-rollout":
-                await self._fleet.resume_rollout(name)
+                await self._fleet.resume_rollout(name, actor=actor)
+            elif action == "rollback":
+                to = _rev(request.query.get("to", "0"))
+                _, pinned, target = await self._fleet.rollback(name, to=to, actor=actor)
+                result.update(pinned=pinned, rolled_back_to=target)
+            elif action == "unpin":
+                result.update(was_pinned=await self._fleet.unpin(name))
             else:
                 raise web.HTTPNotFound(
-                    text=f"no action {action!r}: pause, unpause, resume-rollout\n"
+                    text=f"no action {action!r}: pause, unpause, resume-rollout, rollback, unpin\n"
                 )
         except NotFound as exc:
             raise web.HTTPNotFound(text=f"{exc}\n") from None
-        log.info("dashboard: %s %s", action, name)
-        return web.json_response({"ok": True})
+        except InvalidInput as exc:
+            # Nothing to roll back to, or the rev runs already: the page shows why.
+            raise web.HTTPConflict(text=f"{exc}\n") from None
+        log.info("dashboard: %s %s by %s", action, name, actor)
+        return web.json_response(result)
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         await self._reader(request)
@@ -394,6 +475,17 @@ def _query(request: web.Request) -> Query:
         return parse_query(request.query)
     except BadQuery as exc:
         raise web.HTTPBadRequest(text=f"{exc}\n") from None
+
+
+def _rev(raw: str) -> int:
+    """A rollback's `to`: a history rev, or 0 for the one before the current."""
+    try:
+        rev = int(raw)
+    except ValueError:
+        rev = -1
+    if rev < 0:
+        raise web.HTTPBadRequest(text=f"'to': {raw!r} is not a history rev (0: the previous)\n")
+    return rev
 
 
 def _page(name: str) -> web.Response:

@@ -14,6 +14,7 @@ from typing import Any
 
 from argosy.api.v1 import fleet_pb2
 from argosy.manifests import describe_key
+from hub.models import EventRecord, HistoryEntry
 from hub.rollout import BAKING, COMPLETE, HALTED, PAUSED, PENDING
 from hub.states import RANK, READY
 from hub.status.views import DetailView
@@ -68,6 +69,7 @@ def bundle_row(pb: fleet_pb2.BundleStatus) -> Row:
         "summary": pb.summary,
         "revision": pb.revision,
         "paused": pb.paused,
+        "pinned": pb.pinned_rev,
         "counts": {c.state: c.count for c in pb.state_counts},
         "rollout": {
             "state": pb.rollout.state,
@@ -289,3 +291,54 @@ def delta_event(
         separators=(",", ":"),
     )
     return f"event: status\ndata: {data}\n\n".encode()
+
+
+def history_rows(entries: Sequence[HistoryEntry], *, current: int, pinned: int) -> list[Row]:
+    """A bundle's stored history for its page, newest first: what `argosy bundle history`
+    shows (rev, time, actor, summary, which one runs now, what a rollback went back to), and
+    which rev a rollback pinned."""
+    return [
+        {
+            "rev": e.rev,
+            "revision": e.revision,
+            "time": e.created,
+            "actor": e.actor,
+            "summary": e.summary,
+            "current": e.rev == current,
+            "rollback_of": e.rollback_of,
+            "pinned": e.rev == pinned,
+        }
+        for e in reversed(entries)
+    ]
+
+
+def event_row(event: EventRecord) -> Row:
+    return {
+        "seq": event.seq,
+        "time": event.time,
+        "kind": event.kind,
+        "bundle": event.bundle,
+        "cluster": event.cluster,
+        "revision": event.revision,
+        "actor": event.actor,
+        "message": event.message,
+    }
+
+
+def events_event(events: Sequence[EventRecord], *, keep: int) -> bytes:
+    """One Server-Sent Event for a batch of the event log's newest events, serialised once
+    for every browser. A batch can be tens of thousands of state changes (a rollout to
+    10,000 clusters): only its newest `keep` travel, and `omitted` tells a page that wants
+    more (a bundle's page whose events were cut) to fetch them from /api/events."""
+    kept = events[-keep:] if keep else []
+    data = json.dumps(
+        {"events": [event_row(e) for e in kept], "omitted": len(events) - len(kept)},
+        separators=(",", ":"),
+    )
+    return f"event: events\ndata: {data}\n\n".encode()
+
+
+def events_reset_event() -> bytes:
+    """The dashboard's feed of the event log was dropped and resubscribed: pages fetch their
+    recent events afresh rather than trust a feed that may have a gap."""
+    return b'event: events\ndata: {"events":[],"omitted":0,"reset":true}\n\n'

@@ -1,4 +1,4 @@
-from hub.admin_auth import caller, decide
+from hub.admin_auth import caller, decide, token_actor
 
 
 def test_caller_names_the_admin_token_by_its_id_and_never_carries_the_secret() -> None:
@@ -10,6 +10,11 @@ def test_caller_names_the_admin_token_by_its_id_and_never_carries_the_secret() -
 def test_caller_without_an_admin_token_is_anonymous() -> None:
     assert caller(None) == "anonymous"
     assert caller([("authorization", "Bearer something-else")]) == "anonymous"
+
+
+def test_the_dashboards_cookie_token_names_the_same_actor_as_the_api() -> None:
+    assert token_actor("argosy-adm-a-1234.s3cr3t") == "token/a-1234"
+    assert token_actor("") == token_actor("argosy-adm-.x") == "anonymous"
 
 
 def test_a_viewer_may_read_but_not_write() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.dashboard import client_ssl, fleet_with_dashboard, logged_in, origin
+from tests.dashboard import apply_version, client_ssl, fleet_with_dashboard, logged_in, origin
 from tests.harness import eventually
 
 
@@ -82,11 +82,15 @@ async def test_lists_are_paged_searched_and_filtered(tmp_path: Path) -> None:
             assert resp.status == 400 and "'limit'" in await resp.text()
         async with web.get("/api/bundles/web") as resp:
             page = await resp.json()
-        assert page["history"][0]["current"] and page["history"][0]["revision"]
+        assert page["bundle"]["revision"] and not page["pinned"]
+        async with web.get("/api/bundles/web/history") as resp:
+            history = await resp.json()
+        assert [(r["rev"], r["current"]) for r in history["items"]] == [(1, True)]
         async with web.get("/api/bundles/web/clusters") as resp:
             assert (await resp.json())["total"] == 3
-        async with web.get("/api/bundles/nope") as resp:
-            assert resp.status == 404
+        for path in ("/api/bundles/nope", "/api/bundles/nope/history"):
+            async with web.get(path) as resp:
+                assert resp.status == 404, path
 
 
 async def _next_status(events: aiohttp.ClientResponse) -> dict[str, object]:
@@ -155,3 +159,116 @@ async def test_a_viewer_cannot_write_and_an_admin_can(tmp_path: Path) -> None:
             ) as resp:
                 assert resp.status == 200
             assert not hub_fleet.paused("web")
+
+
+async def _next_sse(events: aiohttp.ClientResponse, wanted: str) -> dict[str, object]:
+    """The data of the next Server-Sent Event of kind `wanted`."""
+    kind = ""
+    while True:
+        line = (await events.content.readline()).decode().rstrip("\n")
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: ") and kind == wanted:
+            data = json.loads(line.removeprefix("data: "))
+            assert isinstance(data, dict)
+            return data
+
+
+async def test_the_bundle_page_shows_stored_history_and_events(tmp_path: Path) -> None:
+    async with (
+        fleet_with_dashboard(tmp_path, clusters=2) as fleet,
+        logged_in(fleet, await fleet.viewer_token()) as web,
+    ):
+        async with web.get("/events") as events:
+            await apply_version(fleet, "2")
+
+            async def applied_event() -> bool:
+                data = await asyncio.wait_for(_next_sse(events, "events"), 5)
+                return any(
+                    e["kind"] == "BundleApplied" and e["bundle"] == "web"
+                    for e in data["events"]  # type: ignore[attr-defined]
+                )
+
+            await eventually(applied_event, timeout=10, what="a live BundleApplied event")
+        async with web.get("/api/bundles/web") as resp:
+            page = await resp.json()
+        async with web.get("/api/bundles/web/history") as resp:
+            history = (await resp.json())["items"]
+        # Newest first, both with who applied them (the config's admin token).
+        assert [r["rev"] for r in history] == [2, 1]
+        assert [r["current"] for r in history] == [True, False]
+        assert all(r["actor"].startswith("token/") for r in history)
+        assert history[0]["summary"] == "1 object: ConfigMap"
+        assert history[0]["revision"] == page["bundle"]["revision"] != history[1]["revision"]
+        async with web.get("/api/events", params={"bundle": "web"}) as resp:
+            items = (await resp.json())["items"]
+        applied = [e for e in items if e["kind"] == "BundleApplied"]
+        assert len(applied) == 2 and applied[0]["seq"] > applied[1]["seq"]
+        assert all(e["bundle"] == "web" for e in items)
+        async with web.get("/api/events", params={"bundle": "nope"}) as resp:
+            assert (await resp.json())["items"] == []
+        async with web.get("/api/events", params={"limit": "lots"}) as resp:
+            assert resp.status == 400 and "'limit'" in await resp.text()
+        async with web.get("/api/events", params={"limit": "-1"}) as resp:
+            assert resp.status == 400 and "limit" in await resp.text()
+
+
+async def test_rollback_and_unpin_need_an_admin_from_this_origin(tmp_path: Path) -> None:
+    async with fleet_with_dashboard(tmp_path, clusters=1) as fleet:
+        hub_fleet = fleet.hub.hub.fleet
+        assert hub_fleet is not None
+        async with (
+            logged_in(fleet, fleet.admin_token) as admin,
+            admin.post("/api/bundles/web/rollback", headers={"Origin": origin(fleet)}) as resp,
+        ):
+            # Only rev 1: nothing to roll back to, and the page is told why.
+            assert resp.status == 409 and "no previous revision" in await resp.text()
+        await apply_version(fleet, "2")
+        async with logged_in(fleet, await fleet.viewer_token()) as viewer:
+            for action in ("rollback", "unpin"):
+                async with viewer.post(
+                    f"/api/bundles/web/{action}", headers={"Origin": origin(fleet)}
+                ) as resp:
+                    assert resp.status == 403, action
+        assert not hub_fleet.pinned("web")
+        async with logged_in(fleet, fleet.admin_token) as admin:
+            async with admin.post("/api/bundles/web/rollback") as resp:
+                assert resp.status == 403  # no Origin
+            assert not hub_fleet.pinned("web")
+            async with admin.post(
+                "/api/bundles/web/rollback", params={"to": "x"}, headers={"Origin": origin(fleet)}
+            ) as resp:
+                assert resp.status == 400 and "'to'" in await resp.text()
+            async with admin.post(
+                "/api/bundles/web/rollback", params={"to": "9"}, headers={"Origin": origin(fleet)}
+            ) as resp:
+                assert resp.status == 404 and "no rev 9" in await resp.text()
+            async with admin.post(
+                "/api/bundles/web/rollback", headers={"Origin": origin(fleet)}
+            ) as resp:
+                assert resp.status == 200
+                assert await resp.json() == {"ok": True, "pinned": 3, "rolled_back_to": 1}
+            assert hub_fleet.pinned("web") == 3
+            async with admin.get("/api/bundles/web") as resp:
+                assert (await resp.json())["pinned"] == 3
+            async with admin.get("/api/bundles/web/history") as resp:
+                history = await resp.json()
+            assert history["pinned"] == 3
+            top = history["items"][0]
+            assert (top["rev"], top["rollback_of"], top["current"], top["pinned"]) == (
+                3,
+                1,
+                True,
+                True,
+            )
+            assert top["actor"].startswith("token/")
+            # The status stream says so too (the bundle row the overview shows).
+            await eventually(
+                lambda: fleet.hub.hub.dashboard.model.bundles["web"]["pinned"] == 3,  # type: ignore[union-attr]
+                what="the dashboard's bundle row pinned",
+            )
+            async with admin.post(
+                "/api/bundles/web/unpin", headers={"Origin": origin(fleet)}
+            ) as resp:
+                assert await resp.json() == {"ok": True, "was_pinned": True}
+            assert not hub_fleet.pinned("web")

@@ -9,8 +9,12 @@
 // counts, the changed bundles (whole) and the changed cluster names; the page applies the
 // health and bundle rows at once and re-fetches only the visible page of a list the change
 // touches. Lists are always fetched a page at a time (never 10,000 rows in the DOM).
+// Each `events` event carries the newest events the hub's event log wrote (one message per
+// written batch); the recent-events panels merge them by number, so a fetch and the stream
+// overlapping shows nothing twice.
 
 const PAGE = 50;
+const RECENT = 20;
 const STATES = ["ErrApplied", "Offline", "WaitApplied", "Modified", "OutOfSync", "Pending",
   "NotReady", "WaitCheckIn", "Ready"];
 
@@ -26,6 +30,8 @@ const state = {
   skew: 0, // server clock minus ours, seconds
   bundle: "", // the bundle page open, or ""
   pending: new Set(),
+  events: { overview: [], bundle: [] },
+  pinned: 0, // the pin the history shown was fetched with
   timer: 0,
 };
 
@@ -38,7 +44,8 @@ function h(tag, attrs, ...children) {
     else if (k.startsWith("data-")) el.setAttribute(k, v);
     else el[k] = v;
   }
-  for (const c of children) {
+  // Flattened: a child may be a list of elements (a cell of several lines).
+  for (const c of children.flat()) {
     if (c === null || c === undefined) continue;
     el.append(c instanceof Node ? c : String(c));
   }
@@ -115,7 +122,7 @@ function bundleRow(b) {
   return h("tr", { "data-name": b.name },
     h("td", {}, h("a", { href: `#/bundle/${encodeURIComponent(b.name)}` }, b.name)),
     h("td", { class: "num" }, `${b.ready}/${b.desired}`),
-    stateCell(b.paused ? `${b.state} (paused)` : b.state),
+    stateCell(b.state + (b.paused ? " (paused)" : "") + (b.pinned ? ` (pinned rev ${b.pinned})` : "")),
     h("td", {}, rolloutText(b)),
     partitionsCell(b),
     h("td", { class: "summary" }, b.summary));
@@ -158,31 +165,102 @@ function renderAttention(rows) {
     h("td", { class: "message" }, r.message))));
 }
 
+const ACTIONS = ["pause", "unpause", "resume-rollout", "rollback", "unpin"];
+
+function forAdmins(button) {
+  const admin = state.role === "admin";
+  button.disabled = !admin;
+  button.title = admin ? button.title : "viewers may not change bundles";
+  return button;
+}
+
+function historyNote(r) {
+  const notes = [];
+  if (r.current) notes.push("current");
+  if (r.rollback_of) notes.push(`rollback to rev ${r.rollback_of}`);
+  if (r.pinned) notes.push("pinned");
+  return notes.join(" · ");
+}
+
 function renderBundlePage(data) {
   const b = data.bundle;
   state.bundleRows.set(b.name, b);
   $("bundle-title").textContent = `bundle/${b.name}`;
   $("bundle-facts").textContent = `${b.ready}/${b.desired} clusters ready · ${b.state}` +
-    (b.paused ? " · paused" : "") + ` · revision ${b.revision.slice(0, 12)}` +
+    (b.paused ? " · paused" : "") + (data.pinned ? ` · Pinned (rev ${data.pinned})` : "") +
+    ` · revision ${b.revision.slice(0, 12)}` +
     ` · ${data.resource_count} resources` + (b.summary ? ` · ${b.summary}` : "");
-  const admin = state.role === "admin";
-  for (const id of ["pause", "unpause", "resume-rollout"]) {
-    $(id).disabled = !admin;
-    $(id).title = admin ? "" : "viewers may not change bundles";
-  }
+  for (const id of ACTIONS) forAdmins($(id));
   $("pause").hidden = b.paused;
   $("unpause").hidden = !b.paused;
   $("resume-rollout").hidden = b.rollout.state !== "Halted";
+  $("unpin").hidden = !data.pinned;
+  // Pinned or unpinned (here or by `argosy rollback`): the history's marks change.
+  if (data.pinned !== state.pinned) later("history");
   const parts = document.querySelector("#partitions tbody");
   parts.replaceChildren(...b.rollout.partitions.map((p) => h("tr", {},
     h("td", {}, p.name), h("td", { class: "num" }, p.count),
     h("td", { class: "num" }, p.unavailable), h("td", { class: "num" }, p.max_unavailable),
     stateCell(p.state), h("td", {}, p.waits_on))));
+}
+
+function renderHistory(data) {
+  state.pinned = data.pinned;
+  // Rolling back needs an earlier revision.
+  $("rollback").hidden = data.items.length < 2;
   const hist = document.querySelector("#history tbody");
-  hist.replaceChildren(...data.history.map((r) => h("tr", {},
-    h("td", { class: "mono" }, r.revision),
-    h("td", {}, new Date(r.time * 1000).toLocaleString()),
-    h("td", {}, r.current ? "current" : ""))));
+  hist.replaceChildren(...data.items.map((r) => {
+    let action = null;
+    if (!r.current) {
+      action = forAdmins(h("button", { type: "button", class: "to-rev", title: `roll back to rev ${r.rev}` },
+        `Roll back to rev ${r.rev}`));
+      action.onclick = () => act("rollback", `?to=${r.rev}`);
+    }
+    return h("tr", { "data-rev": r.rev },
+      h("td", { class: "num" }, r.rev),
+      h("td", {}, new Date(r.time * 1000).toLocaleString()),
+      h("td", {}, r.actor),
+      h("td", { class: "summary" }, r.summary),
+      h("td", { class: "mono" }, r.revision.slice(0, 12)),
+      h("td", { class: "note" }, historyNote(r)),
+      h("td", {}, action));
+  }));
+}
+
+function eventRow(e) {
+  return h("tr", { "data-seq": e.seq, "data-kind": e.kind },
+    h("td", { class: "time" }, new Date(e.time * 1000).toLocaleTimeString()),
+    h("td", {}, e.kind),
+    h("td", {}, e.bundle ? h("a", { href: `#/bundle/${encodeURIComponent(e.bundle)}` }, e.bundle) : ""),
+    h("td", {}, e.cluster),
+    h("td", {}, e.actor),
+    h("td", { class: "message" }, e.message));
+}
+
+// Merge events into a panel's list by number, newest first, at most RECENT of them.
+function mergeEvents(panel, rows) {
+  const bySeq = new Map(state.events[panel].map((e) => [e.seq, e]));
+  for (const e of rows) bySeq.set(e.seq, e);
+  state.events[panel] = [...bySeq.values()].sort((a, b) => b.seq - a.seq).slice(0, RECENT);
+  const table = panel === "overview" ? "#events tbody" : "#bundle-events tbody";
+  document.querySelector(table).replaceChildren(...state.events[panel].map(eventRow));
+}
+
+function applyEvents(d) {
+  if (d.reset) {
+    later("events");
+    return;
+  }
+  if (!state.bundle) {
+    mergeEvents("overview", d.events);
+    return;
+  }
+  const mine = d.events.filter((e) => e.bundle === state.bundle);
+  mergeEvents("bundle", mine);
+  // Cut from a big batch: this bundle's may be among the cut, so ask for them.
+  if (d.omitted) later("events");
+  // A new revision (applied, rolled back) belongs in the history at once.
+  if (mine.some((e) => e.kind === "BundleApplied")) later("history");
 }
 
 function renderDeployments(rows) {
@@ -216,6 +294,13 @@ async function refresh(list) {
       renderPager("attention", r.total);
     } else if (list === "bundle" && state.bundle) {
       renderBundlePage(await getJSON(`/api/bundles/${encodeURIComponent(state.bundle)}`));
+    } else if (list === "history" && state.bundle) {
+      renderHistory(await getJSON(`/api/bundles/${encodeURIComponent(state.bundle)}/history`));
+    } else if (list === "events") {
+      const q = state.bundle ? `&bundle=${encodeURIComponent(state.bundle)}` : "";
+      const r = await getJSON(`/api/events?limit=${RECENT}${q}`);
+      // Merged, not replaced: live events that came while this was fetched stay.
+      mergeEvents(state.bundle ? "bundle" : "overview", r.items);
     } else if (list === "deployments" && state.bundle) {
       const name = encodeURIComponent(state.bundle);
       const r = await getJSON(`/api/bundles/${name}/clusters?${query("deployments")}`);
@@ -230,7 +315,7 @@ async function refresh(list) {
 }
 
 function lists() {
-  return state.bundle ? ["bundle", "deployments"] : ["attention", "bundles", "clusters"];
+  return state.bundle ? ["bundle", "deployments", "history", "events"] : ["attention", "bundles", "clusters", "events"];
 }
 
 function refreshAll() {
@@ -286,24 +371,31 @@ function connect() {
     refreshAll(); // (re)connected: whatever happened meanwhile is in the fresh pages
   });
   events.addEventListener("status", (e) => applyEvent(JSON.parse(e.data)));
+  events.addEventListener("events", (e) => applyEvents(JSON.parse(e.data)));
   events.onerror = () => {
     live.textContent = "reconnecting…";
     live.className = "live off";
   };
 }
 
-async function act(action) {
+async function act(action, params = "") {
   const out = $("action-result");
-  const r = await fetch(`/api/bundles/${encodeURIComponent(state.bundle)}/${action}`,
+  const r = await fetch(`/api/bundles/${encodeURIComponent(state.bundle)}/${action}${params}`,
     { method: "POST", credentials: "same-origin" });
-  out.textContent = r.ok ? `${action}: done` : `${action}: ${r.status} ${await r.text()}`;
+  if (!r.ok) out.textContent = `${action}: ${r.status} ${await r.text()}`;
+  else if (action === "rollback") {
+    const d = await r.json();
+    out.textContent = `rolled back to rev ${d.rolled_back_to}; pinned at rev ${d.pinned}`;
+  } else out.textContent = `${action}: done`;
   refresh("bundle");
+  refresh("history");
 }
 
 function route() {
   const m = location.hash.match(/^#\/bundle\/(.+)$/);
   state.bundle = m ? decodeURIComponent(m[1]) : "";
   state.offsets.deployments = 0;
+  state.events.bundle = []; // another bundle's (or none): its own are fetched below
   $("overview").hidden = Boolean(state.bundle);
   $("bundle-view").hidden = !state.bundle;
   refreshAll();
@@ -326,7 +418,7 @@ async function start() {
     for (const k of Object.keys(state.offsets)) state.offsets[k] = 0;
     refreshAll();
   });
-  for (const id of ["pause", "unpause", "resume-rollout"]) $(id).onclick = () => act(id);
+  for (const id of ACTIONS) $(id).onclick = () => act(id);
   const summary = await getJSON("/api/summary");
   state.role = summary.role;
   $("role").textContent = summary.role;

@@ -185,3 +185,15 @@ async def test_replicas_watchers_see_each_others_events_from_the_store() -> None
     assert [(e.seq, e.kind) for e in live] == [(2, "ClusterOffline"), (3, "ClusterRevoked")]
     await watch.aclose()
     assert not b._subscribers and b._fed is None
+
+
+async def test_pending_takes_what_is_queued_without_waiting() -> None:
+    events, _ = log_of()
+    sub = events.subscribe()
+    assert sub.pending() == []  # nothing queued: it returns at once
+    for i in range(3):
+        events.record(EventKind.BUNDLE_APPLIED, bundle=f"b{i}")
+    await events.flush()
+    first = await anext(sub)
+    assert [e.seq for e in [first, *sub.pending()]] == [1, 2, 3]
+    assert sub.last_seq == 3 and sub.pending() == []

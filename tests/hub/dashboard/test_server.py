@@ -8,15 +8,21 @@ import contextlib
 import json
 
 from argosy.api.v1 import fleet_pb2
+from hub.core.events import EventKind, EventLog
 from hub.dashboard.model import Model
 from hub.dashboard.server import CLIENT_QUEUE, Dashboard
-from hub.models import BundleRecord, ClusterRecord
+from hub.models import BundleRecord, ClusterRecord, HistoryEntry
 from hub.status import ClusterInfo, StatusBook
 from hub.watch import StatusBroadcaster
+from tests.harness import eventually
+from tests.hub.fakes import MemoryStore
 
 
 class NoFleet:
-    """The fan-out reads nothing from the fleet."""
+    """The fan-out reads nothing from the fleet but its event log."""
+
+    def __init__(self, watcher_queue: int = 1000) -> None:
+        self.events = EventLog(MemoryStore(), watcher_queue=watcher_queue)
 
     def bundle(self, name: str) -> BundleRecord:
         raise AssertionError("not used")
@@ -39,7 +45,19 @@ class NoFleet:
     async def set_paused(self, name: str, paused: bool) -> None:
         raise AssertionError("not used")
 
-    async def resume_rollout(self, name: str) -> None:
+    async def resume_rollout(self, name: str, *, actor: str = "") -> None:
+        raise AssertionError("not used")
+
+    def pinned(self, name: str) -> int:
+        raise AssertionError("not used")
+
+    async def history(self, name: str) -> tuple[list[HistoryEntry], int]:
+        raise AssertionError("not used")
+
+    async def rollback(self, name: str, *, to: int = 0, actor: str = "") -> tuple[object, int, int]:
+        raise AssertionError("not used")
+
+    async def unpin(self, name: str) -> bool:
         raise AssertionError("not used")
 
 
@@ -83,6 +101,67 @@ async def test_a_browser_that_falls_behind_is_dropped_and_others_keep_going() ->
                 task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.gather(*loops)
+
+
+async def test_the_event_log_reaches_every_browser_once_per_batch() -> None:
+    book = StatusBook()
+    broadcaster = StatusBroadcaster(book, window=0.0)
+    fleet = NoFleet(watcher_queue=3)
+    dashboard = Dashboard(
+        listen="127.0.0.1:0",
+        fleet=fleet,
+        book=book,
+        broadcaster=broadcaster,
+        role_of=None,
+        ssl_context=None,
+    )
+    async with asyncio.TaskGroup() as tg:
+        loops = [
+            tg.create_task(broadcaster.run(), name="test-broadcaster"),
+            tg.create_task(dashboard.run(), name="test-dashboard"),
+        ]
+        try:
+            await asyncio.wait_for(dashboard.ready.wait(), 10)
+            browsers = [dashboard.subscribe(), dashboard.subscribe()]
+
+            async def next_events(queue: asyncio.Queue[bytes | None]) -> bytes:
+                while True:
+                    item = await asyncio.wait_for(queue.get(), 5)
+                    assert item is not None
+                    if item.startswith(b"event: events\n"):
+                        return item
+
+            # Subscribed once, for every browser (the status feed is the broadcaster's).
+            await eventually(
+                lambda: len(fleet.events._subscribers) == 1, what="the dashboard subscribed"
+            )
+            # A batch bigger than the log lets a watcher fall behind: the dashboard is
+            # dropped, tells the pages to fetch afresh, and subscribes again.
+            for i in range(5):
+                fleet.events.record(EventKind.CLUSTER_OFFLINE, cluster=f"c{i}")
+            await fleet.events.flush()
+            cut = _data(await next_events(browsers[0]))
+            assert [e["cluster"] for e in cut["events"]] == ["c0", "c1", "c2"]  # type: ignore[attr-defined]
+            assert _data(await next_events(browsers[0])).get("reset") is True
+            await next_events(browsers[1])
+            await next_events(browsers[1])
+            await eventually(
+                lambda: len(fleet.events._subscribers) == 1, what="the dashboard subscribed again"
+            )
+            for i in range(3):
+                fleet.events.record(EventKind.BUNDLE_APPLIED, bundle=f"b{i}", actor="token/x")
+            await fleet.events.flush()
+            first, second = [await next_events(q) for q in browsers]
+            assert first is second  # serialised once
+            data = _data(first)
+            assert [e["bundle"] for e in data["events"]] == ["b0", "b1", "b2"]  # type: ignore[attr-defined]
+            assert data["events"][0]["actor"] == "token/x"  # type: ignore[index]
+        finally:
+            for task in loops:
+                task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*loops)
+    assert not fleet.events._subscribers  # stopped, it unsubscribed
 
 
 def test_the_model_applies_snapshots_deltas_and_removals() -> None:

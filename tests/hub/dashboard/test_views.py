@@ -17,13 +17,16 @@ from hub.dashboard.views import (
     by_severity,
     cluster_row,
     delta_event,
+    events_event,
+    events_reset_event,
     health,
+    history_rows,
     page,
     parse_query,
     same_origin,
     waits_on,
 )
-from hub.models import ResourceStateRecord
+from hub.models import EventRecord, HistoryEntry, ResourceStateRecord
 from hub.status.views import DetailView
 
 
@@ -195,3 +198,53 @@ def test_an_event_is_one_sse_message_of_json() -> None:
     assert head == "event: status" and end == "\n"
     body = json.loads(data.removeprefix("data: "))
     assert body["clusters"] == ["c1"] and body["removed_clusters"] == ["c9"]
+
+
+def _entry(rev: int, revision: str, *, rollback_of: int = 0) -> HistoryEntry:
+    return HistoryEntry(
+        bundle="web",
+        rev=rev,
+        revision=revision,
+        created=1000 + rev,
+        actor=f"token/t{rev}",
+        summary="1 object: ConfigMap",
+        labels={},
+        files={},
+        rollback_of=rollback_of,
+    )
+
+
+def test_history_rows_are_newest_first_with_current_rollback_and_pin() -> None:
+    entries = [_entry(1, "aaa"), _entry(2, "bbb"), _entry(3, "aaa", rollback_of=1)]
+    rows = history_rows(entries, current=3, pinned=3)
+    assert [r["rev"] for r in rows] == [3, 2, 1]
+    assert rows[0] == {
+        "rev": 3,
+        "revision": "aaa",
+        "time": 1003,
+        "actor": "token/t3",
+        "summary": "1 object: ConfigMap",
+        "current": True,
+        "rollback_of": 1,
+        "pinned": True,
+    }
+    assert not any(r["current"] or r["pinned"] for r in rows[1:])
+    assert all(not r["pinned"] for r in history_rows(entries, current=3, pinned=0))
+
+
+def _sse(raw: bytes) -> tuple[str, dict[str, object]]:
+    kind, data = raw.decode().removesuffix("\n\n").split("\n")
+    return kind.removeprefix("event: "), json.loads(data.removeprefix("data: "))
+
+
+def test_an_events_message_carries_the_newest_of_a_batch_and_counts_the_rest() -> None:
+    batch = [
+        EventRecord(time=float(i), kind="BundleApplied", bundle="web", seq=i) for i in range(1, 6)
+    ]
+    kind, data = _sse(events_event(batch, keep=2))
+    assert kind == "events"
+    assert [e["seq"] for e in data["events"]] == [4, 5]  # type: ignore[attr-defined]
+    assert data["omitted"] == 3
+    assert _sse(events_event(batch, keep=10))[1]["omitted"] == 0
+    kind, data = _sse(events_reset_event())
+    assert kind == "events" and data == {"events": [], "omitted": 0, "reset": True}
