@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -43,12 +44,18 @@ READ_METHODS = frozenset(
     }
 )
 CACHE_SECONDS = 10.0
+UNKNOWN_CACHE = 256
+"""Unknown tokens remembered (the oldest dropped first): anyone can send one, so a bounded
+few spare the store a burst of retries without letting strangers grow the hub's memory."""
 
 
 class AdminAuth:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._cache: dict[str, tuple[AdminTokenRecord | None, float]] = {}
+        # Known tokens (few: the store's) and unknown ones (any client's), by digest, with the
+        # monotonic time each entry expires; unknown ones in the order they expire.
+        self._cache: dict[str, tuple[AdminTokenRecord, float]] = {}
+        self._unknown: OrderedDict[str, float] = OrderedDict()
 
     async def create(self, role: str) -> tuple[AdminTokenRecord, str]:
         if role not in ROLES:
@@ -68,25 +75,56 @@ class AdminAuth:
                 await self._store.put_admin_token(replace(record, revoked=True))
                 # Effective at once here; other replicas drop it within CACHE_SECONDS.
                 self._cache.clear()
+                self._unknown.clear()
                 return
         raise NotFound(f"admin token {token_id!r} not found")
 
     async def role_of(self, token: str) -> str | None:
         digest = auth.hash_secret(token)
-        hit = self._cache.get(digest)
         now = time.monotonic()
-        if hit is None or hit[1] < now:
-            record = await self._store.get_admin_token(digest)
-            self._cache[digest] = hit = (record, now + CACHE_SECONDS)
-        record = hit[0]
-        return None if record is None or record.revoked else record.role
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] >= now:
+            return None if hit[0].revoked else hit[0].role
+        expires = self._unknown.get(digest)
+        if expires is not None and expires >= now:
+            return None
+        record = await self._store.get_admin_token(digest)
+        self._prune(now)
+        if record is None:
+            self._unknown[digest] = now + CACHE_SECONDS
+            self._unknown.move_to_end(digest)
+            while len(self._unknown) > UNKNOWN_CACHE:
+                self._unknown.popitem(last=False)
+            return None
+        self._unknown.pop(digest, None)
+        self._cache[digest] = (record, now + CACHE_SECONDS)
+        return None if record.revoked else record.role
+
+    def _prune(self, now: float) -> None:
+        """Drop expired entries (on a store read: at most one per token per CACHE_SECONDS)."""
+        for digest in [d for d, (_, expires) in self._cache.items() if expires < now]:
+            del self._cache[digest]
+        while self._unknown:
+            digest, expires = next(iter(self._unknown.items()))
+            if expires >= now:
+                break
+            del self._unknown[digest]
+
+    def cached(self) -> int:
+        """How many token digests are remembered (known and unknown; for tests and leaks)."""
+        return len(self._cache) + len(self._unknown)
 
 
 def caller(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
     """Who made a call, for history and events: `token/<id>` of the admin token, or
     `anonymous` (an --insecure hub has no tokens). Pure: the interceptor already refused
     calls whose token is unknown, so the id in the secret's prefix can be trusted here."""
-    token = auth.bearer(metadata)
+    return actor_of(auth.bearer(metadata))
+
+
+def actor_of(token: str) -> str:
+    """`token/<id>` of an admin token already checked (a call's, or the dashboard's cookie),
+    else `anonymous` (pure)."""
     if not token.startswith(ADMIN_TOKEN_PREFIX):
         return "anonymous"
     token_id, _, _ = token.removeprefix(ADMIN_TOKEN_PREFIX).partition(".")

@@ -29,6 +29,7 @@ from typing import Protocol
 from aiohttp import web
 
 from argosy.errors import NotFound
+from hub.admin_auth import actor_of
 from hub.core.deployments import Deployment
 from hub.dashboard.model import Model
 from hub.dashboard.views import (
@@ -36,8 +37,8 @@ from hub.dashboard.views import (
     Query,
     Row,
     attention_rows,
-    by_severity,
     deployment_row,
+    matches,
     page,
     parse_query,
     same_origin,
@@ -45,7 +46,7 @@ from hub.dashboard.views import (
 )
 from hub.models import BundleRecord, ClusterRecord
 from hub.status import StatusBook
-from hub.status.views import detail
+from hub.status.views import detail, shown_state
 from hub.watch import StatusBroadcaster
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class FleetReader(Protocol):
     def offline(self, cluster_id: str) -> bool: ...
     def last_seen(self, cluster_id: str) -> int: ...
     async def set_paused(self, name: str, paused: bool) -> None: ...
-    async def resume_rollout(self, name: str) -> None: ...
+    async def resume_rollout(self, name: str, *, actor: str = "") -> None: ...
 
 
 RoleOf = Callable[[str], Awaitable[str | None]]
@@ -104,6 +105,10 @@ class Dashboard:
         self._ssl = ssl_context
         self._url_file = url_file
         self.model = Model()
+        # Per bundle, its deployments' order and the book versions it was built at.
+        self._orders: dict[str, tuple[tuple[int, int], list[tuple[str, str]]]] = {}
+        # Per bundle, its needs-attention rows and the book versions they were built at.
+        self._attention: dict[str, tuple[tuple[int, int], list[Row]]] = {}
         self._clients: set[asyncio.Queue[bytes | None]] = set()
         self.port = 0
         self.ready = asyncio.Event()
@@ -275,21 +280,34 @@ class Dashboard:
     def _attention_rows(self) -> list[Row]:
         """Every deployment that is not Ready, as bundle x cluster x resource rows, worst
         first. The book knows which clusters those are: O(deployments not Ready), not
-        O(clusters), per request."""
+        O(clusters); and a bundle's rows are kept until the book says it (or a cluster's name,
+        labels or offline) changed, so only bundles that moved are built again."""
         rows: list[Row] = []
         for bundle in self.model.bundle_list():
             if bundle["ready"] == bundle["desired"]:
                 continue
-            members = self._book.not_ready(bundle["name"])
-            for state in sorted(members, key=severity):
-                for name in sorted(members[state]):
-                    cluster = self._fleet.cluster_by_name(name)
-                    dep = self._fleet.deployment(cluster.id, bundle["name"]) if cluster else None
-                    if cluster is None or dep is None:
-                        continue
-                    offline = self._fleet.offline(cluster.id)
-                    view = detail(dep, cluster=cluster.name, offline=offline)
-                    rows.extend(attention_rows(view, labels=cluster.labels))
+            rows.extend(self._bundle_attention(bundle["name"]))
+        for gone in [b for b in self._attention if b not in self.model.bundles]:
+            del self._attention[gone]
+        return rows
+
+    def _bundle_attention(self, bundle: str) -> list[Row]:
+        key = (self._book.bundle_version(bundle), self._book.roster_version)
+        hit = self._attention.get(bundle)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        rows: list[Row] = []
+        members = self._book.not_ready(bundle)
+        for state in sorted(members, key=severity):
+            for name in sorted(members[state]):
+                cluster = self._fleet.cluster_by_name(name)
+                dep = self._fleet.deployment(cluster.id, bundle) if cluster else None
+                if cluster is None or dep is None:
+                    continue
+                offline = self._fleet.offline(cluster.id)
+                view = detail(dep, cluster=cluster.name, offline=offline)
+                rows.extend(attention_rows(view, labels=cluster.labels))
+        self._attention[bundle] = (key, rows)
         return rows
 
     async def bundle(self, request: web.Request) -> web.StreamResponse:
@@ -320,14 +338,53 @@ class Dashboard:
         name = request.match_info["name"]
         if name not in self.model.bundles:
             raise web.HTTPNotFound(text=f"no bundle named {name!r}\n")
+        query = _query(request)
+        order = self._deployment_order(name)
+        if query.q or query.state:
+            # Searched by what a row shows besides its resources (name, labels, state, message):
+            # all of it at hand without building every detail view.
+            order = [o for o in order if matches(self._deployment_match_row(name, *o), query)]
+        # Detail views only for the page returned: a page of 50, not one per cluster.
         rows = []
-        for cluster in sorted(self._fleet.clusters(), key=lambda c: c.name):
-            dep = self._fleet.deployment(cluster.id, name)
+        for _state, cluster_name in order[query.offset : query.offset + query.limit]:
+            cluster = self._fleet.cluster_by_name(cluster_name)
+            dep = self._fleet.deployment(cluster.id, name) if cluster else None
+            if cluster is None or dep is None:
+                continue  # gone since the order was cached (the book has changed: next time)
+            view = detail(dep, cluster=cluster.name, offline=self._fleet.offline(cluster.id))
+            rows.append(deployment_row(view, labels=cluster.labels))
+        return web.json_response(
+            {"total": len(order), "offset": query.offset, "limit": query.limit, "items": rows}
+        )
+
+    def _deployment_order(self, bundle: str) -> list[tuple[str, str]]:
+        """(state, cluster name) of the bundle's deployments, worst first, then by name: kept
+        until the book says the bundle (a deployment's state) or a cluster (name, labels,
+        offline) has changed, so a page is not a sort of every cluster."""
+        key = (self._book.bundle_version(bundle), self._book.roster_version)
+        hit = self._orders.get(bundle)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        order = []
+        for cluster in self._fleet.clusters():
+            dep = self._fleet.deployment(cluster.id, bundle)
             if dep is not None:
                 offline = self._fleet.offline(cluster.id)
-                view = detail(dep, cluster=cluster.name, offline=offline)
-                rows.append(deployment_row(view, labels=cluster.labels))
-        return web.json_response(page(by_severity(rows), _query(request)))
+                order.append((shown_state(dep, offline=offline), cluster.name))
+        order.sort(key=lambda o: (severity(o[0]), o[1]))
+        self._orders[bundle] = (key, order)
+        # Bundles deleted since are dropped (their cache entries only: a few per bundle).
+        for gone in [b for b in self._orders if b not in self.model.bundles]:
+            del self._orders[gone]
+        return order
+
+    def _deployment_match_row(self, bundle: str, state: str, cluster_name: str) -> Row:
+        cluster = self._fleet.cluster_by_name(cluster_name)
+        dep = self._fleet.deployment(cluster.id, bundle) if cluster else None
+        if cluster is None or dep is None:
+            return {"name": cluster_name, "state": state}
+        message = dep.render_error or dep.error
+        return {"name": cluster_name, "state": state, "message": message, "labels": cluster.labels}
 
     def _check_origin(self, request: web.Request) -> None:
         origin = request.headers.get("Origin", "")
@@ -349,7 +406,9 @@ class Dashboard:
             elif action == "unpause":
                 await self._fleet.set_paused(name, False)
             elif action == "resume-rollout":
-                await self._fleet.resume_rollout(name)
+                # Who acted, for the event log: the cookie's token, as a gRPC call's is.
+                actor = actor_of(request.cookies.get(COOKIE, ""))
+                await self._fleet.resume_rollout(name, actor=actor)
             else:
                 raise web.HTTPNotFound(
                     text=f"no action {action!r}: pause, unpause, resume-rollout\n"
