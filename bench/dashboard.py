@@ -100,7 +100,7 @@ class SyntheticFleet:
     async def set_paused(self, name: str, paused: bool) -> None:
         (self.paused.add if paused else self.paused.discard)(name)
 
-    async def resume_rollout(self, name: str) -> None:
+    async def resume_rollout(self, name: str, *, actor: str = "") -> None:
         self.bundle(name)
 
 

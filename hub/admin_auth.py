@@ -50,8 +50,9 @@ few spare the store a burst of retries without letting strangers grow the hub's 
 
 
 class AdminAuth:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
+        self._clock = clock
         # Known tokens (few: the store's) and unknown ones (any client's), by digest, with the
         # monotonic time each entry expires; unknown ones in the order they expire.
         self._cache: dict[str, tuple[AdminTokenRecord, float]] = {}
@@ -81,7 +82,7 @@ class AdminAuth:
 
     async def role_of(self, token: str) -> str | None:
         digest = auth.hash_secret(token)
-        now = time.monotonic()
+        now = self._clock()
         hit = self._cache.get(digest)
         if hit is not None and hit[1] >= now:
             return None if hit[0].revoked else hit[0].role

@@ -39,7 +39,7 @@ class NoFleet:
     async def set_paused(self, name: str, paused: bool) -> None:
         raise AssertionError("not used")
 
-    async def resume_rollout(self, name: str) -> None:
+    async def resume_rollout(self, name: str, *, actor: str = "") -> None:
         raise AssertionError("not used")
 
 
