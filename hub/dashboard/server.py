@@ -107,8 +107,11 @@ class Dashboard:
         self.model = Model()
         # Per bundle, its deployments' order and the book versions it was built at.
         self._orders: dict[str, tuple[tuple[int, int], list[tuple[str, str]]]] = {}
-        # Per bundle, its needs-attention rows and the book versions they were built at.
-        self._attention: dict[str, tuple[tuple[int, int], list[Row]]] = {}
+        # Per bundle, the clusters whose deployment is not Ready, worst first (and the book
+        # versions that order was taken at); per bundle and cluster, those deployments' rows
+        # and what they were built from.
+        self._attention_order: dict[str, tuple[tuple[int, int], list[str]]] = {}
+        self._attention: dict[str, dict[str, tuple[tuple[object, ...], list[Row]]]] = {}
         self._clients: set[asyncio.Queue[bytes | None]] = set()
         self.port = 0
         self.ready = asyncio.Event()
@@ -280,8 +283,8 @@ class Dashboard:
     def _attention_rows(self) -> list[Row]:
         """Every deployment that is not Ready, as bundle x cluster x resource rows, worst
         first. The book knows which clusters those are: O(deployments not Ready), not
-        O(clusters); and a bundle's rows are kept until the book says it (or a cluster's name,
-        labels or offline) changed, so only bundles that moved are built again."""
+        O(clusters); and a deployment's rows are built again only when it (or its cluster)
+        changed, so a request during a rollout rebuilds the few that moved, not all."""
         rows: list[Row] = []
         for bundle in self.model.bundle_list():
             if bundle["ready"] == bundle["desired"]:
@@ -289,25 +292,47 @@ class Dashboard:
             rows.extend(self._bundle_attention(bundle["name"]))
         for gone in [b for b in self._attention if b not in self.model.bundles]:
             del self._attention[gone]
+            self._attention_order.pop(gone, None)
         return rows
 
     def _bundle_attention(self, bundle: str) -> list[Row]:
         key = (self._book.bundle_version(bundle), self._book.roster_version)
-        hit = self._attention.get(bundle)
-        if hit is not None and hit[0] == key:
-            return hit[1]
+        order = self._attention_order.get(bundle)
+        if order is None or order[0] != key:
+            members = self._book.not_ready(bundle)
+            names = [n for s in sorted(members, key=severity) for n in sorted(members[s])]
+            self._attention_order[bundle] = order = (key, names)
+        before = self._attention.get(bundle, {})
+        # Rebuilt each time from what is not Ready now: a deployment Ready again is dropped.
+        kept: dict[str, tuple[tuple[object, ...], list[Row]]] = {}
         rows: list[Row] = []
-        members = self._book.not_ready(bundle)
-        for state in sorted(members, key=severity):
-            for name in sorted(members[state]):
-                cluster = self._fleet.cluster_by_name(name)
-                dep = self._fleet.deployment(cluster.id, bundle) if cluster else None
-                if cluster is None or dep is None:
-                    continue
-                offline = self._fleet.offline(cluster.id)
+        for name in order[1]:
+            cluster = self._fleet.cluster_by_name(name)
+            dep = self._fleet.deployment(cluster.id, bundle) if cluster else None
+            if cluster is None or dep is None:
+                continue
+            offline = self._fleet.offline(cluster.id)
+            # All a deployment's rows are made of (the cluster's name, labels and presence are
+            # in its version): a resource's message can change while the state does not.
+            facts = (
+                self._book.cluster_version(cluster.id),
+                offline,
+                dep.state,
+                dep.resources,
+                dep.error,
+                dep.render_error,
+                dep.held,
+                dep.ready,
+                dep.acked,
+                dep.desired,
+            )
+            hit = before.get(name)
+            if hit is None or hit[0] != facts:
                 view = detail(dep, cluster=cluster.name, offline=offline)
-                rows.extend(attention_rows(view, labels=cluster.labels))
-        self._attention[bundle] = (key, rows)
+                hit = (facts, attention_rows(view, labels=cluster.labels))
+            kept[name] = hit
+            rows.extend(hit[1])
+        self._attention[bundle] = kept
         return rows
 
     async def bundle(self, request: web.Request) -> web.StreamResponse:

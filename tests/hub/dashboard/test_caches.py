@@ -145,6 +145,13 @@ async def test_needs_attention_follows_the_book() -> None:
         _show(dashboard, fleet)
         assert await _names(client, "/api/attention") == ["b"]
         assert await _names(client, "/api/attention") == ["b"]  # from the cache
+        # A resource's message moves while the state does not (the book is not told): the
+        # row shows it all the same.
+        fleet.deployments["id-b"].resources = (
+            ResourceStateRecord(key="apps/Deployment/web/web", ready=False, message="1/2"),
+        )
+        async with client.get("/api/attention") as resp:
+            assert [r["message"] for r in (await resp.json())["items"]] == ["not ready: 1/2"]
         fleet.set_state("b", State.READY)
         fleet.set_state("c", State.NOT_READY)
         _show(dashboard, fleet)
