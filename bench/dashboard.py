@@ -2,6 +2,7 @@
 
     python -m bench.dashboard --clusters 10000 [--bundles 1] [--updates 10]
     python -m bench.dashboard --clusters 300 --screenshots docs/
+    python -m bench.dashboard --clusters 10000 --server-only   # routes and a rollout, no Chromium
 
 The status is fed in-process, straight into a real StatusBook (the roll-ups the hub keeps)
 and a real StatusBroadcaster and Dashboard: starting 10,000 simulated spokes as processes
@@ -12,7 +13,10 @@ Measured, in Chromium (Debian's chromium through its chromedriver):
 - first render: navigation start to each list's first render (performance marks in app.js);
 - live update: a cluster's state changed in the book to its row showing it on the open page,
   both on the epoch clock (performance.timeOrigin + now in the page, time.time() here);
-- the server side: a page of clusters over HTTP, and the size of one change's event.
+- the server side: a page of clusters over HTTP, and the size of one change's event;
+- a rollout (last; every deployment of one bundle OutOfSync or NotReady): a page of the
+  bundle's clusters and the needs-attention page, right after a change in the book and with
+  nothing changed, and the model applying a one-cluster broadcast.
 
 With --screenshots DIR it writes DIR/dashboard-{login,overview,search,bundle}.png.
 """
@@ -350,6 +354,77 @@ async def server_side(url: str, cookie: str) -> dict[str, float]:
     }
 
 
+async def rollout_side(
+    url: str,
+    cookie: str,
+    *,
+    book: StatusBook,
+    fleet: SyntheticFleet,
+    dashboard: Dashboard,
+    rounds: int,
+) -> dict[str, float]:
+    """A rollout of the first bundle in full swing: every deployment OutOfSync or NotReady, one
+    changing before each request (the book changes every broadcast window then), and the same
+    request again with nothing changed. Timed: a page of the bundle's clusters, the
+    needs-attention page, and the model applying a one-cluster broadcast."""
+    bundle = next(iter(fleet.bundles))
+    records = list(fleet.records.values())
+    for i, record in enumerate(records):
+        state = State.OUT_OF_SYNC if i % 2 else State.NOT_READY
+        dep = fleet.deployments[(bundle, record.id)]
+        dep.state, dep.ready, dep.resources = state, False, _resources(State.NOT_READY, bundle)
+        book.set_state(bundle, record.id, state)
+    while dashboard.model.bundles[bundle]["ready"]:  # noqa: ASYNC110 (the broadcast of it)
+        await asyncio.sleep(0.05)
+    routes = {
+        "bundle_clusters": f"{url}api/bundles/{bundle}/clusters?limit=50",
+        "bundle_clusters_last_page": (
+            f"{url}api/bundles/{bundle}/clusters?limit=50&offset={len(records) - 50}"
+        ),
+        "attention": f"{url}api/attention?limit=50",
+    }
+    times: dict[str, list[float]] = {}
+    total = 0
+    async with aiohttp.ClientSession(cookies={"argosy_dashboard": cookie}) as http:
+        for n in range(rounds):
+            record = records[n % len(records)]
+            dep = fleet.deployments[(bundle, record.id)]
+            for key, route in routes.items():
+                for when in ("changed", "unchanged"):
+                    if when == "changed":
+                        flip = (
+                            State.OUT_OF_SYNC if dep.state == State.NOT_READY else State.NOT_READY
+                        )
+                        dep.state = flip
+                        book.set_state(bundle, record.id, flip)
+                    started = time.perf_counter()
+                    async with http.get(route) as resp:
+                        body = await resp.json()
+                    times.setdefault(f"{key}_{when}_ms", []).append(
+                        (time.perf_counter() - started) * 1000
+                    )
+                    if key == "attention":
+                        total = body["total"]
+    applies = []
+    for n in range(max(rounds, 100)):
+        msg = fleet_pb2.WatchStatusResponse(
+            clusters=[
+                fleet_pb2.ClusterStatus(
+                    name=records[n % len(records)].name,
+                    state=State.NOT_READY if n % 2 else State.OUT_OF_SYNC,
+                    connected=True,
+                )
+            ]
+        )
+        started = time.perf_counter()
+        dashboard.model.apply(msg)
+        applies.append((time.perf_counter() - started) * 1000)
+    out = {key: statistics.median(values) for key, values in times.items()}
+    out["attention_rows"] = total
+    out["model_apply_one_cluster_ms"] = statistics.median(applies)
+    return out
+
+
 async def screenshots(driver: Any, url: str, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
@@ -418,6 +493,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(0.05)
             url = dashboard.url
             results["server"] = await server_side(url, "viewer")
+            if args.server_only:
+                results["rollout"] = await rollout_side(
+                    url, "viewer", book=book, fleet=fleet, dashboard=dashboard, rounds=args.rounds
+                )
+                return results
             with tempfile.TemporaryDirectory(prefix="argosy-bench-chromium-") as profile:
                 driver = await asyncio.to_thread(chromium, profile)
                 try:
@@ -439,6 +519,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                         await screenshots(driver, url, args.screenshots)
                 finally:
                     await asyncio.to_thread(driver.quit)
+            # Last: it leaves every deployment of the first bundle out of Ready.
+            results["rollout"] = await rollout_side(
+                url, "viewer", book=book, fleet=fleet, dashboard=dashboard, rounds=args.rounds
+            )
         finally:
             for task in loops:
                 task.cancel()
@@ -457,6 +541,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--bundles", type=int, default=1)
     parser.add_argument("--updates", type=int, default=10, help="live updates to time")
     parser.add_argument("--loads", type=int, default=3, help="page loads to time")
+    parser.add_argument(
+        "--rounds", type=int, default=20, help="requests timed per route during the rollout"
+    )
+    parser.add_argument(
+        "--server-only",
+        action="store_true",
+        help="time the server's routes (and the rollout) only, without Chromium",
+    )
     parser.add_argument("--screenshots", type=Path, default=None, help="write PNGs here")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here too")
     args = parser.parse_args(argv)
@@ -466,25 +558,38 @@ def main(argv: Sequence[str] | None = None) -> None:
         results = asyncio.run(main_async(args))
     except* asyncio.CancelledError:
         raise SystemExit(1) from None
-    fr, live, server = results["first_render"], results["live_update_ms"], results["server"]
     deployments = results["clusters"] * results["bundles"]
-    say(
-        f"\ndashboard, {results['clusters']} clusters, {deployments} deployments "
-        f"(median of {args.loads} loads)"
-    )
-    say(
-        f"  first render: bundles {fr['bundles_ms']:.0f} ms, clusters {fr['clusters_ms']:.0f} ms, "
-        f"needs attention {fr['attention_ms']:.0f} ms after navigation start "
-        f"(DOMContentLoaded {fr['dom_content_loaded_ms']:.0f} ms; "
-        f"{fr['rows_in_dom']:.0f} table rows in the DOM)"
-    )
-    say(
-        f"  live update (book change -> row on the open page): median {live['median']:.0f} ms, "
-        f"max {live['max']:.0f} ms over {live['count']} (includes the broadcaster's 50 ms window)"
-    )
+    server = results["server"]
+    say(f"\ndashboard, {results['clusters']} clusters, {deployments} deployments")
+    if not args.server_only:
+        fr, live = results["first_render"], results["live_update_ms"]
+        say(
+            f"  first render (median of {args.loads} loads): bundles {fr['bundles_ms']:.0f} ms, "
+            f"clusters {fr['clusters_ms']:.0f} ms, "
+            f"needs attention {fr['attention_ms']:.0f} ms after navigation start "
+            f"(DOMContentLoaded {fr['dom_content_loaded_ms']:.0f} ms; "
+            f"{fr['rows_in_dom']:.0f} table rows in the DOM)"
+        )
+        say(
+            f"  live update (book change -> row on the open page): "
+            f"median {live['median']:.0f} ms, max {live['max']:.0f} ms over {live['count']} "
+            f"(includes the broadcaster's 50 ms window)"
+        )
     say(
         f"  server: a page of 50 clusters {server['clusters_page_ms_median']:.1f} ms, "
         f"needs attention ({server['attention_rows']} rows) {server['attention_page_ms']:.1f} ms"
+    )
+    ro = results["rollout"]
+    say(
+        f"  rollout (every deployment of one bundle OutOfSync/NotReady; medians of {args.rounds}; "
+        f"after a change / unchanged):\n"
+        f"    the bundle's clusters, first page {ro['bundle_clusters_changed_ms']:.1f} / "
+        f"{ro['bundle_clusters_unchanged_ms']:.1f} ms, last page "
+        f"{ro['bundle_clusters_last_page_changed_ms']:.1f} / "
+        f"{ro['bundle_clusters_last_page_unchanged_ms']:.1f} ms\n"
+        f"    needs attention ({ro['attention_rows']:.0f} rows) {ro['attention_changed_ms']:.1f} / "
+        f"{ro['attention_unchanged_ms']:.1f} ms\n"
+        f"    the model applying a one-cluster broadcast {ro['model_apply_one_cluster_ms']:.2f} ms"
     )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

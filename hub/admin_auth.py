@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -43,12 +44,19 @@ READ_METHODS = frozenset(
     }
 )
 CACHE_SECONDS = 10.0
+UNKNOWN_CACHE = 256
+"""Unknown tokens remembered (the oldest dropped first): anyone can send one, so a bounded
+few spare the store a burst of retries without letting strangers grow the hub's memory."""
 
 
 class AdminAuth:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = store
-        self._cache: dict[str, tuple[AdminTokenRecord | None, float]] = {}
+        self._clock = clock
+        # Known tokens (few: the store's) and unknown ones (any client's), by digest, with the
+        # monotonic time each entry expires; unknown ones in the order they expire.
+        self._cache: dict[str, tuple[AdminTokenRecord, float]] = {}
+        self._unknown: OrderedDict[str, float] = OrderedDict()
 
     async def create(self, role: str) -> tuple[AdminTokenRecord, str]:
         if role not in ROLES:
@@ -68,18 +76,44 @@ class AdminAuth:
                 await self._store.put_admin_token(replace(record, revoked=True))
                 # Effective at once here; other replicas drop it within CACHE_SECONDS.
                 self._cache.clear()
+                self._unknown.clear()
                 return
         raise NotFound(f"admin token {token_id!r} not found")
 
     async def role_of(self, token: str) -> str | None:
         digest = auth.hash_secret(token)
+        now = self._clock()
         hit = self._cache.get(digest)
-        now = time.monotonic()
-        if hit is None or hit[1] < now:
-            record = await self._store.get_admin_token(digest)
-            self._cache[digest] = hit = (record, now + CACHE_SECONDS)
-        record = hit[0]
-        return None if record is None or record.revoked else record.role
+        if hit is not None and hit[1] >= now:
+            return None if hit[0].revoked else hit[0].role
+        expires = self._unknown.get(digest)
+        if expires is not None and expires >= now:
+            return None
+        record = await self._store.get_admin_token(digest)
+        self._prune(now)
+        if record is None:
+            self._unknown[digest] = now + CACHE_SECONDS
+            self._unknown.move_to_end(digest)
+            while len(self._unknown) > UNKNOWN_CACHE:
+                self._unknown.popitem(last=False)
+            return None
+        self._unknown.pop(digest, None)
+        self._cache[digest] = (record, now + CACHE_SECONDS)
+        return None if record.revoked else record.role
+
+    def _prune(self, now: float) -> None:
+        """Drop expired entries (on a store read: at most one per token per CACHE_SECONDS)."""
+        for digest in [d for d, (_, expires) in self._cache.items() if expires < now]:
+            del self._cache[digest]
+        while self._unknown:
+            digest, expires = next(iter(self._unknown.items()))
+            if expires >= now:
+                break
+            del self._unknown[digest]
+
+    def cached(self) -> int:
+        """How many token digests are remembered (known and unknown; for tests and leaks)."""
+        return len(self._cache) + len(self._unknown)
 
 
 def caller(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:

@@ -7,8 +7,11 @@ once here rather than once per browser.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
 from argosy.api.v1 import fleet_pb2
-from hub.dashboard.views import Row, bundle_row, by_severity, cluster_row, delta_event, health
+from hub.dashboard.views import Row, banner, bundle_row, by_severity, cluster_row, delta_event
 
 
 class Model:
@@ -20,20 +23,48 @@ class Model:
         self._bundle_list: list[Row] | None = None
         self._cluster_list: list[Row] | None = None
         self._health: Row | None = None
+        # The banner's counts, moved as rows come and go: a one-cluster update at 10,000
+        # clusters must not count them all again (up to 20 broadcasts a second).
+        self._deployments: Counter[str] = Counter()
+        self._cluster_states: Counter[str] = Counter()
+        self._connected = 0
+
+    def _count_bundle(self, row: Row, sign: int) -> None:
+        for state, count in row["counts"].items():
+            self._deployments[state] += sign * count
+
+    def _count_cluster(self, row: Row, sign: int) -> None:
+        self._cluster_states[row["state"]] += sign
+        self._connected += sign * bool(row["connected"])
+
+    def _put(self, table: dict[str, Row], row: Row, count: Callable[[Row, int], None]) -> None:
+        old = table.get(row["name"])
+        if old is not None:
+            count(old, -1)
+        table[row["name"]] = row
+        count(row, 1)
+
+    def _pop(self, table: dict[str, Row], name: str, count: Callable[[Row, int], None]) -> None:
+        old = table.pop(name, None)
+        if old is not None:
+            count(old, -1)
 
     def apply(self, msg: fleet_pb2.WatchStatusResponse) -> bytes:
         if msg.snapshot:
             self.bundles.clear()
             self.clusters.clear()
+            self._deployments.clear()
+            self._cluster_states.clear()
+            self._connected = 0
         bundles = [bundle_row(b) for b in msg.bundles]
         for row in bundles:
-            self.bundles[row["name"]] = row
+            self._put(self.bundles, row, self._count_bundle)
         for c in msg.clusters:
-            self.clusters[c.name] = cluster_row(c)
+            self._put(self.clusters, cluster_row(c), self._count_cluster)
         for name in msg.removed_bundles:
-            self.bundles.pop(name, None)
+            self._pop(self.bundles, name, self._count_bundle)
         for name in msg.removed_clusters:
-            self.clusters.pop(name, None)
+            self._pop(self.clusters, name, self._count_cluster)
         if msg.snapshot or bundles or msg.removed_bundles:
             self._bundle_list = None
         if msg.snapshot or msg.clusters or msg.removed_clusters:
@@ -52,7 +83,12 @@ class Model:
 
     def health(self) -> Row:
         if self._health is None:
-            self._health = health(self.bundles.values(), self.clusters.values())
+            self._health = banner(
+                bundles=len(self.bundles),
+                deployments=self._deployments,
+                cluster_states=self._cluster_states,
+                connected=self._connected,
+            )
         return self._health
 
     def bundle_list(self) -> list[Row]:

@@ -40,12 +40,12 @@ from hub.dashboard.views import (
     Query,
     Row,
     attention_rows,
-    by_severity,
     deployment_row,
     event_row,
     events_event,
     events_reset_event,
     history_rows,
+    matches,
     page,
     parse_query,
     same_origin,
@@ -53,7 +53,7 @@ from hub.dashboard.views import (
 )
 from hub.models import BundleRecord, ClusterRecord, HistoryEntry
 from hub.status import StatusBook
-from hub.status.views import detail
+from hub.status.views import detail, shown_state
 from hub.watch import StatusBroadcaster
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,13 @@ class Dashboard:
         self._ssl = ssl_context
         self._url_file = url_file
         self.model = Model()
+        # Per bundle, its deployments' order and the book versions it was built at.
+        self._orders: dict[str, tuple[tuple[int, int], list[tuple[str, str]]]] = {}
+        # Per bundle, the clusters whose deployment is not Ready, worst first (and the book
+        # versions that order was taken at); per bundle and cluster, those deployments' rows
+        # and what they were built from.
+        self._attention_order: dict[str, tuple[tuple[int, int], list[str]]] = {}
+        self._attention: dict[str, dict[str, tuple[tuple[object, ...], list[Row]]]] = {}
         self._clients: set[asyncio.Queue[bytes | None]] = set()
         self.port = 0
         self.ready = asyncio.Event()
@@ -319,21 +326,56 @@ class Dashboard:
     def _attention_rows(self) -> list[Row]:
         """Every deployment that is not Ready, as bundle x cluster x resource rows, worst
         first. The book knows which clusters those are: O(deployments not Ready), not
-        O(clusters), per request."""
+        O(clusters); and a deployment's rows are built again only when it (or its cluster)
+        changed, so a request during a rollout rebuilds the few that moved, not all."""
         rows: list[Row] = []
         for bundle in self.model.bundle_list():
             if bundle["ready"] == bundle["desired"]:
                 continue
-            members = self._book.not_ready(bundle["name"])
-            for state in sorted(members, key=severity):
-                for name in sorted(members[state]):
-                    cluster = self._fleet.cluster_by_name(name)
-                    dep = self._fleet.deployment(cluster.id, bundle["name"]) if cluster else None
-                    if cluster is None or dep is None:
-                        continue
-                    offline = self._fleet.offline(cluster.id)
-                    view = detail(dep, cluster=cluster.name, offline=offline)
-                    rows.extend(attention_rows(view, labels=cluster.labels))
+            rows.extend(self._bundle_attention(bundle["name"]))
+        for gone in [b for b in self._attention if b not in self.model.bundles]:
+            del self._attention[gone]
+            self._attention_order.pop(gone, None)
+        return rows
+
+    def _bundle_attention(self, bundle: str) -> list[Row]:
+        key = (self._book.bundle_version(bundle), self._book.roster_version)
+        order = self._attention_order.get(bundle)
+        if order is None or order[0] != key:
+            members = self._book.not_ready(bundle)
+            names = [n for s in sorted(members, key=severity) for n in sorted(members[s])]
+            self._attention_order[bundle] = order = (key, names)
+        before = self._attention.get(bundle, {})
+        # Rebuilt each time from what is not Ready now: a deployment Ready again is dropped.
+        kept: dict[str, tuple[tuple[object, ...], list[Row]]] = {}
+        rows: list[Row] = []
+        for name in order[1]:
+            cluster = self._fleet.cluster_by_name(name)
+            dep = self._fleet.deployment(cluster.id, bundle) if cluster else None
+            if cluster is None or dep is None:
+                continue
+            offline = self._fleet.offline(cluster.id)
+            # All a deployment's rows are made of (the cluster's name, labels and presence are
+            # in its version): a resource's message can change while the state does not.
+            facts = (
+                self._book.cluster_version(cluster.id),
+                offline,
+                dep.state,
+                dep.resources,
+                dep.error,
+                dep.render_error,
+                dep.held,
+                dep.ready,
+                dep.acked,
+                dep.desired,
+            )
+            hit = before.get(name)
+            if hit is None or hit[0] != facts:
+                view = detail(dep, cluster=cluster.name, offline=offline)
+                hit = (facts, attention_rows(view, labels=cluster.labels))
+            kept[name] = hit
+            rows.extend(hit[1])
+        self._attention[bundle] = kept
         return rows
 
     async def bundle(self, request: web.Request) -> web.StreamResponse:
@@ -390,14 +432,53 @@ class Dashboard:
         name = request.match_info["name"]
         if name not in self.model.bundles:
             raise web.HTTPNotFound(text=f"no bundle named {name!r}\n")
+        query = _query(request)
+        order = self._deployment_order(name)
+        if query.q or query.state:
+            # Searched by what a row shows besides its resources (name, labels, state, message):
+            # all of it at hand without building every detail view.
+            order = [o for o in order if matches(self._deployment_match_row(name, *o), query)]
+        # Detail views only for the page returned: a page of 50, not one per cluster.
         rows = []
-        for cluster in sorted(self._fleet.clusters(), key=lambda c: c.name):
-            dep = self._fleet.deployment(cluster.id, name)
+        for _state, cluster_name in order[query.offset : query.offset + query.limit]:
+            cluster = self._fleet.cluster_by_name(cluster_name)
+            dep = self._fleet.deployment(cluster.id, name) if cluster else None
+            if cluster is None or dep is None:
+                continue  # gone since the order was cached (the book has changed: next time)
+            view = detail(dep, cluster=cluster.name, offline=self._fleet.offline(cluster.id))
+            rows.append(deployment_row(view, labels=cluster.labels))
+        return web.json_response(
+            {"total": len(order), "offset": query.offset, "limit": query.limit, "items": rows}
+        )
+
+    def _deployment_order(self, bundle: str) -> list[tuple[str, str]]:
+        """(state, cluster name) of the bundle's deployments, worst first, then by name: kept
+        until the book says the bundle (a deployment's state) or a cluster (name, labels,
+        offline) has changed, so a page is not a sort of every cluster."""
+        key = (self._book.bundle_version(bundle), self._book.roster_version)
+        hit = self._orders.get(bundle)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        order = []
+        for cluster in self._fleet.clusters():
+            dep = self._fleet.deployment(cluster.id, bundle)
             if dep is not None:
                 offline = self._fleet.offline(cluster.id)
-                view = detail(dep, cluster=cluster.name, offline=offline)
-                rows.append(deployment_row(view, labels=cluster.labels))
-        return web.json_response(page(by_severity(rows), _query(request)))
+                order.append((shown_state(dep, offline=offline), cluster.name))
+        order.sort(key=lambda o: (severity(o[0]), o[1]))
+        self._orders[bundle] = (key, order)
+        # Bundles deleted since are dropped (their cache entries only: a few per bundle).
+        for gone in [b for b in self._orders if b not in self.model.bundles]:
+            del self._orders[gone]
+        return order
+
+    def _deployment_match_row(self, bundle: str, state: str, cluster_name: str) -> Row:
+        cluster = self._fleet.cluster_by_name(cluster_name)
+        dep = self._fleet.deployment(cluster.id, bundle) if cluster else None
+        if cluster is None or dep is None:
+            return {"name": cluster_name, "state": state}
+        message = dep.render_error or dep.error
+        return {"name": cluster_name, "state": state, "message": message, "labels": cluster.labels}
 
     def _check_origin(self, request: web.Request) -> None:
         origin = request.headers.get("Origin", "")

@@ -184,12 +184,33 @@ def health(bundles: Iterable[Row], clusters: Iterable[Row]) -> Row:
     for c in clusters:
         cluster_states[c["state"]] += 1
         connected += bool(c["connected"])
+    return banner(
+        bundles=bundle_count,
+        deployments=deployments,
+        cluster_states=cluster_states,
+        connected=connected,
+    )
+
+
+def banner(
+    *,
+    bundles: int,
+    deployments: Mapping[str, int],
+    cluster_states: Mapping[str, int],
+    connected: int,
+) -> Row:
+    """The banner from counts already summed (model.py keeps them as rows change); states
+    whose count is zero are left out."""
     return {
-        "bundles": bundle_count,
+        "bundles": bundles,
         "clusters": sum(cluster_states.values()),
         "connected": connected,
-        "deployments": dict(sorted(deployments.items(), key=_state_order)),
-        "cluster_states": dict(sorted(cluster_states.items(), key=_state_order)),
+        "deployments": dict(
+            sorted(((s, n) for s, n in deployments.items() if n), key=_state_order)
+        ),
+        "cluster_states": dict(
+            sorted(((s, n) for s, n in cluster_states.items() if n), key=_state_order)
+        ),
     }
 
 

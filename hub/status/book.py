@@ -121,6 +121,11 @@ class StatusBook:
         # One counter for all, so a cluster removed and added again never reuses a version.
         self._version = 0
         self._cluster_versions: dict[str, int] = {}
+        # The same counter per bundle (any of its deployments or its rollout touched), and for
+        # what every bundle's per-cluster rows show of a cluster (its name, labels, offline):
+        # the dashboard keeps a bundle's sorted rows while both are unchanged.
+        self._bundle_versions: dict[str, int] = {}
+        self.roster_version = 0
         # Says what is wrong with one deployment, for the summary; set by the fleet.
         self.explain: Callable[[str, str], str] = lambda bundle, cluster_id: ""
 
@@ -129,6 +134,8 @@ class StatusBook:
     def _touch(self, *, bundle: str | None = None, cluster: str | None = None) -> None:
         if bundle is not None:
             self.dirty_bundles.add(bundle)
+            self._version += 1
+            self._bundle_versions[bundle] = self._version
         if cluster is not None:
             self.dirty_clusters.add(cluster)
             self.dirty_groups.update(self._cluster_groups.get(cluster, ()))
@@ -147,6 +154,8 @@ class StatusBook:
             self.set_state(b, cluster_id, None)
         self._bundles.pop(bundle, None)
         self._bundle_members.pop(bundle, None)
+        self._version += 1
+        self._bundle_versions.pop(bundle, None)
         self.dirty_bundles.discard(bundle)
         self.removed_bundles.add(bundle)
         self.changed.set()
@@ -169,6 +178,8 @@ class StatusBook:
         self._ids_by_name[info.name] = cluster_id
         self._cluster_tallies.setdefault(cluster_id, _Tally())
         self.removed_clusters.discard(info.name)
+        self._version += 1
+        self.roster_version = self._version
         self._touch(cluster=cluster_id)
 
     def set_connected(self, cluster_id: str, connected: bool) -> None:
@@ -179,6 +190,8 @@ class StatusBook:
 
     def set_offline(self, cluster_id: str, offline: bool) -> None:
         self._clusters[cluster_id].offline = offline
+        self._version += 1
+        self.roster_version = self._version
         self._touch(cluster=cluster_id)
 
     def touch_bundle(self, bundle: str) -> None:
@@ -192,6 +205,8 @@ class StatusBook:
         info = self._clusters.pop(cluster_id, None)
         self._cluster_tallies.pop(cluster_id, None)
         self._cluster_versions.pop(cluster_id, None)
+        self._version += 1
+        self.roster_version = self._version
         self.dirty_clusters.discard(cluster_id)
         if info is not None:
             self.removed_clusters.add(info.name)
@@ -328,6 +343,11 @@ class StatusBook:
         without a walk over every cluster."""
         members = self._bundle_members.get(bundle, {})
         return {state: frozenset(names) for state, names in members.items() if names}
+
+    def bundle_version(self, bundle: str) -> int:
+        """Changes whenever any of the bundle's deployment states, or its rollout, may have
+        (0: unknown)."""
+        return self._bundle_versions.get(bundle, 0)
 
     def cluster_version(self, cluster_id: str) -> int:
         """Changes whenever the cluster's view may have (0: never touched, or unknown)."""

@@ -50,14 +50,19 @@ class DetailView:
     resources: tuple[ResourceStateRecord, ...]
 
 
+def shown_state(dep: Deployment, *, offline: bool) -> str:
+    """The state a deployment's detail shows. Offline, the last known one (what the spoke last
+    said) rather than Offline: the detail is for finding out what it was doing."""
+    return (deployment_state(dep.facts()) if offline else dep.state) or ""
+
+
 def detail(dep: Deployment, *, cluster: str, offline: bool) -> DetailView:
-    """A deployment in detail. Offline, its state is the last known one (what the spoke last
-    said), marked stale, rather than Offline: the detail is for finding out what it was doing."""
-    state = deployment_state(dep.facts()) if offline else dep.state
+    """A deployment in detail, its state as `shown_state` says, marked stale when offline."""
+    state = shown_state(dep, offline=offline)
     return DetailView(
         bundle=dep.bundle,
         cluster=cluster,
-        state=state or "",
+        state=state,
         stale=offline,
         held=dep.held,
         revision=dep.desired,

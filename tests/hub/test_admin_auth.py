@@ -1,4 +1,6 @@
-from hub.admin_auth import caller, decide, token_actor
+from hub.admin_auth import CACHE_SECONDS, UNKNOWN_CACHE, AdminAuth, caller, decide, token_actor
+from hub.core import auth
+from hub.models import AdminTokenRecord
 
 
 def test_caller_names_the_admin_token_by_its_id_and_never_carries_the_secret() -> None:
@@ -27,3 +29,35 @@ def test_a_viewer_may_read_a_bundle_diff_but_not_dry_run_an_apply() -> None:
     assert decide("viewer", "GetBundleDiff") is None
     # A dry run is an ApplyBundles call: it renders as an apply does, which is an admin's.
     assert decide("viewer", "ApplyBundles") is not None
+
+
+class Tokens:
+    """A store of one admin token, its lookups counted."""
+
+    def __init__(self, record: AdminTokenRecord) -> None:
+        self.record = record
+        self.lookups = 0
+
+    async def get_admin_token(self, secret_hash: str) -> AdminTokenRecord | None:
+        self.lookups += 1
+        return self.record if secret_hash == self.record.secret_hash else None
+
+
+async def test_unknown_tokens_are_remembered_a_bounded_few_and_expired_ones_dropped() -> None:
+    now = [1000.0]
+    store = Tokens(AdminTokenRecord("a-1", auth.hash_secret("argosy-adm-a-1.s"), "viewer", 0))
+    checker = AdminAuth(store, clock=lambda: now[0])  # type: ignore[arg-type]
+    assert await checker.role_of("argosy-adm-a-1.s") == "viewer"
+    # Anyone may send any token: thousands of strangers do not grow the hub's memory.
+    for i in range(UNKNOWN_CACHE * 4):
+        assert await checker.role_of(f"stranger-{i}") is None
+    assert checker.cached() <= UNKNOWN_CACHE + 1
+    # A retry of a recent unknown token is answered without the store, as a known one is.
+    lookups = store.lookups
+    assert await checker.role_of(f"stranger-{UNKNOWN_CACHE * 4 - 1}") is None
+    assert await checker.role_of("argosy-adm-a-1.s") == "viewer"
+    assert store.lookups == lookups
+    # Once expired, entries go at the next store lookup: known and unknown alike.
+    now[0] += CACHE_SECONDS + 1
+    assert await checker.role_of("stranger-new") is None
+    assert checker.cached() == 1

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
+from hub.core.events import EventFilter, EventKind
 from tests.dashboard import apply_version, client_ssl, fleet_with_dashboard, logged_in, origin
 from tests.harness import eventually
 
@@ -272,3 +273,20 @@ async def test_rollback_and_unpin_need_an_admin_from_this_origin(tmp_path: Path)
             ) as resp:
                 assert await resp.json() == {"ok": True, "was_pinned": True}
             assert not hub_fleet.pinned("web")
+
+
+async def test_a_rollout_resumed_from_the_dashboard_names_the_token(tmp_path: Path) -> None:
+    async with fleet_with_dashboard(tmp_path, clusters=1) as fleet:
+        hub_fleet = fleet.hub.hub.fleet
+        assert hub_fleet is not None
+        resumed = hub_fleet.events.subscribe(EventFilter(kind=EventKind.ROLLOUT_RESUMED))
+        async with (
+            logged_in(fleet, fleet.admin_token) as admin,
+            admin.post(
+                "/api/bundles/web/resume-rollout", headers={"Origin": origin(fleet)}
+            ) as resp,
+        ):
+            assert resp.status == 200
+        event = await asyncio.wait_for(anext(resumed), 5)
+        token_id = fleet.admin_token.removeprefix("argosy-adm-").partition(".")[0]
+        assert token_id and event.actor == f"token/{token_id}"

@@ -322,9 +322,26 @@ function refreshAll() {
   for (const list of lists()) refresh(list);
 }
 
+// Needs attention and a bundle's clusters cost the hub most to build, and during a rollout
+// an event names the bundle every broadcast (50 ms): fetch them at most once a second, the
+// first at once and the last change always (a trailing fetch).
+const THROTTLED = new Set(["attention", "deployments"]);
+const THROTTLE_MS = 1000;
+const throttle = { last: new Map(), timers: new Map() };
+
 // Coalesce bursts of events into one fetch per list per animation frame.
 function later(list) {
   if (!lists().includes(list)) return;
+  if (THROTTLED.has(list)) {
+    if (throttle.timers.has(list)) return; // a fetch is due: it will show this change too
+    const wait = (throttle.last.get(list) || -THROTTLE_MS) + THROTTLE_MS - performance.now();
+    throttle.timers.set(list, setTimeout(() => {
+      throttle.timers.delete(list);
+      throttle.last.set(list, performance.now());
+      if (lists().includes(list)) refresh(list);
+    }, Math.max(0, wait)));
+    return;
+  }
   state.pending.add(list);
   if (state.timer) return;
   state.timer = requestAnimationFrame(() => {

@@ -98,3 +98,24 @@ def test_not_ready_names_a_bundles_clusters_by_state_without_the_ready_ones() ->
     book.set_state("web", "id-c", None)
     assert book.not_ready("web") == {}
     assert book.not_ready("nope") == {}
+
+
+def test_a_bundles_version_moves_with_its_deployments_and_the_roster_with_cluster_facts() -> None:
+    book = StatusBook()
+    for bundle in ("web", "db"):
+        book.add_bundle(bundle)
+    book.put_cluster("id-a", ClusterInfo("a", {}))
+    web, db, roster = book.bundle_version("web"), book.bundle_version("db"), book.roster_version
+    book.set_state("web", "id-a", "NotReady")
+    assert book.bundle_version("web") != web and book.bundle_version("db") == db
+    assert book.roster_version == roster  # a state is the bundle's, not the roster's
+    web = book.bundle_version("web")
+    book.touch_bundle("web")  # its rollout moved
+    assert book.bundle_version("web") != web
+    book.set_offline("id-a", True)
+    assert book.roster_version != roster
+    roster = book.roster_version
+    book.put_cluster("id-a", ClusterInfo("a2", {"env": "prod"}))
+    assert book.roster_version != roster
+    book.remove_bundle("db")
+    assert book.bundle_version("db") == 0
