@@ -261,7 +261,7 @@ async def test_detail_of_a_bundle_on_1200_clusters_is_paged_too() -> None:
         for c in status.clusters:
             per_cluster.setdefault(c.name, []).extend(d.bundle for d in c.deployments)
     assert per_bundle == {"api": names, "web": names}
-    assert per_cluster == dict.fromkeys(names, ["api", "web"])
+    assert per_cluster == {n: ["api", "web"] for n in names}
 
 
 async def test_bad_filters_are_invalid_arguments_naming_the_field() -> None:
