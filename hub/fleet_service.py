@@ -583,15 +583,18 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     ) -> fleet_pb2.UnpinBundleResponse:
         return fleet_pb2.UnpinBundleResponse(was_pinned=await self._fleet.unpin(request.name))
 
-    async def WatchStatus(
+    async def WatchStatus(  # type: ignore[override]  # bytes on the wire: see add_to_server
         self, request: fleet_pb2.WatchStatusRequest, context: Context
-    ) -> AsyncIterator[fleet_pb2.WatchStatusResponse]:
+    ) -> AsyncIterator[bytes]:
+        # Bytes: a frame is serialised once for every stream that sends it (add_to_server
+        # registers WatchStatus with a serializer that passes them through).
         watcher = self._broadcaster.subscribe(
             WatchFilter(bundle=request.bundle, cluster=request.cluster, group=request.group)
         )
         try:
             while True:
-                yield await watcher.queue.get()
+                for frame in await watcher.queue.get():
+                    yield frame.wire()
         finally:
             self._broadcaster.unsubscribe(watcher)
 
@@ -619,4 +622,28 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             await context.abort(*status_for(exc))
 
 
-__all__ = ["FleetService", "bundle_pb", "cluster_pb", "group_pb"]
+def add_to_server(service: FleetService, server: grpc.aio.Server) -> None:
+    """Register FleetService as the generated code does, but WatchStatus with a response
+    serializer that takes bytes: the frames a broadcaster serialised once for every watcher."""
+    fleet_pb2_grpc.add_FleetServiceServicer_to_server(service, server)
+    # A registered handler takes precedence over the generic one the generated code also adds
+    # (grpc.aio.Server.add_registered_method_handlers).
+    server.add_registered_method_handlers(
+        SERVICE_NAME,
+        {
+            "WatchStatus": grpc.unary_stream_rpc_method_handler(
+                service.WatchStatus,
+                request_deserializer=fleet_pb2.WatchStatusRequest.FromString,
+                response_serializer=wire,
+            )
+        },
+    )
+
+
+def wire(msg: bytes | fleet_pb2.WatchStatusResponse) -> bytes:
+    return msg if isinstance(msg, bytes) else msg.SerializeToString()
+
+
+SERVICE_NAME = "argosy.api.v1.FleetService"
+
+__all__ = ["FleetService", "add_to_server", "bundle_pb", "cluster_pb", "group_pb"]

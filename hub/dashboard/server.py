@@ -144,7 +144,8 @@ class Dashboard:
         watcher = self._broadcaster.subscribe()
         try:
             while True:
-                event = self.model.apply(await watcher.queue.get())
+                # A snapshot in chunks comes as one message: the model starts afresh once.
+                event = self.model.apply(await watcher.get())
                 for queue in list(self._clients):
                     try:
                         queue.put_nowait(event)

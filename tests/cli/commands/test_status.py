@@ -120,3 +120,26 @@ async def test_a_bundle_on_1200_clusters_in_detail_is_read_over_bounded_pages(
     (cluster,) = json.loads(capsys.readouterr().out)["clusters"]
     assert [d["bundle"] for d in cluster["deployments"]] == ["api"]
     assert all(len(a.clusters) <= 500 for a in stub.answers)
+
+
+async def test_watch_draws_a_snapshot_in_chunks_once_whole(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def cluster(n: str) -> fleet_pb2.ClusterStatus:
+        return fleet_pb2.ClusterStatus(name=n, state="Ready")
+
+    stream = [
+        fleet_pb2.WatchStatusResponse(
+            snapshot=True, snapshot_continues=True, clusters=[cluster("a"), cluster("b")]
+        ),
+        fleet_pb2.WatchStatusResponse(snapshot_continues=True, clusters=[cluster("c")]),
+        fleet_pb2.WatchStatusResponse(clusters=[cluster("d")]),
+        fleet_pb2.WatchStatusResponse(removed_clusters=["a"]),
+    ]
+    await run(FakeHub(FakeStub(WatchStatus=stream)), "status", "--watch", "-o", "json")
+    docs = [json.loads(d) for d in capsys.readouterr().out.split("\n---\n") if d.strip()]
+    # No partial picture: the first drawing has every cluster, the delta after it one less.
+    assert [[c["name"] for c in d["clusters"]] for d in docs] == [
+        ["a", "b", "c", "d"],
+        ["b", "c", "d"],
+    ]
