@@ -20,7 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from argosy import config
 from argosy import metrics as metrics_http
-from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
+from argosy.api.v1 import fleet_pb2, spoke_pb2
 from argosy.bundle.charts import (
     DEFAULT_CACHE_BYTES,
     ArchiveCache,
