@@ -85,7 +85,6 @@ async def test_a_browser_that_falls_behind_is_dropped_and_others_keep_going() ->
         await asyncio.gather(*loops)
 
 
-
 async def test_a_snapshot_in_chunks_reaches_browsers_as_one() -> None:
     book = StatusBook()
     for i in range(5):
@@ -116,6 +115,7 @@ async def test_a_snapshot_in_chunks_reaches_browsers_as_one() -> None:
                 task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.gather(*loops)
+
 
 def test_the_model_applies_snapshots_deltas_and_removals() -> None:
     model = Model()
