@@ -99,13 +99,13 @@ async def collect_status(
         page = await stub.GetStatus(request, timeout=timeout)
         pages.append(page)
         size = limit or DEFAULT_PAGE_SIZE
-        for i, names in enumerate(
-            ([c.name for c in page.clusters], [b.name for b in page.bundles])
-        ):
-            new = set(names) - seen[i]
-            seen[i] |= new
-            # A page that only carries detail on is no short page of its section.
-            complete[i] = complete[i] or 0 < len(new) < size
+        names = ([c.name for c in page.clusters], [b.name for b in page.bundles])
+        # A page that carries on a bundle's or cluster's detail holds only those again: it
+        # says nothing of where the lists end.
+        carried = any(n in seen[i] for i in (0, 1) for n in names[i])
+        for i in (0, 1):
+            seen[i].update(names[i])
+            complete[i] = complete[i] or (not carried and len(names[i]) < size)
         if not page.next_page_token or (found is not None and found(page)):
             break
         if limit and all(len(n) >= limit or done for n, done in zip(seen, complete, strict=True)):
