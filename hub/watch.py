@@ -99,24 +99,23 @@ def snapshot(
 ) -> fleet_pb2.WatchStatusResponse:
     """Everything the book shows; `clusters` caches the cluster messages between calls (the
     response holds copies, so callers may change it)."""
-    msg = fleet_pb2.WatchStatusResponse(
-        snapshot=True,
-        clusters=clusters.all(book)
-        if clusters is not None
-        else [cluster_pb(cv) for c in book.cluster_ids() if (cv := book.cluster_view(c))],
-        groups=[group_pb(gv) for g in book.group_names() if (gv := book.group_view(g))],
-        bundles=[bundle_pb(bv) for b in book.bundle_names() if (bv := book.bundle_view(b))],
-    )
-    for b in msg.bundles:
-        enrich(b)
-    return msg
+    cs, groups, bundles = _parts(book, enrich, clusters)
+    return fleet_pb2.WatchStatusResponse(snapshot=True, clusters=cs, groups=groups, bundles=bundles)
 
 
-def chunked(full: fleet_pb2.WatchStatusResponse, size: int) -> list[fleet_pb2.WatchStatusResponse]:
-    """A snapshot as messages of at most `size` clusters and `size` bundles, side by side; the
-    groups (few) in the first. Only the first has `snapshot` set: a client that knows nothing
-    of chunks reads the rest as deltas and still ends with every cluster."""
-    n = max(1, -(-max(len(full.clusters), len(full.bundles)) // size))
+def snapshot_chunks(
+    book: StatusBook,
+    enrich: Enrich = _no_enrich,
+    clusters: ClusterPbs | None = None,
+    *,
+    size: int,
+) -> list[fleet_pb2.WatchStatusResponse]:
+    """The snapshot as messages of at most `size` clusters and `size` bundles, side by side;
+    the groups (few) in the first. Only the first has `snapshot` set: a client that knows
+    nothing of chunks reads the rest as deltas and still ends with every cluster. Made from
+    the cached cluster messages directly (one copy each, as `snapshot` makes)."""
+    cs, groups, bundles = _parts(book, enrich, clusters)
+    n = max(1, -(-max(len(cs), len(bundles)) // size))
     out = []
     for i in range(n):
         part = slice(i * size, (i + 1) * size)
@@ -124,12 +123,29 @@ def chunked(full: fleet_pb2.WatchStatusResponse, size: int) -> list[fleet_pb2.Wa
             fleet_pb2.WatchStatusResponse(
                 snapshot=i == 0,
                 snapshot_continues=i < n - 1,
-                groups=full.groups if i == 0 else [],
-                clusters=full.clusters[part],
-                bundles=full.bundles[part],
+                groups=groups if i == 0 else [],
+                clusters=cs[part],
+                bundles=bundles[part],
             )
         )
     return out
+
+
+def _parts(
+    book: StatusBook, enrich: Enrich, clusters: ClusterPbs | None
+) -> tuple[
+    list[fleet_pb2.ClusterStatus], list[fleet_pb2.GroupStatus], list[fleet_pb2.BundleStatus]
+]:
+    cs = (
+        clusters.all(book)
+        if clusters is not None
+        else [cluster_pb(cv) for c in book.cluster_ids() if (cv := book.cluster_view(c))]
+    )
+    groups = [group_pb(gv) for g in book.group_names() if (gv := book.group_view(g))]
+    bundles = [bundle_pb(bv) for b in book.bundle_names() if (bv := book.bundle_view(b))]
+    for b in bundles:
+        enrich(b)
+    return cs, groups, bundles
 
 
 def merged(msgs: Sequence[fleet_pb2.WatchStatusResponse]) -> fleet_pb2.WatchStatusResponse:
@@ -267,8 +283,12 @@ class StatusBroadcaster:
             frames: Frames
             if watcher.needs_snapshot:
                 if chunks is None:
-                    full = snapshot(self._book, self._enrich, self.cluster_pbs)
-                    chunks = tuple(Frame(m) for m in chunked(full, self._snapshot_chunk))
+                    chunks = tuple(
+                        Frame(m)
+                        for m in snapshot_chunks(
+                            self._book, self._enrich, self.cluster_pbs, size=self._snapshot_chunk
+                        )
+                    )
                 if watcher.where.is_empty():
                     frames = chunks
                 else:

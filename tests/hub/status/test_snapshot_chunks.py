@@ -9,7 +9,7 @@ import contextlib
 
 from argosy.api.v1 import fleet_pb2
 from hub.status import ClusterInfo, StatusBook
-from hub.watch import StatusBroadcaster, WatchFilter, chunked, merged, snapshot
+from hub.watch import StatusBroadcaster, WatchFilter, merged, snapshot, snapshot_chunks
 
 NAMES = [f"c{i:04d}" for i in range(1200)]
 
@@ -23,8 +23,9 @@ def book_of(names: list[str]) -> StatusBook:
 
 
 def test_1200_clusters_come_in_three_chunks_that_make_one_snapshot() -> None:
-    full = snapshot(book_of(NAMES))
-    chunks = chunked(full, 500)
+    book = book_of(NAMES)
+    full = snapshot(book)
+    chunks = snapshot_chunks(book, size=500)
     assert [len(c.clusters) for c in chunks] == [500, 500, 200]
     assert [(c.snapshot, c.snapshot_continues) for c in chunks] == [
         (True, True),
@@ -44,7 +45,7 @@ def test_1200_clusters_come_in_three_chunks_that_make_one_snapshot() -> None:
 
 
 def test_an_empty_fleet_is_one_chunk() -> None:
-    (only,) = chunked(snapshot(StatusBook()), 500)
+    (only,) = snapshot_chunks(StatusBook(), size=500)
     assert only.snapshot and not only.snapshot_continues
 
 
