@@ -13,6 +13,7 @@ from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from argosy.bundle import BundleSource
 from argosy.convert import selector_from_pb, selector_to_pb
 from argosy.errors import ArgosyError, InvalidInput, NotFound
+from argosy.runtime import STREAM_OPEN
 from argosy.states import ORDER
 from hub import paging
 from hub.admin_auth import AdminAuth, caller
@@ -613,6 +614,8 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     ) -> AsyncIterator[fleet_pb2.WatchEventsResponse]:
         try:
             wanted = EventFilter(bundle=request.bundle, cluster=request.cluster, kind=request.kind)
+            # At once, not with the first event: the CLI tells a drop from a hub never reached.
+            await context.send_initial_metadata((STREAM_OPEN,))
             async for event in self._fleet.events.watch(
                 wanted, since_seq=request.since_seq, limit=request.limit
             ):

@@ -19,7 +19,7 @@ from typing import Any
 import grpc
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc
-from argosy.runtime import backoff_delays
+from argosy.runtime import STREAM_OPEN, backoff_delays
 from cli import output
 from cli.client import Hub, UserError
 from cli.parsing import Subparsers, output_flag, runs
@@ -143,11 +143,13 @@ async def watch(
     """Print events until the stream ends (the hub closed it cleanly) or fails for good; a
     stream ended by RESUMABLE is watched again from the last seq seen."""
     last_seq = 0
+    opened = False  # a stream was up once: what ends now is a drop, not a hub never reached
     delays = backoff_delays(initial=0.5, maximum=10.0)
     while True:
         request = resume_request(filters, since=since, limit=limit, last_seq=last_seq)
         try:
             async for msg in stub.WatchEvents(request):
+                opened = True
                 if msg.event.seq <= last_seq:
                     continue  # printed before the stream ended (the backlog overlaps)
                 last_seq = msg.event.seq
@@ -155,7 +157,8 @@ async def watch(
                 emit(msg.event)
             return
         except grpc.aio.AioRpcError as exc:
-            if exc.code() not in RESUMABLE:
+            opened = opened or STREAM_OPEN in tuple(exc.initial_metadata() or ())
+            if exc.code() not in RESUMABLE or not opened:
                 raise
             delay = delays()
             where = f"after seq {last_seq}" if last_seq else "from the start"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from argosy.api.v1 import fleet_pb2
 from tests.cli.test_cli import ROOT
-from tests.harness import RunningHub, bundle_spec, running_hub
+from tests.harness import RunningHub, bundle_spec, eventually, running_hub
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
 
@@ -19,6 +19,19 @@ CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
 async def apply(hub: RunningHub, name: str) -> None:
     spec = bundle_spec(name, {"cm.yaml": CM.format(name=name)})
     await hub.stub.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=[spec]), timeout=10)
+
+
+async def watch(hub: RunningHub, *args: str) -> asyncio.subprocess.Process:
+    """`argosy events --watch -o json ARGS` as a user runs it, against this hub."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARGOSY_HUB": hub.address}
+    env["ARGOSY_CONFIG"] = str(hub.config_path)
+    return await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "cli", "events", "--watch", "-o", "json", *args),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 async def next_event(proc: asyncio.subprocess.Process) -> dict[str, object]:
@@ -36,16 +49,7 @@ async def test_events_watch_resumes_after_a_hub_restart(tmp_path: Path, hub_port
     try:
         async with running_hub(data, port=hub_port) as hub:
             await apply(hub, "first")
-            env = {**os.environ, "PYTHONPATH": str(ROOT), "ARGOSY_HUB": hub.address}
-            env["ARGOSY_CONFIG"] = str(hub.config_path)
-            proc = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "cli", "events", "--watch", "--kind", "BundleApplied"),
-                *("-o", "json"),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                env=env,
-                cwd=ROOT,
-            )
+            proc = await watch(hub, "--kind", "BundleApplied")
             procs.append(proc)
             first = await next_event(proc)
             assert first["bundle"] == "first"
@@ -63,3 +67,28 @@ async def test_events_watch_resumes_after_a_hub_restart(tmp_path: Path, hub_port
             _, err = await asyncio.wait_for(p.communicate(), 30)
             print(err.decode())
     assert f"resuming after seq {first['seq']}" in err.decode()
+
+
+async def test_a_quiet_watch_resumes_too(tmp_path: Path, hub_port: int) -> None:
+    # Nothing printed before the restart: the stream's initial metadata says it was open, so
+    # its end is a drop to resume, not a hub never reached.
+    data = tmp_path / "hub"
+    procs: list[asyncio.subprocess.Process] = []
+    try:
+        async with running_hub(data, port=hub_port) as hub:
+            proc = await watch(hub, "--kind", "BundleApplied")
+            procs.append(proc)
+            fleet = hub.hub.fleet
+            assert fleet is not None
+            await eventually(lambda: bool(fleet.events._subscribers), what="the CLI watching")
+        async with running_hub(data, port=hub_port) as hub:
+            await apply(hub, "after")
+            event = await next_event(proc)
+            assert event["bundle"] == "after"
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.terminate()
+            _, err = await asyncio.wait_for(p.communicate(), 30)
+            print(err.decode())
+    assert "resuming from the start" in err.decode()

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf.message import Message
 
 from argosy.api.v1 import fleet_pb2
+from argosy.runtime import STREAM_OPEN
 from cli.client import UserError
 from cli.commands import events
 from tests.cli.fakes import FakeHub, FakeStub, run
@@ -93,8 +94,10 @@ async def test_a_limit_below_one_is_refused() -> None:
         await run(FakeHub(), "events", "--limit", "0")
 
 
-def ended(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
-    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+def ended(code: grpc.StatusCode, details: str, *, opened: bool = True) -> grpc.aio.AioRpcError:
+    """A stream's end; `opened`: the hub had opened it (its initial metadata says so)."""
+    sent = grpc.aio.Metadata(STREAM_OPEN) if opened else grpc.aio.Metadata()
+    return grpc.aio.AioRpcError(code, sent, grpc.aio.Metadata(), details)
 
 
 class Streams(FakeStub):
@@ -130,10 +133,12 @@ async def test_watch_resumes_after_the_last_event_when_dropped_or_disconnected(
 
     monkeypatch.setattr(events, "pause", pause)
     stub = Streams(
-        ([], ended(grpc.StatusCode.UNAVAILABLE, "connection refused")),  # the hub is not up yet
+        ([], ended(grpc.StatusCode.UNAVAILABLE, "hub stopping")),  # opened, quiet, then cut
         ([APPLIED], ended(grpc.StatusCode.RESOURCE_EXHAUSTED, "too slow")),
         # The backlog overlaps what was printed: seq 7 is not printed twice.
         ([APPLIED, OFFLINE], ended(grpc.StatusCode.UNAVAILABLE, "hub restarting")),
+        # While the hub is down, reconnecting fails before a stream opens: tried again.
+        ([], ended(grpc.StatusCode.UNAVAILABLE, "connection refused", opened=False)),
         ([LATER], None),
     )
     await run(FakeHub(stub), "events", "--watch", "--kind", "Cluster", "--since", "3", "-o", "json")
@@ -144,8 +149,9 @@ async def test_watch_resumes_after_the_last_event_when_dropped_or_disconnected(
         fleet_pb2.WatchEventsRequest(kind="Cluster", since_seq=3, limit=100),
         fleet_pb2.WatchEventsRequest(kind="Cluster", since_seq=7, limit=events.RESUME_LIMIT),
         fleet_pb2.WatchEventsRequest(kind="Cluster", since_seq=8, limit=events.RESUME_LIMIT),
+        fleet_pb2.WatchEventsRequest(kind="Cluster", since_seq=8, limit=events.RESUME_LIMIT),
     ]
-    assert len(pauses) == 3 and all(0 < p <= 10 for p in pauses)
+    assert len(pauses) == 4 and all(0 < p <= 10 for p in pauses)
 
 
 async def test_watch_notes_each_resume_on_stderr(
@@ -170,3 +176,12 @@ async def test_watch_does_not_resume_what_a_new_watch_cannot_mend(
         await run(FakeHub(stub), "events", "--watch", "-o", "json")
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
     assert len(stub.calls) == 1
+
+
+async def test_a_hub_never_reached_is_an_error_not_a_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events, "pause", None)  # never reached
+    refused = ended(grpc.StatusCode.UNAVAILABLE, "connection refused", opened=False)
+    stub = Streams(([], refused))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await run(FakeHub(stub), "events", "--watch")
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE and len(stub.calls) == 1
