@@ -19,6 +19,12 @@ def setup_logging(level: str) -> None:
     )
 
 
+# The initial metadata a hub sends as it opens a WatchEvents stream: a client that sees it knows
+# the stream was up (and a later UNAVAILABLE is a drop to resume, not a hub never reached),
+# even when no event came before it ended.
+STREAM_OPEN = ("argosy-stream", "open")
+
+
 def backoff_delays(
     *, initial: float = 0.5, maximum: float = 30.0, factor: float = 2.0
 ) -> Callable[[], float]:

@@ -88,21 +88,27 @@ async def collect_status(
 ) -> fleet_pb2.GetStatusResponse:
     """GetStatus's pages as one response: every page, or until `limit` clusters and `limit`
     bundles are in (a section that came short of a page is complete), or until `found` says
-    the page holds what the caller looks for (`status BUNDLE`: that bundle)."""
+    the page holds what the caller looks for (`status BUNDLE`: that bundle, its detail
+    complete). A bundle or cluster whose detail goes on over several pages comes on each:
+    they are merged into one."""
     pages: list[fleet_pb2.GetStatusResponse] = []
-    counts = [0, 0]
+    seen: list[set[str]] = [set(), set()]
     complete = [False, False]
     while True:
         request.page_size = limit
         page = await stub.GetStatus(request, timeout=timeout)
         pages.append(page)
         size = limit or DEFAULT_PAGE_SIZE
-        for i, got in enumerate((len(page.clusters), len(page.bundles))):
-            counts[i] += got
-            complete[i] = complete[i] or got < size
+        names = ([c.name for c in page.clusters], [b.name for b in page.bundles])
+        # A page that carries on a bundle's or cluster's detail holds only those again: it
+        # says nothing of where the lists end.
+        carried = any(n in seen[i] for i in (0, 1) for n in names[i])
+        for i in (0, 1):
+            seen[i].update(names[i])
+            complete[i] = complete[i] or (not carried and len(names[i]) < size)
         if not page.next_page_token or (found is not None and found(page)):
             break
-        if limit and all(n >= limit or done for n, done in zip(counts, complete, strict=True)):
+        if limit and all(len(n) >= limit or done for n, done in zip(seen, complete, strict=True)):
             break
         request.page_token = page.next_page_token
     return merge_status(pages, limit=limit)
@@ -111,11 +117,26 @@ async def collect_status(
 def merge_status(
     pages: Sequence[fleet_pb2.GetStatusResponse], *, limit: int = 0
 ) -> fleet_pb2.GetStatusResponse:
-    """One GetStatusResponse from its pages (groups and repos are in the first)."""
+    """One GetStatusResponse from its pages (groups and repos are in the first). A bundle or
+    cluster that comes again (its detail carried on) adds its deployments to the first."""
     out = fleet_pb2.GetStatusResponse()
+    clusters: dict[str, fleet_pb2.ClusterStatus] = {}
+    bundles: dict[str, fleet_pb2.BundleStatus] = {}
     for page in pages:
-        out.clusters.extend(page.clusters)
-        out.bundles.extend(page.bundles)
+        for c in page.clusters:
+            if c.name in clusters:
+                clusters[c.name].deployments.extend(c.deployments)
+                clusters[c.name].more_deployments = c.more_deployments
+            else:
+                out.clusters.append(c)
+                clusters[c.name] = out.clusters[-1]
+        for b in page.bundles:
+            if b.name in bundles:
+                bundles[b.name].deployments.extend(b.deployments)
+                bundles[b.name].more_deployments = b.more_deployments
+            else:
+                out.bundles.append(b)
+                bundles[b.name] = out.bundles[-1]
         out.groups.extend(page.groups)
         out.repos.extend(page.repos)
     if limit:

@@ -25,6 +25,7 @@ from typing import TextIO
 
 from argosy.api.v1 import fleet_pb2
 from cli.client import Hub, UserError
+from cli.reads import collect_status
 from cli.watch import follow
 
 READY = "Ready"
@@ -198,9 +199,16 @@ async def wait_ready(
 
 async def _explain(hub: Hub, names: Sequence[str]) -> None:
     """The failing clusters of each bundle, and why, on stderr."""
+    complete: set[str] = set()
+
+    def all_in(page: fleet_pb2.GetStatusResponse) -> bool:
+        # A bundle's detail (a row per cluster) may go on over several pages.
+        complete.update(b.name for b in page.bundles if not b.more_deployments)
+        return complete >= set(names)
+
     async with hub.stub() as stub:
-        status = await stub.GetStatus(
-            fleet_pb2.GetStatusRequest(detail_bundles=list(names)), timeout=10
+        status = await collect_status(
+            stub, fleet_pb2.GetStatusRequest(detail_bundles=list(names)), found=all_in, timeout=10
         )
     found = {b.name: b for b in status.bundles}
     for name in names:

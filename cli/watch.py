@@ -20,8 +20,12 @@ class LiveStatus:
         self.clusters: dict[str, fleet_pb2.ClusterStatus] = {}
         self.groups: dict[str, fleet_pb2.GroupStatus] = {}
         self.bundles: dict[str, fleet_pb2.BundleStatus] = {}
+        # A snapshot comes in chunks (at most 500 clusters each): until its last, the picture
+        # is partial and not to be shown or judged (--wait would see clusters missing).
+        self.partial = True
 
     def update(self, msg: fleet_pb2.WatchStatusResponse) -> None:
+        self.partial = msg.snapshot_continues
         if msg.snapshot:
             self.clusters.clear()
             self.groups.clear()
@@ -45,13 +49,14 @@ class LiveStatus:
 
 
 async def follow(hub: Hub, *, bundle: str = "", cluster: str = "") -> AsyncIterator[LiveStatus]:
-    """Yield the live status after each message from the hub."""
+    """Yield the live status after each message from the hub; a snapshot's chunks as one."""
     live = LiveStatus()
     request = fleet_pb2.WatchStatusRequest(bundle=bundle, cluster=cluster)
     async with hub.stub() as stub:
         async for msg in stub.WatchStatus(request):
             live.update(msg)
-            yield live
+            if not live.partial:
+                yield live
 
 
 def snapshot_text(status: fleet_pb2.GetStatusResponse, *, address: str, tty: bool) -> str:

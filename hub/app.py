@@ -20,7 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from argosy import config
 from argosy import metrics as metrics_http
-from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, spoke_pb2
+from argosy.api.v1 import fleet_pb2, spoke_pb2
 from argosy.bundle.charts import (
     DEFAULT_CACHE_BYTES,
     ArchiveCache,
@@ -38,7 +38,7 @@ from hub.core.events import DEFAULT_RETENTION
 from hub.dashboard.server import Dashboard
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet, Limits
-from hub.fleet_service import FleetService
+from hub.fleet_service import FleetService, add_to_server
 from hub.metrics import DEFAULT_MAX_DEPLOYMENT_SERIES, HubMetrics
 from hub.persistence.postgres import PostgresStore, redact
 from hub.persistence.protocol import Store
@@ -388,7 +388,7 @@ class Hub:
                 options=[*SERVER_OPTIONS, ("grpc.so_reuseport", int(s.reuse_port))],
                 interceptors=[AuthInterceptor(admin_auth)] if admin_auth else None,
             )
-            fleet_pb2_grpc.add_FleetServiceServicer_to_server(fleet_service, server)
+            add_to_server(fleet_service, server)
             server.add_generic_rpc_handlers((handler(spoke_service),))
             health_servicer = health.aio.HealthServicer()
             health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

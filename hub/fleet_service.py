@@ -13,6 +13,7 @@ from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc, resources_pb2
 from argosy.bundle import BundleSource
 from argosy.convert import selector_from_pb, selector_to_pb
 from argosy.errors import ArgosyError, InvalidInput, NotFound
+from argosy.runtime import STREAM_OPEN
 from argosy.states import ORDER
 from hub import paging
 from hub.admin_auth import AdminAuth, caller
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 STATES: tuple[str, ...] = (*ORDER, WAIT_CHECK_IN)
 """What `state` filters may name: the deployment states, and a cluster's WaitCheckIn."""
 STATUS_SECTIONS = ("clusters", "bundles")
+# GetStatus's paged detail: one section per bundle (its clusters) or cluster (its bundles).
+BUNDLE_DETAIL = "bundle-detail:"
+CLUSTER_DETAIL = "cluster-detail:"
+DETAIL_SECTIONS = (BUNDLE_DETAIL, CLUSTER_DETAIL)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -339,7 +344,9 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         self, request: fleet_pb2.GetStatusRequest, context: Context
     ) -> fleet_pb2.GetStatusResponse:
         size = paging.page_size(request.page_size)
-        cursor = paging.decode_token(request.page_token, sections=STATUS_SECTIONS)
+        cursor = paging.decode_token(
+            request.page_token, sections=STATUS_SECTIONS, prefixes=DETAIL_SECTIONS
+        )
         match = paging.selector(request.label_selector)
         state = paging.state_filter(request.state, known=STATES)
         book = self._book
@@ -349,9 +356,10 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                 raise NotFound(f"no bundle or cluster named {name!r}")
         # From the broadcaster's cache: only clusters the book touched since are converted again
         # (a 10,000-cluster status spent ~60 ms of the event loop re-making unchanged messages).
+        cached = {c.name: c for c in self._broadcaster.cluster_pbs.all(book)}
         clusters = [
             c
-            for c in self._broadcaster.cluster_pbs.all(book)
+            for c in cached.values()
             if match.matches(c.labels) and (not state or c.state == state)
         ]
         # A bundle's view summarises its clusters: made for the page only, unless filtering
@@ -361,12 +369,39 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             for b in book.bundle_names()
             if not state or ((bv := book.bundle_view(b)) is not None and bv.state == state)
         ]
-        page, token = paging.page_sections(
-            {"clusters": [c.name for c in clusters], "bundles": bundles},
+        # The detail is paged too, at most `size` deployments a page in all (a bundle on
+        # 10,000 clusters has 10,000): a bundle's or cluster's detail starts on the page that
+        # holds it and carries on in a section of its own; it comes again on the next pages,
+        # with more_deployments set while more follows. Clusters and bundles wait while detail
+        # is carried on, so the sections waiting in a token are never more than one page's.
+        if any(k.startswith(DETAIL_SECTIONS) for k in cursor):
+            page: dict[str, list[str]] = {"clusters": [], "bundles": []}
+            following = {k: v for k, v in cursor.items() if k in STATUS_SECTIONS}
+        else:
+            page, following = paging.read_sections(
+                {"clusters": [c.name for c in clusters], "bundles": bundles},
+                cursor=cursor,
+                size=size,
+            )
+        want_b = set(request.detail_bundles)
+        want_c = set(request.detail_clusters)
+        b_detail, b_following, left = paging.page_details(
+            [b for b in page["bundles"] if "*" in want_b or b in want_b],
             cursor=cursor,
-            size=size,
+            prefix=BUNDLE_DETAIL,
+            names=self._bundle_detail_names,
+            budget=size,
         )
-        response = fleet_pb2.GetStatusResponse(next_page_token=token)
+        c_detail, c_following, _ = paging.page_details(
+            [c for c in page["clusters"] if "*" in want_c or c in want_c],
+            cursor=cursor,
+            prefix=CLUSTER_DETAIL,
+            names=self._cluster_detail_names,
+            budget=left,
+        )
+        response = fleet_pb2.GetStatusResponse(
+            next_page_token=paging.encode_token(following | b_following | c_following)
+        )
         if not request.page_token:
             # Groups and repositories are few: the first page holds them all.
             groups = {g.name: g for g in self._fleet.groups()}
@@ -378,34 +413,45 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                         gpb.selector.CopyFrom(selector_to_pb(groups[g].selector))
                     response.groups.append(gpb)
             response.repos.extend(self.repos_pb())
-        wanted = set(page["clusters"])
-        detail = set(request.detail_clusters)
-        for cached in clusters:
-            if cached.name not in wanted:
+        # Owners whose detail carries on from an earlier page come first, then the page's own.
+        for name in [*[c for c in c_detail if c not in page["clusters"]], *page["clusters"]]:
+            if name not in cached:
                 continue
-            response.clusters.append(cached)  # a copy: the cache is not changed below
-            if "*" in detail or cached.name in detail:
-                record = self._fleet.cluster_by_name(cached.name)
-                if record is not None:
-                    response.clusters[-1].deployments.extend(
-                        self._detail(name, record)
-                        for name in sorted(self._fleet.desired(record.id))
-                    )
-        detail = set(request.detail_bundles)
-        for name in page["bundles"]:
+            response.clusters.append(cached[name])  # a copy: the cache is not changed below
+            record = self._fleet.cluster_by_name(name)
+            if record is not None and name in c_detail:
+                response.clusters[-1].deployments.extend(
+                    self._detail(b, record) for b in c_detail[name]
+                )
+                response.clusters[-1].more_deployments = CLUSTER_DETAIL + name in c_following
+        for name in [*[b for b in b_detail if b not in page["bundles"]], *page["bundles"]]:
             view = book.bundle_view(name)
             if view is None:
                 continue
             b = bundle_pb(view)
             self.enrich(b)
-            if "*" in detail or b.name in detail:
-                b.deployments.extend(
-                    self._detail(b.name, c)
-                    for c in self._fleet.clusters()
-                    if self._fleet.deployment(c.id, b.name) is not None
-                )
+            if name in b_detail:
+                for cluster in b_detail[name]:
+                    record = self._fleet.cluster_by_name(cluster)
+                    if record is not None:
+                        b.deployments.append(self._detail(name, record))
+                b.more_deployments = BUNDLE_DETAIL + name in b_following
             response.bundles.append(b)
         return response
+
+    def _bundle_detail_names(self, bundle: str) -> list[str]:
+        """The clusters a bundle is deployed to, by name: its detail, in page order."""
+        return sorted(
+            c.name for c in self._fleet.clusters() if self._fleet.deployment(c.id, bundle)
+        )
+
+    def _cluster_detail_names(self, cluster: str) -> list[str]:
+        record = self._fleet.cluster_by_name(cluster)
+        if record is None:
+            return []
+        return sorted(
+            b for b in self._fleet.desired(record.id) if self._fleet.deployment(record.id, b)
+        )
 
     def enrich(self, pb: fleet_pb2.BundleStatus) -> None:
         """Add what the status book does not hold: revision, pause and the rollout."""
@@ -538,15 +584,18 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     ) -> fleet_pb2.UnpinBundleResponse:
         return fleet_pb2.UnpinBundleResponse(was_pinned=await self._fleet.unpin(request.name))
 
-    async def WatchStatus(
+    async def WatchStatus(  # type: ignore[override]  # bytes on the wire: see add_to_server
         self, request: fleet_pb2.WatchStatusRequest, context: Context
-    ) -> AsyncIterator[fleet_pb2.WatchStatusResponse]:
+    ) -> AsyncIterator[bytes]:
+        # Bytes: a frame is serialised once for every stream that sends it (add_to_server
+        # registers WatchStatus with a serializer that passes them through).
         watcher = self._broadcaster.subscribe(
             WatchFilter(bundle=request.bundle, cluster=request.cluster, group=request.group)
         )
         try:
             while True:
-                yield await watcher.queue.get()
+                for frame in await watcher.queue.get():
+                    yield frame.wire()
         finally:
             self._broadcaster.unsubscribe(watcher)
 
@@ -565,6 +614,8 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     ) -> AsyncIterator[fleet_pb2.WatchEventsResponse]:
         try:
             wanted = EventFilter(bundle=request.bundle, cluster=request.cluster, kind=request.kind)
+            # At once, not with the first event: the CLI tells a drop from a hub never reached.
+            await context.send_initial_metadata((STREAM_OPEN,))
             async for event in self._fleet.events.watch(
                 wanted, since_seq=request.since_seq, limit=request.limit
             ):
@@ -574,4 +625,28 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             await context.abort(*status_for(exc))
 
 
-__all__ = ["FleetService", "bundle_pb", "cluster_pb", "group_pb"]
+def add_to_server(service: FleetService, server: grpc.aio.Server) -> None:
+    """Register FleetService as the generated code does, but WatchStatus with a response
+    serializer that takes bytes: the frames a broadcaster serialised once for every watcher."""
+    fleet_pb2_grpc.add_FleetServiceServicer_to_server(service, server)
+    # A registered handler takes precedence over the generic one the generated code also adds
+    # (grpc.aio.Server.add_registered_method_handlers).
+    server.add_registered_method_handlers(
+        SERVICE_NAME,
+        {
+            "WatchStatus": grpc.unary_stream_rpc_method_handler(
+                service.WatchStatus,
+                request_deserializer=fleet_pb2.WatchStatusRequest.FromString,
+                response_serializer=wire,
+            )
+        },
+    )
+
+
+def wire(msg: bytes | fleet_pb2.WatchStatusResponse) -> bytes:
+    return msg if isinstance(msg, bytes) else msg.SerializeToString()
+
+
+SERVICE_NAME = "argosy.api.v1.FleetService"
+
+__all__ = ["FleetService", "add_to_server", "bundle_pb", "cluster_pb", "group_pb"]

@@ -46,9 +46,10 @@ def encode_token(cursor: Cursor) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_token(token: str, *, sections: Sequence[str]) -> Cursor:
+def decode_token(token: str, *, sections: Sequence[str], prefixes: Sequence[str] = ()) -> Cursor:
     """The cursor a token names; the empty token starts every section. A token this hub did
-    not make (or one of another list) is refused, naming the field."""
+    not make (or one of another list) is refused, naming the field. `prefixes` admit sections
+    named after an object (GetStatus's detail of one bundle: "bundle-detail:NAME")."""
     if not token:
         return dict.fromkeys(sections, "")
     try:
@@ -58,7 +59,10 @@ def decode_token(token: str, *, sections: Sequence[str]) -> Cursor:
             data.get("v") == _VERSION
             and isinstance(after, dict)
             and bool(after)
-            and all(k in sections and isinstance(v, str) for k, v in after.items())
+            and all(
+                (k in sections or k.startswith(tuple(prefixes))) and isinstance(v, str)
+                for k, v in after.items()
+            )
         )
     except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
         ok = False
@@ -110,6 +114,15 @@ def page_sections(
     Side by side rather than one after the other, so the few bundles of a fleet of 10,000
     clusters come on the first page, not after twenty pages of clusters.
     """
+    out, following = read_sections(sections, cursor=cursor, size=size)
+    return out, encode_token(following)
+
+
+def read_sections(
+    sections: Mapping[str, Sequence[str]], *, cursor: Cursor, size: int
+) -> tuple[dict[str, list[str]], Cursor]:
+    """page_sections, with the cursor that follows rather than its token (GetStatus adds
+    the detail sections to it)."""
     out: dict[str, list[str]] = {}
     following: Cursor = {}
     for section, names in sections.items():
@@ -119,4 +132,42 @@ def page_sections(
         out[section], after = page(names, key=str, after=cursor[section], size=size)
         if after is not None:
             following[section] = after
-    return out, encode_token(following)
+    return out, following
+
+
+def page_details(
+    owners: Sequence[str],
+    *,
+    cursor: Cursor,
+    prefix: str,
+    names: Callable[[str], Sequence[str]],
+    budget: int,
+) -> tuple[dict[str, list[str]], Cursor, int]:
+    """One page of per-object detail lists (GetStatus: a bundle's clusters, by name), at most
+    `budget` names in all, however many objects ask for detail.
+
+    An object's detail starts on the page that first holds it (`owners`, in order) and goes on
+    in a section of its own, `prefix + owner`, whose cursor is the last name sent ("" for none
+    yet). Sections the cursor carries on are read first, in name order, then the new owners;
+    what the budget leaves out waits in the next cursor. `names(owner)` is the owner's detail
+    list, sorted; an owner gone since (an empty list) just ends.
+
+    Returns the names to send per owner (only owners with some), the sections still to read,
+    and what is left of the budget.
+    """
+    carried = sorted((k[len(prefix) :], v) for k, v in cursor.items() if k.startswith(prefix))
+    started = {o for o, _ in carried}
+    queue = [*carried, *((o, "") for o in owners if o not in started)]
+    out: dict[str, list[str]] = {}
+    following: Cursor = {}
+    for owner, after in queue:
+        if budget <= 0:
+            following[prefix + owner] = after
+            continue
+        chunk, more = page(names(owner), key=str, after=after, size=budget)
+        budget -= len(chunk)
+        if chunk:
+            out[owner] = chunk
+        if more is not None:
+            following[prefix + owner] = more
+    return out, following, budget

@@ -3,13 +3,20 @@
 Changes are coalesced over a short window, so a burst of reports from many spokes becomes one
 message per watcher. Each watcher has a bounded queue; one that falls behind is given a fresh
 snapshot instead of an ever-growing backlog.
+
+A snapshot is sent in chunks of at most `snapshot_chunk` clusters (and bundles), so 10,000
+clusters never travel in one message: the first chunk has `snapshot` set (start afresh) and
+the groups, the next ones read as deltas (so an old client that ignores the flag still ends
+with everything), and every chunk but the last has `snapshot_continues`. The queue holds
+frames: a snapshot's chunks are one queue item, and each frame is serialised at most once
+however many streams send it (WatchStatus's response serializer passes bytes through).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from argosy.api.v1 import fleet_pb2
@@ -92,17 +99,85 @@ def snapshot(
 ) -> fleet_pb2.WatchStatusResponse:
     """Everything the book shows; `clusters` caches the cluster messages between calls (the
     response holds copies, so callers may change it)."""
-    msg = fleet_pb2.WatchStatusResponse(
-        snapshot=True,
-        clusters=clusters.all(book)
+    cs, groups, bundles = _parts(book, enrich, clusters)
+    return fleet_pb2.WatchStatusResponse(snapshot=True, clusters=cs, groups=groups, bundles=bundles)
+
+
+def snapshot_chunks(
+    book: StatusBook,
+    enrich: Enrich = _no_enrich,
+    clusters: ClusterPbs | None = None,
+    *,
+    size: int,
+) -> list[fleet_pb2.WatchStatusResponse]:
+    """The snapshot as messages of at most `size` clusters and `size` bundles, side by side;
+    the groups (few) in the first. Only the first has `snapshot` set: a client that knows
+    nothing of chunks reads the rest as deltas and still ends with every cluster. Made from
+    the cached cluster messages directly (one copy each, as `snapshot` makes)."""
+    cs, groups, bundles = _parts(book, enrich, clusters)
+    n = max(1, -(-max(len(cs), len(bundles)) // size))
+    out = []
+    for i in range(n):
+        part = slice(i * size, (i + 1) * size)
+        out.append(
+            fleet_pb2.WatchStatusResponse(
+                snapshot=i == 0,
+                snapshot_continues=i < n - 1,
+                groups=groups if i == 0 else [],
+                clusters=cs[part],
+                bundles=bundles[part],
+            )
+        )
+    return out
+
+
+def _parts(
+    book: StatusBook, enrich: Enrich, clusters: ClusterPbs | None
+) -> tuple[
+    list[fleet_pb2.ClusterStatus], list[fleet_pb2.GroupStatus], list[fleet_pb2.BundleStatus]
+]:
+    cs = (
+        clusters.all(book)
         if clusters is not None
-        else [cluster_pb(cv) for c in book.cluster_ids() if (cv := book.cluster_view(c))],
-        groups=[group_pb(gv) for g in book.group_names() if (gv := book.group_view(g))],
-        bundles=[bundle_pb(bv) for b in book.bundle_names() if (bv := book.bundle_view(b))],
+        else [cluster_pb(cv) for c in book.cluster_ids() if (cv := book.cluster_view(c))]
     )
-    for b in msg.bundles:
+    groups = [group_pb(gv) for g in book.group_names() if (gv := book.group_view(g))]
+    bundles = [bundle_pb(bv) for b in book.bundle_names() if (bv := book.bundle_view(b))]
+    for b in bundles:
         enrich(b)
-    return msg
+    return cs, groups, bundles
+
+
+def merged(msgs: Sequence[fleet_pb2.WatchStatusResponse]) -> fleet_pb2.WatchStatusResponse:
+    """One message from a snapshot's chunks (or a lone delta): for watchers in the process
+    (the dashboard), which have no message size to keep to."""
+    if len(msgs) == 1:
+        return msgs[0]
+    out = fleet_pb2.WatchStatusResponse()
+    for m in msgs:
+        out.MergeFrom(m)
+    out.snapshot = msgs[0].snapshot
+    out.snapshot_continues = False
+    return out
+
+
+class Frame:
+    """One message for watchers, serialised at most once however many streams send it."""
+
+    __slots__ = ("_wire", "msg")
+
+    def __init__(self, msg: fleet_pb2.WatchStatusResponse) -> None:
+        self.msg = msg
+        self._wire: bytes | None = None
+
+    def wire(self) -> bytes:
+        if self._wire is None:
+            self._wire = self.msg.SerializeToString()
+        return self._wire
+
+
+# A queue item: one delta, or every chunk of one snapshot (they go into a queue together).
+Frames = tuple[Frame, ...]
 
 
 @dataclass(frozen=True)
@@ -132,9 +207,14 @@ class WatchFilter:
 
 class Watcher:
     def __init__(self, *, maxsize: int, where: WatchFilter) -> None:
-        self.queue: asyncio.Queue[fleet_pb2.WatchStatusResponse] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[Frames] = asyncio.Queue(maxsize)
         self.needs_snapshot = True
         self.where = where
+
+    async def get(self) -> fleet_pb2.WatchStatusResponse:
+        """The next change as one message (a snapshot's chunks merged), for watchers in the
+        process; streams send the frames themselves."""
+        return merged([f.msg for f in await self.queue.get()])
 
 
 class StatusBroadcaster:
@@ -145,11 +225,13 @@ class StatusBroadcaster:
         enrich: Enrich = _no_enrich,
         window: float = 0.05,
         queue_size: int = 64,
+        snapshot_chunk: int = 500,
     ) -> None:
         self._book = book
         self._enrich = enrich
         self._window = window
         self._queue_size = queue_size
+        self._snapshot_chunk = snapshot_chunk
         self._watchers: set[Watcher] = set()
         self._wake = asyncio.Event()
         # Shared with GetStatus (hub/fleet_service.py): one cache of cluster messages.
@@ -193,17 +275,36 @@ class StatusBroadcaster:
         )
         for b in delta.bundles:
             self._enrich(b)
-        full: fleet_pb2.WatchStatusResponse | None = None
+        # Made once for every watcher that shares them (unfiltered ones: the CLI's overview,
+        # the dashboard), and serialised once by the first stream that sends them.
+        shared_delta = (Frame(delta),)
+        chunks: Frames | None = None
         for watcher in list(self._watchers):
+            frames: Frames
             if watcher.needs_snapshot:
-                full = full or snapshot(self._book, self._enrich, self.cluster_pbs)
-                msg = watcher.where.apply(full)
+                if chunks is None:
+                    chunks = tuple(
+                        Frame(m)
+                        for m in snapshot_chunks(
+                            self._book, self._enrich, self.cluster_pbs, size=self._snapshot_chunk
+                        )
+                    )
+                if watcher.where.is_empty():
+                    frames = chunks
+                else:
+                    # One bundle, cluster or group: one message is small.
+                    frames = (Frame(merged([watcher.where.apply(f.msg) for f in chunks])),)
+            elif watcher.where.is_empty():
+                if delta.ByteSize() == 0:
+                    continue
+                frames = shared_delta
             else:
                 msg = watcher.where.apply(delta)
                 if msg.ByteSize() == 0:
                     continue
+                frames = (Frame(msg),)
             try:
-                watcher.queue.put_nowait(msg)
+                watcher.queue.put_nowait(frames)
                 watcher.needs_snapshot = False
             except asyncio.QueueFull:
                 # Too slow to keep up: drop its backlog; it gets a snapshot when it drains.

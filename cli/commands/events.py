@@ -1,22 +1,36 @@
 """`argosy events [--bundle B] [--cluster C] [--kind K] [--limit N] [--since SEQ] [--watch]`:
-the hub's event log, newest last; --watch keeps printing events as they happen."""
+the hub's event log, newest last; --watch keeps printing events as they happen.
+
+A watch outlives its stream: when the hub ends it for falling behind (RESOURCE_EXHAUSTED) or
+the connection drops (a hub restart: UNAVAILABLE), it resumes after the last event printed,
+with jittered backoff, and says so on stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from argosy.api.v1 import fleet_pb2
+import grpc
+
+from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc
+from argosy.runtime import STREAM_OPEN, backoff_delays
 from cli import output
 from cli.client import Hub, UserError
 from cli.parsing import Subparsers, output_flag, runs
 
 HEADERS = ["TIME", "KIND", "BUNDLE", "CLUSTER", "REVISION", "ACTOR", "MESSAGE"]
 LIVE_WIDTHS = ["0" * 19, "DeploymentStateChanged", "b" * 24, "c" * 12, "r" * 12, "a" * 20, ""]
+# Where a resumed watch starts: every event after the last one printed, up to the hub's
+# maximum backlog (hub/core/events.py MAX_LIST, which the CLI cannot import).
+RESUME_LIMIT = 10_000
+# Ends of a stream that a new watch mends: too slow a reader, and a hub gone (restarting).
+RESUMABLE = frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE})
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -89,14 +103,14 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
             )
             output.show([event_dict(e) for e in resp.events], args.output, HEADERS, row)
             return
-        request = fleet_pb2.WatchEventsRequest(**filters, since_seq=args.since, limit=args.limit)
         # A stream cannot be aligned on rows still to come: live lines get columns wide
         # enough for most names (a longer one pushes the rest of its line along).
         width = widths([LIVE_WIDTHS])
         if args.output == "text":
             print(line(HEADERS, width), flush=True)
-        async for msg in stub.WatchEvents(request):
-            d = event_dict(msg.event)
+
+        def emit(event: fleet_pb2.Event) -> None:
+            d = event_dict(event)
             if args.output == "text":
                 text = line(row(d), width)
             elif args.output == "json":
@@ -105,3 +119,58 @@ async def run(args: argparse.Namespace, hub: Hub) -> None:
                 text = output.dump([d], "yaml")
             sys.stdout.write(text + "\n")
             sys.stdout.flush()
+
+        await watch(stub, filters, since=args.since, limit=args.limit, emit=emit)
+
+
+def resume_request(
+    filters: dict[str, str], *, since: int, limit: int, last_seq: int
+) -> fleet_pb2.WatchEventsRequest:
+    """The watch to (re)start: as asked, until an event was printed; then everything after it."""
+    if last_seq:
+        return fleet_pb2.WatchEventsRequest(**filters, since_seq=last_seq, limit=RESUME_LIMIT)
+    return fleet_pb2.WatchEventsRequest(**filters, since_seq=since, limit=limit)
+
+
+async def watch(
+    stub: fleet_pb2_grpc.FleetServiceAsyncStub,
+    filters: dict[str, str],
+    *,
+    since: int,
+    limit: int,
+    emit: Callable[[fleet_pb2.Event], None],
+) -> None:
+    """Print events until the stream ends (the hub closed it cleanly) or fails for good; a
+    stream ended by RESUMABLE is watched again from the last seq seen."""
+    last_seq = 0
+    opened = False  # a stream was up once: what ends now is a drop, not a hub never reached
+    delays = backoff_delays(initial=0.5, maximum=10.0)
+    while True:
+        request = resume_request(filters, since=since, limit=limit, last_seq=last_seq)
+        try:
+            async for msg in stub.WatchEvents(request):
+                opened = True
+                if msg.event.seq <= last_seq:
+                    continue  # printed before the stream ended (the backlog overlaps)
+                last_seq = msg.event.seq
+                delays = backoff_delays(initial=0.5, maximum=10.0)  # it works again
+                emit(msg.event)
+            return
+        except grpc.aio.AioRpcError as exc:
+            opened = opened or STREAM_OPEN in tuple(exc.initial_metadata() or ())
+            if exc.code() not in RESUMABLE or not opened:
+                raise
+            delay = delays()
+            where = f"after seq {last_seq}" if last_seq else "from the start"
+            print(
+                f"argosy: event stream ended ({exc.code().name}: {exc.details()}); "
+                f"resuming {where} in {delay:.1f}s",
+                file=sys.stderr,
+                flush=True,
+            )
+            await pause(delay)
+
+
+async def pause(seconds: float) -> None:
+    """The wait between watches (tests replace it)."""
+    await asyncio.sleep(seconds)

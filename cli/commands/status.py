@@ -58,11 +58,16 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def _wanted(args: argparse.Namespace) -> Callable[[fleet_pb2.GetStatusResponse], bool] | None:
-    """For one bundle or cluster in detail: the page that holds it ends the reading."""
+    """For one bundle or cluster in detail: the page that holds the end of its detail ends
+    the reading (a bundle on many clusters has its detail over several pages)."""
     if args.bundle:
-        return lambda page: any(b.name == args.bundle for b in page.bundles)
+        return lambda page: any(
+            b.name == args.bundle and not b.more_deployments for b in page.bundles
+        )
     if args.cluster:
-        return lambda page: any(c.name == args.cluster for c in page.clusters)
+        return lambda page: any(
+            c.name == args.cluster and not c.more_deployments for c in page.clusters
+        )
     return None
 
 

@@ -176,7 +176,8 @@ class Dashboard:
         watcher = self._broadcaster.subscribe()
         try:
             while True:
-                self._broadcast(self.model.apply(await watcher.queue.get()))
+                # A snapshot in chunks comes as one message: the model starts afresh once.
+                self._broadcast(self.model.apply(await watcher.get()))
         finally:
             self._broadcaster.unsubscribe(watcher)
 

@@ -275,6 +275,10 @@ class FakeContext:
 
     def __init__(self, metadata: Sequence[tuple[str, str]] = ()) -> None:
         self._metadata = tuple(metadata)
+        self.sent_metadata: tuple[tuple[str, str], ...] | None = None
+
+    async def send_initial_metadata(self, metadata: Sequence[tuple[str, str]]) -> None:
+        self.sent_metadata = tuple(metadata)
 
     async def abort(self, code: grpc.StatusCode, details: str = "", *args: Any) -> None:
         raise Aborted(code, details)

@@ -213,6 +213,57 @@ async def test_1200_clusters_come_in_bounded_pages_whose_union_is_complete() -> 
     assert [b.spec.name for b in pending.bundles] == ["api", "web"]
 
 
+async def test_detail_of_a_bundle_on_1200_clusters_is_paged_too() -> None:
+    r = await rig()
+    names = [f"c{i:04d}" for i in range(1200)]
+    for name in names:
+        await r.register(name, {})
+    await r.apply("api")
+    await r.apply("web")
+
+    async def read(request: fleet_pb2.GetStatusRequest, size: int) -> list[Any]:
+        pages = []
+        while True:
+            request.page_size = size
+            status = await r.admin.GetStatus(request, ctx())
+            pages.append(status)
+            if not status.next_page_token:
+                return pages
+            request.page_token = status.next_page_token
+
+    # One bundle: at most a page of its clusters a response; it comes again with the next
+    # ones, flagged while more follow.
+    pages = await read(fleet_pb2.GetStatusRequest(detail_bundles=["api"]), 250)
+    details: list[str] = []
+    flags = []
+    for status in pages:
+        assert len(status.clusters) <= 250
+        for api in [b for b in status.bundles if b.deployments]:
+            assert api.name == "api" and len(api.deployments) <= 250
+            flags.append(api.more_deployments)
+            details += [d.cluster for d in api.deployments]
+    assert details == names
+    assert flags == [True] * 4 + [False]
+    # The clusters wait while the detail carries on, then go on from where they stopped.
+    assert [c.name for p in pages for c in p.clusters] == names
+
+    # Every bundle and every cluster in detail: at most page_size deployments in all a response.
+    pages = await read(fleet_pb2.GetStatusRequest(detail_bundles=["*"], detail_clusters=["*"]), 300)
+    per_bundle: dict[str, list[str]] = {}
+    per_cluster: dict[str, list[str]] = {}
+    for status in pages:
+        sent = sum(len(b.deployments) for b in status.bundles)
+        sent += sum(len(c.deployments) for c in status.clusters)
+        assert sent <= 300 and len(status.clusters) <= 300 and len(status.bundles) <= 300
+        assert len(status.next_page_token) < 40 * 300
+        for b in status.bundles:
+            per_bundle.setdefault(b.name, []).extend(d.cluster for d in b.deployments)
+        for c in status.clusters:
+            per_cluster.setdefault(c.name, []).extend(d.bundle for d in c.deployments)
+    assert per_bundle == {"api": names, "web": names}
+    assert per_cluster == {n: ["api", "web"] for n in names}
+
+
 async def test_bad_filters_are_invalid_arguments_naming_the_field() -> None:
     r = await rig()
     for request, field in (

@@ -103,6 +103,42 @@ def test_status_page_where_every_section_ends_exactly() -> None:
     assert (page, token) == ({"clusters": ["a", "b"], "bundles": []}, "")
 
 
+def test_detail_pages_hold_at_most_the_budget_and_carry_on_per_owner() -> None:
+    details = {"b0": [f"c{i:02}" for i in range(7)], "b1": ["c00", "c01"], "b2": ["c05"]}
+    cursor: paging.Cursor = {}
+    owners = ["b0", "b1", "b2"]  # on the first page; none on the next ones
+    seen: dict[str, list[str]] = {}
+    sizes = []
+    while True:
+        got, cursor, left = paging.page_details(
+            owners, cursor=cursor, prefix="d:", names=details.__getitem__, budget=3
+        )
+        sizes.append(sum(map(len, got.values())))
+        assert left == 3 - sizes[-1]
+        for owner, names in got.items():
+            seen.setdefault(owner, []).extend(names)
+        owners = []
+        if not cursor:
+            break
+        # The cursor survives its token, and only detail sections are admitted by the prefix.
+        cursor = paging.decode_token(paging.encode_token(cursor), sections=(), prefixes=("d:",))
+    assert seen == details
+    assert sizes == [3, 3, 3, 1]
+
+
+def test_detail_of_an_owner_gone_since_ends() -> None:
+    got, cursor, left = paging.page_details(
+        [], cursor={"d:gone": "c3", "clusters": "x"}, prefix="d:", names=lambda o: [], budget=5
+    )
+    assert (got, cursor, left) == ({}, {}, 5)
+
+
+def test_a_detail_section_is_not_admitted_without_its_prefix() -> None:
+    token = paging.encode_token({"d:b0": "c1"})
+    with pytest.raises(InvalidInput, match="page_token"):
+        paging.decode_token(token, sections=STATUS)
+
+
 # --- cluster labels set on the hub ----------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from argosy.api.v1 import fleet_pb2, resources_pb2, spoke_pb2
 from argosy.bundle import BundleSource
+from argosy.runtime import STREAM_OPEN
 from hub.core.events import EventKind
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet
@@ -209,10 +210,13 @@ async def test_event_requests_are_checked_and_a_slow_watcher_is_dropped() -> Non
         await anext(r.admin.WatchEvents(fleet_pb2.WatchEventsRequest(kind="Nope"), ctx()))
     assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
 
-    watch = r.admin.WatchEvents(fleet_pb2.WatchEventsRequest(), ctx())
+    context = FakeContext()
+    watch = r.admin.WatchEvents(fleet_pb2.WatchEventsRequest(), cast(Any, context))
     r.fleet.events.record(EventKind.CLUSTER_OFFLINE, cluster="one")
     await r.fleet.flush()
     assert (await anext(watch)).event.cluster == "one"  # the backlog
+    # Sent as the stream opens: the CLI tells a drop (resume) from a hub never reached.
+    assert context.sent_metadata == (STREAM_OPEN,)
     for i in range(r.fleet.events._watcher_queue + 1):  # more than it may fall behind
         r.fleet.events.record(EventKind.CLUSTER_ONLINE, cluster=f"c{i}")
     await r.fleet.flush()

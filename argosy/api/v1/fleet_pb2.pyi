@@ -364,7 +364,7 @@ class StateCount(_message.Message):
     def __init__(self, state: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class ClusterStatus(_message.Message):
-    __slots__ = ("name", "labels", "state", "bundles_ready", "bundles_desired", "connected", "deployments", "offline")
+    __slots__ = ("name", "labels", "state", "bundles_ready", "bundles_desired", "connected", "deployments", "offline", "more_deployments")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -380,6 +380,7 @@ class ClusterStatus(_message.Message):
     CONNECTED_FIELD_NUMBER: _ClassVar[int]
     DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
     OFFLINE_FIELD_NUMBER: _ClassVar[int]
+    MORE_DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     labels: _containers.ScalarMap[str, str]
     state: str
@@ -388,7 +389,8 @@ class ClusterStatus(_message.Message):
     connected: bool
     deployments: _containers.RepeatedCompositeFieldContainer[DeploymentDetail]
     offline: bool
-    def __init__(self, name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., connected: _Optional[bool] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ..., offline: _Optional[bool] = ...) -> None: ...
+    more_deployments: bool
+    def __init__(self, name: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., state: _Optional[str] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., connected: _Optional[bool] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ..., offline: _Optional[bool] = ..., more_deployments: _Optional[bool] = ...) -> None: ...
 
 class GroupStatus(_message.Message):
     __slots__ = ("name", "cluster_count", "bundles_ready", "bundles_desired", "state", "selector")
@@ -407,7 +409,7 @@ class GroupStatus(_message.Message):
     def __init__(self, name: _Optional[str] = ..., cluster_count: _Optional[int] = ..., bundles_ready: _Optional[int] = ..., bundles_desired: _Optional[int] = ..., state: _Optional[str] = ..., selector: _Optional[_Union[LabelSelector, _Mapping]] = ...) -> None: ...
 
 class BundleStatus(_message.Message):
-    __slots__ = ("name", "clusters_ready", "clusters_desired", "state", "summary", "state_counts", "revision", "deployments", "rollout", "paused", "pinned_rev")
+    __slots__ = ("name", "clusters_ready", "clusters_desired", "state", "summary", "state_counts", "revision", "deployments", "rollout", "paused", "pinned_rev", "more_deployments")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CLUSTERS_READY_FIELD_NUMBER: _ClassVar[int]
     CLUSTERS_DESIRED_FIELD_NUMBER: _ClassVar[int]
@@ -419,6 +421,7 @@ class BundleStatus(_message.Message):
     ROLLOUT_FIELD_NUMBER: _ClassVar[int]
     PAUSED_FIELD_NUMBER: _ClassVar[int]
     PINNED_REV_FIELD_NUMBER: _ClassVar[int]
+    MORE_DEPLOYMENTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     clusters_ready: int
     clusters_desired: int
@@ -430,7 +433,8 @@ class BundleStatus(_message.Message):
     rollout: RolloutStatus
     paused: bool
     pinned_rev: int
-    def __init__(self, name: _Optional[str] = ..., clusters_ready: _Optional[int] = ..., clusters_desired: _Optional[int] = ..., state: _Optional[str] = ..., summary: _Optional[str] = ..., state_counts: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., revision: _Optional[str] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., paused: _Optional[bool] = ..., pinned_rev: _Optional[int] = ...) -> None: ...
+    more_deployments: bool
+    def __init__(self, name: _Optional[str] = ..., clusters_ready: _Optional[int] = ..., clusters_desired: _Optional[int] = ..., state: _Optional[str] = ..., summary: _Optional[str] = ..., state_counts: _Optional[_Iterable[_Union[StateCount, _Mapping]]] = ..., revision: _Optional[str] = ..., deployments: _Optional[_Iterable[_Union[DeploymentDetail, _Mapping]]] = ..., rollout: _Optional[_Union[RolloutStatus, _Mapping]] = ..., paused: _Optional[bool] = ..., pinned_rev: _Optional[int] = ..., more_deployments: _Optional[bool] = ...) -> None: ...
 
 class RolloutStatus(_message.Message):
     __slots__ = ("state", "reason", "partitions", "failures")
@@ -521,7 +525,7 @@ class WatchStatusRequest(_message.Message):
     def __init__(self, bundle: _Optional[str] = ..., cluster: _Optional[str] = ..., group: _Optional[str] = ...) -> None: ...
 
 class WatchStatusResponse(_message.Message):
-    __slots__ = ("snapshot", "clusters", "groups", "bundles", "removed_bundles", "removed_clusters", "removed_groups")
+    __slots__ = ("snapshot", "clusters", "groups", "bundles", "removed_bundles", "removed_clusters", "removed_groups", "snapshot_continues")
     SNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     CLUSTERS_FIELD_NUMBER: _ClassVar[int]
     GROUPS_FIELD_NUMBER: _ClassVar[int]
@@ -529,6 +533,7 @@ class WatchStatusResponse(_message.Message):
     REMOVED_BUNDLES_FIELD_NUMBER: _ClassVar[int]
     REMOVED_CLUSTERS_FIELD_NUMBER: _ClassVar[int]
     REMOVED_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    SNAPSHOT_CONTINUES_FIELD_NUMBER: _ClassVar[int]
     snapshot: bool
     clusters: _containers.RepeatedCompositeFieldContainer[ClusterStatus]
     groups: _containers.RepeatedCompositeFieldContainer[GroupStatus]
@@ -536,7 +541,8 @@ class WatchStatusResponse(_message.Message):
     removed_bundles: _containers.RepeatedScalarFieldContainer[str]
     removed_clusters: _containers.RepeatedScalarFieldContainer[str]
     removed_groups: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, snapshot: _Optional[bool] = ..., clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ..., removed_bundles: _Optional[_Iterable[str]] = ..., removed_clusters: _Optional[_Iterable[str]] = ..., removed_groups: _Optional[_Iterable[str]] = ...) -> None: ...
+    snapshot_continues: bool
+    def __init__(self, snapshot: _Optional[bool] = ..., clusters: _Optional[_Iterable[_Union[ClusterStatus, _Mapping]]] = ..., groups: _Optional[_Iterable[_Union[GroupStatus, _Mapping]]] = ..., bundles: _Optional[_Iterable[_Union[BundleStatus, _Mapping]]] = ..., removed_bundles: _Optional[_Iterable[str]] = ..., removed_clusters: _Optional[_Iterable[str]] = ..., removed_groups: _Optional[_Iterable[str]] = ..., snapshot_continues: _Optional[bool] = ...) -> None: ...
 
 class SetBundlePausedRequest(_message.Message):
     __slots__ = ("name", "paused")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import yaml
+from google.protobuf.message import Message
 
 from argosy.api.v1 import fleet_pb2
 from tests.cli.fakes import FakeHub, FakeStub, run
+from tests.hub.test_cluster_labels_and_pages import ctx, rig
 
 STATUS = fleet_pb2.GetStatusResponse(
     clusters=[
@@ -80,3 +83,63 @@ async def test_watch_prints_a_document_per_message_from_the_stream(
     first, second = capsys.readouterr().out.split("\n---\n")[:2]
     assert [b["name"] for b in json.loads(first)["bundles"]] == ["web"]
     assert json.loads(second)["bundles"] == []
+
+
+class ServicerStub(FakeStub):
+    """GetStatus answered by a real FleetService (tests/hub's rig: no network), each response
+    kept to check its size."""
+
+    def __init__(self, admin: Any) -> None:
+        super().__init__()
+        self.admin = admin
+        self.answers: list[fleet_pb2.GetStatusResponse] = []
+
+    async def _unary(self, rpc: str, request: Message, answer: Any) -> Any:
+        assert rpc == "GetStatus" and isinstance(request, fleet_pb2.GetStatusRequest)
+        self.calls.append((rpc, request))
+        self.answers.append(await self.admin.GetStatus(request, ctx()))
+        return self.answers[-1]
+
+
+async def test_a_bundle_on_1200_clusters_in_detail_is_read_over_bounded_pages(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    r = await rig()
+    names = [f"c{i:04d}" for i in range(1200)]
+    for name in names:
+        await r.register(name, {})
+    await r.apply("api")
+    stub = ServicerStub(r.admin)
+    await run(FakeHub(stub), "status", "api", "-o", "json")
+    (api,) = json.loads(capsys.readouterr().out)["bundles"]
+    assert [d["cluster"] for d in api["deployments"]] == names
+    assert len(stub.answers) == 3
+    assert all(sum(len(b.deployments) for b in a.bundles) <= 500 for a in stub.answers)
+
+    await run(FakeHub(stub), "status", "--cluster", "c1100", "-o", "json")
+    (cluster,) = json.loads(capsys.readouterr().out)["clusters"]
+    assert [d["bundle"] for d in cluster["deployments"]] == ["api"]
+    assert all(len(a.clusters) <= 500 for a in stub.answers)
+
+
+async def test_watch_draws_a_snapshot_in_chunks_once_whole(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def cluster(n: str) -> fleet_pb2.ClusterStatus:
+        return fleet_pb2.ClusterStatus(name=n, state="Ready")
+
+    stream = [
+        fleet_pb2.WatchStatusResponse(
+            snapshot=True, snapshot_continues=True, clusters=[cluster("a"), cluster("b")]
+        ),
+        fleet_pb2.WatchStatusResponse(snapshot_continues=True, clusters=[cluster("c")]),
+        fleet_pb2.WatchStatusResponse(clusters=[cluster("d")]),
+        fleet_pb2.WatchStatusResponse(removed_clusters=["a"]),
+    ]
+    await run(FakeHub(FakeStub(WatchStatus=stream)), "status", "--watch", "-o", "json")
+    docs = [json.loads(d) for d in capsys.readouterr().out.split("\n---\n") if d.strip()]
+    # No partial picture: the first drawing has every cluster, the delta after it one less.
+    assert [[c["name"] for c in d["clusters"]] for d in docs] == [
+        ["a", "b", "c", "d"],
+        ["b", "c", "d"],
+    ]

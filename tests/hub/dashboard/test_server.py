@@ -190,3 +190,35 @@ def test_the_model_applies_snapshots_deltas_and_removals() -> None:
     assert model.health()["cluster_states"] == {"Modified": 1, "Ready": 1}
     model.apply(fleet_pb2.WatchStatusResponse(snapshot=True))
     assert model.cluster_list() == [] and model.bundle_list() == []
+
+
+async def test_a_snapshot_in_chunks_reaches_browsers_as_one() -> None:
+    book = StatusBook()
+    for i in range(5):
+        book.put_cluster(f"id-{i}", ClusterInfo(f"c{i}", {}))
+    broadcaster = StatusBroadcaster(book, window=0.0, snapshot_chunk=2)
+    dashboard = Dashboard(
+        listen="127.0.0.1:0",
+        fleet=NoFleet(),
+        book=book,
+        broadcaster=broadcaster,
+        role_of=None,
+        ssl_context=None,
+    )
+    browser = dashboard.subscribe()
+    async with asyncio.TaskGroup() as tg:
+        loops = [
+            tg.create_task(broadcaster.run(), name="test-broadcaster"),
+            tg.create_task(dashboard.run(), name="test-dashboard"),
+        ]
+        try:
+            first = _data(await asyncio.wait_for(browser.get(), 5))
+            # Three chunks, one snapshot: the banner counts every cluster at once.
+            assert first["snapshot"] is True
+            assert first["health"]["clusters"] == 5  # type: ignore[index]
+            assert sorted(dashboard.model.clusters) == [f"c{i}" for i in range(5)]
+        finally:
+            for task in loops:
+                task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*loops)
