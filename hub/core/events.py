@@ -210,6 +210,8 @@ class EventLog:
         # while anyone watches, from the last event fed (None: no one watches yet).
         self.shared = False
         self._fed: int | None = None
+        # A write a cancelled flush left running, with its batch (see flush).
+        self._appending: tuple[asyncio.Task[list[EventRecord]], list[EventRecord]] | None = None
 
     # --- recording (synchronous, no I/O) ------------------------------------------------------
 
@@ -265,6 +267,7 @@ class EventLog:
             await self.flush()
 
     async def flush(self) -> None:
+        await self._settle()
         self._wake.clear()
         transitions, self._transitions = self._transitions, {}
         batch = list(self._ring)
@@ -280,13 +283,40 @@ class EventLog:
                 await self._poll()
             return
         batch.sort(key=lambda e: e.time)
+        append = asyncio.create_task(
+            self._store.append_events(batch, keep=self.retention), name="event-log-append"
+        )
         try:
-            written = await self._store.append_events(batch, keep=self.retention)
-        except BaseException:
+            # Shielded: cancelled (at shutdown) the store may commit anyway (SQLite's thread
+            # does), so the batch is not queued again but left to finish; the next flush
+            # (the final one) waits for it.
+            written = await asyncio.shield(append)
+        except asyncio.CancelledError:
+            self._appending = (append, batch)
+            raise
+        except Exception:
             # Kept for the next attempt (the loop is restarted after a backoff).
             self._ring = requeue(batch, self._ring, self.retention)
             self._wake.set()
             raise
+        await self._written(written)
+
+    async def _settle(self) -> None:
+        """Wait for the append a cancelled flush left running: queue its batch again only if
+        it failed (then the store did not commit it)."""
+        if self._appending is None:
+            return
+        append, batch = self._appending
+        self._appending = None
+        await asyncio.wait([append])
+        if append.cancelled() or append.exception() is not None:
+            log.warning("event log: a batch cut short at shutdown failed, writing it again")
+            self._ring = requeue(batch, self._ring, self.retention)
+            self._wake.set()
+            return
+        await self._written(append.result())
+
+    async def _written(self, written: Sequence[EventRecord]) -> None:
         if self.lost:
             log.warning("event log: %d events were lost while the store was failing", self.lost)
             self.lost = 0
@@ -338,7 +368,8 @@ class EventLog:
     async def list(
         self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
     ) -> list[EventRecord]:
-        """The newest `limit` stored events after since_seq that match, oldest first."""
+        """Stored events that match, oldest first: with since_seq 0 the newest `limit`, after
+        since_seq the oldest `limit` after it (to page forward)."""
         if since_seq < 0:
             raise InvalidInput(f"since_seq: {since_seq} is negative")
         return await self._store.list_events(
@@ -352,8 +383,9 @@ class EventLog:
     async def watch(
         self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
     ) -> AsyncGenerator[EventRecord, None]:
-        """First the stored backlog (as `list`), then events as they are written; raises
-        WatcherDropped if the consumer falls too far behind."""
+        """First the stored backlog (as `list`: from since_seq 0 the newest `limit`, after
+        since_seq every stored event after it, read `limit` at a time), then events as they
+        are written; raises WatcherDropped if the consumer falls too far behind."""
         # Subscribed before the backlog is read: what is written meanwhile is queued, and
         # whatever of it the backlog already held is skipped by its number.
         sub = self.subscribe(wanted)
@@ -369,6 +401,16 @@ class EventLog:
                 self._fed = base if self._fed is None else min(self._fed, base)
             for event in backlog:
                 yield event
+            # A resume (since_seq) pages forward through everything after it, `limit` at a
+            # time, until a page comes back short: caught up. What was written meanwhile is
+            # also queued live, and skipped there by its number.
+            page = check_limit(limit)
+            while since_seq > 0 and len(backlog) == page:
+                backlog = await self.list(wanted, since_seq=sub.last_seq, limit=page)
+                if backlog:
+                    sub.last_seq = backlog[-1].seq
+                for event in backlog:
+                    yield event
             async for event in sub:
                 yield event
         finally:
