@@ -3,9 +3,10 @@
 Recording is synchronous and cheap: an admin use case, the liveness sweeper or the rollout gate
 calls `record`, which appends to a bounded in-memory ring; `run` writes the ring to the store in
 one transaction per batch (write-behind, as hub/core/writebehind.py does for deployments), and
-the store numbers the events and trims the log to the newest `retention` of them. Only then do
-live watchers (`subscribe`) see an event, numbered, so a watcher's backlog (read from the store)
-and its live events join without gap or overlap.
+the store numbers the events and trims the log to the newest `retention` state changes and,
+apart, the newest `retention` others (a rollout's state changes must not push out the rest).
+Only then do live watchers (`subscribe`) see an event, numbered, so a watcher's backlog (read
+from the store) and its live events join without gap or overlap.
 
 Deployment state changes are the hot path (a rollout to 10,000 clusters is tens of thousands of
 them): `deployment_changed` costs one dict lookup, and the changes of one (bundle, cluster)
@@ -41,7 +42,7 @@ from hub.persistence.protocol import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION = 10_000
-"""Events kept in the store (--event-retention)."""
+"""Events kept in the store (--event-retention): of the state changes, and of the rest."""
 MAX_LIST = 10_000
 """Most events one ListEvents (or a watch's backlog) returns."""
 
