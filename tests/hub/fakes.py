@@ -260,6 +260,7 @@ class FakePeers:
 
     published: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     leading: bool = True
+    is_first: bool = True
 
     def publish(
         self, kind: str, name: str = "", *, ids: Sequence[str] = (), revision: str = ""
@@ -268,6 +269,9 @@ class FakePeers:
 
     async def lead(self, bundle: str) -> bool:
         return self.leading
+
+    def first(self) -> bool:
+        return self.is_first
 
 
 class Aborted(Exception):
