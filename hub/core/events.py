@@ -381,6 +381,16 @@ class EventLog:
             limit=check_limit(limit),
         )
 
+    async def recorded_offline(self) -> set[str]:
+        """The clusters (by name) whose last stored ClusterOffline or ClusterOnline is an
+        Offline: a hub starting without them has nothing new to record (two reads, at load)."""
+        last: dict[str, EventRecord] = {}
+        for kind in (EventKind.CLUSTER_OFFLINE, EventKind.CLUSTER_ONLINE):
+            for event in await self._store.list_events(kind=kind, limit=MAX_LIST):
+                if event.cluster not in last or event.seq > last[event.cluster].seq:
+                    last[event.cluster] = event
+        return {name for name, e in last.items() if e.kind == EventKind.CLUSTER_OFFLINE}
+
     async def watch(
         self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
     ) -> AsyncGenerator[EventRecord, None]:

@@ -73,11 +73,14 @@ class Liveness:
         else:
             self._records_down.discard(cluster_id)
 
-    def down_at_start(self, cluster_id: str) -> None:
+    def down_at_start(self, cluster_id: str, *, recorded: bool = False) -> None:
         """The cluster is in the store but no stream of it here yet (at load): Offline past the
-        grace unless it comes back, here or on another replica; recorded by the first replica."""
+        grace unless it comes back, here or on another replica; recorded by the first replica
+        unless its going Offline is the last thing recorded of it (before a restart, or by a
+        replica still running)."""
         self.went_down(cluster_id, here=False)
-        self._unclaimed.add(cluster_id)
+        if not recorded:
+            self._unclaimed.add(cluster_id)
 
     def attach(self, cluster_id: str, listener: Listener) -> None:
         """Make listener the cluster's one live session; a second stream replaces the first."""

@@ -206,6 +206,24 @@ async def test_a_single_replica_records_a_cluster_away_at_its_start(
                 return await kinds() == ["ClusterOffline"]
 
             await eventually(offline_recorded, timeout=20, what="s0's ClusterOffline recorded")
+        # Started again, still without s0: Offline again, but not recorded twice.
+        async with replica(dsn, tmp_path / "hub-3") as hub:
+
+            async def offline() -> bool:
+                return [c.state for c in (await status(hub.stub)).clusters] == ["Offline"]
+
+            await eventually(offline, timeout=20, what="s0 Offline after the second restart")
+            # A mark recorded after the Offline: once it is stored, so would a second Offline be.
+            await hub.stub.ApplyBundles(
+                fleet_pb2.ApplyBundlesRequest(bundles=[bundle_spec("web", {"cm.yaml": CM})]),
+                timeout=10,
+            )
+
+            async def marked() -> bool:
+                return bool(await events_of(hub, kind="BundleApplied"))
+
+            await eventually(marked, timeout=20, what="the mark recorded")
+            assert await kinds() == ["ClusterOffline"]
             spoke = start_spoke("s0", [hub.address], token, tmp_path / "s0")
 
             async def back_recorded() -> bool:

@@ -240,3 +240,17 @@ async def test_a_write_cancelled_at_shutdown_is_not_written_twice() -> None:
     events.record(EventKind.BUNDLE_DELETED, bundle="web")
     await events.flush()
     assert [(e.seq, e.kind) for e in store.events] == [(1, "BundleApplied"), (2, "BundleDeleted")]
+
+
+async def test_clusters_whose_last_recorded_word_is_offline_are_known_at_load() -> None:
+    events, _ = log_of()
+    for kind, cluster in [
+        (EventKind.CLUSTER_OFFLINE, "one"),
+        (EventKind.CLUSTER_OFFLINE, "two"),
+        (EventKind.CLUSTER_ONLINE, "one"),  # back since
+        (EventKind.CLUSTER_ONLINE, "three"),
+        (EventKind.CLUSTER_REVOKED, "two"),
+    ]:
+        events.record(kind, cluster=cluster)
+    await events.flush()
+    assert await events.recorded_offline() == {"two"}
