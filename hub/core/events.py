@@ -308,8 +308,8 @@ class EventLog:
         if self._appending is None:
             return
         append, batch = self._appending
+        await asyncio.wait([append])  # cancelled here, it is still ours to wait for next time
         self._appending = None
-        await asyncio.wait([append])
         if append.cancelled() or append.exception() is not None:
             log.warning("event log: a batch cut short at shutdown failed, writing it again")
             self._ring = requeue(batch, self._ring, self.retention)
