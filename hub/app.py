@@ -631,7 +631,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         "--event-retention",
         type=int,
         default=int(env.get("ARGOSY_HUB_EVENT_RETENTION", DEFAULT_RETENTION)),
-        help=f"events kept in the store, the newest (default {DEFAULT_RETENTION})",
+        help="events kept in the store: the newest N deployment state changes and, apart, "
+        f"the newest N of the other kinds (default {DEFAULT_RETENTION})",
     )
     parser.add_argument(
         "--metrics-listen",

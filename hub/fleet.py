@@ -185,6 +185,7 @@ class Fleet:
     def peers(self, peers: Peers | None) -> None:
         self.rollouts.peers = peers
         self.events.shared = peers is not None
+        self.liveness.first = (lambda: True) if peers is None else peers.first
 
     @property
     def rejected(self) -> int:

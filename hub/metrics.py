@@ -12,7 +12,8 @@ increment:
 Cardinality stays bounded: no family has a label per cluster except the two that show what is
 wrong, `argosy_hub_deployment_not_ready` (non-Ready deployments only) and
 `argosy_hub_cluster_offline` (offline clusters only). Each emits at most
---metrics-max-deployment-series series, worst state first (`bounded`); how many were left out
+--metrics-max-deployment-series series, worst state first but Offline and OutOfSync last
+(`bounded`: the alert on non-Ready deployments ignores those two); how many were left out
 is `argosy_hub_series_dropped{family=...}`, so a capped scrape is never mistaken for a full one.
 """
 
@@ -29,7 +30,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
-from argosy.states import ORDER, RANK
+from argosy.states import ORDER, RANK, State
 from hub.rollout import COMPLETE, HALTED, PAUSED, PROGRESSING
 
 if TYPE_CHECKING:
@@ -51,13 +52,24 @@ RENDER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 6
 Entry = TypeVar("Entry", bound=Sequence[str])
 
 
+# The order the capped families keep series in: worst state first, except that Offline and
+# OutOfSync come last. ArgosyDeploymentNotReady (docs/alerts.yaml) ignores both (offline
+# clusters have argosy_hub_cluster_offline, OutOfSync is held back on purpose), so a partition
+# or a partitioned rollout of 1,000+ clusters must not fill the cap with series it ignores.
+NOT_ALERTED = (State.OFFLINE.value, State.OUT_OF_SYNC.value)
+CAP_RANK: dict[str, int] = {
+    name: i + (len(RANK) if name in NOT_ALERTED else 0) for name, i in RANK.items()
+}
+
+
 def bounded(entries: Iterable[Entry], *, cap: int, rank: int = 1) -> tuple[list[Entry], int]:
-    """At most `cap` of entries, those with the worst state (entry[rank]) first, then by the
-    other fields; and how many were left out (pure). O(n log cap)."""
+    """At most `cap` of entries, those with the worst state (entry[rank], by CAP_RANK) first,
+    then by the other fields; and how many were left out (pure). O(n log cap)."""
     items = list(entries)
+    unknown = 2 * len(RANK)
     if len(items) <= cap:
-        return sorted(items, key=lambda e: (RANK.get(e[rank], len(RANK)), *e)), 0
-    kept = heapq.nsmallest(cap, items, key=lambda e: (RANK.get(e[rank], len(RANK)), *e))
+        return sorted(items, key=lambda e: (CAP_RANK.get(e[rank], unknown), *e)), 0
+    kept = heapq.nsmallest(cap, items, key=lambda e: (CAP_RANK.get(e[rank], unknown), *e))
     return kept, len(items) - len(kept)
 
 
@@ -174,7 +186,8 @@ class HubCollector(Collector):
             NOT_READY,
             "1 for each deployment (bundle on cluster) that is not Ready, with its state; "
             "Ready ones are not shown. At most --metrics-max-deployment-series series, worst "
-            "state first (argosy_hub_series_dropped says how many more)",
+            "state first but Offline and OutOfSync last (argosy_hub_series_dropped says how "
+            "many more)",
             labels=["bundle", "state", "cluster"],
         )
         for bundle, state_name, cluster in kept:

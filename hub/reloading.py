@@ -52,13 +52,15 @@ class Reloading:
                 continue
             inventory.bundles[rec.name] = (rec, bundle)
             fleet.status.add_bundle(rec.name)
+        recorded_offline = await fleet.events.recorded_offline()
         for cluster in snap.clusters:
             inventory.put_cluster(cluster)
             fleet.deployments.add_cluster(cluster.id)
             fleet.status.put_cluster(cluster.id, ClusterInfo(cluster.name, cluster.labels))
-            # Every cluster starts disconnected: it is Offline unless it is back within grace.
-            # A replica joining others leaves recording that to the one its stream left.
-            fleet.liveness.went_down(cluster.id, here=fleet.peers is None)
+            # Every cluster starts disconnected: it is Offline unless it is back within grace
+            # (here, or on another replica, which says so when it hears of this one). With
+            # replicas about, the first live one records it (Liveness.down_at_start).
+            fleet.liveness.down_at_start(cluster.id, recorded=cluster.name in recorded_offline)
         for group in snap.groups:
             inventory.groups[group.name] = group
         if DEFAULT_GROUP not in inventory.groups:

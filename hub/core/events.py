@@ -3,9 +3,10 @@
 Recording is synchronous and cheap: an admin use case, the liveness sweeper or the rollout gate
 calls `record`, which appends to a bounded in-memory ring; `run` writes the ring to the store in
 one transaction per batch (write-behind, as hub/core/writebehind.py does for deployments), and
-the store numbers the events and trims the log to the newest `retention` of them. Only then do
-live watchers (`subscribe`) see an event, numbered, so a watcher's backlog (read from the store)
-and its live events join without gap or overlap.
+the store numbers the events and trims the log to the newest `retention` state changes and,
+apart, the newest `retention` others (a rollout's state changes must not push out the rest).
+Only then do live watchers (`subscribe`) see an event, numbered, so a watcher's backlog (read
+from the store) and its live events join without gap or overlap.
 
 Deployment state changes are the hot path (a rollout to 10,000 clusters is tens of thousands of
 them): `deployment_changed` costs one dict lookup, and the changes of one (bundle, cluster)
@@ -41,7 +42,7 @@ from hub.persistence.protocol import Store
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION = 10_000
-"""Events kept in the store (--event-retention)."""
+"""Events kept in the store (--event-retention): of the state changes, and of the rest."""
 MAX_LIST = 10_000
 """Most events one ListEvents (or a watch's backlog) returns."""
 
@@ -221,6 +222,8 @@ class EventLog:
         # while anyone watches, from the last event fed (None: no one watches yet).
         self.shared = False
         self._fed: int | None = None
+        # A write a cancelled flush left running, with its batch (see flush).
+        self._appending: tuple[asyncio.Task[list[EventRecord]], list[EventRecord]] | None = None
 
     # --- recording (synchronous, no I/O) ------------------------------------------------------
 
@@ -276,6 +279,7 @@ class EventLog:
             await self.flush()
 
     async def flush(self) -> None:
+        await self._settle()
         self._wake.clear()
         transitions, self._transitions = self._transitions, {}
         batch = list(self._ring)
@@ -291,13 +295,40 @@ class EventLog:
                 await self._poll()
             return
         batch.sort(key=lambda e: e.time)
+        append = asyncio.create_task(
+            self._store.append_events(batch, keep=self.retention), name="event-log-append"
+        )
         try:
-            written = await self._store.append_events(batch, keep=self.retention)
-        except BaseException:
+            # Shielded: cancelled (at shutdown) the store may commit anyway (SQLite's thread
+            # does), so the batch is not queued again but left to finish; the next flush
+            # (the final one) waits for it.
+            written = await asyncio.shield(append)
+        except asyncio.CancelledError:
+            self._appending = (append, batch)
+            raise
+        except Exception:
             # Kept for the next attempt (the loop is restarted after a backoff).
             self._ring = requeue(batch, self._ring, self.retention)
             self._wake.set()
             raise
+        await self._written(written)
+
+    async def _settle(self) -> None:
+        """Wait for the append a cancelled flush left running: queue its batch again only if
+        it failed (then the store did not commit it)."""
+        if self._appending is None:
+            return
+        append, batch = self._appending
+        await asyncio.wait([append])  # cancelled here, it is still ours to wait for next time
+        self._appending = None
+        if append.cancelled() or append.exception() is not None:
+            log.warning("event log: a batch cut short at shutdown failed, writing it again")
+            self._ring = requeue(batch, self._ring, self.retention)
+            self._wake.set()
+            return
+        await self._written(append.result())
+
+    async def _written(self, written: Sequence[EventRecord]) -> None:
         if self.lost:
             log.warning("event log: %d events were lost while the store was failing", self.lost)
             self.lost = 0
@@ -349,7 +380,8 @@ class EventLog:
     async def list(
         self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
     ) -> list[EventRecord]:
-        """The newest `limit` stored events after since_seq that match, oldest first."""
+        """Stored events that match, oldest first: with since_seq 0 the newest `limit`, after
+        since_seq the oldest `limit` after it (to page forward)."""
         if since_seq < 0:
             raise InvalidInput(f"since_seq: {since_seq} is negative")
         return await self._store.list_events(
@@ -360,11 +392,22 @@ class EventLog:
             limit=check_limit(limit),
         )
 
+    async def recorded_offline(self) -> set[str]:
+        """The clusters (by name) whose last stored ClusterOffline or ClusterOnline is an
+        Offline: a hub starting without them has nothing new to record (two reads, at load)."""
+        last: dict[str, EventRecord] = {}
+        for kind in (EventKind.CLUSTER_OFFLINE, EventKind.CLUSTER_ONLINE):
+            for event in await self._store.list_events(kind=kind, limit=MAX_LIST):
+                if event.cluster not in last or event.seq > last[event.cluster].seq:
+                    last[event.cluster] = event
+        return {name for name, e in last.items() if e.kind == EventKind.CLUSTER_OFFLINE}
+
     async def watch(
         self, wanted: EventFilter, *, since_seq: int = 0, limit: int = 0
     ) -> AsyncGenerator[EventRecord, None]:
-        """First the stored backlog (as `list`), then events as they are written; raises
-        WatcherDropped if the consumer falls too far behind."""
+        """First the stored backlog (as `list`: from since_seq 0 the newest `limit`, after
+        since_seq every stored event after it, read `limit` at a time), then events as they
+        are written; raises WatcherDropped if the consumer falls too far behind."""
         # Subscribed before the backlog is read: what is written meanwhile is queued, and
         # whatever of it the backlog already held is skipped by its number.
         sub = self.subscribe(wanted)
@@ -380,6 +423,16 @@ class EventLog:
                 self._fed = base if self._fed is None else min(self._fed, base)
             for event in backlog:
                 yield event
+            # A resume (since_seq) pages forward through everything after it, `limit` at a
+            # time, until a page comes back short: caught up. What was written meanwhile is
+            # also queued live, and skipped there by its number.
+            page = check_limit(limit)
+            while since_seq > 0 and len(backlog) == page:
+                backlog = await self.list(wanted, since_seq=sub.last_seq, limit=page)
+                if backlog:
+                    sub.last_seq = backlog[-1].seq
+                for event in backlog:
+                    yield event
             async for event in sub:
                 yield event
         finally:

@@ -43,6 +43,12 @@ class Liveness:
         # Down clusters whose going Offline this replica records: their stream ended here (or
         # on a replica that died), or this hub started without them.
         self._records_down: set[str] = set()
+        # Down since this replica loaded the fleet, with other replicas perhaps about: no
+        # stream was seen to end, so no replica owns recording them. The first live replica
+        # (`first`, asked at the end of the grace, when the replicas know each other and
+        # those holding streams have said so) records them; a lone hub always does.
+        self._unclaimed: set[str] = set()
+        self.first: Callable[[], bool] = lambda: True
         # When each cluster whose stream is here was last heard from (hello or heartbeat,
         # monotonic): the metrics' heartbeat age. One assignment per heartbeat.
         self.heard: dict[str, float] = {}
@@ -61,10 +67,20 @@ class Liveness:
 
     def went_down(self, cluster_id: str, *, here: bool = True) -> None:
         self.down_since[cluster_id] = time.monotonic()
+        self._unclaimed.discard(cluster_id)
         if here:
             self._records_down.add(cluster_id)
         else:
             self._records_down.discard(cluster_id)
+
+    def down_at_start(self, cluster_id: str, *, recorded: bool = False) -> None:
+        """The cluster is in the store but no stream of it here yet (at load): Offline past the
+        grace unless it comes back, here or on another replica; recorded by the first replica
+        unless its going Offline is the last thing recorded of it (before a restart, or by a
+        replica still running)."""
+        self.went_down(cluster_id, here=False)
+        if not recorded:
+            self._unclaimed.add(cluster_id)
 
     def attach(self, cluster_id: str, listener: Listener) -> None:
         """Make listener the cluster's one live session; a second stream replaces the first."""
@@ -75,6 +91,7 @@ class Liveness:
         self.heard[cluster_id] = time.monotonic()
         self._presence.set_connected(cluster_id, True)
         self.down_since.pop(cluster_id, None)
+        self._unclaimed.discard(cluster_id)
         self.set_offline(cluster_id, False, record=True)
         self.remote.pop(cluster_id, None)
 
@@ -101,6 +118,7 @@ class Liveness:
                 self.remote[cluster_id] = origin
                 self._presence.set_connected(cluster_id, True)
                 self.down_since.pop(cluster_id, None)
+                self._unclaimed.discard(cluster_id)
                 self.set_offline(cluster_id, False, record=False)
             elif self.remote.get(cluster_id) == origin:
                 del self.remote[cluster_id]
@@ -110,6 +128,7 @@ class Liveness:
     def forget(self, cluster_id: str) -> None:
         self.down_since.pop(cluster_id, None)
         self._records_down.discard(cluster_id)
+        self._unclaimed.discard(cluster_id)
         self.remote.pop(cluster_id, None)
 
     async def run(self, *, interval: float = 1.0) -> None:
@@ -120,7 +139,11 @@ class Liveness:
             offline = self._deployments.offline
             for cluster_id, since in list(self.down_since.items()):
                 if cluster_id not in offline and now - since >= self._grace:
-                    self.set_offline(cluster_id, True, record=cluster_id in self._records_down)
+                    record = cluster_id in self._records_down or (
+                        cluster_id in self._unclaimed and self.first()
+                    )
+                    self._unclaimed.discard(cluster_id)
+                    self.set_offline(cluster_id, True, record=record)
 
     def set_offline(self, cluster_id: str, offline: bool, *, record: bool = False) -> None:
         if self.offline(cluster_id) == offline or cluster_id not in self._inventory.clusters:

@@ -31,6 +31,11 @@ class Peers(Protocol):
         """Whether this replica holds the lease to decide the bundle's rollout releases."""
         ...
 
+    def first(self) -> bool:
+        """Whether this replica comes first (by id) among the live replicas it knows of: the
+        one that records what no replica's stream saw, e.g. a cluster away at startup."""
+        ...
+
 
 class Presence(Protocol):
     """Where a cluster's connectivity is shown (the status book)."""

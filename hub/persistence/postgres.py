@@ -63,7 +63,7 @@ from hub.persistence.codec import (
     token_from_row,
 )
 from hub.persistence.migrations import POSTGRES_MIGRATIONS, Migration, SchemaTooNew, due
-from hub.persistence.protocol import Snapshot
+from hub.persistence.protocol import STATE_CHANGES, Snapshot
 
 __all__ = ["LATEST", "MIGRATIONS", "Migration", "PostgresStore", "SchemaTooNew", "redact"]
 
@@ -543,11 +543,15 @@ class PostgresStore:
                 [pg_text(e.actor) for e in events],
                 [pg_text(e.message) for e in events],
             )
-            await conn.execute(
-                "DELETE FROM events WHERE seq <= "
-                "(SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET $1)",
-                keep,
-            )
+            # The state changes and the other kinds are trimmed apart (STATE_CHANGES).
+            for same in ("=", "<>"):
+                await conn.execute(
+                    f"DELETE FROM events WHERE kind {same} $2 AND seq <= "
+                    f"(SELECT seq FROM events WHERE kind {same} $2 "
+                    "ORDER BY seq DESC LIMIT 1 OFFSET $1)",
+                    keep,
+                    STATE_CHANGES,
+                )
         seqs = sorted(r["seq"] for r in rows)
         return [replace(e, seq=seq) for e, seq in zip(events, seqs, strict=True)]
 
@@ -560,11 +564,14 @@ class PostgresStore:
         since_seq: int = 0,
         limit: int = 100,
     ) -> list[EventRecord]:
+        # After a given event: the oldest `limit` after it (a resume pages forward from there);
+        # from the start: the newest `limit`.
+        order = "ASC" if since_seq > 0 else "DESC"
         async with self._acquire() as conn:
             rows = await conn.fetch(
                 f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > $1 "
                 "AND ($2 = '' OR bundle = $2) AND ($3 = '' OR cluster = $3) "
-                "AND ($4 = '' OR kind = $4) ORDER BY seq DESC LIMIT $5",
+                f"AND ($4 = '' OR kind = $4) ORDER BY seq {order} LIMIT $5",
                 since_seq,
                 bundle,
                 cluster,
@@ -582,7 +589,7 @@ class PostgresStore:
                 actor=r["actor"],
                 message=r["message"],
             )
-            for r in reversed(rows)
+            for r in (rows if since_seq > 0 else reversed(rows))
         ]
 
     async def put_bundle_control(self, control: BundleControl) -> None:

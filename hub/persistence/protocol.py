@@ -25,6 +25,10 @@ from hub.models import (
     TokenRecord,
 )
 
+STATE_CHANGES = "DeploymentStateChanged"
+"""The event kind trimmed apart from the others: a rollout records a couple per cluster, and
+would otherwise push every BundleApplied and cluster event out of the log."""
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -105,10 +109,12 @@ class Store(Protocol):
     async def load_control(self, name: str) -> BundleControl | None: ...
     async def load_deployments(self, keys: Sequence[tuple[str, str]]) -> list[DeploymentRecord]: ...
 
-    # The event log (hub/core/events.py): appended in batches, trimmed to the newest `keep`.
+    # The event log (hub/core/events.py): appended in batches, trimmed to the newest `keep`
+    # state changes and, apart, the newest `keep` of the other kinds.
     async def append_events(self, events: Sequence[EventRecord], *, keep: int) -> list[EventRecord]:
         """Store events in order, numbered by the store (returned with their seq), and drop
-        all but the newest `keep` events, in one transaction."""
+        all but the newest `keep` STATE_CHANGES and the newest `keep` others, in one
+        transaction."""
         ...
 
     async def list_events(
@@ -120,6 +126,6 @@ class Store(Protocol):
         since_seq: int = 0,
         limit: int = 100,
     ) -> list[EventRecord]:
-        """The newest `limit` events with seq > since_seq matching the filters ('' matches
-        anything), oldest first."""
+        """Events matching the filters ('' matches anything), oldest first: with since_seq 0
+        the newest `limit`; after since_seq the oldest `limit` after it (to page forward)."""
         ...

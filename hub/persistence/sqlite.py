@@ -56,7 +56,7 @@ from hub.persistence.codec import (
     token_usable,
 )
 from hub.persistence.migrations import SQLITE_MIGRATIONS, due
-from hub.persistence.protocol import Snapshot
+from hub.persistence.protocol import STATE_CHANGES, Snapshot
 
 T = TypeVar("T")
 
@@ -539,14 +539,18 @@ class SqliteStore:
         since_seq: int = 0,
         limit: int = 100,
     ) -> list[EventRecord]:
+        # After a given event: the oldest `limit` after it (a resume pages forward from there);
+        # from the start: the newest `limit`.
+        order = "ASC" if since_seq > 0 else "DESC"
+
         def get(conn: sqlite3.Connection) -> list[EventRecord]:
             rows = conn.execute(
                 f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE seq > ? "
                 "AND (? = '' OR bundle = ?) AND (? = '' OR cluster = ?) AND (? = '' OR kind = ?) "
-                "ORDER BY seq DESC LIMIT ?",
+                f"ORDER BY seq {order} LIMIT ?",
                 (since_seq, bundle, bundle, cluster, cluster, kind, kind, limit),
             ).fetchall()
-            return [_event_from_row(r) for r in reversed(rows)]
+            return [_event_from_row(r) for r in (rows if since_seq > 0 else reversed(rows))]
 
         return await self._run(get)
 
@@ -650,9 +654,11 @@ def _event_from_row(r: Sequence[object]) -> EventRecord:
 
 
 def _trim_events(conn: sqlite3.Connection, keep: int) -> None:
-    """Keep the newest `keep` events (by the primary key's index, without a count)."""
-    conn.execute(
-        "DELETE FROM events WHERE seq <= "
-        "(SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-        (keep,),
-    )
+    """Keep the newest `keep` state changes and the newest `keep` other events (walking the
+    primary key's index down, without a count; at most about 2 * keep rows)."""
+    for same in ("=", "<>"):
+        conn.execute(
+            f"DELETE FROM events WHERE kind {same} ? AND seq <= "
+            f"(SELECT seq FROM events WHERE kind {same} ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+            (STATE_CHANGES, STATE_CHANGES, keep),
+        )

@@ -80,6 +80,9 @@ class Replication:
         self._out.append((kind, name, revision, tuple(ids)))
         self._out_wake.set()
 
+    def first(self) -> bool:
+        return self._peers.first(self.origin)
+
     async def lead(self, bundle: str) -> bool:
         if bundle in self._leases:
             return True

@@ -30,3 +30,7 @@ class PeerTable:
 
     def __contains__(self, origin: object) -> bool:
         return origin in self._heard
+
+    def first(self, origin: str) -> bool:
+        """Whether `origin` sorts before every replica heard from (True with none heard)."""
+        return all(origin < other for other in self._heard)

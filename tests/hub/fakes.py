@@ -25,7 +25,7 @@ from hub.models import (
     SourceSecret,
     TokenRecord,
 )
-from hub.persistence.protocol import Snapshot
+from hub.persistence.protocol import STATE_CHANGES, Snapshot
 
 
 class MemoryStore:
@@ -149,7 +149,11 @@ class MemoryStore:
         for e in events:
             self.event_seq += 1
             numbered.append(replace(e, seq=self.event_seq))
-        self.events = (self.events + numbered)[-keep:]
+        # As the stores: `keep` of the state changes and, apart, `keep` of the rest.
+        every = self.events + numbered
+        changes = [e for e in every if e.kind == STATE_CHANGES][-keep:]
+        rest = [e for e in every if e.kind != STATE_CHANGES][-keep:]
+        self.events = sorted(changes + rest, key=lambda e: e.seq)
         return numbered
 
     async def list_events(
@@ -169,7 +173,9 @@ class MemoryStore:
             and cluster in ("", e.cluster)
             and kind in ("", e.kind)
         ]
-        return found[-limit:] if limit else []
+        if not limit:
+            return []
+        return found[:limit] if since_seq > 0 else found[-limit:]
 
     async def save_deployments(
         self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]
@@ -254,6 +260,7 @@ class FakePeers:
 
     published: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     leading: bool = True
+    is_first: bool = True
 
     def publish(
         self, kind: str, name: str = "", *, ids: Sequence[str] = (), revision: str = ""
@@ -262,6 +269,9 @@ class FakePeers:
 
     async def lead(self, bundle: str) -> bool:
         return self.leading
+
+    def first(self) -> bool:
+        return self.is_first
 
 
 class Aborted(Exception):

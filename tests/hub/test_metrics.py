@@ -61,3 +61,14 @@ async def test_a_taken_metrics_port_stops_the_hub_in_one_line(tmp_path: Path) ->
         with pytest.raises(ListenError, match=f"cannot listen on 127.0.0.1:{port}"):
             async with running_hub(tmp_path, metrics_listen=f"127.0.0.1:{port}"):
                 pass
+
+
+def test_bounded_keeps_what_the_not_ready_alert_sees_before_offline_and_out_of_sync() -> None:
+    # A partitioned rollout holds 2,000 deployments OutOfSync on purpose; the alert ignores
+    # them (and Offline), so they must not crowd out the one NotReady it is for.
+    held = [("web", "OutOfSync", f"c{i:04}") for i in range(2000)]
+    gone = [("web", "Offline", f"o{i:04}") for i in range(10)]
+    kept, dropped = bounded([*held, *gone, ("web", "NotReady", "z")], cap=1000)
+    assert kept[0] == ("web", "NotReady", "z")
+    assert kept[1:11] == gone and kept[11] == held[0]
+    assert len(kept) == 1000 and dropped == 1011

@@ -35,7 +35,7 @@ from hub.models import (
 )
 from hub.persistence.migrations import SchemaTooNew
 from hub.persistence.postgres import LATEST, MIGRATIONS, PostgresStore
-from hub.persistence.protocol import Snapshot, Store
+from hub.persistence.protocol import STATE_CHANGES, Snapshot, Store
 from hub.persistence.sqlite import SqliteStore
 from tests.pg import PgServer
 
@@ -731,7 +731,9 @@ async def test_events_are_numbered_listed_filtered_and_trimmed(
     assert await store.list_events(kind="ClusterOffline") == []
     assert [e.seq for e in await store.list_events(since_seq=seqs[2])] == seqs[3:]
     assert [e.seq for e in await store.list_events(limit=2)] == seqs[3:]
-    assert [e.seq for e in await store.list_events(since_seq=seqs[0], limit=2)] == seqs[3:]
+    # After since_seq: the oldest `limit` after it, so that a resume pages forward.
+    assert [e.seq for e in await store.list_events(since_seq=seqs[0], limit=2)] == seqs[1:3]
+    assert [e.seq for e in await store.list_events(since_seq=seqs[2], limit=1)] == seqs[3:4]
     # Trimmed to the newest `keep`, with numbers that keep growing, across a reopen too.
     second = await store.append_events([_event(i) for i in range(5, 8)], keep=4)
     assert [e.seq for e in second] == [seqs[-1] + 1, seqs[-1] + 2, seqs[-1] + 3]
@@ -745,6 +747,18 @@ async def test_events_are_numbered_listed_filtered_and_trimmed(
         assert await store.append_events([], keep=1) == []
     finally:
         await store.close()
+
+
+async def test_state_changes_and_other_events_are_trimmed_apart(store: Store) -> None:
+    # A rollout's state changes must not push the applies and cluster events out of the log.
+    applied = await store.append_events([_event(i) for i in range(3)], keep=3)
+    changes = [_event(i, kind=STATE_CHANGES) for i in range(3, 10)]
+    await store.append_events(changes, keep=3)
+    assert [e.revision for e in await store.list_events()] == ["r0", "r1", "r2", "r7", "r8", "r9"]
+    await store.append_events([_event(10)], keep=3)
+    kept = await store.list_events(since_seq=applied[0].seq)
+    assert [e.revision for e in kept] == ["r1", "r2", "r7", "r8", "r9", "r10"]
+    assert [e.revision for e in await store.list_events(kind=STATE_CHANGES)] == ["r7", "r8", "r9"]
 
 
 # --- the suite itself --------------------------------------------------------------------------

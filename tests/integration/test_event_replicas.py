@@ -169,3 +169,68 @@ async def test_replicas_record_each_thing_once_and_watch_each_other(
             for s in spokes:
                 s.task.cancel()
             await asyncio.gather(*(s.task for s in spokes), return_exceptions=True)
+
+
+@pytest.mark.pg
+@pytest.mark.slow
+async def test_a_single_replica_records_a_cluster_away_at_its_start(
+    tmp_path: Path,
+    pg_server: PgServer,  # noqa: F811
+) -> None:
+    # On PostgreSQL every hub runs with peers; a lone one (or all of them restarted) must
+    # still record a cluster that does not come back as Offline, and its return after it.
+    dsn = await pg_server.create_database()
+    spoke: SpokeUnderTest | None = None
+    try:
+        async with replica(dsn, tmp_path / "hub-1") as hub:
+            token = (await hub.stub.CreateToken(fleet_pb2.CreateTokenRequest(), timeout=5)).token
+            spoke = start_spoke("s0", [hub.address], token, tmp_path / "s0")
+
+            async def connected() -> bool:
+                return [c.connected for c in (await status(hub.stub)).clusters] == [True]
+
+            await eventually(connected, timeout=20, what="s0 connected")
+        # The hub was killed with s0 connected; s0 then goes too, and the hub starts again.
+        spoke.task.cancel()
+        await asyncio.gather(spoke.task, return_exceptions=True)
+        async with replica(dsn, tmp_path / "hub-2") as hub:
+
+            async def kinds() -> list[str]:
+                return [
+                    e.kind
+                    for e in await events_of(hub, cluster="s0")
+                    if e.kind in ("ClusterOffline", "ClusterOnline")
+                ]
+
+            async def offline_recorded() -> bool:
+                return await kinds() == ["ClusterOffline"]
+
+            await eventually(offline_recorded, timeout=20, what="s0's ClusterOffline recorded")
+        # Started again, still without s0: Offline again, but not recorded twice.
+        async with replica(dsn, tmp_path / "hub-3") as hub:
+
+            async def offline() -> bool:
+                return [c.state for c in (await status(hub.stub)).clusters] == ["Offline"]
+
+            await eventually(offline, timeout=20, what="s0 Offline after the second restart")
+            # A mark recorded after the Offline: once it is stored, so would a second Offline be.
+            await hub.stub.ApplyBundles(
+                fleet_pb2.ApplyBundlesRequest(bundles=[bundle_spec("web", {"cm.yaml": CM})]),
+                timeout=10,
+            )
+
+            async def marked() -> bool:
+                return bool(await events_of(hub, kind="BundleApplied"))
+
+            await eventually(marked, timeout=20, what="the mark recorded")
+            assert await kinds() == ["ClusterOffline"]
+            spoke = start_spoke("s0", [hub.address], token, tmp_path / "s0")
+
+            async def back_recorded() -> bool:
+                return await kinds() == ["ClusterOffline", "ClusterOnline"]
+
+            await eventually(back_recorded, timeout=20, what="s0's ClusterOnline after it")
+    finally:
+        if spoke is not None:
+            spoke.task.cancel()
+            await asyncio.gather(spoke.task, return_exceptions=True)

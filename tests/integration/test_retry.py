@@ -92,6 +92,9 @@ class RecordingPeers:
     async def lead(self, bundle: str) -> bool:
         return True
 
+    def first(self) -> bool:
+        return True
+
 
 async def test_a_retry_reaches_a_spoke_whose_stream_is_on_another_replica(tmp_path: Path) -> None:
     async with running_hub(tmp_path / "hub") as hub:

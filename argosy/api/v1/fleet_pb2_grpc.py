@@ -403,16 +403,19 @@ class FleetServiceServicer:
 
     def ListEvents(self, request, context):
         """The event log: bundles applied and deleted (with who did it), rollouts halted and resumed,
-        clusters registered, revoked, deleted, offline and back, deployment state changes. The
-        newest `limit` events after since_seq that match, oldest first.
+        clusters registered, revoked, deleted, offline and back, deployment state changes. Matching
+        events, oldest first: with since_seq 0 the newest `limit`; after since_seq the OLDEST
+        `limit` after it (page forward with since_seq = the last seq returned).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def WatchEvents(self, request, context):
-        """First what ListEvents returns, then each new event as it is recorded. A watcher that
-        falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
+        """First the stored events (since_seq 0: the newest `limit`; after since_seq: every stored
+        event after it, read `limit` at a time), then each new event as it is recorded, without
+        gap or repeat. A watcher that falls too far behind is ended with RESOURCE_EXHAUSTED
+        (watch again with since_seq = its last seq).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

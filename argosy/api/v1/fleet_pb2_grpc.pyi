@@ -77,12 +77,15 @@ class FleetServiceStub:
     DeleteSecret: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]
     ListEvents: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.ListEventsRequest, _fleet_pb2.ListEventsResponse]
     """The event log: bundles applied and deleted (with who did it), rollouts halted and resumed,
-    clusters registered, revoked, deleted, offline and back, deployment state changes. The
-    newest `limit` events after since_seq that match, oldest first.
+    clusters registered, revoked, deleted, offline and back, deployment state changes. Matching
+    events, oldest first: with since_seq 0 the newest `limit`; after since_seq the OLDEST
+    `limit` after it (page forward with since_seq = the last seq returned).
     """
     WatchEvents: _grpc.UnaryStreamMultiCallable[_fleet_pb2.WatchEventsRequest, _fleet_pb2.WatchEventsResponse]
-    """First what ListEvents returns, then each new event as it is recorded. A watcher that
-    falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
+    """First the stored events (since_seq 0: the newest `limit`; after since_seq: every stored
+    event after it, read `limit` at a time), then each new event as it is recorded, without
+    gap or repeat. A watcher that falls too far behind is ended with RESOURCE_EXHAUSTED
+    (watch again with since_seq = its last seq).
     """
     GetBundleHistory: _grpc.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleHistoryRequest, _fleet_pb2.GetBundleHistoryResponse]
     """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit)."""
@@ -152,12 +155,15 @@ class FleetServiceAsyncStub(FleetServiceStub):
     DeleteSecret: _aio.UnaryUnaryMultiCallable[_fleet_pb2.DeleteSecretRequest, _fleet_pb2.DeleteSecretResponse]  # type: ignore[assignment]
     ListEvents: _aio.UnaryUnaryMultiCallable[_fleet_pb2.ListEventsRequest, _fleet_pb2.ListEventsResponse]  # type: ignore[assignment]
     """The event log: bundles applied and deleted (with who did it), rollouts halted and resumed,
-    clusters registered, revoked, deleted, offline and back, deployment state changes. The
-    newest `limit` events after since_seq that match, oldest first.
+    clusters registered, revoked, deleted, offline and back, deployment state changes. Matching
+    events, oldest first: with since_seq 0 the newest `limit`; after since_seq the OLDEST
+    `limit` after it (page forward with since_seq = the last seq returned).
     """
     WatchEvents: _aio.UnaryStreamMultiCallable[_fleet_pb2.WatchEventsRequest, _fleet_pb2.WatchEventsResponse]  # type: ignore[assignment]
-    """First what ListEvents returns, then each new event as it is recorded. A watcher that
-    falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
+    """First the stored events (since_seq 0: the newest `limit`; after since_seq: every stored
+    event after it, read `limit` at a time), then each new event as it is recorded, without
+    gap or repeat. A watcher that falls too far behind is ended with RESOURCE_EXHAUSTED
+    (watch again with since_seq = its last seq).
     """
     GetBundleHistory: _aio.UnaryUnaryMultiCallable[_fleet_pb2.GetBundleHistoryRequest, _fleet_pb2.GetBundleHistoryResponse]  # type: ignore[assignment]
     """Bundle history and rollback: each bundle's last N applied revisions (hub --history-limit)."""
@@ -398,8 +404,9 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_fleet_pb2.ListEventsResponse, _abc.Awaitable[_fleet_pb2.ListEventsResponse]]:
         """The event log: bundles applied and deleted (with who did it), rollouts halted and resumed,
-        clusters registered, revoked, deleted, offline and back, deployment state changes. The
-        newest `limit` events after since_seq that match, oldest first.
+        clusters registered, revoked, deleted, offline and back, deployment state changes. Matching
+        events, oldest first: with since_seq 0 the newest `limit`; after since_seq the OLDEST
+        `limit` after it (page forward with since_seq = the last seq returned).
         """
 
     @_abc_1.abstractmethod
@@ -408,8 +415,10 @@ class FleetServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _fleet_pb2.WatchEventsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_fleet_pb2.WatchEventsResponse], _abc.AsyncIterator[_fleet_pb2.WatchEventsResponse]]:
-        """First what ListEvents returns, then each new event as it is recorded. A watcher that
-        falls too far behind is ended with RESOURCE_EXHAUSTED (watch again from its last seq).
+        """First the stored events (since_seq 0: the newest `limit`; after since_seq: every stored
+        event after it, read `limit` at a time), then each new event as it is recorded, without
+        gap or repeat. A watcher that falls too far behind is ended with RESOURCE_EXHAUSTED
+        (watch again with since_seq = its last seq).
         """
 
     @_abc_1.abstractmethod

@@ -20,6 +20,7 @@ from hub.core.events import (
     transition_events,
 )
 from hub.models import EventRecord
+from hub.persistence.protocol import STATE_CHANGES
 from tests.hub.fakes import MemoryStore
 
 
@@ -197,3 +198,71 @@ async def test_pending_takes_what_is_queued_without_waiting() -> None:
     first = await anext(sub)
     assert [e.seq for e in [first, *sub.pending()]] == [1, 2, 3]
     assert sub.last_seq == 3 and sub.pending() == []
+
+
+def test_the_stores_trim_state_changes_by_their_kind() -> None:
+    assert STATE_CHANGES == EventKind.DEPLOYMENT_STATE_CHANGED
+
+
+async def test_a_resumed_watch_pages_through_the_whole_backlog_then_goes_live() -> None:
+    # A dropped watcher is told to resume from its seq: nothing after it may be skipped,
+    # however far behind it is (the default limit is 100).
+    events, _ = log_of()
+    for i in range(500):
+        events.record(EventKind.BUNDLE_APPLIED, bundle=f"b{i}")
+    await events.flush()
+    watch = events.watch(EventFilter(), since_seq=100)
+    seen = [(await anext(watch)).seq for _ in range(400)]
+    assert seen == list(range(101, 501))
+    events.record(EventKind.BUNDLE_DELETED, bundle="b0")
+    await events.flush()
+    assert (await asyncio.wait_for(anext(watch), 5)).seq == 501
+    await watch.aclose()
+    # From the start it is still the newest `limit`.
+    assert [e.seq for e in await events.list(EventFilter())] == list(range(402, 502))
+
+
+async def test_a_write_cancelled_at_shutdown_is_not_written_twice() -> None:
+    # SQLite's thread commits a batch even when the flush awaiting it is cancelled; the
+    # final flush must not write that batch again (with new numbers).
+    events, store = log_of()
+    append = store.append_events
+    started, commit = asyncio.Event(), asyncio.Event()
+    threads: list[asyncio.Task[list[EventRecord]]] = []
+
+    async def committed(batch: Sequence[EventRecord], keep: int) -> list[EventRecord]:
+        await commit.wait()
+        return await append(batch, keep=keep)
+
+    async def on_a_thread(batch: Sequence[EventRecord], *, keep: int) -> list[EventRecord]:
+        # As SQLite's executor thread: cancelling the caller does not stop the commit.
+        threads.append(asyncio.create_task(committed(batch, keep)))
+        started.set()
+        return await asyncio.shield(threads[-1])
+
+    store.append_events = on_a_thread  # type: ignore[method-assign,assignment]
+    events.record(EventKind.BUNDLE_APPLIED, bundle="web")
+    loop = asyncio.create_task(events.run(interval=0))
+    await asyncio.wait_for(started.wait(), 5)
+    loop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loop
+    commit.set()
+    await threads[0]
+    events.record(EventKind.BUNDLE_DELETED, bundle="web")
+    await events.flush()
+    assert [(e.seq, e.kind) for e in store.events] == [(1, "BundleApplied"), (2, "BundleDeleted")]
+
+
+async def test_clusters_whose_last_recorded_word_is_offline_are_known_at_load() -> None:
+    events, _ = log_of()
+    for kind, cluster in [
+        (EventKind.CLUSTER_OFFLINE, "one"),
+        (EventKind.CLUSTER_OFFLINE, "two"),
+        (EventKind.CLUSTER_ONLINE, "one"),  # back since
+        (EventKind.CLUSTER_ONLINE, "three"),
+        (EventKind.CLUSTER_REVOKED, "two"),
+    ]:
+        events.record(kind, cluster=cluster)
+    await events.flush()
+    assert await events.recorded_offline() == {"two"}

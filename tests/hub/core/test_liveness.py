@@ -96,3 +96,39 @@ async def test_offline_and_back_are_told_only_where_the_stream_ended_or_opened()
     liveness.attach("c1", FakeListener())  # back, here
     liveness.remote_attached("b", ["c2"], attached=True)  # back, on b
     assert told == [("c1", False)]
+
+
+async def test_clusters_away_at_start_are_recorded_by_the_first_live_replica_only() -> None:
+    # No replica saw their streams end (the hub started without them; all replicas may have
+    # restarted), so the one that comes first among the live replicas records them; one
+    # that comes back on another replica within the grace is not Offline at all.
+    inventory, shown = Inventory(), Shown()
+    for cid in ("c1", "c2"):
+        inventory.put_cluster(ClusterRecord(cid, cid, {}, "", 0))
+
+    async def swept(first: bool) -> list[tuple[str, bool]]:
+        told: list[tuple[str, bool]] = []
+        liveness = Liveness(
+            inventory=inventory,
+            deployments=Deployments(),
+            presence=shown,
+            grace=0.0,
+            on_offline=lambda cluster_id, offline: told.append((cluster_id, offline)),
+        )
+        liveness.first = lambda: first
+        liveness.down_at_start("c1")
+        liveness.down_at_start("c2")
+        liveness.remote_attached("b", ["c2"], attached=True)  # b holds c2's stream
+        task = asyncio.create_task(liveness.run(interval=0.01))
+        try:
+            await eventually(lambda: liveness.offline("c1"))
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert not liveness.offline("c2")
+        liveness.attach("c1", FakeListener())
+        return told
+
+    assert await swept(first=True) == [("c1", True), ("c1", False)]
+    # The first replica records the Offline; back is recorded where the stream opens.
+    assert await swept(first=False) == [("c1", False)]

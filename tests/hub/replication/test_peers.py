@@ -24,3 +24,15 @@ def test_only_the_silent_expire() -> None:
     peers.heard("c", 4.0)
     assert [o for o, _ in peers.expire(6.0)] == ["b"]
     assert "c" in peers
+
+
+def test_the_first_replica_is_the_one_whose_id_sorts_first_among_the_live() -> None:
+    peers = PeerTable(timeout=5.0)
+    assert peers.first("m")  # alone (a single replica on PostgreSQL)
+    peers.heard("z", 0.0)
+    assert peers.first("m")
+    peers.heard("a", 0.0)
+    assert not peers.first("m")
+    peers.heard("z", 4.0)
+    peers.expire(6.0)  # a fell silent
+    assert peers.first("m")
