@@ -49,7 +49,12 @@ def add_parser(subparsers: Subparsers) -> None:
     events.add_argument(
         "--limit", type=int, default=100, help="how many of the newest events (default 100)"
     )
-    events.add_argument("--since", type=int, default=0, help="only events after this seq")
+    events.add_argument(
+        "--since",
+        type=int,
+        default=0,
+        help="only events after this seq: the oldest --limit after it (without --since: the newest --limit)",
+    )
     output_flag(events)
     events.add_argument(
         "--watch", "-w", action="store_true", help="then keep printing new events as they happen"
