@@ -46,14 +46,13 @@ def add_parser(subparsers: Subparsers) -> None:
     events.add_argument(
         "--kind", default="", help="only events of this kind (BundleApplied, ClusterOffline, ...)"
     )
-    events.add_argument(
-        "--limit", type=int, default=100, help="how many of the newest events (default 100)"
-    )
+    events.add_argument("--limit", type=int, default=100, help="how many events (default 100)")
     events.add_argument(
         "--since",
         type=int,
         default=0,
-        help="only events after this seq: the oldest --limit after it (without --since: the newest --limit)",
+        help="only events after this seq: the oldest --limit of them (without --since, "
+        "the newest --limit)",
     )
     output_flag(events)
     events.add_argument(
