@@ -15,9 +15,10 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from argosy.bundle import Bundle, BundleSource
-from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems
+from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems, TemporaryError
 from argosy.names import check_name
 from argosy.selectors import LabelSelector
 from argosy.states import State
@@ -607,14 +608,18 @@ class Fleet:
             self.bundle(name)  # NotFound first
             entries = await self.store.list_history(name)
             target = history.rollback_target(name, entries, to)
+            # Another replica may have applied it since this one last heard: the apply below
+            # would compare against stale content (and record nothing when it matches).
+            if self.bundle(name).revision != entries[-1].revision:
+                raise TemporaryError(
+                    f"bundle {name!r} changed meanwhile (on another replica); try again"
+                )
             source = BundleSource(name, target.files)
             self._limits.check_size(source)  # the limit may be lower than when it was applied
             loaded = await asyncio.to_thread(planning.load_all, [(source, target.labels)])
             applied, revs = await self._apply(loaded, actor=actor, rollback_of=target.rev)
             rev = revs[name]
-            control = self.inventory.controls.get(name, BundleControl(name))
-            await self.store.put_bundle_control(replace(control, pinned=rev))
-            self.inventory.controls[name] = replace(control, pinned=rev)
+            await self.inventory.update_control(name, self.store.put_bundle_control, pinned=rev)
             self.status.touch_bundle(name)
             return applied[0], rev, target.rev
 
@@ -625,8 +630,7 @@ class Fleet:
             control = self._control(name)
             if not control.pinned:
                 return False
-            await self.store.put_bundle_control(replace(control, pinned=0))
-            self.inventory.controls[name] = replace(control, pinned=0)
+            await self.inventory.update_control(name, self.store.put_bundle_control, pinned=0)
             self.status.touch_bundle(name)
             return True
 
@@ -667,12 +671,12 @@ class Fleet:
         return name in self.inventory.bundles and self.inventory.paused(name)
 
     async def set_paused(self, name: str, paused: bool) -> None:
-        control = self._control(name)
-        await self._put_control(replace(control, paused=paused))  # keeps any pin
+        self._control(name)  # NotFound first
+        await self._put_control(name, paused=paused)  # keeps any pin and halt
 
     async def resume_rollout(self, name: str, *, actor: str = "") -> None:
         control = self._control(name)
-        await self._put_control(replace(control, halted=""))
+        await self._put_control(name, halted="")
         self.events.record(
             EventKind.ROLLOUT_RESUMED,
             bundle=name,
@@ -686,10 +690,9 @@ class Fleet:
             raise NotFound(f"bundle {name!r} not found")
         return self.inventory.controls.get(name, BundleControl(name))
 
-    async def _put_control(self, control: BundleControl) -> None:
-        await self.store.put_bundle_control(control)
-        self.inventory.controls[control.name] = control
-        self.rollouts.regate(control.name, ungated_too=True)
+    async def _put_control(self, name: str, **fields: Any) -> None:
+        await self.inventory.update_control(name, self.store.put_bundle_control, **fields)
+        self.rollouts.regate(name, ungated_too=True)
 
     # --- clusters -------------------------------------------------------------------------------
 
