@@ -357,6 +357,8 @@ class Hub:
                 fleet=fleet,
                 book=book,
                 admin_auth=admin_auth,
+                # The same condition as the AuthInterceptor below: tokens checked.
+                authenticated=admin_auth is not None,
                 ca_pem=tls.ca.cert_pem if tls else b"",
                 repos=git_source,
                 secrets=secrets,

@@ -1,4 +1,9 @@
-from hub.admin_auth import caller, decide
+import grpc
+
+from argosy.api.v1 import fleet_pb2
+from hub.admin_auth import READ_METHODS, SERVICE_PREFIX, caller, decide
+
+SERVICE = fleet_pb2.DESCRIPTOR.services_by_name["FleetService"]
 
 
 def test_caller_names_the_admin_token_by_its_id_and_never_carries_the_secret() -> None:
@@ -22,3 +27,26 @@ def test_a_viewer_may_read_a_bundle_diff_but_not_dry_run_an_apply() -> None:
     assert decide("viewer", "GetBundleDiff") is None
     # A dry run is an ApplyBundles call: it renders as an apply does, which is an admin's.
     assert decide("viewer", "ApplyBundles") is not None
+
+
+def test_the_service_is_the_one_the_interceptor_guards() -> None:
+    assert f"/{SERVICE.full_name}/" == SERVICE_PREFIX
+
+
+def test_read_methods_name_only_real_rpcs() -> None:
+    rpcs = {m.name for m in SERVICE.methods}
+    assert rpcs >= READ_METHODS, f"not RPCs of FleetService: {sorted(READ_METHODS - rpcs)}"
+
+
+def test_every_rpc_but_the_reads_is_refused_to_a_viewer_and_allowed_to_an_admin() -> None:
+    # A new write RPC is an admin's unless someone decides otherwise in READ_METHODS.
+    for method in SERVICE.methods:
+        assert decide("admin", method.name) is None, method.name
+        refusal = decide("viewer", method.name)
+        if method.name in READ_METHODS:
+            assert refusal is None, method.name
+        else:
+            assert refusal is not None, method.name
+            assert refusal[0] == grpc.StatusCode.PERMISSION_DENIED, method.name
+        unknown = decide(None, method.name)
+        assert unknown is not None and unknown[0] == grpc.StatusCode.UNAUTHENTICATED
