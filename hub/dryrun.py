@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from argosy.redaction import is_secret, redacted_pair
 from hub.core.planning import Unrendered
 from hub.rendered import Rendered
 
@@ -50,17 +51,7 @@ def compare(
     added = tuple(k for k in after if k not in before)
     removed = tuple(k for k in before if k not in after)
     changed = tuple(k for k in after if k in before and before[k].hash != after[k].hash)
-    text = "".join(
-        "".join(
-            difflib.unified_diff(
-                _yaml(before[k].obj).splitlines(keepends=True),
-                _yaml(after[k].obj).splitlines(keepends=True),
-                f"{k} (held)",
-                f"{k} (planned)",
-            )
-        )
-        for k in changed
-    )
+    text = "".join(_diff(k, before[k].obj, after[k].obj) for k in changed)
     return PlannedChange(
         clusters=(),
         revision=planned.revision if planned else "",
@@ -115,6 +106,20 @@ def planned_changes(pairs: Iterable[Pair]) -> list[PlannedChange]:
             )
         )
     return sorted(out, key=lambda c: c.clusters)
+
+
+def _diff(key: str, held: Mapping[str, Any], planned: Mapping[str, Any]) -> str:
+    if is_secret(held) or is_secret(planned):
+        # The diff is printed by `argosy apply --dry-run`, in CI logs too.
+        held, planned = redacted_pair(held, planned)
+    return "".join(
+        difflib.unified_diff(
+            _yaml(held).splitlines(keepends=True),
+            _yaml(planned).splitlines(keepends=True),
+            f"{key} (held)",
+            f"{key} (planned)",
+        )
+    )
 
 
 def _yaml(obj: Mapping[str, Any]) -> str:

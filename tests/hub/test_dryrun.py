@@ -83,3 +83,19 @@ def test_groups_clusters_alike_and_compares_each_group_once() -> None:
     assert not (unchanged.added or unchanged.changed or unchanged.removed)
     assert by[("c6",)].error == "label 'region' missing"
     assert by[("c7",)].removed == ("/ConfigMap//a",)
+
+
+def secret(**data: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": data}
+
+
+def test_a_secrets_values_are_masked_in_the_diff_and_which_differ_is_shown() -> None:
+    held = rendered(secret(same="c2FtZQ==", pw="b2xk", gone="Z29uZQ=="))
+    planned = rendered({**secret(same="c2FtZQ==", pw="bmV3c2VjcmV0", new="bmV3"), "type": "Opaque"})
+    diff = compare(held, planned).diff
+    for value in ("c2FtZQ==", "b2xk", "bmV3c2VjcmV0", "Z29uZQ==", "bmV3"):
+        assert value not in diff
+    assert "sha256" not in diff
+    assert "-  pw: (redacted)\n" in diff and "+  pw: (redacted, differs)\n" in diff
+    assert "   same: (redacted)\n" in diff
+    assert "+type: Opaque\n" in diff
