@@ -34,7 +34,7 @@ from hub.core.registration import Issuer, Registration
 from hub.core.revisions import Revisions
 from hub.core.rollouts import Rollouts
 from hub.core.writebehind import WriteBehind
-from hub.dryrun import Pair, PlannedChange, planned_changes
+from hub.dryrun import Pair, PlannedChange, planned_replies
 from hub.models import BundleControl, BundleRecord, ClusterRecord, GroupRecord, HistoryEntry
 from hub.overlaps import overlap_warnings
 from hub.persistence.protocol import Store
@@ -381,16 +381,25 @@ class Fleet:
             ]
             if reserved:
                 raise InvalidInput.of(reserved)
+        pairs: dict[str, list[Pair]] | None = {} if dry_run else None
         async with self.lock:
             # Again under the lock: a rollback may have pinned one while this one loaded.
             loaded = [b for b in loaded if not self.pinned(b.name)]
             applied, _ = (
-                await self._apply(loaded, actor=actor, by_source=by_source, dry_run=dry_run)
+                await self._apply(loaded, actor=actor, by_source=by_source, dry_run=pairs)
                 if loaded
                 else ([], {})
             )
             done = {a.name: a for a in applied}
-            return [done[n] if n in done else self._skipped(n) for n in names]
+            results = [done[n] if n in done else self._skipped(n) for n in names]
+        if pairs is None:
+            return results
+        # YAML dumps and diffs of every group: seconds of CPU on a large fleet with
+        # per-cluster values, so off the event loop and outside the lock.
+        planned = await asyncio.to_thread(planned_replies, pairs)
+        return [
+            replace(r, planned=tuple(planned[r.name])) if r.name in planned else r for r in results
+        ]
 
     def _skipped(self, name: str) -> AppliedBundle:
         rec = self.bundle(name)
@@ -409,10 +418,11 @@ class Fleet:
         actor: str,
         rollback_of: int = 0,
         by_source: bool = False,
-        dry_run: bool = False,
+        dry_run: dict[str, list[Pair]] | None = None,
     ) -> tuple[list[AppliedBundle], dict[str, int]]:
         """Store and commit loaded bundles, under the lock; returns their results and the
-        history rev each changed bundle got."""
+        history rev each changed bundle got. dry_run: store and commit nothing, and fill it
+        with each bundle's (cluster, planned, held) for hub/dryrun.py instead."""
         now = _now()
         records: dict[str, tuple[BundleRecord, Bundle]] = {}
         results = []
@@ -479,11 +489,10 @@ class Fleet:
                     tuple(warnings.get(bundle.name, ())),
                 )
             )
-        if dry_run:
+        if dry_run is not None:
             pairs = await self._pairs(plan)
-            return [
-                replace(r, planned=tuple(planned_changes(pairs.get(r.name, [])))) for r in results
-            ], {}
+            dry_run.update((r.name, pairs.get(r.name, [])) for r in results)
+            return results, {}
         revs = await self.store.put_bundles(
             [r for r, _ in records.values()],
             self.revisions.unstored(plan),
