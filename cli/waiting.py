@@ -25,6 +25,7 @@ from typing import TextIO
 
 from argosy.api.v1 import fleet_pb2
 from cli.client import Hub, UserError
+from cli.reads import collect_status
 from cli.watch import follow
 
 READY = "Ready"
@@ -166,6 +167,8 @@ async def wait_ready(
     """Return when every bundle (name -> revision applied, '' for any) is Ready on every
     cluster it targets; raise UserError (exit 1) naming the failing clusters otherwise.
     retried: bundles applied unchanged (see `verdict`)."""
+    if not revisions:
+        return  # nothing to wait for (every bundle of the apply was skipped: pinned)
     out = out or sys.stdout
     names = sorted(revisions)
     progress = Progress(names, out, tty=out.isatty())
@@ -198,9 +201,16 @@ async def wait_ready(
 
 async def _explain(hub: Hub, names: Sequence[str]) -> None:
     """The failing clusters of each bundle, and why, on stderr."""
+    wanted, seen = set(names), set()
+
+    def all_seen(page: fleet_pb2.GetStatusResponse) -> bool:
+        seen.update(b.name for b in page.bundles if b.name in wanted)
+        return seen >= wanted
+
     async with hub.stub() as stub:
-        status = await stub.GetStatus(
-            fleet_pb2.GetStatusRequest(detail_bundles=list(names)), timeout=10
+        # The bundles may be on any page: read until all are in (or the last page).
+        status = await collect_status(
+            stub, fleet_pb2.GetStatusRequest(detail_bundles=list(names)), found=all_seen, timeout=10
         )
     found = {b.name: b for b in status.bundles}
     for name in names:

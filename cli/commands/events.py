@@ -13,7 +13,7 @@ from typing import Any
 from argosy.api.v1 import fleet_pb2
 from cli import output
 from cli.client import Hub, UserError
-from cli.parsing import Subparsers, output_flag, runs
+from cli.parsing import INT32_MAX, INT64_MAX, Subparsers, int_in, output_flag, runs
 
 HEADERS = ["TIME", "KIND", "BUNDLE", "CLUSTER", "REVISION", "ACTOR", "MESSAGE"]
 LIVE_WIDTHS = ["0" * 19, "DeploymentStateChanged", "b" * 24, "c" * 12, "r" * 12, "a" * 20, ""]
@@ -33,9 +33,14 @@ def add_parser(subparsers: Subparsers) -> None:
         "--kind", default="", help="only events of this kind (BundleApplied, ClusterOffline, ...)"
     )
     events.add_argument(
-        "--limit", type=int, default=100, help="how many of the newest events (default 100)"
+        "--limit",
+        type=int_in(0, INT32_MAX),
+        default=100,
+        help="how many of the newest events (default 100)",
     )
-    events.add_argument("--since", type=int, default=0, help="only events after this seq")
+    events.add_argument(
+        "--since", type=int_in(0, INT64_MAX), default=0, help="only events after this seq"
+    )
     output_flag(events)
     events.add_argument(
         "--watch", "-w", action="store_true", help="then keep printing new events as they happen"
