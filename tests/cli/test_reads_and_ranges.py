@@ -1,5 +1,6 @@
 """Reads that page (target, the failure explanation of --wait, --limit past a page) and integer
-flags checked against their proto fields' ranges (#15 review)."""
+flags checked against their proto fields' ranges; `bundle diff` where the drift detail is not
+known (#15 review)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from argosy.api.v1 import fleet_pb2
+from argosy.api.v1 import fleet_pb2, resources_pb2
 from argosy.convert import selector_to_pb
 from argosy.selectors import parse_selector
 from cli import waiting
+from cli.diffs import compare_patches_yaml, diff_text
 from cli.reads import collect_status
 from tests.cli.commands.test_render import bundle
 from tests.cli.fakes import FakeHub, FakeStub, Pages, parse, run
@@ -106,3 +108,25 @@ def test_an_integer_out_of_its_fields_range_is_a_usage_error(
 def test_integers_in_range_parse() -> None:
     assert parse("rollback", "web", "--to", "4294967295").to == 4294967295
     assert parse("events", "--since", "9223372036854775807").since == 9223372036854775807
+
+
+def test_drift_without_its_detail_says_where_the_detail_is_not_that_there_is_none() -> None:
+    # As a replica that does not hold the spoke's stream (or just restarted) answers.
+    resp = fleet_pb2.GetBundleDiffResponse(
+        clusters=[
+            fleet_pb2.ClusterDiff(
+                cluster="c1",
+                state="Modified",
+                revision="abc",
+                resources=[resources_pb2.ResourceState(key="/ConfigMap/default/a", modified=True)],
+            )
+        ]
+    )
+    text = diff_text("web", resp)
+    assert "configmap default/a: modified; drift detail not known here" in text
+    assert "replica holding the cluster's stream" in text
+    block = compare_patches_yaml(resp)
+    assert "no drift" not in block
+    assert block.startswith("# c1: configmap default/a: modified, paths unknown\n")
+    assert "after a hub restart arrives with the spoke's next report" in block
+    assert compare_patches_yaml(fleet_pb2.GetBundleDiffResponse()).startswith("# no drift")
