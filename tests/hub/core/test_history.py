@@ -13,6 +13,7 @@ from argosy.bundle import BundleSource
 from argosy.errors import InvalidInput, NotFound
 from argosy.manifests import Manifest
 from hub.core.history import current_rev, pinned_message, rollback_target, summarize
+from hub.core.inventory import Inventory
 from hub.fleet import Fleet
 from hub.models import BundleControl, HistoryEntry
 from hub.rendering import Renderer
@@ -128,3 +129,29 @@ async def test_a_pause_landing_while_a_rollback_stores_its_pin_is_kept() -> None
     await pause
     assert f.pinned("web") == 3 and f.paused("web")
     assert store.controls["web"].pinned == 3 and store.controls["web"].paused
+
+
+async def test_control_writes_in_flight_together_each_keep_the_others_field() -> None:
+    # The rollout gate's halt stores while a pause and a resume of the pin land.
+    inventory = Inventory()
+    stored: list[BundleControl] = []
+    release = asyncio.Event()
+
+    async def slow_put(control: BundleControl) -> None:
+        await release.wait()
+        stored.append(control)
+
+    async def put(control: BundleControl) -> None:
+        stored.append(control)
+
+    halt = asyncio.create_task(
+        inventory.update_control("web", slow_put, halted="too many failures"), name="halt"
+    )
+    await asyncio.sleep(0)
+    pause = asyncio.create_task(inventory.update_control("web", put, paused=True), name="pause")
+    pin = asyncio.create_task(inventory.update_control("web", put, pinned=4), name="pin")
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(halt, pause, pin)
+    assert inventory.controls["web"] == BundleControl("web", True, "too many failures", 4)
+    assert stored[-1] == inventory.controls["web"]
