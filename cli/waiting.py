@@ -201,7 +201,7 @@ async def wait_ready(
 
 async def _explain(hub: Hub, names: Sequence[str]) -> None:
     """The failing clusters of each bundle, and why, on stderr."""
-    wanted, seen = set(names), set()
+    wanted, seen = set(names), set[str]()
 
     def all_seen(page: fleet_pb2.GetStatusResponse) -> bool:
         seen.update(b.name for b in page.bundles if b.name in wanted)

@@ -47,7 +47,7 @@ class FakeStub:
         # A copy: a paging loop reuses its request, changing page_token.
         self.calls.append((rpc, _copy(request)))
         if isinstance(answer, Pages):
-            return answer.by_token[request.page_token]
+            return answer.by_token[cast(Any, request).page_token]
         return answer
 
     async def _stream(self, rpc: str, request: Message, answer: list[Any]) -> AsyncIterator[Any]:

@@ -42,7 +42,7 @@ async def test_target_reads_every_page_of_clusters(
 async def test_waiting_for_no_bundle_is_done_at_once() -> None:
     # Every bundle of the apply skipped (pinned): nothing to wait for, and nothing failed.
     hub = FakeHub()
-    await waiting.wait_ready(hub, {}, timeout=1)  # type: ignore[arg-type]
+    await waiting.wait_ready(hub, {}, timeout=1)
     assert hub.fake.rpcs() == []
 
 
@@ -62,7 +62,7 @@ async def test_the_failure_explanation_reads_pages_until_the_bundle_is_in(
         }
     )
     hub = FakeHub(FakeStub(GetStatus=pages))
-    await waiting._explain(hub, ["web"])  # type: ignore[arg-type]
+    await waiting._explain(hub, ["web"])
     assert capsys.readouterr().err == "argosy: bundle/web: c9: ErrApplied: boom\n"
     assert [r.page_token for _, r in hub.fake.calls] == ["", "api"]  # type: ignore[attr-defined]
 
