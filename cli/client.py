@@ -58,6 +58,9 @@ def config_path(flag: Path | None) -> Path:
     return flag or config.default_path()
 
 
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
 def resolve(hub_flag: str | None, config_flag: Path | None) -> Target:
     ctx = config.load(config_path(config_flag)).context()
     address = hub_flag or os.environ.get("ARGOSY_HUB") or (ctx.hub if ctx else "") or DEFAULT_HUB
@@ -75,7 +78,12 @@ def explain(exc: grpc.aio.AioRpcError, hub: str) -> UserError:
 
 
 def channel(target: Target) -> grpc.aio.Channel:
-    options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]
+    # The hub's limits (hub/app.py SERVER_OPTIONS): a dry run's reply of a large fleet is
+    # well past gRPC's default 4 MiB for receiving.
+    options = [
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ]
     if not target.ca_pem:
         return grpc.aio.insecure_channel(target.address, options=options)
     creds = grpc.ssl_channel_credentials(root_certificates=target.ca_pem)

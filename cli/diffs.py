@@ -35,6 +35,24 @@ def diff_dict(resp: fleet_pb2.GetBundleDiffResponse) -> list[dict[str, Any]]:
     ]
 
 
+# Drift paths and diffs are kept in memory by the replica that holds the cluster's stream,
+# from the spoke's last report: another replica, or one just restarted, knows only "modified".
+UNKNOWN_DETAIL = (
+    "drift detail not known here: it is kept by the hub replica holding the cluster's stream, "
+    "and after a hub restart arrives with the spoke's next report"
+)
+
+
+def unexplained(resp: fleet_pb2.GetBundleDiffResponse) -> list[tuple[str, str]]:
+    """(cluster, key) of each modified object reported without its drift paths or diff."""
+    return [
+        (c.cluster, r.key)
+        for c in resp.clusters
+        for r in c.resources
+        if not r.missing and not r.drift_paths and not r.drift_diff
+    ]
+
+
 def diff_text(name: str, resp: fleet_pb2.GetBundleDiffResponse) -> str:
     if not resp.clusters:
         return f"bundle/{name}: no cluster reports drift\n"
@@ -46,6 +64,9 @@ def diff_text(name: str, resp: fleet_pb2.GetBundleDiffResponse) -> str:
         for r in c.resources:
             if r.missing:
                 lines.append(f"  {describe_key(r.key)}: missing")
+                continue
+            if not r.drift_paths and not r.drift_diff:
+                lines.append(f"  {describe_key(r.key)}: modified; {UNKNOWN_DETAIL}")
                 continue
             lines.append(f"  {describe_key(r.key)}: {', '.join(r.drift_paths) or r.message}")
             lines += [f"    {line}" for line in r.drift_diff.splitlines()]
@@ -106,12 +127,22 @@ def compare_patches_yaml(
     resp: fleet_pb2.GetBundleDiffResponse, existing: Sequence[Mapping[str, Any]] = ()
 ) -> str:
     patches = compare_patches(resp, existing)
+    unknown = unexplained(resp)
+    note = "".join(
+        f"# {cluster}: {describe_key(key)}: modified, paths unknown\n" for cluster, key in unknown
+    )
+    if unknown:
+        note += f"# {UNKNOWN_DETAIL}; ask again to include them\n"
     if not patches:
+        if unknown:
+            return note
         return "# no drift reported: nothing to silence\n"
     head = (
         "# fleet.yaml: replaces its diff: block; these paths no longer count as drift "
         "(with those it already had)\n"
     )
-    return head + str(
-        yaml.safe_dump({"diff": {"comparePatches": patches}}, sort_keys=False, width=1000)
+    return (
+        note
+        + head
+        + str(yaml.safe_dump({"diff": {"comparePatches": patches}}, sort_keys=False, width=1000))
     )

@@ -18,6 +18,11 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Run: TypeAlias = Callable[[argparse.Namespace, Hub], Awaitable[None]]
 
 FORMATS = ("text", "json", "yaml")
+# The ranges of the proto fields integer flags go into: past them protobuf raises, with a
+# traceback instead of a usage error.
+INT32_MAX = 2**31 - 1
+UINT32_MAX = 2**32 - 1
+INT64_MAX = 2**63 - 1
 _RUN = "run"
 _ROOT = "root_parser"
 
@@ -56,3 +61,18 @@ def output_flag(
 def labels(pairs: Sequence[str], what: str) -> dict[str, str]:
     """Repeated `-l k=v` flags (each may hold several pairs, comma-separated) as one dict."""
     return parse_labels(",".join(pairs), what=what)
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from low to high, else a usage error that says so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({low} to {high})")
+        return value
+
+    return parse

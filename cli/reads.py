@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc
+from cli.parsing import INT32_MAX
 
 
 class Paged(Protocol):
@@ -21,9 +22,10 @@ class Paged(Protocol):
     page_token: str
 
 
-# The hub's default page size (hub/paging.py), which the CLI cannot import: a page shorter
-# than the size asked for ends its list.
+# The hub's default and largest page sizes (hub/paging.py), which the CLI cannot import: a
+# page shorter than the size asked for (as the hub caps it) ends its list.
 DEFAULT_PAGE_SIZE = 500
+MAX_PAGE_SIZE = 5000
 
 Req = TypeVar("Req", bound=Paged)
 Resp = TypeVar("Resp")
@@ -49,9 +51,14 @@ def filter_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
 
 
 def positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    if value > INT32_MAX:  # page_size is a uint32, and no list is that long
+        raise argparse.ArgumentTypeError(f"{text} is out of range (1 to {INT32_MAX})")
     return value
 
 
@@ -98,7 +105,7 @@ async def collect_status(
         request.page_size = limit
         page = await stub.GetStatus(request, timeout=timeout)
         pages.append(page)
-        size = limit or DEFAULT_PAGE_SIZE
+        size = min(limit, MAX_PAGE_SIZE) if limit else DEFAULT_PAGE_SIZE
         names = ([c.name for c in page.clusters], [b.name for b in page.bundles])
         # A page that carries on a bundle's or cluster's detail holds only those again: it
         # says nothing of where the lists end.

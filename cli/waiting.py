@@ -167,6 +167,8 @@ async def wait_ready(
     """Return when every bundle (name -> revision applied, '' for any) is Ready on every
     cluster it targets; raise UserError (exit 1) naming the failing clusters otherwise.
     retried: bundles applied unchanged (see `verdict`)."""
+    if not revisions:
+        return  # nothing to wait for (every bundle of the apply was skipped: pinned)
     out = out or sys.stdout
     names = sorted(revisions)
     progress = Progress(names, out, tty=out.isatty())

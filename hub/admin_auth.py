@@ -118,8 +118,9 @@ class AdminAuth:
 
 def caller(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
     """Who made a call, for history and events: `token/<id>` of the admin token, or
-    `anonymous` (an --insecure hub has no tokens). Pure: the interceptor already refused
-    calls whose token is unknown, so the id in the secret's prefix can be trusted here."""
+    `anonymous`. Pure: the interceptor already refused calls whose token is unknown, so the
+    id in the secret's prefix can be trusted here; only there. Without the interceptor (an
+    --insecure hub) FleetService does not call this (anyone could name any token)."""
     return token_actor(auth.bearer(metadata))
 
 

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -357,6 +358,8 @@ class Hub:
                 fleet=fleet,
                 book=book,
                 admin_auth=admin_auth,
+                # The same condition as the AuthInterceptor below: tokens checked.
+                authenticated=admin_auth is not None,
                 ca_pem=tls.ca.cert_pem if tls else b"",
                 repos=git_source,
                 secrets=secrets,
@@ -528,6 +531,19 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         epilog="example:\n  argosy hub --data-dir /var/lib/argosy --listen 0.0.0.0:7443\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+    def number(name: str, default: float, kind: Callable[[str], Any] = int) -> Any:
+        """A flag's default from the environment: a bad value is a usage error naming the
+        variable (a flag's own bad value names the flag)."""
+        text = env.get(name)
+        if text is None:
+            return default
+        try:
+            return kind(text)
+        except ValueError:
+            expected = "a whole number" if kind is int else "a number"
+            parser.error(f"{name}={text!r}: expected {expected}")
+
     parser.add_argument(
         "--listen", default=env.get("ARGOSY_HUB_LISTEN", Settings.listen), help="HOST:PORT"
     )
@@ -540,20 +556,19 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     parser.add_argument(
         "--heartbeat-seconds",
         type=int,
-        default=int(env.get("ARGOSY_HUB_HEARTBEAT_SECONDS", Settings.heartbeat_seconds)),
+        default=number("ARGOSY_HUB_HEARTBEAT_SECONDS", Settings.heartbeat_seconds),
     )
     parser.add_argument(
         "--offline-grace-seconds",
         type=float,
-        default=float(env.get("ARGOSY_HUB_OFFLINE_GRACE_SECONDS", Settings.offline_grace_seconds)),
+        default=number("ARGOSY_HUB_OFFLINE_GRACE_SECONDS", Settings.offline_grace_seconds, float),
         help="seconds a cluster's stream may be down before it shows Offline (default 60)",
     )
     parser.add_argument("--max-bundle-bytes", type=int, default=Limits.max_bundle_bytes)
     parser.add_argument(
         "--history-limit",
         type=int,
-        # A string: argparse converts it like a flag, so a bad value names --history-limit.
-        default=env.get("ARGOSY_HUB_HISTORY_LIMIT", str(Settings.history_limit)),
+        default=number("ARGOSY_HUB_HISTORY_LIMIT", Settings.history_limit),
         help="revisions kept per bundle for `argosy bundle history` and rollback (default 10)",
     )
     parser.add_argument("--max-resources", type=int, default=Limits.max_resources)
@@ -599,7 +614,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     parser.add_argument(
         "--chart-cache-bytes",
         type=int,
-        default=int(env.get("ARGOSY_HUB_CHART_CACHE_BYTES", DEFAULT_CACHE_BYTES)),
+        default=number("ARGOSY_HUB_CHART_CACHE_BYTES", DEFAULT_CACHE_BYTES),
         help="most bytes of Helm chart archives kept in DATA_DIR/charts",
     )
     parser.add_argument(
@@ -630,7 +645,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     parser.add_argument(
         "--event-retention",
         type=int,
-        default=int(env.get("ARGOSY_HUB_EVENT_RETENTION", DEFAULT_RETENTION)),
+        default=number("ARGOSY_HUB_EVENT_RETENTION", DEFAULT_RETENTION),
         help="events kept in the store: the newest N deployment state changes and, apart, "
         f"the newest N of the other kinds (default {DEFAULT_RETENTION})",
     )
@@ -651,9 +666,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     parser.add_argument(
         "--metrics-max-deployment-series",
         type=int,
-        default=int(
-            env.get("ARGOSY_HUB_METRICS_MAX_DEPLOYMENT_SERIES", DEFAULT_MAX_DEPLOYMENT_SERIES)
-        ),
+        default=number("ARGOSY_HUB_METRICS_MAX_DEPLOYMENT_SERIES", DEFAULT_MAX_DEPLOYMENT_SERIES),
         metavar="N",
         help="most per-cluster series (non-Ready deployments, offline clusters) one scrape "
         f"shows, worst first (default {DEFAULT_MAX_DEPLOYMENT_SERIES})",

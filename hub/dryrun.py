@@ -15,12 +15,18 @@ from typing import Any
 
 import yaml
 
+from argosy.redaction import is_secret, redacted_pair
 from hub.core.planning import Unrendered
 from hub.rendered import Rendered
 
 # The reply carries every group's diff; a bundle of large objects changed everywhere must not
 # make a reply the client refuses (gRPC's default limit is 4 MiB).
 MAX_DIFF_BYTES = 256 * 1024
+# And all of a reply's diffs together (every bundle, every group): with per-cluster values
+# every cluster is a group of its own. Past it a group lists its changed keys only, and no
+# YAML is dumped or diffed for it (the CPU, not just the bytes).
+REPLY_DIFF_BYTES = 4 * 1024 * 1024
+OMITTED = "diff omitted: reply budget\n"
 
 
 @dataclass(frozen=True)
@@ -50,17 +56,10 @@ def compare(
     added = tuple(k for k in after if k not in before)
     removed = tuple(k for k in before if k not in after)
     changed = tuple(k for k in after if k in before and before[k].hash != after[k].hash)
-    text = "".join(
-        "".join(
-            difflib.unified_diff(
-                _yaml(before[k].obj).splitlines(keepends=True),
-                _yaml(after[k].obj).splitlines(keepends=True),
-                f"{k} (held)",
-                f"{k} (planned)",
-            )
-        )
-        for k in changed
-    )
+    if max_bytes > 0:
+        text = _bounded("".join(_diff(k, before[k].obj, after[k].obj) for k in changed), max_bytes)
+    else:
+        text = OMITTED if changed else ""
     return PlannedChange(
         clusters=(),
         revision=planned.revision if planned else "",
@@ -68,17 +67,32 @@ def compare(
         added=tuple(sorted(added)),
         changed=tuple(sorted(changed)),
         removed=tuple(sorted(removed)),
-        diff=_bounded(text, max_bytes),
+        diff=text,
         options_changed=held is not None
         and planned is not None
         and held.options.as_dict() != planned.options.as_dict(),
     )
 
 
-def planned_changes(pairs: Iterable[Pair]) -> list[PlannedChange]:
+def planned_replies(
+    pairs: Mapping[str, Iterable[Pair]], *, budget: int = REPLY_DIFF_BYTES
+) -> dict[str, list[PlannedChange]]:
+    """planned_changes of each bundle (in name order), their diffs within one reply's budget.
+    CPU-heavy on a large fleet: run it off the event loop."""
+    out = {}
+    for name in sorted(pairs):
+        out[name] = changes = planned_changes(pairs[name], budget=budget)
+        budget -= sum(len(c.diff.encode()) for c in changes)
+    return out
+
+
+def planned_changes(
+    pairs: Iterable[Pair], *, budget: int = REPLY_DIFF_BYTES
+) -> list[PlannedChange]:
     """One verdict per group of clusters alike, compared once per group; groups in order of
     their first cluster's name. Clusters the bundle neither reaches nor is held on are left out;
-    those already holding the planned revision are a group with nothing in it to change."""
+    those already holding the planned revision are a group with nothing in it to change.
+    Diffs share `budget` bytes, first groups first; the groups past it say OMITTED."""
     groups: dict[tuple[str, ...], list[str]] = {}
     inputs: dict[tuple[str, ...], tuple[Rendered | Unrendered | None, Rendered | None]] = {}
     for cluster, planned, held in pairs:
@@ -95,13 +109,13 @@ def planned_changes(pairs: Iterable[Pair]) -> list[PlannedChange]:
         groups.setdefault(key, []).append(cluster)
         inputs.setdefault(key, (planned, held))
     out = []
-    for key, clusters in groups.items():
+    for names, key in sorted((tuple(sorted(clusters)), key) for key, clusters in groups.items()):
         planned, held = inputs[key]
-        names = tuple(sorted(clusters))
         if isinstance(planned, Unrendered):
             out.append(PlannedChange(clusters=names, error=planned.error))
             continue
-        change = compare(held, planned)
+        change = compare(held, planned, max_bytes=min(MAX_DIFF_BYTES, budget))
+        budget -= len(change.diff.encode())
         out.append(
             PlannedChange(
                 clusters=names,
@@ -114,7 +128,21 @@ def planned_changes(pairs: Iterable[Pair]) -> list[PlannedChange]:
                 options_changed=change.options_changed,
             )
         )
-    return sorted(out, key=lambda c: c.clusters)
+    return out
+
+
+def _diff(key: str, held: Mapping[str, Any], planned: Mapping[str, Any]) -> str:
+    if is_secret(held) or is_secret(planned):
+        # The diff is printed by `argosy apply --dry-run`, in CI logs too.
+        held, planned = redacted_pair(held, planned)
+    return "".join(
+        difflib.unified_diff(
+            _yaml(held).splitlines(keepends=True),
+            _yaml(planned).splitlines(keepends=True),
+            f"{key} (held)",
+            f"{key} (planned)",
+        )
+    )
 
 
 def _yaml(obj: Mapping[str, Any]) -> str:
@@ -126,4 +154,6 @@ def _bounded(text: str, max_bytes: int) -> str:
     if len(data) <= max_bytes:
         return text
     cut = data[:max_bytes].decode(errors="ignore").rpartition("\n")[0]
+    if not cut:
+        return OMITTED  # what is left of the reply's budget holds not even one line
     return f"{cut}\n... truncated ({len(data) - len(cut.encode())} more bytes)\n"

@@ -15,9 +15,10 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from argosy.bundle import Bundle, BundleSource
-from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems
+from argosy.errors import InvalidInput, NotFound, PermissionDenied, Problems, TemporaryError
 from argosy.names import check_name
 from argosy.selectors import LabelSelector
 from argosy.states import State
@@ -33,7 +34,7 @@ from hub.core.registration import Issuer, Registration
 from hub.core.revisions import Revisions
 from hub.core.rollouts import Rollouts
 from hub.core.writebehind import WriteBehind
-from hub.dryrun import Pair, PlannedChange, planned_changes
+from hub.dryrun import Pair, PlannedChange, planned_replies
 from hub.models import BundleControl, BundleRecord, ClusterRecord, GroupRecord, HistoryEntry
 from hub.overlaps import overlap_warnings
 from hub.persistence.protocol import Store
@@ -381,16 +382,25 @@ class Fleet:
             ]
             if reserved:
                 raise InvalidInput.of(reserved)
+        pairs: dict[str, list[Pair]] | None = {} if dry_run else None
         async with self.lock:
             # Again under the lock: a rollback may have pinned one while this one loaded.
             loaded = [b for b in loaded if not self.pinned(b.name)]
             applied, _ = (
-                await self._apply(loaded, actor=actor, by_source=by_source, dry_run=dry_run)
+                await self._apply(loaded, actor=actor, by_source=by_source, dry_run=pairs)
                 if loaded
                 else ([], {})
             )
             done = {a.name: a for a in applied}
-            return [done[n] if n in done else self._skipped(n) for n in names]
+            results = [done[n] if n in done else self._skipped(n) for n in names]
+        if pairs is None:
+            return results
+        # YAML dumps and diffs of every group: seconds of CPU on a large fleet with
+        # per-cluster values, so off the event loop and outside the lock.
+        planned = await asyncio.to_thread(planned_replies, pairs)
+        return [
+            replace(r, planned=tuple(planned[r.name])) if r.name in planned else r for r in results
+        ]
 
     def _skipped(self, name: str) -> AppliedBundle:
         rec = self.bundle(name)
@@ -409,10 +419,11 @@ class Fleet:
         actor: str,
         rollback_of: int = 0,
         by_source: bool = False,
-        dry_run: bool = False,
+        dry_run: dict[str, list[Pair]] | None = None,
     ) -> tuple[list[AppliedBundle], dict[str, int]]:
         """Store and commit loaded bundles, under the lock; returns their results and the
-        history rev each changed bundle got."""
+        history rev each changed bundle got. dry_run: store and commit nothing, and fill it
+        with each bundle's (cluster, planned, held) for hub/dryrun.py instead."""
         now = _now()
         records: dict[str, tuple[BundleRecord, Bundle]] = {}
         results = []
@@ -479,11 +490,10 @@ class Fleet:
                     tuple(warnings.get(bundle.name, ())),
                 )
             )
-        if dry_run:
+        if dry_run is not None:
             pairs = await self._pairs(plan)
-            return [
-                replace(r, planned=tuple(planned_changes(pairs.get(r.name, [])))) for r in results
-            ], {}
+            dry_run.update((r.name, pairs.get(r.name, [])) for r in results)
+            return results, {}
         revs = await self.store.put_bundles(
             [r for r, _ in records.values()],
             self.revisions.unstored(plan),
@@ -608,14 +618,18 @@ class Fleet:
             self.bundle(name)  # NotFound first
             entries = await self.store.list_history(name)
             target = history.rollback_target(name, entries, to)
+            # Another replica may have applied it since this one last heard: the apply below
+            # would compare against stale content (and record nothing when it matches).
+            if self.bundle(name).revision != entries[-1].revision:
+                raise TemporaryError(
+                    f"bundle {name!r} changed meanwhile (on another replica); try again"
+                )
             source = BundleSource(name, target.files)
             self._limits.check_size(source)  # the limit may be lower than when it was applied
             loaded = await asyncio.to_thread(planning.load_all, [(source, target.labels)])
             applied, revs = await self._apply(loaded, actor=actor, rollback_of=target.rev)
             rev = revs[name]
-            control = self.inventory.controls.get(name, BundleControl(name))
-            await self.store.put_bundle_control(replace(control, pinned=rev))
-            self.inventory.controls[name] = replace(control, pinned=rev)
+            await self.inventory.update_control(name, self.store.put_bundle_control, pinned=rev)
             self.status.touch_bundle(name)
             return applied[0], rev, target.rev
 
@@ -626,8 +640,7 @@ class Fleet:
             control = self._control(name)
             if not control.pinned:
                 return False
-            await self.store.put_bundle_control(replace(control, pinned=0))
-            self.inventory.controls[name] = replace(control, pinned=0)
+            await self.inventory.update_control(name, self.store.put_bundle_control, pinned=0)
             self.status.touch_bundle(name)
             return True
 
@@ -668,12 +681,12 @@ class Fleet:
         return name in self.inventory.bundles and self.inventory.paused(name)
 
     async def set_paused(self, name: str, paused: bool) -> None:
-        control = self._control(name)
-        await self._put_control(replace(control, paused=paused))  # keeps any pin
+        self._control(name)  # NotFound first
+        await self._put_control(name, paused=paused)  # keeps any pin and halt
 
     async def resume_rollout(self, name: str, *, actor: str = "") -> None:
         control = self._control(name)
-        await self._put_control(replace(control, halted=""))
+        await self._put_control(name, halted="")
         self.events.record(
             EventKind.ROLLOUT_RESUMED,
             bundle=name,
@@ -687,10 +700,9 @@ class Fleet:
             raise NotFound(f"bundle {name!r} not found")
         return self.inventory.controls.get(name, BundleControl(name))
 
-    async def _put_control(self, control: BundleControl) -> None:
-        await self.store.put_bundle_control(control)
-        self.inventory.controls[control.name] = control
-        self.rollouts.regate(control.name, ungated_too=True)
+    async def _put_control(self, name: str, **fields: Any) -> None:
+        await self.inventory.update_control(name, self.store.put_bundle_control, **fields)
+        self.rollouts.regate(name, ungated_too=True)
 
     # --- clusters -------------------------------------------------------------------------------
 

@@ -119,8 +119,12 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         ca_pem: bytes = b"",
         repos: GitSource | None = None,
         secrets: Secrets | None = None,
+        authenticated: bool = False,
     ) -> None:
+        """authenticated: the server checks admin tokens (AuthInterceptor). Without it (an
+        --insecure hub) a caller's token is never checked, so it names no one."""
         self._fleet = fleet
+        self._authenticated = authenticated
         self._repos = repos
         self._secrets = secrets
         self._book = book
@@ -128,6 +132,12 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         self._ca_pem = ca_pem
         # Watchers see bundles enriched the same way GetStatus does.
         self._broadcaster = StatusBroadcaster(book, enrich=self.enrich)
+
+    def _actor(self, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        """Who made the call, for history and events."""
+        if not self._authenticated:
+            return "anonymous"
+        return caller(context.invocation_metadata())
 
     @property
     def broadcaster(self) -> StatusBroadcaster:
@@ -167,7 +177,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             for b in request.bundles
         ]
         applied = await self._fleet.apply_bundles(
-            sources, actor=caller(context.invocation_metadata()), dry_run=request.dry_run
+            sources, actor=self._actor(context), dry_run=request.dry_run
         )
         return fleet_pb2.ApplyBundlesResponse(bundles=[applied_to_pb(a) for a in applied])
 
@@ -205,7 +215,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def DeleteBundle(
         self, request: fleet_pb2.DeleteBundleRequest, context: Context
     ) -> fleet_pb2.DeleteBundleResponse:
-        await self._fleet.delete_bundle(request.name, actor=caller(context.invocation_metadata()))
+        await self._fleet.delete_bundle(request.name, actor=self._actor(context))
         return fleet_pb2.DeleteBundleResponse()
 
     @grpc_errors
@@ -248,7 +258,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def DeleteCluster(
         self, request: fleet_pb2.DeleteClusterRequest, context: Context
     ) -> fleet_pb2.DeleteClusterResponse:
-        await self._fleet.delete_cluster(request.name, actor=caller(context.invocation_metadata()))
+        await self._fleet.delete_cluster(request.name, actor=self._actor(context))
         return fleet_pb2.DeleteClusterResponse()
 
     @grpc_errors
@@ -321,7 +331,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def RevokeCluster(
         self, request: fleet_pb2.RevokeClusterRequest, context: Context
     ) -> fleet_pb2.RevokeClusterResponse:
-        await self._fleet.revoke_cluster(request.name, actor=caller(context.invocation_metadata()))
+        await self._fleet.revoke_cluster(request.name, actor=self._actor(context))
         return fleet_pb2.RevokeClusterResponse()
 
     @grpc_errors
@@ -541,7 +551,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
     async def ResumeRollout(
         self, request: fleet_pb2.ResumeRolloutRequest, context: Context
     ) -> fleet_pb2.ResumeRolloutResponse:
-        await self._fleet.resume_rollout(request.name, actor=caller(context.invocation_metadata()))
+        await self._fleet.resume_rollout(request.name, actor=self._actor(context))
         return fleet_pb2.ResumeRolloutResponse()
 
     @grpc_errors
@@ -572,7 +582,7 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
         applied, rev, target = await self._fleet.rollback(
             request.name,
             to=request.to_revision,
-            actor=caller(context.invocation_metadata()),
+            actor=self._actor(context),
         )
         return fleet_pb2.RollbackBundleResponse(
             bundle=applied_to_pb(applied), pinned_rev=rev, rolled_back_to=target

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from argosy.options import ApplyOptions
+from argosy.redaction import is_secret, redacted
 from spoke.backends.base import Obj
-from spoke.drift import drift, explain, ignored_paths, is_secret, redacted
+from spoke.drift import drift, explain, ignored_paths
 from spoke.readiness import readiness
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
+
+from argosy.redaction import is_secret, redacted_pair
 
 # Written by the API server or by Argosy itself, never by the user's bundle.
 _IGNORED_METADATA = {
@@ -227,7 +228,7 @@ def explain(
     _paths(want, live, "", paths)
     seen = _project(want, live)
     if is_secret(desired):
-        want, seen = redacted(want), redacted(seen)
+        want, seen = redacted_pair(want, seen)
     before = _yaml(want).splitlines(keepends=True)
     after = _yaml(seen).splitlines(keepends=True)
     text = "".join(difflib.unified_diff(before, after, "desired", "live", n=2))
@@ -277,27 +278,6 @@ def _project(want: Any, live: Any) -> Any:
     if isinstance(want, list) and isinstance(live, list) and len(want) == len(live):
         return [_project(w, h) for w, h in zip(want, live, strict=True)]
     return live
-
-
-def is_secret(obj: Mapping[str, Any]) -> bool:
-    return obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1"
-
-
-def redacted(obj: Any) -> Any:
-    """A Secret (or a patch of one) with its values replaced by a short hash of each: the hub
-    and anyone with a viewer token read drift, and should see that values differ, not them."""
-    out = dict(obj) if isinstance(obj, Mapping) else obj
-    if isinstance(out, dict):
-        for field in ("data", "stringData"):
-            values = out.get(field)
-            if isinstance(values, Mapping):
-                out[field] = {k: _fingerprint(v) for k, v in values.items()}
-    return out
-
-
-def _fingerprint(value: Any) -> str:
-    digest = hashlib.sha256(str(value).encode()).hexdigest()[:12]
-    return f"(redacted, sha256 {digest})"
 
 
 def _yaml(obj: Any) -> str:

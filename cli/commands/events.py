@@ -22,7 +22,7 @@ from argosy.api.v1 import fleet_pb2, fleet_pb2_grpc
 from argosy.runtime import STREAM_OPEN, backoff_delays
 from cli import output
 from cli.client import Hub, UserError
-from cli.parsing import Subparsers, output_flag, runs
+from cli.parsing import INT32_MAX, INT64_MAX, Subparsers, int_in, output_flag, runs
 
 HEADERS = ["TIME", "KIND", "BUNDLE", "CLUSTER", "REVISION", "ACTOR", "MESSAGE"]
 LIVE_WIDTHS = ["0" * 19, "DeploymentStateChanged", "b" * 24, "c" * 12, "r" * 12, "a" * 20, ""]
@@ -46,10 +46,15 @@ def add_parser(subparsers: Subparsers) -> None:
     events.add_argument(
         "--kind", default="", help="only events of this kind (BundleApplied, ClusterOffline, ...)"
     )
-    events.add_argument("--limit", type=int, default=100, help="how many events (default 100)")
+    events.add_argument(
+        "--limit",
+        type=int_in(0, INT32_MAX),
+        default=100,
+        help="how many events (default 100)",
+    )
     events.add_argument(
         "--since",
-        type=int,
+        type=int_in(0, INT64_MAX),
         default=0,
         help="only events after this seq: the oldest --limit of them (without --since, "
         "the newest --limit)",

@@ -22,7 +22,7 @@ from cli.manifests import (
     hub_next_steps,
     hub_yaml,
 )
-from cli.parsing import Subparsers, runs
+from cli.parsing import UINT32_MAX, Subparsers, int_in, runs
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -41,7 +41,10 @@ def add_parser(subparsers: Subparsers) -> None:
         "--token", default="", help="registration token (default: create one on the hub)"
     )
     agent.add_argument(
-        "--ttl", type=int, default=0, help="seconds the created token lives (0: never expires)"
+        "--ttl",
+        type=int_in(0, UINT32_MAX),
+        default=0,
+        help="seconds the created token lives (0: never expires)",
     )
     agent.add_argument(
         "--hub",

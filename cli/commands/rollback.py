@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 
 from argosy.api.v1 import fleet_pb2
-from argosy.errors import InvalidInput
 from cli.client import Hub
-from cli.parsing import Subparsers, runs
+from cli.parsing import UINT32_MAX, Subparsers, int_in, runs
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -26,7 +25,11 @@ def add_parser(subparsers: Subparsers) -> None:
     )
     rollback.add_argument("name", metavar="BUNDLE")
     rollback.add_argument(
-        "--to", type=int, default=0, metavar="REV", help="the rev to go back to (default: previous)"
+        "--to",
+        type=int_in(0, UINT32_MAX),
+        default=0,
+        metavar="REV",
+        help="the rev to go back to (default: previous)",
     )
     runs(
         subparsers.add_parser(
@@ -45,10 +48,6 @@ def add_parser(subparsers: Subparsers) -> None:
 async def run(args: argparse.Namespace, hub: Hub) -> None:
     async with hub.stub() as stub:
         if args.command == "rollback":
-            if args.to < 0:
-                raise InvalidInput(
-                    f"--to {args.to}: a rev is a positive number (argosy bundle history)"
-                )
             resp = await stub.RollbackBundle(
                 fleet_pb2.RollbackBundleRequest(name=args.name, to_revision=args.to), timeout=120
             )

@@ -12,6 +12,7 @@ from cli import output
 from cli.bundles import load_local
 from cli.client import Hub
 from cli.parsing import Subparsers, output_flag, runs
+from cli.reads import collect
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -27,8 +28,11 @@ def add_parser(subparsers: Subparsers) -> None:
 
 async def run(args: argparse.Namespace, hub: Hub) -> None:
     async with hub.stub() as stub:
-        clusters = (await stub.ListClusters(fleet_pb2.ListClustersRequest(), timeout=10)).clusters
+        pages = await collect(
+            stub.ListClusters, fleet_pb2.ListClustersRequest(), lambda p: p.clusters, timeout=10
+        )
         groups_pb = (await stub.ListGroups(fleet_pb2.ListGroupsRequest(), timeout=10)).groups
+    clusters = [c for page in pages for c in page.clusters]
     groups = {g.name: selector_from_pb(g.selector) for g in groups_pb}
     rows = []
     for source in read_bundle_dirs([args.dir]):

@@ -8,15 +8,19 @@ from typing import Any
 from argosy.api.v1 import fleet_pb2
 from cli import output
 from cli.client import Hub
-from cli.parsing import Subparsers, output_flag, runs
+from cli.parsing import UINT32_MAX, Subparsers, int_in, output_flag, runs
 
 
 def add_parser(subparsers: Subparsers) -> None:
     token = runs(subparsers.add_parser("token", help="registration tokens"), run)
     actions = token.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a registration token")
-    create.add_argument("--ttl", type=int, default=0, help="seconds until it expires (0: never)")
-    create.add_argument("--max-uses", type=int, default=0, help="registrations it allows (0: any)")
+    create.add_argument(
+        "--ttl", type=int_in(0, UINT32_MAX), default=0, help="seconds until it expires (0: never)"
+    )
+    create.add_argument(
+        "--max-uses", type=int_in(0, UINT32_MAX), default=0, help="registrations it allows (0: any)"
+    )
     output_flag(create, ("text", "json"))
     output_flag(actions.add_parser("list", help="list tokens"))
     actions.add_parser("revoke", help="revoke a token").add_argument("id")

@@ -6,7 +6,10 @@ I/O: the use cases in hub/fleet.py store a change first, then record it here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
+from typing import Any
 
 from argosy.bundle import Bundle, BundleOptions
 from argosy.selectors import LabelSelector
@@ -24,6 +27,9 @@ class Inventory:
         self.groups: dict[str, GroupRecord] = {}
         # Operator decisions on rollouts (pause, halt), by bundle.
         self.controls: dict[str, BundleControl] = {}
+        # Control writes (pause, halt, resume, pin) each change one field of the same record
+        # and await the store in between: serialised, so none writes back a stale copy.
+        self._control_lock = asyncio.Lock()
         # The groups each cluster belongs to, kept as groups and labels change, so the rollout
         # gate reads them without matching selectors.
         self.memberships: dict[str, frozenset[str]] = {}
@@ -97,6 +103,20 @@ class Inventory:
 
     def options(self, name: str) -> BundleOptions:
         return self.bundles[name][1].options
+
+    async def update_control(
+        self,
+        name: str,
+        put: Callable[[BundleControl], Awaitable[None]],
+        **fields: Any,
+    ) -> BundleControl:
+        """Set only `fields` of the bundle's control on what it holds when the write starts,
+        store it with `put`, then record it here; returns the new control."""
+        async with self._control_lock:
+            control = replace(self.controls.get(name, BundleControl(name)), **fields)
+            await put(control)
+            self.controls[name] = control
+            return control
 
     def paused(self, name: str) -> bool:
         control = self.controls.get(name)

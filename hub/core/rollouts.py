@@ -13,7 +13,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from argosy.states import State
 from hub.core.deployments import STALLED, Deployment, Deployments
@@ -220,9 +219,8 @@ class Rollouts:
         release = plan.release if decide else frozenset()
         if plan.halt and decide:
             reason = plan.halt_reason
-            control = replace(control, halted=reason)  # keeps the pause and any pin
-            inventory.controls[name] = control
-            await self._store.put_bundle_control(control)
+            # Only the halt: a pause or pin written meanwhile stays.
+            await inventory.update_control(name, self._store.put_bundle_control, halted=reason)
             log.warning("rollout of bundle %s halted: %s", name, reason)
             self._on_halt(name, reason)
         if plan.wake_at is not None:

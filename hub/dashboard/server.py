@@ -495,7 +495,12 @@ class Dashboard:
         if role != "admin":
             raise web.HTTPForbidden(text=f"role {role!r} may not change bundles\n")
         name, action = request.match_info["name"], request.match_info["action"]
-        actor = token_actor(request.cookies.get(COOKIE, ""))
+        # Without tokens (an --insecure hub) a cookie proves nothing: anyone is anonymous.
+        actor = (
+            token_actor(request.cookies.get(COOKIE, ""))
+            if self._role_of is not None
+            else "anonymous"
+        )
         result: dict[str, object] = {"ok": True}
         try:
             if action == "pause":

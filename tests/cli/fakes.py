@@ -19,6 +19,13 @@ from cli.main import build_parser
 from cli.parsing import handler
 
 
+@dataclass
+class Pages:
+    """A paged RPC's answers, by the request's page_token ("" for the first)."""
+
+    by_token: dict[str, Any]
+
+
 class FakeStub:
     """FleetService in memory: `stub.X(request, timeout=...)` records (X, request) and returns
     `responses[X]` (None when none was given: the command ignores the reply). A streaming
@@ -37,7 +44,10 @@ class FakeStub:
         return lambda request, **_: self._unary(rpc, request, answer)
 
     async def _unary(self, rpc: str, request: Message, answer: Any) -> Any:
-        self.calls.append((rpc, request))
+        # A copy: a paging loop reuses its request, changing page_token.
+        self.calls.append((rpc, _copy(request)))
+        if isinstance(answer, Pages):
+            return answer.by_token[cast(Any, request).page_token]
         return answer
 
     async def _stream(self, rpc: str, request: Message, answer: list[Any]) -> AsyncIterator[Any]:
@@ -73,3 +83,9 @@ def run(hub: FakeHub, *argv: str) -> Awaitable[None]:
     command = handler(args)
     assert command is not None, argv
     return command(args, hub)
+
+
+def _copy(request: Message) -> Message:
+    out = type(request)()
+    out.CopyFrom(request)
+    return out

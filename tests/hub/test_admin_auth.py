@@ -1,6 +1,20 @@
-from hub.admin_auth import CACHE_SECONDS, UNKNOWN_CACHE, AdminAuth, caller, decide, token_actor
+import grpc
+
+from argosy.api.v1 import fleet_pb2
+from hub.admin_auth import (
+    CACHE_SECONDS,
+    READ_METHODS,
+    SERVICE_PREFIX,
+    UNKNOWN_CACHE,
+    AdminAuth,
+    caller,
+    decide,
+    token_actor,
+)
 from hub.core import auth
 from hub.models import AdminTokenRecord
+
+SERVICE = fleet_pb2.DESCRIPTOR.services_by_name["FleetService"]
 
 
 def test_caller_names_the_admin_token_by_its_id_and_never_carries_the_secret() -> None:
@@ -61,3 +75,26 @@ async def test_unknown_tokens_are_remembered_a_bounded_few_and_expired_ones_drop
     now[0] += CACHE_SECONDS + 1
     assert await checker.role_of("stranger-new") is None
     assert checker.cached() == 1
+
+
+def test_the_service_is_the_one_the_interceptor_guards() -> None:
+    assert f"/{SERVICE.full_name}/" == SERVICE_PREFIX
+
+
+def test_read_methods_name_only_real_rpcs() -> None:
+    rpcs = {m.name for m in SERVICE.methods}
+    assert rpcs >= READ_METHODS, f"not RPCs of FleetService: {sorted(READ_METHODS - rpcs)}"
+
+
+def test_every_rpc_but_the_reads_is_refused_to_a_viewer_and_allowed_to_an_admin() -> None:
+    # A new write RPC is an admin's unless someone decides otherwise in READ_METHODS.
+    for method in SERVICE.methods:
+        assert decide("admin", method.name) is None, method.name
+        refusal = decide("viewer", method.name)
+        if method.name in READ_METHODS:
+            assert refusal is None, method.name
+        else:
+            assert refusal is not None, method.name
+            assert refusal[0] == grpc.StatusCode.PERMISSION_DENIED, method.name
+        unknown = decide(None, method.name)
+        assert unknown is not None and unknown[0] == grpc.StatusCode.UNAUTHENTICATED

@@ -3,7 +3,10 @@ store stand for two hub replicas on one database, the change feed replaced by di
 
 from __future__ import annotations
 
+import pytest
+
 from argosy.bundle import BundleSource
+from argosy.errors import TemporaryError
 from argosy.states import State
 from hub.fleet import Fleet
 from hub.models import ClusterRecord
@@ -238,3 +241,19 @@ async def test_labels_set_on_one_replica_retarget_the_cluster_on_the_other() -> 
     await a.set_cluster_labels("one", set_={}, remove=["env"])
     await b.reload_cluster(cluster.id)
     assert b.deployment(cluster.id, "web") is None
+
+
+async def test_a_rollback_on_a_replica_behind_the_store_asks_to_try_again() -> None:
+    store = MemoryStore()
+    a, b = await replica(store), await replica(store)
+    await apply(a, "web")
+    await b.reload_bundle("web")
+    await apply(a, "web", "defaultNamespace: other\n")  # b has not heard of rev 2
+    # Rev 1's content is what b holds: applied there, it would change and record nothing.
+    with pytest.raises(TemporaryError, match="changed meanwhile"):
+        await b.rollback("web")
+    assert [e.rev for e in store.history["web"]] == [1, 2]
+    assert "web" not in store.controls and not b.pinned("web")
+    await b.reload_bundle("web")
+    _, pinned, target = await b.rollback("web")
+    assert (pinned, target) == (3, 1)

@@ -24,10 +24,11 @@ from tests.hub.fakes import Aborted, FakeContext, MemoryStore, configmap_bundle
 
 
 class Rig:
-    def __init__(self) -> None:
+    def __init__(self, *, authenticated: bool = True) -> None:
         self.book = StatusBook()
         self.fleet = Fleet(store=MemoryStore(), status=self.book, renderer=Renderer())
-        self.admin = FleetService(fleet=self.fleet, book=self.book)
+        # authenticated: as behind the AuthInterceptor (which these calls skip).
+        self.admin = FleetService(fleet=self.fleet, book=self.book, authenticated=authenticated)
         self.spokes = SpokeService(
             fleet=self.fleet, payloads=PayloadCache(self.fleet), heartbeat_seconds=10
         )
@@ -45,8 +46,8 @@ def ctx(metadata: tuple[tuple[str, str], ...] = ()) -> Any:
     return cast(Any, FakeContext(metadata))
 
 
-async def rig() -> Rig:
-    r = Rig()
+async def rig(*, authenticated: bool = True) -> Rig:
+    r = Rig(authenticated=authenticated)
     await r.fleet.load()
     return r
 
@@ -225,3 +226,17 @@ async def test_event_requests_are_checked_and_a_slow_watcher_is_dropped() -> Non
             pass
     assert refused.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "watch again from after event" in refused.value.details
+
+
+async def test_a_hub_without_auth_records_every_caller_as_anonymous() -> None:
+    # No interceptor checks the token (--insecure): whoever sends one could name any token.
+    r = await rig(authenticated=False)
+    forged = ctx((("authorization", "Bearer argosy-adm-a-123.anything"),))
+    await r.admin.ApplyBundles(fleet_pb2.ApplyBundlesRequest(bundles=[spec("web")]), forged)
+    await r.admin.DeleteBundle(fleet_pb2.DeleteBundleRequest(name="web"), forged)
+    await r.fleet.flush()
+    listed = await r.admin.ListEvents(fleet_pb2.ListEventsRequest(), ctx())
+    assert [(e.kind, e.actor) for e in listed.events] == [
+        ("BundleApplied", "anonymous"),
+        ("BundleDeleted", "anonymous"),
+    ]

@@ -65,7 +65,8 @@ async def test_history_rollback_pin_and_unpin_through_the_cli(tmp_path: Path) ->
         code, _, err = await argosy(hub, "rollback", "app", "--to", "99")
         assert code == 1 and "bundle 'app' has no rev 99 in its history (kept: 1, 2, 3" in err
         code, _, err = await argosy(hub, "rollback", "app", "--to", "-1")
-        assert code == 1 and "--to -1: a rev is a positive number" in err
+        # A usage error now, as past the proto field's range (#15 review).
+        assert code == 2 and "argument --to: -1 is out of range (0 to 4294967295)" in err
         code, _, err = await argosy(hub, "rollback", "nope")
         assert code == 1 and "bundle 'nope' not found" in err
 

@@ -3,6 +3,7 @@ through the other rollout controls."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -12,8 +13,9 @@ from argosy.bundle import BundleSource
 from argosy.errors import InvalidInput, NotFound
 from argosy.manifests import Manifest
 from hub.core.history import current_rev, pinned_message, rollback_target, summarize
+from hub.core.inventory import Inventory
 from hub.fleet import Fleet
-from hub.models import HistoryEntry
+from hub.models import BundleControl, HistoryEntry
 from hub.rendering import Renderer
 from hub.status import StatusBook
 from tests.hub.fakes import FakePeers, MemoryStore
@@ -93,3 +95,63 @@ async def test_pause_and_resume_keep_a_rollbacks_pin() -> None:
     (skipped,) = await f.apply_bundles([(BundleSource("web", cm_files("9")), {})])
     assert skipped.skipped == pinned_message("web", 3)
     assert await f.unpin("web") and f.pinned("web") == 0 and store.controls["web"].paused
+
+
+class SlowControls(MemoryStore):
+    """Holds the first control write until released: another write lands in its await."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def put_bundle_control(self, control: BundleControl) -> None:
+        if not self.held.is_set():
+            self.held.set()
+            await self.release.wait()
+        await super().put_bundle_control(control)
+
+
+async def test_a_pause_landing_while_a_rollback_stores_its_pin_is_kept() -> None:
+    store = SlowControls()
+    f = Fleet(store=store, status=StatusBook(), renderer=Renderer())
+    f.peers = FakePeers()
+    await f.load()
+    for v in ("1", "2"):
+        await f.apply_bundles([(BundleSource("web", cm_files(v)), {})])
+    rollback = asyncio.create_task(f.rollback("web"), name="rollback")
+    await store.held.wait()
+    pause = asyncio.create_task(f.set_paused("web", True), name="pause")
+    for _ in range(5):
+        await asyncio.sleep(0)  # let the pause run as far as it can
+    store.release.set()
+    await rollback
+    await pause
+    assert f.pinned("web") == 3 and f.paused("web")
+    assert store.controls["web"].pinned == 3 and store.controls["web"].paused
+
+
+async def test_control_writes_in_flight_together_each_keep_the_others_field() -> None:
+    # The rollout gate's halt stores while a pause and a resume of the pin land.
+    inventory = Inventory()
+    stored: list[BundleControl] = []
+    release = asyncio.Event()
+
+    async def slow_put(control: BundleControl) -> None:
+        await release.wait()
+        stored.append(control)
+
+    async def put(control: BundleControl) -> None:
+        stored.append(control)
+
+    halt = asyncio.create_task(
+        inventory.update_control("web", slow_put, halted="too many failures"), name="halt"
+    )
+    await asyncio.sleep(0)
+    pause = asyncio.create_task(inventory.update_control("web", put, paused=True), name="pause")
+    pin = asyncio.create_task(inventory.update_control("web", put, pinned=4), name="pin")
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(halt, pause, pin)
+    assert inventory.controls["web"] == BundleControl("web", True, "too many failures", 4)
+    assert stored[-1] == inventory.controls["web"]
