@@ -24,3 +24,13 @@ def test_only_the_silent_expire() -> None:
     peers.heard("c", 4.0)
     assert [o for o, _ in peers.expire(6.0)] == ["b"]
     assert "c" in peers
+
+
+def test_a_message_received_keeps_a_known_peer_alive_and_greets_no_stranger() -> None:
+    peers = PeerTable(timeout=5.0)
+    peers.heard("b", 0.0)
+    peers.received("b", 4.0)
+    assert peers.expire(8.0) == []
+    peers.received("c", 8.0)
+    assert "c" not in peers  # a newcomer is greeted when applied (`heard`), not on receipt
+    assert peers.heard("c", 8.5)
