@@ -8,8 +8,8 @@ from typing import Any
 
 from argosy.bundle import BundleSource
 from argosy.states import State
-from hub.fleet import Fleet
 from hub.core.planning import Plan
+from hub.fleet import Fleet
 from hub.models import ClusterRecord
 from hub.reloading import same_cluster
 from hub.rendering import Renderer
