@@ -113,7 +113,8 @@ def parse(argv: Sequence[str] | None) -> Options:
         type=Path,
         default=None,
         metavar="DIR",
-        help="py-spy the hub and one simulator during each apply (py-spy must be on PATH)",
+        help="py-spy every hub (each replica) and one simulator during connect, each apply, "
+        "idle and the reconnect (py-spy must be on PATH)",
     )
     p.add_argument(
         "--modes",

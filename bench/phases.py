@@ -122,6 +122,7 @@ class Phases:
         n = self.o.spokes
         say(f"connecting {n} spokes from {len(rig.hosts)} processes ...")
         per_host = max(1, self.o.concurrency // len(rig.hosts))
+        profiles = await rig.start_profiles("connect")
         cpu = rig.cpu()
         started = time.monotonic()
         await asyncio.gather(*(h.call("connect", concurrency=per_host) for h in rig.hosts))
@@ -133,6 +134,7 @@ class Phases:
         )
         self.r["connect_seconds"] = round(time.monotonic() - started, 2)
         hub_cpu, sim_cpu = (b - a for a, b in zip(cpu, rig.cpu(), strict=True))
+        await rig.stop_profiles(profiles)
         self.r["connect_cpu_seconds"] = {"hub": round(hub_cpu, 2), "simulators": round(sim_cpu, 2)}
         self.r["spokes_connected"] = state["connected"]
         hosts = await rig.hosts_status()

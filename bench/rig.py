@@ -312,7 +312,10 @@ class Rig:
         procs = []
         search = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         spy = shutil.which("py-spy", path=search) or "py-spy"
-        for who, pid in (("hub", self.hub.pid), ("sim0", self.hosts[0].pid)):
+        # With --hubs K, every replica: idle work that grows with N shows on each of them.
+        hubs = self.all_hubs()
+        named = [("hub" if len(hubs) == 1 else f"hub{i}", h.pid) for i, h in enumerate(hubs)]
+        for who, pid in (*named, ("sim0", self.hosts[0].pid)):
             out = out_dir / f"{phase}-{who}.txt"
             procs.append(
                 await asyncio.create_subprocess_exec(

@@ -10,6 +10,7 @@ it (revisions included) before saying so.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -21,7 +22,7 @@ from argosy.selectors import LabelSelector
 from hub.core.deployments import Deployment
 from hub.core.inventory import DEFAULT_GROUP
 from hub.core.planning import Unrendered
-from hub.models import GroupRecord
+from hub.models import ClusterRecord, GroupRecord
 from hub.persistence.protocol import Store
 from hub.status import ClusterInfo
 
@@ -29,6 +30,18 @@ if TYPE_CHECKING:
     from hub.fleet import Fleet
 
 log = logging.getLogger(__name__)
+
+
+def same_cluster(a: ClusterRecord | None, b: ClusterRecord | None) -> bool:
+    """Whether two records of a cluster differ in nothing a replica acts on. Pure.
+
+    `last_seen` is left out: every hello and heartbeat moves it in the store (the write-behind)
+    but it targets nothing. Comparing it made a cluster's late-arriving registration notice,
+    and every cluster in a resync, a re-plan with the O(deployments) revision sweep.
+    """
+    if a is None or b is None:
+        return a is b
+    return dataclasses.replace(a, last_seen=b.last_seen) == b
 
 
 class Reloading:
@@ -151,7 +164,7 @@ class Reloading:
                 if old is not None:
                     fleet.drop_cluster(cluster_id)
                 return
-            if old == rec:
+            if same_cluster(old, rec):
                 return
             inventory.put_cluster(rec)
             # The credential this replica's stream used is no longer the cluster's: cut it.
@@ -234,7 +247,7 @@ class Reloading:
                 await self.reload_bundle(name)
         clusters = {c.id: c for c in snap.clusters}
         for cluster_id in sorted({*inventory.clusters, *clusters}):
-            if clusters.get(cluster_id) != inventory.clusters.get(cluster_id):
+            if not same_cluster(clusters.get(cluster_id), inventory.clusters.get(cluster_id)):
                 await self.reload_cluster(cluster_id)
         groups = {g.name: g for g in snap.groups}
         for name in sorted({*inventory.groups, *groups}):

@@ -138,12 +138,18 @@ class Liveness:
             now = time.monotonic()
             offline = self._deployments.offline
             for cluster_id, since in list(self.down_since.items()):
-                if cluster_id not in offline and now - since >= self._grace:
+                # Offline clusters leave the sweep: 5,000 streams lost with a dead replica
+                # were otherwise walked every second until each came back.
+                if cluster_id in offline:
+                    del self.down_since[cluster_id]
+                    self._unclaimed.discard(cluster_id)
+                elif now - since >= self._grace:
                     record = cluster_id in self._records_down or (
                         cluster_id in self._unclaimed and self.first()
                     )
                     self._unclaimed.discard(cluster_id)
                     self.set_offline(cluster_id, True, record=record)
+                    del self.down_since[cluster_id]
 
     def set_offline(self, cluster_id: str, offline: bool, *, record: bool = False) -> None:
         if self.offline(cluster_id) == offline or cluster_id not in self._inventory.clusters:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from hub.core.deployments import Deployment, Deployments
+from hub.models import DeploymentRecord
 from hub.persistence.protocol import Store
 
 
@@ -68,19 +69,33 @@ class WriteBehind:
             await asyncio.sleep(interval)
             await self.flush()
 
-    async def flush(self) -> None:
+    async def flush(self, *, rows_per_slice: int = 500) -> None:
+        """Write what changed since the last flush, in slices of `rows_per_slice` rows, one
+        transaction each, yielding to the event loop between slices.
+
+        A reconnect storm marks every deployment and cluster of the fleet within seconds; one
+        batch of 10,000 rows held the loop (building records) and then the GIL (the store's
+        thread encoding them) long enough to delay `argosy status` past a second. Rows are
+        independent of each other, so a batch needs no single transaction; deletes go first,
+        with the first slice, as they did before.
+        """
         self._wake.clear()
         dirty, self._dirty = self._dirty, set()
         deleted, self._deleted = self._deleted, set()
         seen, self._seen = self._seen, {}
         detached, self._detached = self._detached, set()
         by_cluster = self._deployments.by_cluster
-        upserts = [
-            by_cluster[c][b].record()
-            for b, c in dirty
-            if b in by_cluster.get(c, {}) and self._writes_rows(c, detached)
-        ]
-        if upserts or deleted:
-            await self._store.save_deployments(upserts, sorted(deleted))
-        if seen:
-            await self._store.touch_clusters(seen)
+        upserts: list[DeploymentRecord] = []
+        deletes = sorted(deleted)
+        for b, c in dirty:
+            # Re-read per row: the loop ran between slices, and the cluster may be gone.
+            if b in by_cluster.get(c, {}) and self._writes_rows(c, detached):
+                upserts.append(by_cluster[c][b].record())
+            if len(upserts) >= rows_per_slice:
+                await self._store.save_deployments(upserts, deletes)
+                upserts, deletes = [], []
+        if upserts or deletes:
+            await self._store.save_deployments(upserts, deletes)
+        touched = list(seen.items())
+        for i in range(0, len(touched), rows_per_slice):
+            await self._store.touch_clusters(dict(touched[i : i + rows_per_slice]))

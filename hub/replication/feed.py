@@ -133,6 +133,11 @@ class Replication:
             return
         if change.origin == self.origin:
             return  # our own
+        # Alive as of receipt, not of apply: behind a backlog of changes (a connect storm's
+        # registrations and attaches) a peer's "alive" was applied more than the timeout late,
+        # the peer taken for dead, its N streams for down, and all of them attached again
+        # when it was "heard" anew: O(N) churn every few seconds while the backlog lasted.
+        self._peers.received(change.origin, time.monotonic())
         self._in.append(change)
         self._in_wake.set()
 

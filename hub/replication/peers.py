@@ -21,6 +21,12 @@ class PeerTable:
         self._heard[origin] = now
         return new
 
+    def received(self, origin: str, now: float) -> None:
+        """A message from a known `origin` arrived (it may wait in the inbox a while before it is
+        applied): it is alive now. An unknown origin is left for `heard` to greet."""
+        if origin in self._heard:
+            self._heard[origin] = now
+
     def expire(self, now: float) -> list[tuple[str, float]]:
         """Forget the replicas silent longer than the timeout; each with how long it was silent."""
         gone = [(o, now - t) for o, t in self._heard.items() if now - t > self._timeout]

@@ -3,13 +3,18 @@ store stand for two hub replicas on one database, the change feed replaced by di
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pytest
 
 from argosy.bundle import BundleSource
 from argosy.errors import TemporaryError
 from argosy.states import State
+from hub.core.planning import Plan
 from hub.fleet import Fleet
 from hub.models import ClusterRecord
+from hub.reloading import same_cluster
 from hub.rendering import Renderer
 from hub.status import StatusBook
 from tests.hub.fakes import FakeListener, FakePeers, MemoryStore, configmap_bundle
@@ -257,3 +262,40 @@ async def test_a_rollback_on_a_replica_behind_the_store_asks_to_try_again() -> N
     await b.reload_bundle("web")
     _, pinned, target = await b.rollback("web")
     assert (pinned, target) == (3, 1)
+
+
+async def test_a_cluster_only_seen_since_is_not_planned_again() -> None:
+    # A spoke may stream to b before b reads its registration notice; by the time the notice
+    # is applied, the spoke's hello has moved last_seen in the store. That alone is no change:
+    # re-planning it (with the O(deployments) sweep) per cluster made connect O(N^2).
+    store = MemoryStore()
+    a, b = await replica(store), await replica(store)
+    await apply(a, "web")
+    await b.reload_bundle("web")
+    cluster = await register(a)
+    assert await b.refresh_cluster(cluster.id)
+    store.clusters[cluster.id] = dataclasses.replace(cluster, last_seen=1_700_000_000)
+    planned = 0
+    real_plan = b.plan
+
+    async def counting_plan(*args: Any, **kwargs: Any) -> Plan:
+        nonlocal planned
+        planned += 1
+        return await real_plan(*args, **kwargs)
+
+    b.plan = counting_plan  # type: ignore[method-assign]
+    await b.reload_cluster(cluster.id)
+    await b.resync()
+    assert planned == 0
+    # A change that targets does re-plan.
+    store.clusters[cluster.id] = dataclasses.replace(cluster, labels={"env": "prod"})
+    await b.reload_cluster(cluster.id)
+    assert planned == 1 and b.cluster(cluster.id) == store.clusters[cluster.id]
+
+
+def test_same_cluster_leaves_out_last_seen_only() -> None:
+    one = ClusterRecord(id="c1", name="one", labels={}, credential_hash="h", created=1)
+    assert same_cluster(one, dataclasses.replace(one, last_seen=5))
+    assert not same_cluster(one, dataclasses.replace(one, revoked=True))
+    assert not same_cluster(one, dataclasses.replace(one, credential_hash="h2"))
+    assert not same_cluster(one, None) and same_cluster(None, None)

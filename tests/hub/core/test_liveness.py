@@ -88,6 +88,7 @@ async def test_offline_and_back_are_told_only_where_the_stream_ended_or_opened()
     task = asyncio.create_task(liveness.run(interval=0.01))
     try:
         await eventually(lambda: all(liveness.offline(c) for c in ("c1", "c2", "c3")))
+        await eventually(lambda: not liveness.down_since)  # the sweep walks them no more
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -1,9 +1,14 @@
-"""The write-behind: deployment rows and last-seen times reach the store in one batch."""
+"""The write-behind: deployment rows and last-seen times reach the store in batches, a large
+batch in slices."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping, Sequence
+
 from hub.core.deployments import Deployment, Deployments
 from hub.core.writebehind import WriteBehind
+from hub.models import DeploymentRecord
 from tests.hub.fakes import MemoryStore
 
 
@@ -45,3 +50,65 @@ async def test_a_deleted_cluster_has_nothing_left_to_write() -> None:
     writer.forget_cluster("c1", deployments.drop_cluster("c1"))
     await writer.flush()
     assert store.deployments == {}
+
+
+class _SlicedStore(MemoryStore):
+    """Records each transaction's size and, like the real stores, gives the loop a turn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+        self.touch_batches: list[int] = []
+
+    async def save_deployments(
+        self, upserts: Sequence[DeploymentRecord], deletes: Sequence[tuple[str, str]]
+    ) -> None:
+        self.batches.append(len(upserts))
+        await asyncio.sleep(0)
+        await super().save_deployments(upserts, deletes)
+
+    async def touch_clusters(self, last_seen: Mapping[str, int]) -> None:
+        self.touch_batches.append(len(last_seen))
+        await asyncio.sleep(0)
+        await super().touch_clusters(last_seen)
+
+
+async def test_a_storm_of_changes_is_written_in_slices_and_the_loop_runs_between() -> None:
+    # A reconnect storm marks the whole fleet at once: one transaction of every row would hold
+    # the event loop (and `argosy status`) for the whole batch.
+    store, deployments = _SlicedStore(), Deployments()
+    writer = WriteBehind(store, deployments)
+    for i in range(1200):
+        deployments.changed(deployments.add(Deployment("web", f"c{i}", "r1", released="r1")))
+        writer.seen(f"c{i}")
+    turns = 0
+
+    async def other_work() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    probe = asyncio.create_task(other_work(), name="probe")
+    await asyncio.sleep(0)
+    turns = 0
+    await writer.flush(rows_per_slice=500)
+    probe.cancel()
+    assert sorted(store.batches, reverse=True) == [500, 500, 200]
+    assert store.touch_batches == [500, 500, 200]
+    assert len(store.deployments) == 1200 and len(store.touched) == 1200
+    assert turns >= 5
+
+
+async def test_a_row_changed_while_a_slice_is_written_goes_in_the_next_flush() -> None:
+    store, deployments = _SlicedStore(), Deployments()
+    writer = WriteBehind(store, deployments)
+    deps = [deployments.add(Deployment("web", f"c{i}", "r1", released="r1")) for i in range(3)]
+    for dep in deps:
+        deployments.changed(dep)
+    flushing = asyncio.create_task(writer.flush(rows_per_slice=1), name="flush")
+    await asyncio.sleep(0)  # the first slice is being written
+    deployments.on_ack("c0", bundle="web", revision="r1", error="")
+    await flushing
+    await writer.flush()
+    assert store.deployments[("web", "c0")].acked == "r1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -167,3 +168,17 @@ async def test_a_bug_in_applying_is_not_swallowed() -> None:
     deliver(replication, encode("b", "bundle", "web", "", ()))
     with pytest.raises(KeyError):
         await drain(replication, fleet)
+
+
+async def test_a_peer_is_alive_as_of_its_messages_arriving_not_being_applied() -> None:
+    # Behind a long inbox (a connect storm) its "alive" is applied late; it must not be taken
+    # for dead meanwhile (that took its N streams down and attached them again, over and over).
+    replication, fleet = Replication("postgresql://unused", peer_timeout=5.0), FakeFleet()
+    deliver(replication, encode("b", "alive", "", "", ()))
+    await drain(replication, fleet)
+    replication._peers.heard("b", time.monotonic() - 100.0)  # last applied long ago
+    deliver(replication, encode("b", "cluster", "c-1", "", ()))  # arrived, not applied yet
+    assert replication._peers.expire(time.monotonic()) == []
+    await drain(replication, fleet)
+    assert fleet.calls == [("reload_cluster", "c-1")]
+    assert replication._out == []  # not greeted as a newcomer again

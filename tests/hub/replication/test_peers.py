@@ -36,3 +36,13 @@ def test_the_first_replica_is_the_one_whose_id_sorts_first_among_the_live() -> N
     peers.heard("z", 4.0)
     peers.expire(6.0)  # a fell silent
     assert peers.first("m")
+
+
+def test_a_message_received_keeps_a_known_peer_alive_and_greets_no_stranger() -> None:
+    peers = PeerTable(timeout=5.0)
+    peers.heard("b", 0.0)
+    peers.received("b", 4.0)
+    assert peers.expire(8.0) == []
+    peers.received("c", 8.0)
+    assert "c" not in peers  # a newcomer is greeted when applied (`heard`), not on receipt
+    assert peers.heard("c", 8.5)
