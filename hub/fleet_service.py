@@ -435,7 +435,8 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                 response.clusters[-1].deployments.extend(
                     self._detail(b, record) for b in c_detail[name]
                 )
-                response.clusters[-1].more_deployments = CLUSTER_DETAIL + name in c_following
+            # Also for a cluster whose detail has not started: the page's budget went first.
+            response.clusters[-1].more_deployments = CLUSTER_DETAIL + name in c_following
         for name in [*[b for b in b_detail if b not in page["bundles"]], *page["bundles"]]:
             view = book.bundle_view(name)
             if view is None:
@@ -447,7 +448,8 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                     record = self._fleet.cluster_by_name(cluster)
                     if record is not None:
                         b.deployments.append(self._detail(name, record))
-                b.more_deployments = BUNDLE_DETAIL + name in b_following
+            # Also for a bundle whose detail has not started: the page's budget went first.
+            b.more_deployments = BUNDLE_DETAIL + name in b_following
             response.bundles.append(b)
         return response
 

@@ -247,6 +247,16 @@ async def test_detail_of_a_bundle_on_1200_clusters_is_paged_too() -> None:
     # The clusters wait while the detail carries on, then go on from where they stopped.
     assert [c.name for p in pages for c in p.clusters] == names
 
+    # Two bundles: the second's detail waits for the first's; until it is whole, it is flagged
+    # as carrying on (a reader stops at the first page saying otherwise).
+    pages = await read(fleet_pb2.GetStatusRequest(detail_bundles=["api", "web"]), 500)
+    got: dict[str, list[str]] = {"api": [], "web": []}
+    for status in pages:
+        for b in status.bundles:
+            got[b.name] += [d.cluster for d in b.deployments]
+            assert b.more_deployments == (len(got[b.name]) < len(names)), (b.name, len(got[b.name]))
+    assert got == {"api": names, "web": names}
+
     # Every bundle and every cluster in detail: at most page_size deployments in all a response.
     pages = await read(fleet_pb2.GetStatusRequest(detail_bundles=["*"], detail_clusters=["*"]), 300)
     per_bundle: dict[str, list[str]] = {}
