@@ -364,6 +364,28 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             known = name in self._fleet.inventory.bundles or self._fleet.cluster_by_name(name)
             if name != "*" and not known:
                 raise NotFound(f"no bundle or cluster named {name!r}")
+        # A token carries at most a page's worth of detail sections, each for a bundle or
+        # cluster asked for and still there: a crafted one must not make the hub walk every
+        # cluster once per invented owner.
+        want_b = set(request.detail_bundles)
+        want_c = set(request.detail_clusters)
+        if sum(k.startswith(DETAIL_SECTIONS) for k in cursor) > 2 * size:
+            raise InvalidInput("page_token: not a token this hub made (too many sections)")
+        cursor = {
+            k: v
+            for k, v in cursor.items()
+            if not k.startswith(DETAIL_SECTIONS)
+            or (
+                k.startswith(BUNDLE_DETAIL)
+                and ("*" in want_b or k[len(BUNDLE_DETAIL) :] in want_b)
+                and k[len(BUNDLE_DETAIL) :] in self._fleet.inventory.bundles
+            )
+            or (
+                k.startswith(CLUSTER_DETAIL)
+                and ("*" in want_c or k[len(CLUSTER_DETAIL) :] in want_c)
+                and self._fleet.cluster_by_name(k[len(CLUSTER_DETAIL) :]) is not None
+            )
+        }
         # From the broadcaster's cache: only clusters the book touched since are converted again
         # (a 10,000-cluster status spent ~60 ms of the event loop re-making unchanged messages).
         cached = {c.name: c for c in self._broadcaster.cluster_pbs.all(book)}
@@ -395,8 +417,6 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
                 cursor=cursor,
                 size=size,
             )
-        want_b = set(request.detail_bundles)
-        want_c = set(request.detail_clusters)
         b_detail, b_following, left = paging.page_details(
             [b for b in page["bundles"] if "*" in want_b or b in want_b],
             cursor=cursor,

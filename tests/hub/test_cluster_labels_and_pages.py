@@ -13,7 +13,7 @@ from hub.admin_auth import decide
 from hub.delivery.payloads import PayloadCache
 from hub.fleet import Fleet
 from hub.fleet_service import FleetService
-from hub.paging import DEFAULT_PAGE_SIZE
+from hub.paging import DEFAULT_PAGE_SIZE, encode_token
 from hub.rendering import Renderer
 from hub.spoke_service import SpokeService
 from hub.status import StatusBook
@@ -312,3 +312,35 @@ async def test_bundles_filter_by_their_labels_and_page() -> None:
             fleet_pb2.ListClustersRequest(page_token=first.next_page_token), ctx()
         )
     assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_crafted_token_cannot_make_the_hub_walk_the_fleet_per_invented_owner() -> None:
+    r = await rig()
+    for name in ("c1", "c2", "c3"):
+        await r.register(name, {})
+    await r.apply("api")
+    walked: list[str] = []
+    real = r.admin._bundle_detail_names
+
+    def counting(bundle: str) -> list[str]:
+        walked.append(bundle)
+        return real(bundle)
+
+    r.admin._bundle_detail_names = counting  # type: ignore[method-assign]
+    # More sections than any page of this size leaves: refused, naming the field.
+    many = encode_token({f"bundle-detail:b{i}": "" for i in range(11)} | {"clusters": ""})
+    with pytest.raises(Aborted) as refused:
+        await r.admin.GetStatus(
+            fleet_pb2.GetStatusRequest(detail_bundles=["*"], page_size=5, page_token=many), ctx()
+        )
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "page_token" in refused.value.details
+    # Sections for bundles not asked for, or not there, are dropped unread.
+    token = encode_token({"bundle-detail:api": "", "bundle-detail:ghost": "", "clusters": ""})
+    status = await r.admin.GetStatus(fleet_pb2.GetStatusRequest(page_token=token), ctx())
+    assert walked == [] and not any(b.deployments for b in status.bundles)
+    status = await r.admin.GetStatus(
+        fleet_pb2.GetStatusRequest(detail_bundles=["*"], page_token=token), ctx()
+    )
+    assert walked == ["api"]
+    assert [d.cluster for b in status.bundles for d in b.deployments] == ["c1", "c2", "c3"]
