@@ -87,15 +87,36 @@ class WriteBehind:
         by_cluster = self._deployments.by_cluster
         upserts: list[DeploymentRecord] = []
         deletes = sorted(deleted)
-        for b, c in dirty:
-            # Re-read per row: the loop ran between slices, and the cluster may be gone.
-            if b in by_cluster.get(c, {}) and self._writes_rows(c, detached):
-                upserts.append(by_cluster[c][b].record())
-            if len(upserts) >= rows_per_slice:
-                await self._store.save_deployments(upserts, deletes)
-                upserts, deletes = [], []
-        if upserts or deletes:
-            await self._store.save_deployments(upserts, deletes)
+        in_slice: list[tuple[str, str]] = []
+        written: set[tuple[str, str]] = set()
         touched = list(seen.items())
-        for i in range(0, len(touched), rows_per_slice):
-            await self._store.touch_clusters(dict(touched[i : i + rows_per_slice]))
+        touched_upto = 0
+        try:
+            for key in dirty:
+                b, c = key
+                in_slice.append(key)
+                # Re-read per row: the loop ran between slices, and the cluster may be gone.
+                if b in by_cluster.get(c, {}) and self._writes_rows(c, detached):
+                    upserts.append(by_cluster[c][b].record())
+                if len(upserts) >= rows_per_slice:
+                    await self._store.save_deployments(upserts, deletes)
+                    written.update(in_slice)
+                    upserts, deletes, in_slice = [], [], []
+            if upserts or deletes:
+                await self._store.save_deployments(upserts, deletes)
+            written.update(in_slice)
+            deletes = []
+            for i in range(0, len(touched), rows_per_slice):
+                await self._store.touch_clusters(dict(touched[i : i + rows_per_slice]))
+                touched_upto = i + rows_per_slice
+        except BaseException:
+            # Cancelled at shutdown (the final flush follows) or a store error (the loop runs
+            # again): what was not written yet goes back, or it would be lost for good. A slice
+            # in flight may be written twice; rows are upserts, so that is harmless.
+            self._dirty |= dirty - written
+            self._deleted.update(d for d in deletes if d not in self._dirty)
+            for cluster_id, when in touched[touched_upto:]:
+                self._seen.setdefault(cluster_id, when)
+            self._detached |= detached
+            self._wake.set()
+            raise

@@ -4,7 +4,9 @@ batch in slices."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hub.core.deployments import Deployment, Deployments
 from hub.core.writebehind import WriteBehind
@@ -112,3 +114,36 @@ async def test_a_row_changed_while_a_slice_is_written_goes_in_the_next_flush() -
     await flushing
     await writer.flush()
     assert store.deployments[("web", "c0")].acked == "r1"
+
+
+class _StuckOnSecondSlice(MemoryStore):
+    """A store whose second write of deployment rows never ends until cancelled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.stuck = asyncio.Event()
+
+    async def save_deployments(self, upserts: Any, deletes: Any) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            self.stuck.set()
+            await asyncio.Event().wait()
+        await super().save_deployments(upserts, deletes)
+
+
+async def test_a_flush_cancelled_between_slices_leaves_the_rest_for_the_next_one() -> None:
+    # The hub cancels its writer loop at shutdown, then flushes once more: rows of slices not
+    # yet written, and every last-seen time, must still reach the store.
+    store, deployments = _StuckOnSecondSlice(), Deployments()
+    writer = WriteBehind(store, deployments)
+    for i in range(1200):
+        deployments.changed(deployments.add(Deployment("web", f"c{i}", "r1", released="r1")))
+        writer.seen(f"c{i}")
+    flushing = asyncio.create_task(writer.flush(rows_per_slice=500), name="flush")
+    await store.stuck.wait()
+    flushing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await flushing
+    await writer.flush(rows_per_slice=500)
+    assert len(store.deployments) == 1200 and len(store.touched) == 1200
