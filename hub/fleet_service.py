@@ -151,7 +151,8 @@ class FleetService(RepoMethods, fleet_pb2_grpc.FleetServiceServicer):
             labels=dict(c.labels),
             connected=self._fleet.connected(c.id),
             created_unix=c.created,
-            last_seen_unix=c.last_seen,
+            # What this replica heard last, else the store's (a resync no longer re-reads it).
+            last_seen_unix=self._fleet.last_seen(c.id),
             revoked=c.revoked,
             hub_labels={k: v for k, v in c.label_overrides.items() if v is not None},
             hub_removed_labels=sorted(k for k, v in c.label_overrides.items() if v is None),

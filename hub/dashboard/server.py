@@ -30,7 +30,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from argosy.errors import InvalidInput, NotFound
+from argosy.errors import InvalidInput, NotFound, TemporaryError
 from hub.admin_auth import token_actor
 from hub.core.deployments import Deployment
 from hub.core.events import EventFilter, EventLog, WatcherDropped
@@ -524,6 +524,9 @@ class Dashboard:
         except InvalidInput as exc:
             # Nothing to roll back to, or the rev runs already: the page shows why.
             raise web.HTTPConflict(text=f"{exc}\n") from None
+        except TemporaryError as exc:
+            # Changed meanwhile on another replica: the same answer as the API's UNAVAILABLE.
+            raise web.HTTPServiceUnavailable(text=f"{exc}\n") from None
         log.info("dashboard: %s %s by %s", action, name, actor)
         return web.json_response(result)
 

@@ -344,3 +344,15 @@ async def test_a_crafted_token_cannot_make_the_hub_walk_the_fleet_per_invented_o
     )
     assert walked == ["api"]
     assert [d.cluster for b in status.bundles for d in b.deployments] == ["c1", "c2", "c3"]
+
+
+async def test_cluster_lists_show_when_this_hub_last_heard_the_cluster() -> None:
+    r = await rig()
+    await r.register("c1", {})
+    record = r.fleet.cluster_by_name("c1")
+    assert record is not None
+    # A heartbeat moves the write-behind's time, not the inventory's record (a resync no
+    # longer re-reads last_seen alone): the list must show the newer one.
+    r.fleet.writer.last_seen[record.id] = record.last_seen + 120
+    listed = await r.admin.ListClusters(fleet_pb2.ListClustersRequest(), ctx())
+    assert [c.last_seen_unix for c in listed.clusters] == [record.last_seen + 120]
