@@ -30,13 +30,15 @@ class Tracked:
     why: str = ""
 
 
+# Not raw_limit_ratio (propagation p99 / raw asyncio fan-out p99): its denominator moves with
+# the machine's load far more than its numerator (56 ms loaded, 22 ms idle), so an idle CI
+# machine doubled it with the same code. The grpc.aio floor ratios compare like with like.
 # Latency ratios get a slack of 1: on a shared 2-core machine one run's hand-off ratio ranged
 # 1.3 to 3.7 against a baseline of 2.0 (docs/benchmarks.md), CPU ratios far less.
 TRACKED: tuple[Tracked, ...] = (
     Tracked("handoff_floor_ratio", 1.0, why="hub hand-off p99 / grpc.aio floor, same run"),
     Tracked("propagation_floor_ratio", 1.0, why="propagation p99 / grpc.aio floor ack p99"),
     Tracked("hub_cpu_floor_ratio", 0.5, why="hub CPU per fan-out / grpc.aio floor CPU"),
-    Tracked("raw_limit_ratio", 1.0, why="propagation p99 / raw asyncio fan-out p99"),
     Tracked("hub_rss_bytes_per_spoke", 4096, why="hub memory per connected spoke"),
     Tracked("update_diff_bytes", why="a one-resource update is sent as a diff"),
     Tracked("hub_idle_cpu_percent", 2.0, why="hub CPU with nothing changing"),

@@ -8,6 +8,10 @@ It runs `python -m bench.fleet --spokes 500` with short idle and drift phases (a
 writes the run's JSON where CI keeps it as an artifact, then `bench.compare` fails the gate
 (exit 1, naming each figure) when a tracked figure is `tolerance` times worse than the
 committed baseline. Which figures are tracked, and why those, is bench/compare.py's.
+
+A failed judgement is run again once, and the gate fails only when both runs fail: identical
+code gave propagation p50 of 244 and 495 ms in two runs back to back on an idle machine (every
+spoke of a run shifts together), while a real 2x regression shows in both.
 """
 
 from __future__ import annotations
@@ -41,17 +45,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(f"--tolerance: {a.tolerance} must be at least 1")
     a.json.parent.mkdir(parents=True, exist_ok=True)
     argv_fleet = [sys.executable, "-m", "bench.fleet", "--spokes", str(SPOKES), *FLEET_ARGS]
-    # A child process: the fleet run raises limits and pins CPUs for itself, not for us.
-    proc = subprocess.run([*argv_fleet, "--json", str(a.json)], cwd=ROOT, check=False)
-    if proc.returncode != 0:
-        print(f"BENCHMARK GATE: the fleet run failed (exit {proc.returncode})", file=sys.stderr)
-        return 1
-    if a.write_baseline:
-        doc = json.loads(a.json.read_text())
-        a.baseline.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-        print(f"wrote the baseline {a.baseline}")
-        return 0
-    return judge(a.json, a.baseline, tolerance=a.tolerance)
+    verdict = 1
+    for attempt in (1, 2):
+        # A child process: the fleet run raises limits and pins CPUs for itself, not for us.
+        proc = subprocess.run([*argv_fleet, "--json", str(a.json)], cwd=ROOT, check=False)
+        if proc.returncode != 0:
+            print(f"BENCHMARK GATE: the fleet run failed (exit {proc.returncode})", file=sys.stderr)
+            return 1
+        if a.write_baseline:
+            doc = json.loads(a.json.read_text())
+            a.baseline.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+            print(f"wrote the baseline {a.baseline}")
+            return 0
+        verdict = judge(a.json, a.baseline, tolerance=a.tolerance)
+        if verdict == 0:
+            return 0
+        if attempt == 1:
+            kept = a.json.with_name(a.json.stem + "-first" + a.json.suffix)
+            kept.write_text(a.json.read_text())
+            print(f"BENCHMARK GATE: running once more to confirm (first run kept in {kept})")
+    return verdict
 
 
 if __name__ == "__main__":

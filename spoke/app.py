@@ -160,13 +160,16 @@ class Spoke:
             reporter=self.reporter,
             on_message=on_message,
         )
-        self.metrics = SpokeMetrics()
-        self.metrics.watch(reconciler=self.reconciler, backend=backend, link=self.link)
-        self.metrics_server = (
-            metrics_http.MetricsServer(listen=s.metrics_listen, registry=self.metrics.registry)
-            if s.metrics_listen
-            else None
-        )
+        # Only when served: a registry (with process and platform collectors) per spoke is
+        # not free, and a simulator host runs hundreds of spokes in one process.
+        self.metrics: SpokeMetrics | None = None
+        self.metrics_server: metrics_http.MetricsServer | None = None
+        if s.metrics_listen:
+            self.metrics = SpokeMetrics()
+            self.metrics.watch(reconciler=self.reconciler, backend=backend, link=self.link)
+            self.metrics_server = metrics_http.MetricsServer(
+                listen=s.metrics_listen, registry=self.metrics.registry
+            )
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Run until `stop` is set; without one, until cancelled (tests, bench.crash)."""
