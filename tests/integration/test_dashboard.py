@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
+from argosy.errors import TemporaryError
 from hub.core.events import EventFilter, EventKind
 from tests.dashboard import apply_version, client_ssl, fleet_with_dashboard, logged_in, origin
 from tests.harness import eventually
@@ -290,3 +291,21 @@ async def test_a_rollout_resumed_from_the_dashboard_names_the_token(tmp_path: Pa
         event = await asyncio.wait_for(anext(resumed), 5)
         token_id = fleet.admin_token.removeprefix("argosy-adm-").partition(".")[0]
         assert token_id and event.actor == f"token/{token_id}"
+
+
+async def test_a_rollback_the_hub_asks_to_retry_is_503_with_the_reason(tmp_path: Path) -> None:
+    # A replica behind the store refuses a rollback as temporary (the API's UNAVAILABLE); the
+    # page must say so, not fail with an internal error.
+    async with fleet_with_dashboard(tmp_path, clusters=1) as fleet:
+        hub_fleet = fleet.hub.hub.fleet
+        assert hub_fleet is not None
+
+        async def behind(name: str, *, to: int = 0, actor: str = "") -> tuple[object, int, int]:
+            raise TemporaryError(f"bundle {name!r} changed meanwhile; try again")
+
+        hub_fleet.rollback = behind  # type: ignore[method-assign, assignment]
+        async with (
+            logged_in(fleet, fleet.admin_token) as admin,
+            admin.post("/api/bundles/web/rollback", headers={"Origin": origin(fleet)}) as resp,
+        ):
+            assert resp.status == 503 and "changed meanwhile" in await resp.text()
