@@ -100,7 +100,11 @@ async def handle(hub: Hub, observer: Observer, cmd: Mapping[str, Any]) -> Mappin
     if name == "stats":
         fleet, payloads = hub.fleet, hub.payloads
         return {
-            "sends": dataclasses.asdict(payloads.counters) if payloads else {},
+            "sends": (
+                {**dataclasses.asdict(payloads.counters), "bytes": payloads.counters.bytes}
+                if payloads
+                else {}
+            ),
             "status_reports": observer.status_reports,
             "status_first": observer.status_first,
             "status_last": observer.status_last,

@@ -30,14 +30,17 @@ class SendCounters:
     diff: int = 0
     deletes: int = 0
     retries: int = 0
-    bytes: int = 0
-    """Every byte written to spokes: full_bytes + diff_bytes + control_bytes."""
     full_bytes: int = 0
     """Of upserts that send a whole revision (the spoke held nothing of the bundle)."""
     diff_bytes: int = 0
     """Of upserts that send only what changed since the revision the spoke holds."""
     control_bytes: int = 0
     """Of deletes and retries."""
+
+    @property
+    def bytes(self) -> int:
+        """Every byte written to spokes."""
+        return self.full_bytes + self.diff_bytes + self.control_bytes
 
 
 # gRPC's customary message limit: larger upserts travel in chunks of at most this much.

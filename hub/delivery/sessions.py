@@ -124,7 +124,6 @@ class SpokeSession:
                 await self._write(data)
                 del self._held[bundle]
                 counters.deletes += 1
-                counters.bytes += len(data)
                 counters.control_bytes += len(data)
             return
         target = dep.released  # the rollout may hold the desired revision back
@@ -135,7 +134,6 @@ class SpokeSession:
                 ).SerializeToString()
                 await self._write(data)
                 counters.retries += 1
-                counters.bytes += len(data)
                 counters.control_bytes += len(data)
             return
         try:
@@ -156,7 +154,6 @@ class SpokeSession:
         else:
             counters.diff += 1
             counters.diff_bytes += size
-        counters.bytes += size
 
     def handle(self, msg: spoke_pb2.ConnectRequest) -> None:
         """One message up from the spoke. Never awaits: the read loop must keep up."""
