@@ -11,15 +11,38 @@ explicit flag (`check_listen`).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import ipaddress
 import logging
+from collections.abc import Mapping
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 log = logging.getLogger(__name__)
+
+
+def add_flags(
+    parser: argparse.ArgumentParser, env: Mapping[str, str], *, prefix: str, example_port: int
+) -> None:
+    """--metrics-listen and --metrics-public, the same for the hub and the spoke (defaults from
+    PREFIX_METRICS_LISTEN and PREFIX_METRICS_PUBLIC)."""
+    parser.add_argument(
+        "--metrics-listen",
+        default=env.get(f"{prefix}_METRICS_LISTEN", ""),
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no auth; "
+        "default: off). HOST must be loopback (127.0.0.1, ::1, localhost) unless "
+        "--metrics-public is given too",
+    )
+    parser.add_argument(
+        "--metrics-public",
+        action="store_true",
+        default=env.get(f"{prefix}_METRICS_PUBLIC", "") not in ("", "0", "false"),
+        help=f"allow --metrics-listen on a non-loopback address such as 0.0.0.0:{example_port}",
+    )
 
 
 def check_listen(listen: str, *, public: bool, flag: str) -> None:

@@ -649,20 +649,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         help="events kept in the store: the newest N deployment state changes and, apart, "
         f"the newest N of the other kinds (default {DEFAULT_RETENTION})",
     )
-    parser.add_argument(
-        "--metrics-listen",
-        default=env.get("ARGOSY_HUB_METRICS_LISTEN", ""),
-        metavar="HOST:PORT",
-        help="serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no auth; "
-        "default: off). HOST must be loopback (127.0.0.1, ::1, localhost) unless "
-        "--metrics-public is given too",
-    )
-    parser.add_argument(
-        "--metrics-public",
-        action="store_true",
-        default=env.get("ARGOSY_HUB_METRICS_PUBLIC", "") not in ("", "0", "false"),
-        help="allow --metrics-listen on a non-loopback address such as 0.0.0.0:9100",
-    )
+    metrics_http.add_flags(parser, env, prefix="ARGOSY_HUB", example_port=9100)
     parser.add_argument(
         "--metrics-max-deployment-series",
         type=int,

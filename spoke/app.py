@@ -275,20 +275,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         help="simulated applies of objects whose name matches fail",
     )
     p.add_argument("--log-level", default=env.get("ARGOSY_SPOKE_LOG_LEVEL", "INFO"))
-    p.add_argument(
-        "--metrics-listen",
-        default=env.get("ARGOSY_SPOKE_METRICS_LISTEN", ""),
-        metavar="HOST:PORT",
-        help="serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no auth; "
-        "default: off). HOST must be loopback (127.0.0.1, ::1, localhost) unless "
-        "--metrics-public is given too",
-    )
-    p.add_argument(
-        "--metrics-public",
-        action="store_true",
-        default=env.get("ARGOSY_SPOKE_METRICS_PUBLIC", "") not in ("", "0", "false"),
-        help="allow --metrics-listen on a non-loopback address such as 0.0.0.0:9101",
-    )
+    metrics_http.add_flags(p, env, prefix="ARGOSY_SPOKE", example_port=9101)
     args = p.parse_args(argv)
     try:
         return Settings(
